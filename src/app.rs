@@ -1,0 +1,115 @@
+//! Building and running one Phonebox server: `phonebox serve`, the tests and the
+//! desktop shell all start it through `App::build`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::http::{self, guard::HostGuard, AppState};
+use crate::pipeline::Pipeline;
+use crate::store::{Store, StoreError};
+
+/// Why a server could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Store { path: PathBuf, source: StoreError },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A server bound to its port, with its database open, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    db_path: PathBuf,
+    state: AppState,
+    guard: HostGuard,
+    store: Store,
+    writer: JoinHandle<()>,
+}
+
+impl App {
+    /// Opens the database and binds the listener (port 0 picks a free one).
+    pub async fn build(config: Config) -> Result<App, StartError> {
+        let db_path = config.db_path();
+        let store = Store::open(&db_path)
+            .await
+            .map_err(|source| StartError::Store {
+                path: db_path.clone(),
+                source,
+            })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(StartError::Serve)?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can read captured codes");
+        }
+        let (pipeline, writer) = Pipeline::start(store.clone());
+        let state = AppState {
+            pipeline,
+            body_limit: config.body_limit,
+            shutdown: CancellationToken::new(),
+        };
+        Ok(App {
+            listener,
+            addr,
+            db_path,
+            guard: HostGuard::new(config.listen.ip(), &config.allow_hosts),
+            state,
+            store,
+            writer,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The database file in use.
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db_path
+    }
+
+    /// Cancel it to stop the server gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled, then finishes in-flight requests,
+    /// lets the writer commit what it holds, and closes the database.
+    pub async fn run(self) -> Result<(), StartError> {
+        let shutdown = self.state.shutdown.clone();
+        let router = http::router(self.state, self.guard);
+        tracing::info!(addr = %self.addr, db = %self.db_path.display(), "Phonebox listening");
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
+        // The router (and with it every pipeline handle) is gone: the writer drains and ends.
+        if let Err(e) = self.writer.await {
+            tracing::error!(error = %e, "writer task failed");
+        }
+        self.store.close().await;
+        served.map_err(StartError::Serve)
+    }
+}

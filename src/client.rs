@@ -1,0 +1,155 @@
+//! A small client of a running server's `/emulator/v1` API, for the CLI.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// What the CLI reads of a message.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct MessageView {
+    pub id: String,
+    pub received_at: String,
+    pub channel: String,
+    pub source: String,
+    pub to: String,
+    pub from: Option<String>,
+    pub text: String,
+    pub code: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageView {
+    messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorView {
+    message: String,
+}
+
+/// Why a call to the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach Phonebox at {base}: {source} (is `phonebox serve` running?)")]
+    Unreachable {
+        base: String,
+        source: reqwest::Error,
+    },
+    #[error("{0}")]
+    Refused(String),
+    #[error("unexpected answer from {base}: {source}")]
+    BadAnswer {
+        base: String,
+        source: reqwest::Error,
+    },
+}
+
+/// Talks to one server.
+pub struct EmulatorClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl EmulatorClient {
+    /// A client of the server at `base` (e.g. `http://127.0.0.1:7676`).
+    pub fn new(base: &str) -> EmulatorClient {
+        EmulatorClient {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The newest message to `to` (newer than `after`), waiting up to `wait`.
+    /// `Ok(None)` when none came.
+    pub async fn latest(
+        &self,
+        to: &str,
+        wait: Duration,
+        after: Option<&str>,
+    ) -> Result<Option<MessageView>, ClientError> {
+        let mut query = vec![("wait", format!("{}ms", wait.as_millis()))];
+        if let Some(after) = after {
+            query.push(("after", after.to_owned()));
+        }
+        let url = format!("{}/emulator/v1/phones/{}/latest", self.base, encode(to));
+        let response = self
+            .http
+            .get(url)
+            .query(&query)
+            // The server holds the request for `wait`; give it room to answer.
+            .timeout(wait + Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|source| self.unreachable(source))?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            let body: Result<ErrorView, _> = response.json().await;
+            return match body {
+                Ok(_) => Ok(None),
+                Err(source) => Err(self.bad_answer(source)),
+            };
+        }
+        self.read(response).await.map(Some)
+    }
+
+    /// The newest `limit` messages, to `to` if given.
+    pub async fn messages(
+        &self,
+        to: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<MessageView>, ClientError> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(to) = to {
+            query.push(("to", to.to_owned()));
+        }
+        let response = self
+            .http
+            .get(format!("{}/emulator/v1/messages", self.base))
+            .query(&query)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|source| self.unreachable(source))?;
+        let page: PageView = self.read(response).await?;
+        Ok(page.messages)
+    }
+
+    async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<T, ClientError> {
+        if !response.status().is_success() {
+            let status = response.status();
+            let message = match response.json::<ErrorView>().await {
+                Ok(e) => e.message,
+                Err(_) => status.to_string(),
+            };
+            return Err(ClientError::Refused(message));
+        }
+        response
+            .json()
+            .await
+            .map_err(|source| self.bad_answer(source))
+    }
+
+    fn unreachable(&self, source: reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
+            base: self.base.clone(),
+            source,
+        }
+    }
+
+    fn bad_answer(&self, source: reqwest::Error) -> ClientError {
+        ClientError::BadAnswer {
+            base: self.base.clone(),
+            source,
+        }
+    }
+}
+
+/// Percent-encodes a path segment (a `+` is fine in paths but spaces are not).
+fn encode(segment: &str) -> String {
+    form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

@@ -1,0 +1,257 @@
+//! `/emulator/v1`: Phonebox's own API for QA, the CLI and the UI.
+
+use std::time::Duration;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::inbox;
+use crate::message::{Channel, Source};
+use crate::phone::PhoneNumber;
+use crate::store::messages::{After, Filter};
+
+/// The longest a `latest?wait=` request is held.
+const MAX_WAIT: Duration = Duration::from_secs(600);
+const DEFAULT_PAGE: u32 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/emulator/v1/health", get(health))
+        .route("/emulator/v1/messages", get(list).delete(clear_all))
+        .route("/emulator/v1/messages/{id}", get(one).delete(delete_one))
+        .route("/emulator/v1/phones", get(phones))
+        .route(
+            "/emulator/v1/phones/{number}",
+            axum::routing::delete(clear_phone),
+        )
+        .route("/emulator/v1/phones/{number}/latest", get(latest))
+        .route("/emulator/v1/events", get(super::events::stream))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    to: Option<String>,
+    channel: Option<String>,
+    source: Option<String>,
+    tenant: Option<String>,
+    q: Option<String>,
+    since: Option<String>,
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p: ListParams = params(query)?;
+    let filter = Filter {
+        to: p.to.as_deref().map(|t| number("to", t)).transpose()?,
+        channel: p
+            .channel
+            .as_deref()
+            .map(|c| Channel::parse(c).ok_or_else(|| bad("channel", "expected `sms` or `voice`")))
+            .transpose()?,
+        source: p
+            .source
+            .as_deref()
+            .map(|s| {
+                Source::parse(s).ok_or_else(|| {
+                    let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
+                    bad("source", &format!("expected one of {}", known.join(", ")))
+                })
+            })
+            .transpose()?,
+        tenant: p.tenant,
+        query: p.q.filter(|q| !q.is_empty()),
+        since: p
+            .since
+            .as_deref()
+            .map(|s| timestamp("since", s))
+            .transpose()?,
+        after: None,
+        before: p.before,
+    };
+    let page = inbox::list(&state.pipeline, &filter, p.limit.unwrap_or(DEFAULT_PAGE)).await?;
+    Ok(Json(page).into_response())
+}
+
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    match inbox::get(&state.pipeline, &id).await? {
+        Some(detail) => Ok(Json(detail).into_response()),
+        None => Err(ApiError::NotFound(format!("no message with id '{id}'"))),
+    }
+}
+
+async fn delete_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if inbox::delete(&state.pipeline, &id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::NotFound(format!("no message with id '{id}'")))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClearParams {
+    to: Option<String>,
+}
+
+async fn clear_all(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p: ClearParams = params(query)?;
+    let to = p.to.as_deref().map(|t| number("to", t)).transpose()?;
+    let deleted = inbox::clear(&state.pipeline, to).await?;
+    Ok(Json(json!({ "deleted": deleted })).into_response())
+}
+
+async fn clear_phone(
+    State(state): State<AppState>,
+    Path(raw_number): Path<String>,
+) -> Result<Response, ApiError> {
+    let to = number("number", &raw_number)?;
+    let deleted = inbox::clear(&state.pipeline, Some(to)).await?;
+    Ok(Json(json!({ "deleted": deleted })).into_response())
+}
+
+async fn phones(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let phones = inbox::phones(&state.pipeline).await?;
+    Ok(Json(json!({ "phones": phones })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LatestParams {
+    wait: Option<String>,
+    after: Option<String>,
+}
+
+/// The newest message to a number; with `wait`, held until one arrives.
+async fn latest(
+    State(state): State<AppState>,
+    Path(raw_number): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p: LatestParams = params(query)?;
+    let to = number("number", &raw_number)?;
+    let wait = p
+        .wait
+        .as_deref()
+        .map(duration)
+        .transpose()?
+        .unwrap_or_default();
+    let after = p.after.as_deref().map(after_point).transpose()?;
+    let found = inbox::wait_latest(
+        &state.pipeline,
+        to.clone(),
+        after.clone(),
+        wait,
+        &state.shutdown,
+    )
+    .await?;
+    match found {
+        Some(message) => Ok(Json(message).into_response()),
+        None => {
+            let newer = if after.is_some() { "newer " } else { "" };
+            Err(ApiError::NoMessage(if wait.is_zero() {
+                format!("no {newer}message to {to}")
+            } else {
+                format!(
+                    "no {newer}message to {to} arrived within {}",
+                    humantime::format_duration(wait)
+                )
+            }))
+        }
+    }
+}
+
+/// Parses a query string into `T`, naming the bad parameter.
+fn params<T: DeserializeOwned>(query: Option<String>) -> Result<T, ApiError> {
+    let query = query.unwrap_or_default();
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        ApiError::BadParameter {
+            field: if field == "." {
+                "(query)".into()
+            } else {
+                field
+            },
+            message: e.inner().to_string(),
+        }
+    })
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::BadParameter {
+        field: field.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn number(field: &str, value: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(value).map_err(|e| bad(field, &e.to_string()))
+}
+
+/// `30s`, `1500ms`, `2m`, or a bare number of seconds.
+fn duration(value: &str) -> Result<Duration, ApiError> {
+    let parsed = match value.trim().parse::<u64>() {
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(value.trim()),
+    };
+    match parsed {
+        Ok(d) if d <= MAX_WAIT => Ok(d),
+        Ok(_) => Err(bad("wait", "at most 10m")),
+        Err(e) => Err(bad(
+            "wait",
+            &format!("'{value}' is not a duration like 30s: {e}"),
+        )),
+    }
+}
+
+/// An RFC 3339 time or Unix milliseconds.
+fn timestamp(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+    if let Ok(ms) = value.parse::<i64>() {
+        return OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .map_err(|_| bad(field, "Unix milliseconds out of range"));
+    }
+    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        bad(
+            field,
+            &format!("'{value}' is neither an RFC 3339 time nor Unix milliseconds"),
+        )
+    })
+}
+
+/// A message id (ULID) or a time.
+fn after_point(value: &str) -> Result<After, ApiError> {
+    if let Ok(id) = value.parse::<ulid::Ulid>() {
+        return Ok(After::Id(id.to_string()));
+    }
+    timestamp("after", value).map(After::Time).map_err(|_| {
+        bad(
+            "after",
+            &format!("'{value}' is neither a message id nor a time"),
+        )
+    })
+}

@@ -1,0 +1,51 @@
+//! `GET /emulator/v1/events`: Server-Sent Events of new and deleted messages.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::stream::{Stream, StreamExt};
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::AppState;
+use crate::pipeline::Event;
+
+/// One SSE event per bus event: `event: message.created` with the message as `data`,
+/// and so on. A subscriber too slow to keep up gets `event: lagged` and should reload.
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let events = BroadcastStream::new(state.pipeline.subscribe())
+        .map(|item| {
+            let event = match item {
+                Ok(event) => to_sse(&event),
+                Err(BroadcastStreamRecvError::Lagged(missed)) => SseEvent::default()
+                    .event("lagged")
+                    .data(format!("{{\"missed\":{missed}}}")),
+            };
+            Ok(event)
+        })
+        .take_until(state.shutdown.clone().cancelled_owned());
+    let hello =
+        futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
+    Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+fn to_sse(event: &Event) -> SseEvent {
+    let (name, data) = match event {
+        Event::MessageCreated(m) => ("message.created", serde_json::to_string(m.as_ref())),
+        Event::MessageDeleted { id } => (
+            "message.deleted",
+            serde_json::to_string(&serde_json::json!({ "id": id })),
+        ),
+        Event::MessagesCleared { to } => (
+            "messages.cleared",
+            serde_json::to_string(&serde_json::json!({ "to": to })),
+        ),
+    };
+    SseEvent::default()
+        .event(name)
+        .data(data.unwrap_or_else(|_| "{}".to_owned()))
+}

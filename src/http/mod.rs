@@ -1,0 +1,46 @@
+//! The HTTP face of Phonebox: one router per resource, merged here, behind the
+//! local-only guard and the JSON error mapping.
+
+mod body;
+mod capture;
+mod emulator;
+pub mod error;
+mod events;
+pub mod guard;
+mod ui;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::pipeline::Pipeline;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pipeline: Pipeline,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Cancelled when the server stops: ends held requests and event streams.
+    pub shutdown: CancellationToken,
+}
+
+/// The whole application, usable without a socket (e.g. with `tower::ServiceExt`).
+pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
+    Router::new()
+        .merge(capture::router())
+        .merge(emulator::router())
+        .merge(ui::router())
+        .with_state(state.clone())
+        // Our own extractors enforce `body_limit` with a JSON 413.
+        .layer(DefaultBodyLimit::max(state.body_limit))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard),
+            guard::local_only,
+        ))
+        .layer(TraceLayer::new_for_http())
+}

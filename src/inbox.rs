@@ -1,0 +1,121 @@
+//! The inbox as the API, CLI and UI see it: reading, waiting for and deleting messages.
+//!
+//! Deletions are announced on the bus here, so every caller keeps live views right.
+
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use crate::message::{Message, MessageDetail};
+use crate::phone::PhoneNumber;
+use crate::pipeline::{Event, Pipeline};
+use crate::store::messages::{self, After, Filter, PhoneSummary};
+use crate::store::StoreError;
+
+/// Most messages one page holds.
+pub const MAX_PAGE: u32 = 500;
+
+/// One page of messages, newest first.
+#[derive(Debug, serde::Serialize)]
+pub struct Page {
+    pub messages: Vec<Message>,
+    /// Pass as `before` to get the next (older) page; none when this page is the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of messages matching `filter`.
+pub async fn list(pipeline: &Pipeline, filter: &Filter, limit: u32) -> Result<Page, StoreError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let messages = messages::list(pipeline.store(), filter, limit).await?;
+    let next_cursor = (messages.len() == limit as usize)
+        .then(|| messages.last().map(|m| m.id.clone()))
+        .flatten();
+    Ok(Page {
+        messages,
+        next_cursor,
+    })
+}
+
+/// One message with its raw request.
+pub async fn get(pipeline: &Pipeline, id: &str) -> Result<Option<MessageDetail>, StoreError> {
+    messages::get(pipeline.store(), id).await
+}
+
+/// Deletes one message; whether it existed.
+pub async fn delete(pipeline: &Pipeline, id: &str) -> Result<bool, StoreError> {
+    let existed = messages::delete(pipeline.store(), id).await?;
+    if existed {
+        pipeline.publish(Event::MessageDeleted { id: id.to_owned() });
+    }
+    Ok(existed)
+}
+
+/// Deletes every message, or every message to one phone; how many went.
+pub async fn clear(pipeline: &Pipeline, to: Option<PhoneNumber>) -> Result<u64, StoreError> {
+    let filter = Filter {
+        to: to.clone(),
+        ..Filter::default()
+    };
+    let deleted = messages::delete_matching(pipeline.store(), &filter).await?;
+    pipeline.publish(Event::MessagesCleared {
+        to: to.map(|t| t.to_string()),
+    });
+    Ok(deleted)
+}
+
+/// Every phone that received something.
+pub async fn phones(pipeline: &Pipeline) -> Result<Vec<PhoneSummary>, StoreError> {
+    messages::phones(pipeline.store()).await
+}
+
+/// The newest message to `to` (newer than `after`, if given). If there is none yet,
+/// waits up to `wait` for one to arrive; `None` when the wait ends or the server stops.
+pub async fn wait_latest(
+    pipeline: &Pipeline,
+    to: PhoneNumber,
+    after: Option<After>,
+    wait: Duration,
+    shutdown: &CancellationToken,
+) -> Result<Option<Message>, StoreError> {
+    // Subscribe before looking, so a message committed in between is not missed.
+    let mut events = pipeline.subscribe();
+    let filter = Filter {
+        to: Some(to),
+        after,
+        ..Filter::default()
+    };
+    if let Some(found) = messages::latest(pipeline.store(), &filter).await? {
+        return Ok(Some(found));
+    }
+    let deadline = tokio::time::sleep(wait);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(Event::MessageCreated(m)) if matches(&filter, &m) => return Ok(Some((*m).clone())),
+                Ok(_) => {}
+                // Missed some events: the store knows what arrived.
+                Err(RecvError::Lagged(_)) => {
+                    if let Some(found) = messages::latest(pipeline.store(), &filter).await? {
+                        return Ok(Some(found));
+                    }
+                }
+                Err(RecvError::Closed) => return Ok(None),
+            },
+            () = &mut deadline => return Ok(None),
+            () = shutdown.cancelled() => return Ok(None),
+        }
+    }
+}
+
+/// Whether a just-created message satisfies the `to` and `after` parts of a filter.
+fn matches(filter: &Filter, m: &Message) -> bool {
+    let to_ok = filter.to.as_ref().is_none_or(|to| *to == m.recipient);
+    let after_ok = match &filter.after {
+        None => true,
+        Some(After::Id(id)) => m.id.as_str() > id.as_str(),
+        Some(After::Time(t)) => m.received_at > *t,
+    };
+    to_ok && after_ok
+}

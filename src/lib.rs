@@ -1,0 +1,22 @@
+//! Phonebox: a local stand-in for Auth0's SMS and voice flows.
+//!
+//! The core knows nothing of Tauri: `phonebox serve`, the tests and the desktop
+//! shell all drive it through [`App`].
+
+pub mod app;
+pub mod cli;
+pub mod client;
+pub mod code;
+pub mod config;
+pub mod http;
+pub mod inbox;
+pub mod message;
+pub mod phone;
+pub mod pipeline;
+pub mod receivers;
+pub mod redact;
+pub mod sms;
+pub mod store;
+
+pub use app::{App, StartError};
+pub use config::Config;

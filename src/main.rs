@@ -1,0 +1,83 @@
+//! `phonebox`: parses the command line, sets up logging, runs the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use phonebox::cli::{self, Cli, Command, Outcome};
+use phonebox::App;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(config) => serve(config).await,
+        Command::WaitCode(args) => finish(cli::wait_code(&args).await),
+        Command::Messages(args) => finish(cli::messages(&args).await),
+    }
+}
+
+async fn serve(config: phonebox::Config) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("PHONEBOX_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("phonebox: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let shutdown = app.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    match app.run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("phonebox: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn finish(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Outcome::Print(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Outcome::Fail(text, status) => {
+            eprintln!("phonebox: {text}");
+            ExitCode::from(status)
+        }
+    }
+}

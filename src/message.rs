@@ -1,0 +1,185 @@
+//! The one model every receiver produces: a text or voice message sent to a phone.
+
+use std::fmt;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::phone::PhoneNumber;
+use crate::sms::Encoding;
+
+/// How the phone receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Voice,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Voice => "voice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "sms" => Some(Channel::Sms),
+            "voice" => Some(Channel::Voice),
+            _ => None,
+        }
+    }
+}
+
+/// Which receiver (wire format) a message came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Source {
+    #[serde(rename = "auth0.custom-phone-provider")]
+    Auth0CustomPhoneProvider,
+    #[serde(rename = "auth0.send-phone-message")]
+    Auth0SendPhoneMessage,
+    #[serde(rename = "auth0.hook")]
+    Auth0Hook,
+}
+
+impl Source {
+    pub const ALL: [Source; 3] = [
+        Source::Auth0CustomPhoneProvider,
+        Source::Auth0SendPhoneMessage,
+        Source::Auth0Hook,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Auth0CustomPhoneProvider => "auth0.custom-phone-provider",
+            Source::Auth0SendPhoneMessage => "auth0.send-phone-message",
+            Source::Auth0Hook => "auth0.hook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|source| source.as_str() == s)
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why Auth0 sent the message, in the vocabulary of the `custom-phone-provider`
+/// trigger (`notification.message_type`); the legacy `action` values map onto it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    OtpEnroll,
+    OtpVerify,
+    BlockedAccount,
+    ChangePassword,
+    PasswordBreach,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::OtpEnroll => "otp_enroll",
+            Purpose::OtpVerify => "otp_verify",
+            Purpose::BlockedAccount => "blocked_account",
+            Purpose::ChangePassword => "change_password",
+            Purpose::PasswordBreach => "password_breach",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Purpose> {
+        [
+            Purpose::OtpEnroll,
+            Purpose::OtpVerify,
+            Purpose::BlockedAccount,
+            Purpose::ChangePassword,
+            Purpose::PasswordBreach,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// The request a message arrived in, kept beside the parsed columns.
+#[derive(Debug, Clone, Default)]
+pub struct RawRequest {
+    pub content_type: Option<String>,
+    /// Header name and value pairs, secrets already redacted.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A message as a receiver parsed it, before the store gives it an id and a time.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub tenant: String,
+    pub channel: Channel,
+    pub source: Source,
+    pub recipient: PhoneNumber,
+    pub sender: Option<String>,
+    pub text: String,
+    /// The code the sender passed; when absent, one is looked for in the text.
+    pub code: Option<String>,
+    /// The action exactly as the sender wrote it (`enrollment`, `second-factor-authentication`...).
+    pub action: Option<String>,
+    pub purpose: Option<Purpose>,
+    pub locale: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    /// The id this receiver answered with, as the provider would (e.g. the Hook's MessageID).
+    pub provider_message_id: Option<String>,
+    pub raw: RawRequest,
+}
+
+/// Where a captured message stands.
+pub const STATUS_RECEIVED: &str = "received";
+
+/// A stored message without its raw request: what lists and events carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    /// ULID: sorts by arrival.
+    pub id: String,
+    pub tenant: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub channel: Channel,
+    pub source: Source,
+    #[serde(rename = "to")]
+    pub recipient: PhoneNumber,
+    #[serde(rename = "from")]
+    pub sender: Option<String>,
+    pub text: String,
+    pub code: Option<String>,
+    pub action: Option<String>,
+    pub purpose: Option<Purpose>,
+    pub locale: Option<String>,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub status: String,
+    pub encoding: Encoding,
+    pub segments: u32,
+    pub provider_message_id: Option<String>,
+}
+
+/// A stored message with the request it arrived in.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageDetail {
+    #[serde(flatten)]
+    pub message: Message,
+    pub request: StoredRequest,
+}
+
+/// The raw request as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRequest {
+    pub content_type: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// The body as text when it is UTF-8 (it always is for JSON and forms).
+    pub body: String,
+}

@@ -1,0 +1,171 @@
+//! receiver → `NewMessage` → store → bus.
+//!
+//! One writer task owns every insert and commits what has queued up in one
+//! transaction (group commit): under load, one fsync serves many requests, and each
+//! caller still gets its answer only after its own row is committed. The writer also
+//! hands out ids, so id order is commit order.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::message::{Message, NewMessage, RawRequest, STATUS_RECEIVED};
+use crate::store::{messages, Store, StoreError};
+
+/// The most messages one transaction commits.
+const MAX_BATCH: usize = 256;
+/// Requests waiting for the writer before callers start to wait for room.
+const QUEUE: usize = 4096;
+/// Events kept for slow subscribers before they see `Lagged`.
+const BUS_CAPACITY: usize = 1024;
+
+/// What happened, for live views (SSE, UI, held `latest` requests).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    #[serde(rename = "message.created")]
+    MessageCreated(Arc<Message>),
+    #[serde(rename = "message.deleted")]
+    MessageDeleted { id: String },
+    /// Many messages went at once; `to` is the phone cleared, or none for all.
+    #[serde(rename = "messages.cleared")]
+    MessagesCleared { to: Option<String> },
+}
+
+/// Why a capture was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("could not commit: {0}")]
+    Commit(Arc<StoreError>),
+    #[error("the writer has stopped")]
+    Stopped,
+}
+
+struct Job {
+    message: NewMessage,
+    reply: oneshot::Sender<Result<Arc<Message>, Arc<StoreError>>>,
+}
+
+/// The capture pipeline; cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    jobs: mpsc::Sender<Job>,
+    bus: broadcast::Sender<Event>,
+    store: Store,
+}
+
+impl Pipeline {
+    /// Starts the writer task. It ends when every `Pipeline` clone is dropped,
+    /// after committing what was queued.
+    pub fn start(store: Store) -> (Pipeline, JoinHandle<()>) {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        let (bus, _) = broadcast::channel(BUS_CAPACITY);
+        let writer = tokio::spawn(run_writer(store.clone(), rx, bus.clone()));
+        (Pipeline { jobs, bus, store }, writer)
+    }
+
+    /// Stores a message; returns once it is committed and announced.
+    pub async fn capture(&self, message: NewMessage) -> Result<Arc<Message>, CaptureError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { message, reply })
+            .await
+            .map_err(|_| CaptureError::Stopped)?;
+        match answer.await {
+            Ok(Ok(message)) => Ok(message),
+            Ok(Err(e)) => Err(CaptureError::Commit(e)),
+            Err(_) => Err(CaptureError::Stopped),
+        }
+    }
+
+    /// Listens to what happens from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.bus.subscribe()
+    }
+
+    /// Announces a change made outside the writer (deletes).
+    pub fn publish(&self, event: Event) {
+        // No subscriber is fine: nobody is watching.
+        let _ = self.bus.send(event);
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, bus: broadcast::Sender<Event>) {
+    let mut ids = ulid::Generator::new();
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let now = now_ms();
+        let mut stored: Vec<(Message, RawRequest)> = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
+            let id = ids
+                .generate()
+                .unwrap_or_else(|_| ulid::Ulid::new())
+                .to_string();
+            let (message, raw) = finish(job.message, id, now);
+            stored.push((message, raw));
+            replies.push(job.reply);
+        }
+        let rows: Vec<(&Message, &RawRequest)> = stored.iter().map(|(m, r)| (m, r)).collect();
+        match messages::insert_batch(&store, &rows).await {
+            Ok(()) => {
+                for ((message, _), reply) in stored.into_iter().zip(replies) {
+                    let message = Arc::new(message);
+                    let _ = bus.send(Event::MessageCreated(message.clone()));
+                    let _ = reply.send(Ok(message));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, rows = rows.len(), "could not commit captured messages");
+                let e = Arc::new(e);
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Completes a parsed message with what only the store side knows.
+fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequest) {
+    let layout = crate::sms::layout(&new.text);
+    let code = new
+        .code
+        .filter(|c| !c.trim().is_empty())
+        .or_else(|| crate::code::extract(&new.text));
+    let message = Message {
+        id,
+        tenant: new.tenant,
+        received_at: now,
+        channel: new.channel,
+        source: new.source,
+        recipient: new.recipient,
+        sender: new.sender,
+        text: new.text,
+        code,
+        action: new.action,
+        purpose: new.purpose,
+        locale: new.locale,
+        user_id: new.user_id,
+        client_id: new.client_id,
+        status: STATUS_RECEIVED.to_owned(),
+        encoding: layout.encoding,
+        segments: layout.segments,
+        provider_message_id: new.provider_message_id,
+    };
+    (message, new.raw)
+}
+
+/// Now, to the millisecond the store keeps, so a message reads the same live and stored.
+fn now_ms() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(now)
+}

@@ -1,0 +1,57 @@
+//! `POST /capture/auth0/hook`: the legacy Send Phone Message Hook's parameters.
+//!
+//! A Hook is called as `(recipient, text, context, cb)`; posted here as
+//! `{"recipient", "text", "context"}`. The answer carries a `MessageID`, as the Hook
+//! runner's sample response does.
+
+use serde::Deserialize;
+
+use super::auth0_shared::{self, Client, SmsOrVoice, User};
+use super::{decode, non_empty, parse_object, phone, ReceiveError, DEFAULT_TENANT};
+use crate::message::{Channel, NewMessage, RawRequest, Source};
+
+#[derive(Debug, Deserialize)]
+struct HookCall {
+    recipient: Option<String>,
+    text: Option<String>,
+    #[serde(default)]
+    context: Context,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Context {
+    message_type: Option<SmsOrVoice>,
+    action: Option<String>,
+    language: Option<String>,
+    code: Option<String>,
+    #[serde(default)]
+    client: Client,
+    #[serde(default)]
+    user: User,
+}
+
+/// Parses a Hook call; the message gets a fresh `MessageID`.
+pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
+    let object = parse_object(&raw.body)?;
+    let call: HookCall = decode(serde_json::Value::Object(object), "")?;
+    let recipient = phone("recipient", &non_empty("recipient", call.recipient)?)?;
+    let text = non_empty("text", call.text)?;
+    let ctx = call.context;
+    let action = auth0_shared::action("context.action", ctx.action)?;
+    Ok(NewMessage {
+        tenant: DEFAULT_TENANT.to_owned(),
+        channel: ctx.message_type.map(Channel::from).unwrap_or(Channel::Sms),
+        source: Source::Auth0Hook,
+        recipient,
+        sender: None,
+        text,
+        code: ctx.code,
+        purpose: action.as_ref().map(|(_, p)| *p),
+        action: action.map(|(a, _)| a),
+        locale: ctx.language,
+        user_id: ctx.user.user_id,
+        client_id: ctx.client.client_id,
+        provider_message_id: Some(uuid::Uuid::new_v4().to_string()),
+        raw,
+    })
+}

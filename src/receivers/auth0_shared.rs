@@ -1,0 +1,73 @@
+//! Pieces of Auth0's event objects that several triggers share.
+
+use serde::Deserialize;
+
+use super::ReceiveError;
+use crate::message::Purpose;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Tenant {
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Client {
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct User {
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RequestInfo {
+    pub language: Option<String>,
+}
+
+/// `sms` or `voice`, as the legacy trigger and Hook write it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SmsOrVoice {
+    Sms,
+    Voice,
+}
+
+impl From<SmsOrVoice> for crate::message::Channel {
+    fn from(v: SmsOrVoice) -> Self {
+        match v {
+            SmsOrVoice::Sms => crate::message::Channel::Sms,
+            SmsOrVoice::Voice => crate::message::Channel::Voice,
+        }
+    }
+}
+
+/// The legacy `action` spellings Auth0 has used, and what each means. The Hook guides
+/// say `authentication`, the reference says `second-factor-authentication`, and the
+/// custom-phone-provider sample writes `second-factor-authenticator`.
+const ACTIONS: [(&str, Purpose); 4] = [
+    ("enrollment", Purpose::OtpEnroll),
+    ("second-factor-authentication", Purpose::OtpVerify),
+    ("authentication", Purpose::OtpVerify),
+    ("second-factor-authenticator", Purpose::OtpVerify),
+];
+
+/// Reads a legacy `action`, keeping its spelling.
+pub(crate) fn action(
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<(String, Purpose)>, ReceiveError> {
+    let Some(value) = value else { return Ok(None) };
+    match ACTIONS.iter().find(|(name, _)| *name == value) {
+        Some((_, purpose)) => Ok(Some((value, *purpose))),
+        None => Err(ReceiveError::UnknownValue {
+            field: field.to_owned(),
+            value,
+            expected: ACTIONS
+                .iter()
+                .map(|(name, _)| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}

@@ -1,0 +1,294 @@
+//! The `messages` table.
+
+use serde::Serialize;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
+
+use super::{Store, StoreError};
+use crate::message::{Channel, Message, MessageDetail, Purpose, RawRequest, Source, StoredRequest};
+use crate::phone::PhoneNumber;
+use crate::sms::Encoding;
+
+/// Columns of a `Message`, in the order `message_from_row` reads them.
+const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, sender, \
+     text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
+     provider_message_id";
+
+/// Which messages a query is about. Every field narrows; none set means all.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub to: Option<PhoneNumber>,
+    pub channel: Option<Channel>,
+    pub source: Option<Source>,
+    pub tenant: Option<String>,
+    /// Text, number or code contains this (case-insensitive for ASCII).
+    pub query: Option<String>,
+    /// Received at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// Strictly newer than this.
+    pub after: Option<After>,
+    /// Strictly older than this id: the cursor for the next page (newest first).
+    pub before: Option<String>,
+}
+
+/// A point a client saw earlier: a message id or a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    Id(String),
+    Time(OffsetDateTime),
+}
+
+/// One phone number that received messages.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhoneSummary {
+    pub number: PhoneNumber,
+    pub count: i64,
+    pub last_message: Message,
+}
+
+/// Inserts a batch in one transaction: all rows are committed, or none.
+pub async fn insert_batch(
+    store: &Store,
+    rows: &[(&Message, &RawRequest)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut encoded_headers = Vec::with_capacity(rows.len());
+    for (_, raw) in rows {
+        encoded_headers.push(
+            serde_json::to_string(&raw.headers)
+                .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?,
+        );
+    }
+    let mut tx = store.pool().begin().await?;
+    // SQLite allows 32766 bound values; 21 per row keeps a chunk well under it.
+    for (chunk_index, chunk) in rows.chunks(512).enumerate() {
+        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, sender, \
+             text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
+             provider_message_id, content_type, headers, raw_body) ",
+        );
+        let headers = &encoded_headers[chunk_index * 512..];
+        builder.push_values(chunk.iter().zip(headers), |mut b, ((m, raw), headers)| {
+            b.push_bind(&m.id)
+                .push_bind(&m.tenant)
+                .push_bind(unix_ms(m.received_at))
+                .push_bind(m.channel.as_str())
+                .push_bind(m.source.as_str())
+                .push_bind(m.recipient.as_str())
+                .push_bind(&m.sender)
+                .push_bind(&m.text)
+                .push_bind(&m.code)
+                .push_bind(&m.action)
+                .push_bind(m.purpose.map(Purpose::as_str))
+                .push_bind(&m.locale)
+                .push_bind(&m.user_id)
+                .push_bind(&m.client_id)
+                .push_bind(&m.status)
+                .push_bind(m.encoding.as_str())
+                .push_bind(m.segments as i64)
+                .push_bind(&m.provider_message_id)
+                .push_bind(&raw.content_type)
+                .push_bind(headers)
+                .push_bind(&raw.body);
+        });
+        builder.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Messages matching `filter`, newest first, at most `limit`.
+pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Message>, StoreError> {
+    let mut builder: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM messages"));
+    push_where(&mut builder, filter);
+    builder
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(limit as i64);
+    let rows = builder.build().fetch_all(store.pool()).await?;
+    rows.iter().map(message_from_row).collect()
+}
+
+/// The newest message matching `filter`, if any.
+pub async fn latest(store: &Store, filter: &Filter) -> Result<Option<Message>, StoreError> {
+    Ok(list(store, filter, 1).await?.into_iter().next())
+}
+
+/// One message with its raw request.
+pub async fn get(store: &Store, id: &str) -> Result<Option<MessageDetail>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {SUMMARY_COLUMNS}, content_type, headers, raw_body FROM messages WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let message = message_from_row(&row)?;
+    let headers: String = row.try_get("headers")?;
+    let headers: Vec<(String, String)> = serde_json::from_str(&headers)
+        .map_err(|e| StoreError::Corrupt(format!("headers of {id}: {e}")))?;
+    let body: Vec<u8> = row.try_get("raw_body")?;
+    Ok(Some(MessageDetail {
+        message,
+        request: StoredRequest {
+            content_type: row.try_get("content_type")?,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        },
+    }))
+}
+
+/// Deletes one message; whether it existed.
+pub async fn delete(store: &Store, id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM messages WHERE id = ?")
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes every message matching `filter`; how many went.
+pub async fn delete_matching(store: &Store, filter: &Filter) -> Result<u64, StoreError> {
+    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM messages");
+    push_where(&mut builder, filter);
+    let done = builder.build().execute(store.pool()).await?;
+    Ok(done.rows_affected())
+}
+
+/// Every number that received something, the most recently active first.
+pub async fn phones(store: &Store) -> Result<Vec<PhoneSummary>, StoreError> {
+    let columns = SUMMARY_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {columns}, p.count FROM \
+         (SELECT recipient, COUNT(*) AS count, MAX(id) AS last_id FROM messages GROUP BY recipient) p \
+         JOIN messages m ON m.id = p.last_id ORDER BY m.id DESC"
+    ))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let last_message = message_from_row(row)?;
+            Ok(PhoneSummary {
+                number: last_message.recipient.clone(),
+                count: row.try_get("count")?,
+                last_message,
+            })
+        })
+        .collect()
+}
+
+fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
+    let mut first = true;
+    let mut and = |builder: &mut QueryBuilder<Sqlite>| {
+        builder.push(if first { " WHERE " } else { " AND " });
+        first = false;
+    };
+    if let Some(to) = &filter.to {
+        and(builder);
+        builder
+            .push("recipient = ")
+            .push_bind(to.as_str().to_owned());
+    }
+    if let Some(channel) = filter.channel {
+        and(builder);
+        builder.push("channel = ").push_bind(channel.as_str());
+    }
+    if let Some(source) = filter.source {
+        and(builder);
+        builder.push("source = ").push_bind(source.as_str());
+    }
+    if let Some(tenant) = &filter.tenant {
+        and(builder);
+        builder.push("tenant = ").push_bind(tenant.clone());
+    }
+    if let Some(query) = &filter.query {
+        let pattern = format!("%{}%", escape_like(query));
+        and(builder);
+        builder
+            .push("(text LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR recipient LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR code LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(since) = filter.since {
+        and(builder);
+        builder.push("received_at >= ").push_bind(unix_ms(since));
+    }
+    match &filter.after {
+        Some(After::Id(id)) => {
+            and(builder);
+            builder.push("id > ").push_bind(id.clone());
+        }
+        Some(After::Time(at)) => {
+            and(builder);
+            builder.push("received_at > ").push_bind(unix_ms(*at));
+        }
+        None => {}
+    }
+    if let Some(before) = &filter.before {
+        and(builder);
+        builder.push("id < ").push_bind(before.clone());
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of message {id}"));
+    let received_ms: i64 = row.try_get("received_at")?;
+    let received_at =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(received_ms) * 1_000_000)
+            .map_err(|_| corrupt("received_at"))?;
+    let channel: String = row.try_get("channel")?;
+    let source: String = row.try_get("source")?;
+    let encoding: String = row.try_get("encoding")?;
+    let purpose: Option<String> = row.try_get("purpose")?;
+    let segments: i64 = row.try_get("segments")?;
+    Ok(Message {
+        tenant: row.try_get("tenant")?,
+        received_at,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel"))?,
+        source: Source::parse(&source).ok_or_else(|| corrupt("source"))?,
+        recipient: PhoneNumber::from_stored(row.try_get("recipient")?),
+        sender: row.try_get("sender")?,
+        text: row.try_get("text")?,
+        code: row.try_get("code")?,
+        action: row.try_get("action")?,
+        purpose: match purpose {
+            Some(p) => Some(Purpose::parse(&p).ok_or_else(|| corrupt("purpose"))?),
+            None => None,
+        },
+        locale: row.try_get("locale")?,
+        user_id: row.try_get("user_id")?,
+        client_id: row.try_get("client_id")?,
+        status: row.try_get("status")?,
+        encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding"))?,
+        segments: u32::try_from(segments).map_err(|_| corrupt("segments"))?,
+        provider_message_id: row.try_get("provider_message_id")?,
+        id,
+    })
+}
