@@ -1,0 +1,122 @@
+//! The `phonebox` binary's QA commands against a running server.
+
+use std::process::Output;
+
+use crate::helpers::{capture_text, spawn_app};
+
+async fn phonebox(args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+        .args(args)
+        .env_remove("PHONEBOX_SERVER")
+        .output()
+        .await
+        .expect("phonebox runs")
+}
+
+#[tokio::test]
+async fn wait_code_prints_just_the_code() {
+    let app = spawn_app().await;
+    capture_text(&app, "+15555550100", "Your code is 482913").await;
+    let out = phonebox(&[
+        "wait-code",
+        "--to",
+        "+1 555 555 0100",
+        "--timeout",
+        "5s",
+        "--server",
+        &app.base,
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "482913\n");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wait_code_with_after_waits_for_a_newer_message() {
+    let app = spawn_app().await;
+    let old = capture_text(&app, "+15555550100", "old 111111").await;
+    let id = old["id"].as_str().expect("id").to_owned();
+    let base = app.base.clone();
+    let waiting = tokio::spawn(async move {
+        phonebox(&[
+            "wait-code",
+            "--to",
+            "+15555550100",
+            "--after",
+            &id,
+            "--timeout",
+            "300s",
+            "--server",
+            &base,
+        ])
+        .await
+    });
+    capture_text(&app, "+15555550100", "new 222222").await;
+    let out = waiting.await.expect("task");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "222222\n");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wait_code_exits_non_zero_on_timeout() {
+    let app = spawn_app().await;
+    let out = phonebox(&[
+        "wait-code",
+        "--to",
+        "+15555550100",
+        "--timeout",
+        "100ms",
+        "--server",
+        &app.base,
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no code"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn messages_lists_as_table_and_json() {
+    let app = spawn_app().await;
+    capture_text(&app, "+15555550100", "Your code is 482913").await;
+    capture_text(&app, "+15555550199", "Your code is 111222").await;
+    let out = phonebox(&["messages", "--server", &app.base]).await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        table.contains("482913") && table.contains("111222"),
+        "{table}"
+    );
+
+    let out = phonebox(&[
+        "messages",
+        "--to",
+        "+15555550199",
+        "--json",
+        "--server",
+        &app.base,
+    ])
+    .await;
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list.as_array().expect("array").len(), 1);
+    assert_eq!(list[0]["code"], "111222");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_clear_error() {
+    let out = phonebox(&["messages", "--server", "http://127.0.0.1:1"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Phonebox"));
+}

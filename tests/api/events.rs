@@ -1,0 +1,63 @@
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::helpers::{capture_text, spawn_app};
+
+/// Reads SSE frames until one named `name`; returns its data.
+async fn next_event(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buffer: &mut String,
+    name: &str,
+) -> String {
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let mut event = "message";
+            let mut data = String::new();
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if event == name {
+                return data;
+            }
+        }
+        let chunk = stream.next().await.expect("stream open").expect("chunk");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn sse_delivers_new_and_deleted_messages() {
+    let app = spawn_app().await;
+    let response = app.get("/emulator/v1/events").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/event-stream"));
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    // `ready` comes once the subscription exists: nothing after it can be missed.
+    next_event(&mut stream, &mut buffer, "ready").await;
+
+    let stored = capture_text(&app, "+15555550100", "123456 is your code").await;
+    let data = next_event(&mut stream, &mut buffer, "message.created").await;
+    let event: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(event, stored);
+
+    let id = stored["id"].as_str().expect("id");
+    app.http
+        .delete(app.url(&format!("/emulator/v1/messages/{id}")))
+        .send()
+        .await
+        .expect("sent");
+    let data = next_event(&mut stream, &mut buffer, "message.deleted").await;
+    let event: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(event["id"], id);
+    drop(stream);
+    app.stop().await;
+}

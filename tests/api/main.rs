@@ -1,0 +1,13 @@
+//! Integration tests: the real server on an ephemeral port with a real SQLite file,
+//! spoken to over HTTP. Nothing here needs Tauri.
+
+mod helpers;
+
+mod capture;
+mod cli;
+mod encoding;
+mod errors;
+mod events;
+mod persistence;
+mod security;
+mod wait;
