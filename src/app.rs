@@ -5,12 +5,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::http::{self, guard::HostGuard, AppState};
-use crate::pipeline::Pipeline;
+use crate::http::{self, guard::HostGuard, AppState, Shared};
+use crate::pipeline::{Pipeline, Writer};
 use crate::store::{Store, StoreError};
 
 /// Why a server could not start or run.
@@ -35,7 +34,7 @@ pub struct App {
     state: AppState,
     guard: HostGuard,
     store: Store,
-    writer: JoinHandle<()>,
+    writer: Writer,
 }
 
 impl App {
@@ -60,11 +59,11 @@ impl App {
             tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can read captured codes");
         }
         let (pipeline, writer) = Pipeline::start(store.clone());
-        let state = AppState {
+        let state = AppState::new(Shared {
             pipeline,
             body_limit: config.body_limit,
             shutdown: CancellationToken::new(),
-        };
+        });
         Ok(App {
             listener,
             addr,
@@ -106,9 +105,7 @@ impl App {
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await;
         // The router (and with it every pipeline handle) is gone: the writer drains and ends.
-        if let Err(e) = self.writer.await {
-            tracing::error!(error = %e, "writer task failed");
-        }
+        self.writer.finished().await;
         self.store.close().await;
         served.map_err(StartError::Serve)
     }

@@ -7,7 +7,10 @@
 
 use std::fmt;
 
-use phonenumber::metadata::DATABASE;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use phonenumber::metadata::{Metadata, DATABASE};
 use serde::Serialize;
 
 /// A phone number that some country's plan could dial, in E.164 form (`+18085555555`).
@@ -45,6 +48,9 @@ impl PhoneNumber {
         } else {
             format!("+{trimmed}")
         };
+        if let Some(number) = canonical(&international) {
+            return Ok(number);
+        }
         let parsed = phonenumber::parse(None, &international)
             .map_err(|_| PhoneError::Unparseable(trimmed.to_owned()))?;
         if parsed.extension().is_some() {
@@ -52,31 +58,10 @@ impl PhoneNumber {
         }
         let code = parsed.code().value();
         let national = parsed.national().to_string();
-        let plans = DATABASE
-            .by_code(&code)
+        let lengths = LENGTHS
+            .get(&code)
             .ok_or_else(|| PhoneError::UnknownCountry(trimmed.to_owned()))?;
-        let len = national.len() as u16;
-        let possible = plans.iter().any(|meta| {
-            let d = meta.descriptors();
-            [
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ]
-            .into_iter()
-            .flatten()
-            .any(|desc| {
-                desc.possible_length().contains(&len) || desc.possible_local_length().contains(&len)
-            })
-        });
-        if !possible {
+        if !lengths.contains(&(national.len() as u16)) {
             return Err(PhoneError::ImpossibleLength(trimmed.to_owned()));
         }
         Ok(PhoneNumber(format!("+{code}{national}")))
@@ -98,6 +83,62 @@ impl PhoneNumber {
             .map(|n| phonenumber::is_valid(&n))
             .unwrap_or(false)
     }
+}
+
+/// Every national number length some plan of each country calling code uses,
+/// including lengths dialled only locally.
+static LENGTHS: LazyLock<HashMap<u16, HashSet<u16>>> = LazyLock::new(|| {
+    let mut lengths: HashMap<u16, HashSet<u16>> = HashMap::new();
+    for meta in DATABASE.iter() {
+        lengths
+            .entry(meta.country_code())
+            .or_default()
+            .extend(plan_lengths(meta));
+    }
+    lengths
+});
+
+fn plan_lengths(meta: &Metadata) -> Vec<u16> {
+    let d = meta.descriptors();
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.personal_number(),
+        d.voip(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|desc| {
+        desc.possible_length()
+            .iter()
+            .chain(desc.possible_local_length())
+            .copied()
+    })
+    .collect()
+}
+
+/// The common case, `+` and digits only, without the full parser: calling codes are
+/// prefix-free, so the first 1–3 digits that name one are it. `None` sends the input
+/// to libphonenumber's parser (punctuation, national prefixes, odd lengths).
+fn canonical(international: &str) -> Option<PhoneNumber> {
+    let digits = international.strip_prefix('+')?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    (1..=3.min(digits.len())).find_map(|split| {
+        let code: u16 = digits[..split].parse().ok()?;
+        let lengths = LENGTHS.get(&code)?;
+        let national = &digits[split..];
+        lengths
+            .contains(&(national.len() as u16))
+            .then(|| PhoneNumber(format!("+{digits}")))
+    })
 }
 
 impl fmt::Display for PhoneNumber {
@@ -148,5 +189,39 @@ mod tests {
         assert!(PhoneNumber::parse("+1 23").is_err());
         assert!(PhoneNumber::parse("+1 202 555 0100 1234 5678").is_err());
         assert!(PhoneNumber::parse("+999 1234567").is_err());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_full_parser_on_every_example_number() {
+        let mut checked = 0;
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            for desc in [d.fixed_line(), d.mobile(), d.toll_free(), d.voip()]
+                .into_iter()
+                .flatten()
+            {
+                let Some(example) = desc.example() else {
+                    continue;
+                };
+                let e164 = format!("+{}{}", meta.country_code(), example);
+                let Some(fast) = canonical(&e164) else {
+                    continue;
+                };
+                let full = phonenumber::parse(None, &e164).expect("example parses");
+                // This parser strips national prefixes even after a calling code
+                // (+7 800... becomes +7 00...); only its valid answers are a reference.
+                if !phonenumber::is_valid(&full) {
+                    continue;
+                }
+                assert_eq!(
+                    fast.as_str(),
+                    format!("+{}{}", full.code().value(), full.national()),
+                    "{} {e164}",
+                    meta.id()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "only {checked} examples checked");
     }
 }

@@ -10,10 +10,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use crate::message::{Message, NewMessage, RawRequest, STATUS_RECEIVED};
-use crate::store::{messages, Store, StoreError};
+use crate::store::{messages, Connection, Store, StoreError};
 
 /// The most messages one transaction commits.
 const MAX_BATCH: usize = 256;
@@ -49,6 +48,18 @@ struct Job {
     reply: oneshot::Sender<Result<Arc<Message>, Arc<StoreError>>>,
 }
 
+/// The writer thread, to wait for once every `Pipeline` is dropped.
+pub struct Writer {
+    done: oneshot::Receiver<()>,
+}
+
+impl Writer {
+    /// Resolves when the writer has committed everything queued and stopped.
+    pub async fn finished(self) {
+        let _ = self.done.await;
+    }
+}
+
 /// The capture pipeline; cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -60,11 +71,30 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts the writer task. It ends when every `Pipeline` clone is dropped,
     /// after committing what was queued.
-    pub fn start(store: Store) -> (Pipeline, JoinHandle<()>) {
+    pub fn start(store: Store) -> (Pipeline, Writer) {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
-        let writer = tokio::spawn(run_writer(store.clone(), rx, bus.clone()));
-        (Pipeline { jobs, bus, store }, writer)
+        let (done_tx, done) = oneshot::channel();
+        let writer_store = store.clone();
+        let writer_bus = bus.clone();
+        // A thread of its own: woken by the database's thread, the writer runs at once
+        // instead of queueing behind every HTTP task on the shared runtime.
+        let spawned = std::thread::Builder::new()
+            .name("phonebox-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run_writer(writer_store, rx, writer_bus)),
+                    Err(e) => tracing::error!(error = %e, "cannot start the writer"),
+                }
+                let _ = done_tx.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the writer thread");
+        }
+        (Pipeline { jobs, bus, store }, Writer { done })
     }
 
     /// Stores a message; returns once it is committed and announced.
@@ -99,6 +129,7 @@ impl Pipeline {
 
 async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, bus: broadcast::Sender<Event>) {
     let mut ids = ulid::Generator::new();
+    let mut conn: Option<Connection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let now = now_ms();
@@ -114,7 +145,7 @@ async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, bus: broadcast::S
             replies.push(job.reply);
         }
         let rows: Vec<(&Message, &RawRequest)> = stored.iter().map(|(m, r)| (m, r)).collect();
-        match messages::insert_batch(&store, &rows).await {
+        match insert(&store, &mut conn, &rows).await {
             Ok(()) => {
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
                     let message = Arc::new(message);
@@ -131,6 +162,22 @@ async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, bus: broadcast::S
             }
         }
     }
+}
+
+/// Inserts through the writer's own connection, opening it on first use (or again
+/// after a failure, in case the connection was the problem).
+async fn insert(
+    store: &Store,
+    conn: &mut Option<Connection>,
+    rows: &[(&Message, &RawRequest)],
+) -> Result<(), StoreError> {
+    let mut open = match conn.take() {
+        Some(open) => open,
+        None => store.dedicated().await?,
+    };
+    messages::insert_batch(&mut open, rows).await?;
+    *conn = Some(open);
+    Ok(())
 }
 
 /// Completes a parsed message with what only the store side knows.

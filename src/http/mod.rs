@@ -18,14 +18,31 @@ use tower_http::trace::TraceLayer;
 
 use crate::pipeline::Pipeline;
 
-/// What every handler can reach.
+/// What every handler can reach. Behind one `Arc`: axum clones the state for every
+/// request, and one reference count is cheaper than a clone of each part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub pipeline: Pipeline,
     /// Largest request body, in bytes.
     pub body_limit: usize,
     /// Cancelled when the server stops: ends held requests and event streams.
     pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// The whole application, usable without a socket (e.g. with `tower::ServiceExt`).

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
-use super::{Store, StoreError};
+use super::{Connection, Store, StoreError};
 use crate::message::{Channel, Message, MessageDetail, Purpose, RawRequest, Source, StoredRequest};
 use crate::phone::PhoneNumber;
 use crate::sms::Encoding;
@@ -47,13 +47,19 @@ pub struct PhoneSummary {
     pub last_message: Message,
 }
 
-/// Inserts a batch in one transaction: all rows are committed, or none.
+/// The most rows one `insert_batch` takes: SQLite binds at most 32766 values, 21 a row.
+pub const MAX_INSERT_ROWS: usize = 1024;
+
+/// Inserts a batch atomically: all rows are committed, or none.
 pub async fn insert_batch(
-    store: &Store,
+    conn: &mut Connection,
     rows: &[(&Message, &RawRequest)],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
+    }
+    if rows.len() > MAX_INSERT_ROWS {
+        return Err(StoreError::BatchTooLarge(rows.len()));
     }
     let mut encoded_headers = Vec::with_capacity(rows.len());
     for (_, raw) in rows {
@@ -62,16 +68,16 @@ pub async fn insert_batch(
                 .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?,
         );
     }
-    let mut tx = store.pool().begin().await?;
-    // SQLite allows 32766 bound values; 21 per row keeps a chunk well under it.
-    for (chunk_index, chunk) in rows.chunks(512).enumerate() {
-        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, sender, \
-             text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
-             provider_message_id, content_type, headers, raw_body) ",
-        );
-        let headers = &encoded_headers[chunk_index * 512..];
-        builder.push_values(chunk.iter().zip(headers), |mut b, ((m, raw), headers)| {
+    // One multi-row INSERT is one statement, so SQLite commits it atomically on its
+    // own: one round trip to the connection's thread instead of begin/insert/commit.
+    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, sender, \
+         text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
+         provider_message_id, content_type, headers, raw_body) ",
+    );
+    builder.push_values(
+        rows.iter().zip(&encoded_headers),
+        |mut b, ((m, raw), headers)| {
             b.push_bind(&m.id)
                 .push_bind(&m.tenant)
                 .push_bind(unix_ms(m.received_at))
@@ -93,10 +99,9 @@ pub async fn insert_batch(
                 .push_bind(&raw.content_type)
                 .push_bind(headers)
                 .push_bind(&raw.body);
-        });
-        builder.build().execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
+        },
+    );
+    builder.build().execute(conn.raw()).await?;
     Ok(())
 }
 

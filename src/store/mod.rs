@@ -10,8 +10,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool};
 
 /// What went wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,8 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("a batch of {0} rows is more than one statement can insert")]
+    BatchTooLarge(usize),
     #[error("stored row is not readable: {0}")]
     Corrupt(String),
 }
@@ -66,7 +69,21 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// A connection kept by one owner (the writer), so each batch skips the pool.
+    pub async fn dedicated(&self) -> Result<Connection, StoreError> {
+        Ok(Connection(self.pool.acquire().await?))
+    }
+
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+/// A connection held by one owner; returned to the pool when dropped.
+pub struct Connection(PoolConnection<Sqlite>);
+
+impl Connection {
+    pub(crate) fn raw(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.0
     }
 }
