@@ -1,5 +1,6 @@
 //! `phonebox`: parses the command line, sets up logging, runs the command.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -22,6 +23,8 @@ async fn serve(config: phonebox::Config) -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_env("PHONEBOX_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Plain text when piped, so scripts can read the "listening" line.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let app = match App::build(config).await {
         Ok(app) => app,

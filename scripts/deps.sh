@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs what a make target needs and this machine lacks, saying what it installs.
+# Never prompts: as root it runs apt-get; otherwise `sudo -n` (no password prompt);
+# if neither works it prints the command to run and fails.
+#
+#   scripts/deps.sh test      Node.js for the SDK tests
+#   scripts/deps.sh desktop   WebKitGTK and friends for the Tauri window (Debian/Ubuntu)
+#   scripts/deps.sh bench     wrk, the load generator
+#   scripts/deps.sh xvfb      a virtual display for window smoke tests
+set -euo pipefail
+
+DESKTOP_PKGS=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
+  libssl-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev build-essential pkg-config file)
+
+missing() {
+  local pkg out=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || out+=("$pkg")
+  done
+  echo "${out[@]:-}"
+}
+
+apt_install() {
+  local need
+  need=$(missing "$@")
+  [ -z "$need" ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "Phonebox needs these packages (names as on Debian/Ubuntu): $need" >&2
+    echo "This is not a Debian/Ubuntu system: install their equivalents and run make again." >&2
+    exit 1
+  fi
+  echo "Installing with apt-get: $need"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      echo "Root is needed to install them. Run this once, then make again:" >&2
+      echo "  sudo apt-get install -y --no-install-recommends $need" >&2
+      exit 1
+    fi
+  fi
+  # The package lists may be missing on a fresh machine.
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]; then
+    "${sudo[@]}" apt-get update -qq
+  fi
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends $need \
+    || { "${sudo[@]}" apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends $need; }
+}
+
+need_cargo() {
+  command -v cargo >/dev/null 2>&1 && return 0
+  echo "cargo (Rust) is not installed: see https://rustup.rs, then run make again." >&2
+  exit 1
+}
+
+case "${1:-}" in
+  test)
+    need_cargo
+    if ! command -v node >/dev/null 2>&1; then apt_install nodejs npm; fi
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt 18 ]; then
+      echo "Node.js $major is too old for the SDK tests (they need 18+, for fetch)." >&2
+      exit 1
+    fi
+    ;;
+  desktop) need_cargo; apt_install "${DESKTOP_PKGS[@]}" ;;
+  bench) need_cargo; command -v wrk >/dev/null 2>&1 || apt_install wrk ;;
+  xvfb) apt_install xvfb xauth x11-utils xdotool ;;
+  has-desktop)
+    # Exit 0 when the desktop crate can be built here without installing anything.
+    [ -z "$(missing "${DESKTOP_PKGS[@]}")" ]
+    ;;
+  *) echo "usage: $0 test|desktop|bench|xvfb|has-desktop" >&2; exit 2 ;;
+esac
