@@ -41,6 +41,13 @@ pub fn run() {
                 .inner_size(1200.0, 800.0)
                 .min_inner_size(360.0, 480.0)
                 .build()?;
+            // SIGINT/SIGTERM close the app as the window's close button does, so the
+            // server finishes in-flight captures and closes the database.
+            let handle = tauri_app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                wait_for_signal().await;
+                handle.exit(0);
+            });
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
@@ -83,5 +90,28 @@ async fn start_server() -> Result<App, phonebox::StartError> {
             App::build(Config::new(SocketAddr::new(listen.ip(), 0), db)).await
         }
         other => other,
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

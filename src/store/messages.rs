@@ -43,6 +43,9 @@ pub enum After {
 #[derive(Debug, Clone, Serialize)]
 pub struct PhoneSummary {
     pub number: PhoneNumber,
+    /// Whether libphonenumber knows the number as assigned; fictional test numbers
+    /// are captured all the same, this is only a hint.
+    pub valid: bool,
     pub count: i64,
     pub last_message: Message,
 }
@@ -181,6 +184,7 @@ pub async fn phones(store: &Store) -> Result<Vec<PhoneSummary>, StoreError> {
         .map(|row| {
             let last_message = message_from_row(row)?;
             Ok(PhoneSummary {
+                valid: last_message.recipient.is_valid(),
                 number: last_message.recipient.clone(),
                 count: row.try_get("count")?,
                 last_message,

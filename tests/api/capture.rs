@@ -184,6 +184,10 @@ async fn list_filters_and_pages_newest_first() {
     let phones = app.get_json("/emulator/v1/phones").await;
     assert_eq!(phones["phones"][0]["number"], "+15555550199");
     assert_eq!(phones["phones"][1]["count"], 5);
+    assert_eq!(
+        phones["phones"][1]["valid"], false,
+        "555 numbers are fictional"
+    );
     assert_eq!(phones["phones"][1]["last_message"]["text"], "code 400000");
     app.stop().await;
 }
