@@ -51,13 +51,17 @@ fn main() {
     println!(
         "Phonebox capture benchmark: {CONNECTIONS} connections, {seconds} s each, wrk on loopback"
     );
+    let bare_before = thread_cpu();
     let bare = wrk(bare_port, "/", &script, seconds);
+    let bare_after = thread_cpu();
+    let cpu_before = thread_cpu();
     let captured = wrk(
         phonebox_port,
         "/capture/auth0/custom-phone-provider",
         &script,
         seconds,
     );
+    let cpu_after = thread_cpu();
     println!(
         "bare axum no-op handler : {:>9.0} req/s  p50 {:>8}  p99 {:>8}",
         bare.rate, bare.p50, bare.p99
@@ -77,6 +81,28 @@ fn main() {
         );
     }
 
+    let per_request = |before: &std::collections::HashMap<String, u64>,
+                       after: &std::collections::HashMap<String, u64>,
+                       name: &str,
+                       requests: u64| {
+        let ticks = after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
+        ticks as f64 * 1e6 / ticks_per_second() / requests.max(1) as f64
+    };
+    println!(
+        "CPU per bare request     : HTTP workers {:.1} us",
+        per_request(&bare_before, &bare_after, "tokio-rt-worker", bare.requests)
+    );
+    {
+        let per_request =
+            |name: &str| per_request(&cpu_before, &cpu_after, name, captured.requests);
+        println!(
+            "CPU per capture          : HTTP workers {:.1} us, writer {:.1} us, SQLite thread {:.1} us",
+            per_request("tokio-rt-worker"),
+            per_request("phonebox-writer"),
+            per_request("sqlx-sqlite-wor"),
+        );
+    }
+
     let stored = runtime.block_on(count_stored(phonebox_port));
     println!(
         "rows stored            : {stored} (wrk counted {} requests)",
@@ -92,6 +118,37 @@ fn main() {
         delays.len()
     );
     shutdown.cancel();
+}
+
+/// CPU time (user + system, in clock ticks) this process's threads have used, summed
+/// by thread name (Linux only; empty elsewhere).
+fn thread_cpu() -> std::collections::HashMap<String, u64> {
+    let mut by_name = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ... utime stime ...": comm may hold spaces, so split at ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_owned();
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+            .sum();
+        *by_name.entry(name).or_insert(0) += ticks;
+    }
+    by_name
+}
+
+fn ticks_per_second() -> f64 {
+    // USER_HZ is 100 on every Linux architecture Phonebox builds for.
+    100.0
 }
 
 struct WrkResult {

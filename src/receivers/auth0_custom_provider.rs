@@ -6,15 +6,23 @@
 //! bare or wrapped as `{"event": ...}`.
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::auth0_shared::{self, Client, Tenant, User};
-use super::{decode, join_path, non_empty, parse_object, phone, ReceiveError, DEFAULT_TENANT};
+use super::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 use crate::message::{Channel, NewMessage, Purpose, RawRequest, Source};
 
-/// The body of Auth0's sample Action.
+/// Any of the accepted shapes: `{"event": ...}`, a bare event (with `notification`),
+/// or the flat body of Auth0's sample Action. One struct, so one parse.
 #[derive(Debug, Deserialize)]
-struct FlatBody {
+struct Body {
+    event: Option<Event>,
+    notification: Option<Notification>,
+    #[serde(default)]
+    tenant: Tenant,
+    #[serde(default)]
+    client: Client,
+    #[serde(default)]
+    user: User,
     from: Option<String>,
     action: Option<String>,
     language: Option<String>,
@@ -37,7 +45,7 @@ enum FlatDelivery {
 /// The `custom-phone-provider` event object (the parts we keep).
 #[derive(Debug, Deserialize)]
 struct Event {
-    notification: Notification,
+    notification: Option<Notification>,
     #[serde(default)]
     tenant: Tenant,
     #[serde(default)]
@@ -87,26 +95,25 @@ enum DeliveryMethod {
     Voice,
 }
 
-/// Parses either shape into a message.
+/// Parses any of the shapes into a message.
 pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
-    let mut object = parse_object(&raw.body)?;
-    let (body, prefix) = match object.remove("event") {
-        Some(event) => (event, "event"),
-        None => (Value::Object(object), ""),
-    };
-    let is_event = body.get("notification").is_some();
-    if is_event {
-        from_event(decode(body, prefix)?, prefix, raw)
-    } else if !prefix.is_empty() {
-        Err(ReceiveError::MissingField {
-            field: join_path(prefix, "notification"),
-        })
-    } else {
-        from_flat(decode(body, prefix)?, raw)
+    let body: Body = decode_body(&raw.body)?;
+    if let Some(event) = body.event {
+        let notification = event
+            .notification
+            .ok_or_else(|| ReceiveError::MissingField {
+                field: "event.notification".into(),
+            })?;
+        let context = (event.tenant, event.client, event.user);
+        return from_notification(notification, context, "event", raw);
     }
+    if let Some(notification) = body.notification {
+        return from_notification(notification, (body.tenant, body.client, body.user), "", raw);
+    }
+    from_flat(body, raw)
 }
 
-fn from_flat(body: FlatBody, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
+fn from_flat(body: Body, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let recipient = phone("recipient", &non_empty("recipient", body.recipient)?)?;
     let text = non_empty("text", body.text)?;
     let action = auth0_shared::action("action", body.action)?;
@@ -132,8 +139,12 @@ fn from_flat(body: FlatBody, raw: RawRequest) -> Result<NewMessage, ReceiveError
     })
 }
 
-fn from_event(event: Event, prefix: &str, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
-    let n = event.notification;
+fn from_notification(
+    n: Notification,
+    (tenant, client, user): (Tenant, Client, User),
+    prefix: &str,
+    raw: RawRequest,
+) -> Result<NewMessage, ReceiveError> {
     let field = |name: &str| join_path(prefix, &format!("notification.{name}"));
     let recipient = phone(&field("recipient"), &n.recipient)?;
     // Each delivery method reads its own rendering; the other may be absent.
@@ -143,7 +154,7 @@ fn from_event(event: Event, prefix: &str, raw: RawRequest) -> Result<NewMessage,
     };
     let purpose = Purpose::from(n.message_type);
     Ok(NewMessage {
-        tenant: event.tenant.id.unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
+        tenant: tenant.id.unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
         channel,
         source: Source::Auth0CustomPhoneProvider,
         recipient,
@@ -153,8 +164,8 @@ fn from_event(event: Event, prefix: &str, raw: RawRequest) -> Result<NewMessage,
         action: Some(purpose.as_str().to_owned()),
         purpose: Some(purpose),
         locale: n.locale,
-        user_id: event.user.user_id,
-        client_id: event.client.client_id,
+        user_id: user.user_id,
+        client_id: client.client_id,
         provider_message_id: None,
         raw,
     })

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::auth0_shared::{self, Client, SmsOrVoice, User};
-use super::{decode, non_empty, parse_object, phone, ReceiveError, DEFAULT_TENANT};
+use super::{decode_body, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 
 #[derive(Debug, Deserialize)]
@@ -32,8 +32,7 @@ struct Context {
 
 /// Parses a Hook call; the message gets a fresh `MessageID`.
 pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
-    let object = parse_object(&raw.body)?;
-    let call: HookCall = decode(serde_json::Value::Object(object), "")?;
+    let call: HookCall = decode_body(&raw.body)?;
     let recipient = phone("recipient", &non_empty("recipient", call.recipient)?)?;
     let text = non_empty("text", call.text)?;
     let ctx = call.context;

@@ -5,15 +5,35 @@
 //! `event.request.language`.
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::auth0_shared::{self, Client, RequestInfo, SmsOrVoice, Tenant, User};
-use super::{decode, join_path, non_empty, parse_object, phone, ReceiveError, DEFAULT_TENANT};
+use super::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 use crate::message::{NewMessage, RawRequest, Source};
+
+/// Any of the accepted shapes, so that one parse reads them all.
+#[derive(Debug, Deserialize)]
+struct Body {
+    event: Option<Event>,
+    message_options: Option<MessageOptions>,
+    #[serde(default)]
+    request: RequestInfo,
+    #[serde(default)]
+    tenant: Tenant,
+    #[serde(default)]
+    client: Client,
+    #[serde(default)]
+    user: User,
+    // Bare `message_options`.
+    action: Option<String>,
+    code: Option<String>,
+    message_type: Option<SmsOrVoice>,
+    recipient: Option<String>,
+    text: Option<String>,
+}
 
 #[derive(Debug, Deserialize)]
 struct Event {
-    message_options: MessageOptions,
+    message_options: Option<MessageOptions>,
     #[serde(default)]
     request: RequestInfo,
     #[serde(default)]
@@ -36,50 +56,51 @@ struct MessageOptions {
 
 /// Parses the event or its `message_options` into a message.
 pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
-    let mut object = parse_object(&raw.body)?;
-    let (body, prefix) = match object.remove("event") {
-        Some(event) => (event, "event"),
-        None => (Value::Object(object), ""),
-    };
-    let has_options = body.get("message_options").is_some();
-    let event: Event = if has_options {
-        decode(body, prefix)?
-    } else if prefix.is_empty() {
-        Event {
-            message_options: decode(body, "")?,
-            request: RequestInfo::default(),
-            tenant: Tenant::default(),
-            client: Client::default(),
-            user: User::default(),
-        }
+    let body: Body = decode_body(&raw.body)?;
+    let (options, prefix, event) = if let Some(event) = body.event {
+        let options = event
+            .message_options
+            .ok_or_else(|| ReceiveError::MissingField {
+                field: "event.message_options".into(),
+            })?;
+        let context = (event.request, event.tenant, event.client, event.user);
+        (options, "event.message_options", context)
+    } else if let Some(options) = body.message_options {
+        let context = (body.request, body.tenant, body.client, body.user);
+        (options, "message_options", context)
     } else {
-        return Err(ReceiveError::MissingField {
-            field: join_path(prefix, "message_options"),
-        });
+        let options = MessageOptions {
+            action: non_empty("action", body.action)?,
+            code: non_empty("code", body.code)?,
+            message_type: body
+                .message_type
+                .ok_or_else(|| ReceiveError::MissingField {
+                    field: "message_type".into(),
+                })?,
+            recipient: non_empty("recipient", body.recipient)?,
+            text: non_empty("text", body.text)?,
+        };
+        let context = (body.request, body.tenant, body.client, body.user);
+        (options, "", context)
     };
-    let options_prefix = if has_options {
-        join_path(prefix, "message_options")
-    } else {
-        String::new()
-    };
-    let field = |name: &str| join_path(&options_prefix, name);
-    let o = event.message_options;
-    let recipient = phone(&field("recipient"), &o.recipient)?;
-    let text = non_empty(&field("text"), Some(o.text))?;
-    let action = auth0_shared::action(&field("action"), Some(o.action))?;
+    let (request, tenant, client, user) = event;
+    let field = |name: &str| join_path(prefix, name);
+    let recipient = phone(&field("recipient"), &options.recipient)?;
+    let text = non_empty(&field("text"), Some(options.text))?;
+    let action = auth0_shared::action(&field("action"), Some(options.action))?;
     Ok(NewMessage {
-        tenant: event.tenant.id.unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
-        channel: o.message_type.into(),
+        tenant: tenant.id.unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
+        channel: options.message_type.into(),
         source: Source::Auth0SendPhoneMessage,
         recipient,
         sender: None,
         text,
-        code: Some(o.code),
+        code: Some(options.code),
         purpose: action.as_ref().map(|(_, p)| *p),
         action: action.map(|(a, _)| a),
-        locale: event.request.language,
-        user_id: event.user.user_id,
-        client_id: event.client.client_id,
+        locale: request.language,
+        user_id: user.user_id,
+        client_id: client.client_id,
         provider_message_id: None,
         raw,
     })

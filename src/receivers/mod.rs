@@ -9,7 +9,6 @@ pub mod auth0_send_phone_message;
 mod auth0_shared;
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::phone::{PhoneError, PhoneNumber};
 
@@ -67,41 +66,64 @@ impl ReceiveError {
     }
 }
 
-/// Parses a JSON object (any other JSON value is refused).
-pub(crate) fn parse_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ReceiveError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ReceiveError::InvalidJson {
+/// Deserializes a JSON body into `T`, naming the failing field by its JSON path.
+///
+/// The common, valid body goes through serde_json alone; only a failing one is read
+/// again with path tracking, which costs an allocation per key.
+pub(crate) fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ReceiveError> {
+    // serde reads a struct from an array too (`["+1555", "hi"]`); only objects are bodies.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Err(e) => invalid_json(&e),
+                Ok(_) => ReceiveError::InvalidField {
+                    field: "(body)".into(),
+                    message: "the body must be a JSON object".into(),
+                },
+            },
+        );
+    }
+    let error = match serde_json::from_slice::<T>(body) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    if !matches!(error.classify(), serde_json::error::Category::Data) {
+        return Err(invalid_json(&error));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let Err(e) = serde_path_to_error::deserialize::<_, T>(&mut de) else {
+        // Cannot happen (the same input failed above); say what serde said.
+        return Err(ReceiveError::InvalidField {
+            field: "(body)".into(),
+            message: strip_position(&error.to_string()),
+        });
+    };
+    let path = e.path().to_string();
+    let message = strip_position(&e.inner().to_string());
+    let field = if path == "." { String::new() } else { path };
+    // serde reports a missing field at its parent; name the field itself.
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return Err(ReceiveError::MissingField {
+            field: join_path(&field, name),
+        });
+    }
+    let field = if field.is_empty() {
+        "(body)".into()
+    } else {
+        field
+    };
+    Err(ReceiveError::InvalidField { field, message })
+}
+
+fn invalid_json(e: &serde_json::Error) -> ReceiveError {
+    ReceiveError::InvalidJson {
         message: strip_position(&e.to_string()),
         line: e.line(),
         column: e.column(),
-    })?;
-    match value {
-        Value::Object(map) => Ok(map),
-        other => Err(ReceiveError::InvalidField {
-            field: "(body)".into(),
-            message: format!("expected a JSON object, found {}", json_kind(&other)),
-        }),
     }
-}
-
-/// Deserializes `value` into `T`, naming the failing field by its path below `prefix`.
-pub(crate) fn decode<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ReceiveError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        let mut field = join_path(prefix, if path == "." { "" } else { &path });
-        // serde reports a missing field at its parent; name the field itself.
-        if let Some(name) = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.strip_suffix('`'))
-        {
-            field = join_path(&field, name);
-            return ReceiveError::MissingField { field };
-        }
-        if field.is_empty() {
-            field = "(body)".into();
-        }
-        ReceiveError::InvalidField { field, message }
-    })
 }
 
 /// `a` + `.` + `b`, either side possibly empty.
@@ -131,17 +153,6 @@ pub(crate) fn non_empty(field: &str, value: Option<String>) -> Result<String, Re
             field: field.to_owned(),
         }),
         Some(v) => Ok(v),
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -53,6 +53,25 @@ async fn invalid_json_is_refused_with_its_position() {
     refused(&app, CPP, "not json", 400, "invalid_json", None).await;
     refused(&app, SPM, "", 400, "invalid_json", None).await;
     refused(&app, HOOK, "[1, 2]", 400, "invalid_field", Some("(body)")).await;
+    // serde would read a struct from an array; a body must still be an object.
+    refused(
+        &app,
+        HOOK,
+        r#"["+15555550100", "123456 is your code"]"#,
+        400,
+        "invalid_field",
+        Some("(body)"),
+    )
+    .await;
+    refused(
+        &app,
+        HOOK,
+        r#"{"recipient":"+15555550100","text":"x"} trailing"#,
+        400,
+        "invalid_json",
+        None,
+    )
+    .await;
     app.stop().await;
 }
 
