@@ -218,11 +218,8 @@ async fn deleting_one_a_phone_or_all_messages() {
     );
 
     let cleared: Value = app
-        .http
-        .delete(app.url("/emulator/v1/phones/+15555550100"))
-        .send()
+        .delete("/emulator/v1/phones/+15555550100")
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");
@@ -230,11 +227,8 @@ async fn deleting_one_a_phone_or_all_messages() {
     assert_eq!(app.messages().await.len(), 2);
 
     let cleared: Value = app
-        .http
-        .delete(app.url("/emulator/v1/messages"))
-        .send()
+        .delete("/emulator/v1/messages")
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");

@@ -50,11 +50,7 @@ async fn sse_delivers_new_and_deleted_messages() {
     assert_eq!(event, stored);
 
     let id = stored["id"].as_str().expect("id");
-    app.http
-        .delete(app.url(&format!("/emulator/v1/messages/{id}")))
-        .send()
-        .await
-        .expect("sent");
+    app.delete(&format!("/emulator/v1/messages/{id}")).await;
     let data = next_event(&mut stream, &mut buffer, "message.deleted").await;
     let event: Value = serde_json::from_str(&data).expect("json");
     assert_eq!(event["id"], id);

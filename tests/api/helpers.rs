@@ -84,6 +84,15 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// DELETEs `path`, returning the response.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// Every stored message (newest first), as the list API returns them.
     pub async fn messages(&self) -> Vec<Value> {
         let page = self.get_json("/emulator/v1/messages?limit=500").await;
