@@ -29,9 +29,14 @@ lint:
 test-rust:
 	$(CARGO) test
 
-test-sdk:
+test-sdk: tests/sdk/node_modules/.installed
 	$(CARGO) build --bin phonebox
 	cd tests/sdk && node --test
+
+# The official SDKs the tests drive (twilio...), at the versions the lock file pins.
+tests/sdk/node_modules/.installed: tests/sdk/package-lock.json
+	cd tests/sdk && npm ci --no-audit --no-fund
+	touch $@
 
 # The desktop crate needs WebKitGTK; CI installs it (.ci/run). Where it is missing,
 # say so rather than install system packages from a test run.

@@ -63,6 +63,7 @@ impl App {
             pipeline,
             body_limit: config.body_limit,
             shutdown: CancellationToken::new(),
+            callbacks: crate::callbacks::StatusCallbacks::new(),
         });
         Ok(App {
             listener,

@@ -4,6 +4,7 @@
 //! shell all drive it through [`App`].
 
 pub mod app;
+pub mod callbacks;
 pub mod cli;
 pub mod client;
 pub mod code;

@@ -42,13 +42,22 @@ pub enum Source {
     Auth0SendPhoneMessage,
     #[serde(rename = "auth0.hook")]
     Auth0Hook,
+    #[serde(rename = "twilio.messages")]
+    TwilioMessages,
+    #[serde(rename = "twilio.calls")]
+    TwilioCalls,
+    #[serde(rename = "twilio.verify")]
+    TwilioVerify,
 }
 
 impl Source {
-    pub const ALL: [Source; 3] = [
+    pub const ALL: [Source; 6] = [
         Source::Auth0CustomPhoneProvider,
         Source::Auth0SendPhoneMessage,
         Source::Auth0Hook,
+        Source::TwilioMessages,
+        Source::TwilioCalls,
+        Source::TwilioVerify,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +65,9 @@ impl Source {
             Source::Auth0CustomPhoneProvider => "auth0.custom-phone-provider",
             Source::Auth0SendPhoneMessage => "auth0.send-phone-message",
             Source::Auth0Hook => "auth0.hook",
+            Source::TwilioMessages => "twilio.messages",
+            Source::TwilioCalls => "twilio.calls",
+            Source::TwilioVerify => "twilio.verify",
         }
     }
 
@@ -134,6 +146,8 @@ pub struct NewMessage {
     pub client_id: Option<String>,
     /// The id this receiver answered with, as the provider would (e.g. the Hook's MessageID).
     pub provider_message_id: Option<String>,
+    /// The account or key the sender authenticated as (Twilio AccountSid, AWS key id).
+    pub provider_account: Option<String>,
     pub raw: RawRequest,
 }
 
@@ -165,6 +179,7 @@ pub struct Message {
     pub encoding: Encoding,
     pub segments: u32,
     pub provider_message_id: Option<String>,
+    pub provider_account: Option<String>,
 }
 
 /// A stored message with the request it arrived in.

@@ -206,6 +206,7 @@ fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequ
         encoding: layout.encoding,
         segments: layout.segments,
         provider_message_id: new.provider_message_id,
+        provider_account: new.provider_account,
     };
     (message, new.raw)
 }

@@ -1,7 +1,10 @@
 //! Reading a capture request: content type, size limit, headers kept (redacted).
 
+use std::marker::PhantomData;
+
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use axum::response::IntoResponse;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::error::ApiError;
@@ -15,15 +18,48 @@ impl FromRequest<AppState> for JsonRequest {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(ct) = request.headers().get(header::CONTENT_TYPE) {
+            let ct = String::from_utf8_lossy(ct.as_bytes());
+            if !carries_json(&ct) {
+                return Err(ApiError::UnsupportedMediaType(ct.into_owned()));
+            }
+        }
+        let RawBody(raw, _) = RawBody::<ApiError>::from_request(request, state).await?;
+        Ok(JsonRequest(raw))
+    }
+}
+
+/// Why a body could not be read; each API answers it in its own shape.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge(usize),
+    Unreadable(String),
+}
+
+impl From<BodyError> for ApiError {
+    fn from(e: BodyError) -> ApiError {
+        match e {
+            BodyError::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
+            BodyError::Unreadable(why) => ApiError::UnreadableBody(why),
+        }
+    }
+}
+
+/// Any request body within the limit, with its content type and redacted headers;
+/// `E` is the error shape of the API being emulated.
+pub struct RawBody<E>(pub RawRequest, pub PhantomData<E>);
+
+impl<E> FromRequest<AppState> for RawBody<E>
+where
+    E: From<BodyError> + IntoResponse,
+{
+    type Rejection = E;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, E> {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        if let Some(ct) = &content_type {
-            if !carries_json(ct) {
-                return Err(ApiError::UnsupportedMediaType(ct.clone()));
-            }
-        }
         let headers = crate::redact::headers(
             request
                 .headers()
@@ -31,30 +67,31 @@ impl FromRequest<AppState> for JsonRequest {
                 .map(|(name, value)| (name.as_str(), value.as_bytes())),
         );
         let body = read_limited(request, state.body_limit).await?;
-        Ok(JsonRequest(RawRequest {
-            content_type,
-            headers,
-            body,
-        }))
+        Ok(RawBody(
+            RawRequest {
+                content_type,
+                headers,
+                body,
+            },
+            PhantomData,
+        ))
     }
 }
 
 /// Reads at most `limit` bytes, answering 413 past that.
-pub async fn read_limited(request: Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn read_limited(request: Request, limit: usize) -> Result<Vec<u8>, BodyError> {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::PayloadTooLarge(limit));
+        return Err(BodyError::TooLarge(limit));
     }
     match Limited::new(request.into_body(), limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::PayloadTooLarge(limit))
-        }
-        Err(e) => Err(ApiError::UnreadableBody(e.to_string())),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge(limit)),
+        Err(e) => Err(BodyError::Unreadable(e.to_string())),
     }
 }
 

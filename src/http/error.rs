@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use super::body::BodyError;
 use crate::pipeline::CaptureError;
+use crate::receivers::twilio::TwilioError;
 use crate::receivers::ReceiveError;
 use crate::store::StoreError;
 
@@ -151,4 +153,45 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+impl From<BodyError> for TwilioError {
+    fn from(e: BodyError) -> TwilioError {
+        match e {
+            BodyError::TooLarge(limit) => TwilioError::new(
+                20413,
+                413,
+                format!("Request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => TwilioError::new(20001, 400, why),
+        }
+    }
+}
+
+impl From<CaptureError> for TwilioError {
+    fn from(e: CaptureError) -> TwilioError {
+        tracing::error!(error = %e, "Twilio capture failed");
+        TwilioError::new(20500, 500, "An internal server error has occurred")
+    }
+}
+
+impl From<StoreError> for TwilioError {
+    fn from(e: StoreError) -> TwilioError {
+        tracing::error!(error = %e, "Twilio request failed");
+        TwilioError::new(20500, 500, "An internal server error has occurred")
+    }
+}
+
+/// Twilio's error body: `{"code", "message", "more_info", "status"}`.
+impl IntoResponse for TwilioError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let body = serde_json::json!({
+            "code": self.code,
+            "message": self.message,
+            "more_info": self.more_info(),
+            "status": self.status,
+        });
+        (status, Json(body)).into_response()
+    }
 }

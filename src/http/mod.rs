@@ -7,6 +7,7 @@ mod emulator;
 pub mod error;
 mod events;
 pub mod guard;
+mod twilio;
 mod ui;
 
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct Shared {
     pub body_limit: usize,
     /// Cancelled when the server stops: ends held requests and event streams.
     pub shutdown: CancellationToken,
+    /// Posts provider status callbacks in the background.
+    pub callbacks: crate::callbacks::StatusCallbacks,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
     Router::new()
         .merge(capture::router())
         .merge(emulator::router())
+        .merge(twilio::router())
         .merge(ui::router())
         .with_state(state.clone())
         // Our own extractors enforce `body_limit` with a JSON 413.

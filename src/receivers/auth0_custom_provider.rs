@@ -135,6 +135,7 @@ fn from_flat(body: Body, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         user_id: None,
         client_id: None,
         provider_message_id: None,
+        provider_account: None,
         raw,
     })
 }
@@ -167,6 +168,7 @@ fn from_notification(
         user_id: user.user_id,
         client_id: client.client_id,
         provider_message_id: None,
+        provider_account: None,
         raw,
     })
 }

@@ -51,6 +51,7 @@ pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         user_id: ctx.user.user_id,
         client_id: ctx.client.client_id,
         provider_message_id: Some(uuid::Uuid::new_v4().to_string()),
+        provider_account: None,
         raw,
     })
 }

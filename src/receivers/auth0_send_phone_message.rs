@@ -102,6 +102,7 @@ pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         user_id: user.user_id,
         client_id: client.client_id,
         provider_message_id: None,
+        provider_account: None,
         raw,
     })
 }

@@ -7,6 +7,7 @@ pub mod auth0_custom_provider;
 pub mod auth0_hook;
 pub mod auth0_send_phone_message;
 mod auth0_shared;
+pub mod twilio;
 
 use serde::de::DeserializeOwned;
 

@@ -13,7 +13,7 @@ use crate::sms::Encoding;
 /// Columns of a `Message`, in the order `message_from_row` reads them.
 const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, sender, \
      text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
-     provider_message_id";
+     provider_message_id, provider_account";
 
 /// Which messages a query is about. Every field narrows; none set means all.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,7 @@ pub struct PhoneSummary {
     pub last_message: Message,
 }
 
-/// The most rows one `insert_batch` takes: SQLite binds at most 32766 values, 21 a row.
+/// The most rows one `insert_batch` takes: SQLite binds at most 32766 values, 22 a row.
 pub const MAX_INSERT_ROWS: usize = 1024;
 
 /// Inserts a batch atomically: all rows are committed, or none.
@@ -76,7 +76,7 @@ pub async fn insert_batch(
     let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, sender, \
          text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
-         provider_message_id, content_type, headers, raw_body) ",
+         provider_message_id, provider_account, content_type, headers, raw_body) ",
     );
     builder.push_values(
         rows.iter().zip(&encoded_headers),
@@ -99,6 +99,7 @@ pub async fn insert_batch(
                 .push_bind(m.encoding.as_str())
                 .push_bind(m.segments as i64)
                 .push_bind(&m.provider_message_id)
+                .push_bind(&m.provider_account)
                 .push_bind(&raw.content_type)
                 .push_bind(headers)
                 .push_bind(&raw.body);
@@ -123,6 +124,22 @@ pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Mess
 /// The newest message matching `filter`, if any.
 pub async fn latest(store: &Store, filter: &Filter) -> Result<Option<Message>, StoreError> {
     Ok(list(store, filter, 1).await?.into_iter().next())
+}
+
+/// The message a provider API answered with this id (a Twilio `SM...`).
+pub async fn by_provider_id(
+    store: &Store,
+    source: Source,
+    provider_message_id: &str,
+) -> Result<Option<Message>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM messages WHERE provider_message_id = ? AND source = ?"
+    ))
+    .bind(provider_message_id)
+    .bind(source.as_str())
+    .fetch_optional(store.pool())
+    .await?;
+    row.as_ref().map(message_from_row).transpose()
 }
 
 /// One message with its raw request.
@@ -298,6 +315,7 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding"))?,
         segments: u32::try_from(segments).map_err(|_| corrupt("segments"))?,
         provider_message_id: row.try_get("provider_message_id")?,
+        provider_account: row.try_get("provider_account")?,
         id,
     })
 }

@@ -10,4 +10,5 @@ mod errors;
 mod events;
 mod persistence;
 mod security;
+mod twilio;
 mod wait;
