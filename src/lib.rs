@@ -18,6 +18,7 @@ pub mod receivers;
 pub mod redact;
 pub mod sms;
 pub mod store;
+pub mod twilio_verify;
 
 pub use app::{App, StartError};
 pub use config::Config;

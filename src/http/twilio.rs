@@ -1,7 +1,8 @@
-//! Twilio's REST API (`/2010-04-01/...` Messages and Calls), answered as Twilio answers.
+//! Twilio's REST API (`/2010-04-01/...` Messages and Calls, `/v2/Services/...` Verify),
+//! answered as Twilio answers.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,6 +15,7 @@ use super::AppState;
 use crate::message::{Message, Source};
 use crate::receivers::twilio::{self, TwilioError};
 use crate::store::messages::{self, Filter};
+use crate::twilio_verify;
 
 const API_VERSION: &str = "2010-04-01";
 
@@ -31,6 +33,63 @@ pub fn router() -> Router<AppState> {
             "/2010-04-01/Accounts/{account}/Calls.json",
             post(create_call),
         )
+        .route(
+            "/v2/Services/{service}/Verifications",
+            post(start_verification),
+        )
+        .route(
+            "/v2/Services/{service}/Verifications/{sid}",
+            get(fetch_verification),
+        )
+        .route(
+            "/v2/Services/{service}/VerificationCheck",
+            post(check_verification),
+        )
+}
+
+/// The account a Verify request authenticates as: the Basic auth user name (an
+/// Account SID or API key SID), or a placeholder when none was sent.
+fn basic_auth_user(headers: &HeaderMap) -> String {
+    use base64::Engine;
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|pair| pair.split_once(':').map(|(user, _)| user.to_owned()))
+        .filter(|user| !user.is_empty())
+        .unwrap_or_else(|| format!("AC{}", "0".repeat(32)))
+}
+
+async fn start_verification(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    headers: HeaderMap,
+    RawBody(raw, _): RawBody<TwilioError>,
+) -> Result<Response, TwilioError> {
+    let account = basic_auth_user(&headers);
+    let verification = twilio_verify::start(&state.pipeline, &service, &account, raw).await?;
+    Ok((StatusCode::CREATED, Json(verification)).into_response())
+}
+
+async fn fetch_verification(
+    State(state): State<AppState>,
+    Path((service, sid)): Path<(String, String)>,
+) -> Result<Response, TwilioError> {
+    Ok(Json(twilio_verify::fetch(&state.pipeline, &service, &sid).await?).into_response())
+}
+
+async fn check_verification(
+    State(state): State<AppState>,
+    Path(service): Path<String>,
+    RawBody(raw, _): RawBody<TwilioError>,
+) -> Result<Response, TwilioError> {
+    Ok(Json(twilio_verify::check(&state.pipeline, &service, &raw).await?).into_response())
 }
 
 async fn create_message(

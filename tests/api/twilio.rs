@@ -250,3 +250,90 @@ async fn a_call_with_twiml_becomes_a_voice_message() {
     assert_eq!(app.messages().await.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn verify_refuses_bad_parameters_with_twilio_errors() {
+    let app = spawn_app().await;
+    let start = "/v2/Services/VA00000000000000000000000000000003/Verifications";
+    let check = "/v2/Services/VA00000000000000000000000000000003/VerificationCheck";
+    twilio_error(
+        post_form(&app, start, &[("Channel", "sms")]).await,
+        60200,
+        400,
+    )
+    .await;
+    twilio_error(
+        post_form(&app, start, &[("To", "+1asd"), ("Channel", "sms")]).await,
+        60200,
+        400,
+    )
+    .await;
+    twilio_error(
+        post_form(&app, start, &[("To", "+15555550100"), ("Channel", "fax")]).await,
+        60200,
+        400,
+    )
+    .await;
+    twilio_error(
+        post_form(
+            &app,
+            start,
+            &[
+                ("To", "+15555550100"),
+                ("Channel", "sms"),
+                ("CustomCode", "1"),
+            ],
+        )
+        .await,
+        60200,
+        400,
+    )
+    .await;
+    twilio_error(
+        post_form(&app, check, &[("Code", "123456")]).await,
+        60200,
+        400,
+    )
+    .await;
+    twilio_error(
+        post_form(&app, check, &[("To", "+15555550100")]).await,
+        60200,
+        400,
+    )
+    .await;
+    twilio_error(
+        post_form(&app, check, &[("To", "+15555550100"), ("Code", "1")]).await,
+        20404,
+        404,
+    )
+    .await;
+    assert!(app.messages().await.is_empty());
+
+    // A second start for the same number reuses the pending verification and its code.
+    let first: Value = post_form(&app, start, &[("To", "+15555550100"), ("Channel", "sms")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let again: Value = post_form(&app, start, &[("To", "+15555550100"), ("Channel", "sms")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(first["sid"], again["sid"]);
+    assert_eq!(
+        again["send_code_attempts"]
+            .as_array()
+            .expect("attempts")
+            .len(),
+        2
+    );
+    let sent = app.messages().await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["code"], sent[1]["code"]);
+    assert_eq!(
+        sent[0]["provider_account"], ACCOUNT,
+        "Basic auth user recorded"
+    );
+    app.stop().await;
+}

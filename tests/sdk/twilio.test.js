@@ -139,3 +139,66 @@ test("the seed's Programmable SMS Hook delivers through the twilio SDK", async (
   assert.equal(m.from, '+15005550006');
   assert.equal(m.source, 'twilio.messages');
 });
+
+test('verify.v2: a started verification is captured, and checks answer pending then approved', async () => {
+  const service = client.verify.v2.services('VA' + 'a'.repeat(32));
+  const started = await service.verifications.create({ to: '+15555550116', channel: 'sms' });
+  assert.match(started.sid, /^VE[0-9a-f]{32}$/);
+  assert.equal(started.status, 'pending');
+  assert.equal(started.valid, false);
+  assert.equal(started.sendCodeAttempts.length, 1);
+
+  const m = await latest(server.base, '+15555550116');
+  assert.equal(m.source, 'twilio.verify');
+  assert.match(m.code, /^\d{6}$/);
+  assert.equal(m.text, `Your Phonebox verification code is: ${m.code}`);
+
+  const wrong = await service.verificationChecks.create({ to: '+15555550116', code: '000000' === m.code ? '111111' : '000000' });
+  assert.equal(wrong.status, 'pending');
+  assert.equal(wrong.valid, false);
+  const right = await service.verificationChecks.create({ to: '+15555550116', code: m.code });
+  assert.equal(right.status, 'approved');
+  assert.equal(right.valid, true);
+  assert.equal(right.sid, started.sid);
+  // Approved verifications are gone, as on Twilio.
+  await rejectsWith(service.verificationChecks.create({ to: '+15555550116', code: m.code }), 20404, 404);
+});
+
+test('verify.v2: a voice verification reads the custom code digit by digit; five wrong checks close it', async () => {
+  const service = client.verify.v2.services('VA' + 'b'.repeat(32));
+  const started = await service.verifications.create({ to: '+15555550117', channel: 'call', customCode: '4815' });
+  assert.equal(started.channel, 'call');
+  const m = await latest(server.base, '+15555550117');
+  assert.equal(m.channel, 'voice');
+  assert.equal(m.text, 'Your Phonebox verification code is: 4, 8, 1, 5.');
+  assert.equal(m.code, '4815');
+  for (let i = 0; i < 5; i++) {
+    const check = await service.verificationChecks.create({ verificationSid: started.sid, code: '9999' });
+    assert.equal(check.status, 'pending');
+  }
+  await rejectsWith(service.verificationChecks.create({ verificationSid: started.sid, code: '4815' }), 60202, 429);
+  const fetched = await service.verifications(started.sid).fetch();
+  assert.equal(fetched.status, 'max_attempts_reached');
+});
+
+test("the seed's Verify Hook (Account SID as service SID, customCode) is captured", async (t) => {
+  t.mock.method(console, 'warn', () => {}); // `verify.services` is deprecated in twilio 5+
+  const hook = loadHook('actions/twilio-verify.hook.seed.js', server.base);
+  const context = {
+    message_type: 'sms',
+    action: 'enrollment',
+    code: '662051',
+    webtask: {
+      secrets: {
+        TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN: 'hook-secret-token-1234',
+        TWILIO_PHONE_NUMBER: '+15005550006',
+      },
+    },
+  };
+  await runHook(hook, '+15555550118', '662051 is your verification code', context);
+  const m = await latest(server.base, '+15555550118');
+  assert.equal(m.code, '662051');
+  assert.equal(m.source, 'twilio.verify');
+  assert.equal(m.provider_account, ACCOUNT_SID);
+});

@@ -1,0 +1,311 @@
+//! Twilio Verify v2: start a verification (the code is captured as a message) and
+//! check a code, with Twilio's expiry and attempt limits.
+//!
+//! Any service SID is accepted, not only `VA...`: Auth0's Verify Hook sample passes
+//! its Account SID there.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::message::{Channel, NewMessage, RawRequest, Source};
+use crate::phone::PhoneNumber;
+use crate::pipeline::Pipeline;
+use crate::receivers::twilio::{new_sid, Form, TwilioError};
+use crate::receivers::DEFAULT_TENANT;
+use crate::store::twilio_verifications::{self as table, VerificationRow};
+
+/// How long a code stays valid (Twilio's default).
+pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// Checks allowed per verification before it is closed (Twilio's default).
+pub const MAX_CHECK_ATTEMPTS: i64 = 5;
+const CODE_LENGTH: u32 = 6;
+
+/// `POST /v2/Services/{ServiceSid}/Verifications`: sends (captures) a code.
+///
+/// A pending verification of the same number is reused, as Twilio does: same sid,
+/// same code, one more send attempt.
+pub async fn start(
+    pipeline: &Pipeline,
+    service_sid: &str,
+    account_sid: &str,
+    raw: RawRequest,
+) -> Result<Value, TwilioError> {
+    let form = Form::parse(&raw)?;
+    let to_param = form
+        .get("To")
+        .ok_or_else(|| TwilioError::new(60200, 400, "Invalid parameter `To`: missing"))?;
+    let to = PhoneNumber::parse(to_param)
+        .map_err(|_| TwilioError::new(60200, 400, format!("Invalid parameter `To`: {to_param}")))?;
+    let channel = match form.get("Channel") {
+        Some("sms") => Channel::Sms,
+        Some("call") => Channel::Voice,
+        Some(other) => {
+            return Err(TwilioError::new(
+                60200,
+                400,
+                format!("Invalid parameter `Channel`: {other} (Phonebox captures sms and call)"),
+            ))
+        }
+        None => {
+            return Err(TwilioError::new(
+                60200,
+                400,
+                "Invalid parameter `Channel`: missing",
+            ))
+        }
+    };
+    let custom_code = form.get("CustomCode").map(str::to_owned);
+    if let Some(code) = &custom_code {
+        if !(4..=10).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(TwilioError::new(
+                60200,
+                400,
+                "Invalid parameter `CustomCode`",
+            ));
+        }
+    }
+    let friendly = form
+        .get("CustomFriendlyName")
+        .unwrap_or("Phonebox")
+        .to_owned();
+    let locale = form.get("Locale").map(str::to_owned);
+    let now = OffsetDateTime::now_utc();
+    let store = pipeline.store();
+
+    let reusable = table::latest(store, service_sid, to.as_str())
+        .await?
+        .filter(|v| v.status == "pending" && v.expires_at > unix_ms(now));
+    let mut row = match reusable {
+        Some(mut v) => {
+            if let Some(code) = custom_code {
+                v.code = code;
+            }
+            v.channel = channel_name(channel).to_owned();
+            v
+        }
+        None => VerificationRow {
+            sid: new_sid("VE"),
+            service_sid: service_sid.to_owned(),
+            account_sid: account_sid.to_owned(),
+            recipient: to.to_string(),
+            channel: channel_name(channel).to_owned(),
+            code: custom_code.unwrap_or_else(random_code),
+            status: "pending".to_owned(),
+            check_attempts: 0,
+            send_attempts: "[]".to_owned(),
+            message_id: None,
+            created_at: unix_ms(now),
+            updated_at: unix_ms(now),
+            expires_at: unix_ms(now) + CODE_LIFETIME.as_millis() as i64,
+        },
+    };
+    let text = match channel {
+        Channel::Sms => format!("Your {friendly} verification code is: {}", row.code),
+        Channel::Voice => format!(
+            "Your {friendly} verification code is: {}.",
+            spaced(&row.code)
+        ),
+    };
+    let stored = pipeline
+        .capture(NewMessage {
+            tenant: DEFAULT_TENANT.to_owned(),
+            channel,
+            source: Source::TwilioVerify,
+            recipient: to,
+            sender: None,
+            text,
+            code: Some(row.code.clone()),
+            action: None,
+            purpose: None,
+            locale,
+            user_id: None,
+            client_id: None,
+            provider_message_id: Some(row.sid.clone()),
+            provider_account: Some(account_sid.to_owned()),
+            raw,
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "Verify capture failed");
+            TwilioError::new(20500, 500, "An internal server error has occurred")
+        })?;
+    let mut attempts: Vec<Value> = serde_json::from_str(&row.send_attempts).unwrap_or_default();
+    attempts.push(json!({
+        "attempt_sid": new_sid("VL"),
+        "channel": row.channel,
+        "time": iso(stored.received_at),
+    }));
+    row.send_attempts = Value::Array(attempts).to_string();
+    row.message_id = Some(stored.id.clone());
+    row.updated_at = unix_ms(now);
+    table::upsert(store, &row).await?;
+    Ok(verification_json(&row))
+}
+
+/// `POST /v2/Services/{ServiceSid}/VerificationCheck`.
+pub async fn check(
+    pipeline: &Pipeline,
+    service_sid: &str,
+    raw: &RawRequest,
+) -> Result<Value, TwilioError> {
+    let form = Form::parse(raw)?;
+    let code = form
+        .get("Code")
+        .ok_or_else(|| TwilioError::new(60200, 400, "Invalid parameter `Code`: missing"))?;
+    let store = pipeline.store();
+    let found = match (form.get("VerificationSid"), form.get("To")) {
+        (Some(sid), _) => table::get(store, service_sid, sid).await?,
+        (None, Some(to)) => match PhoneNumber::parse(to) {
+            Ok(to) => table::latest(store, service_sid, to.as_str()).await?,
+            Err(_) => {
+                return Err(TwilioError::new(
+                    60200,
+                    400,
+                    format!("Invalid parameter `To`: {to}"),
+                ))
+            }
+        },
+        (None, None) => {
+            return Err(TwilioError::new(
+                60200,
+                400,
+                "Either a 'To' number or 'VerificationSid' must be specified",
+            ))
+        }
+    };
+    let now = unix_ms(OffsetDateTime::now_utc());
+    let not_found = || {
+        TwilioError::new(
+            20404,
+            404,
+            format!(
+                "The requested resource /Services/{service_sid}/VerificationCheck was not found"
+            ),
+        )
+    };
+    // Twilio forgets a verification once it is approved, expired or closed.
+    let mut row = found
+        .filter(|v| v.status == "pending" && v.expires_at > now)
+        .ok_or_else(not_found)?;
+    row.check_attempts += 1;
+    row.updated_at = now;
+    if row.check_attempts > MAX_CHECK_ATTEMPTS {
+        row.status = "max_attempts_reached".to_owned();
+        table::upsert(store, &row).await?;
+        return Err(TwilioError::new(60202, 429, "Max check attempts reached"));
+    }
+    if code == row.code {
+        row.status = "approved".to_owned();
+    }
+    table::upsert(store, &row).await?;
+    Ok(json!({
+        "sid": row.sid,
+        "service_sid": row.service_sid,
+        "account_sid": row.account_sid,
+        "to": row.recipient,
+        "channel": row.channel,
+        "status": row.status,
+        "valid": row.status == "approved",
+        "amount": null,
+        "payee": null,
+        "date_created": iso_ms(row.created_at),
+        "date_updated": iso_ms(row.updated_at),
+        "sna_attempts_error_codes": [],
+    }))
+}
+
+/// `GET /v2/Services/{ServiceSid}/Verifications/{Sid}`.
+pub async fn fetch(
+    pipeline: &Pipeline,
+    service_sid: &str,
+    sid: &str,
+) -> Result<Value, TwilioError> {
+    table::get(pipeline.store(), service_sid, sid)
+        .await?
+        .map(|row| verification_json(&row))
+        .ok_or_else(|| {
+            TwilioError::new(
+                20404,
+                404,
+                format!("The requested resource /Services/{service_sid}/Verifications/{sid} was not found"),
+            )
+        })
+}
+
+fn verification_json(row: &VerificationRow) -> Value {
+    let attempts: Value = serde_json::from_str(&row.send_attempts).unwrap_or(json!([]));
+    json!({
+        "sid": row.sid,
+        "service_sid": row.service_sid,
+        "account_sid": row.account_sid,
+        "to": row.recipient,
+        "channel": row.channel,
+        "status": row.status,
+        "valid": row.status == "approved",
+        "lookup": {},
+        "amount": null,
+        "payee": null,
+        "send_code_attempts": attempts,
+        "date_created": iso_ms(row.created_at),
+        "date_updated": iso_ms(row.updated_at),
+        "sna": null,
+        "url": format!("/v2/Services/{}/Verifications/{}", row.service_sid, row.sid),
+    })
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Sms => "sms",
+        Channel::Voice => "call",
+    }
+}
+
+/// A random numeric code of `CODE_LENGTH` digits.
+fn random_code() -> String {
+    let n = uuid::Uuid::new_v4().as_u128() % 10u128.pow(CODE_LENGTH);
+    format!("{n:0width$}", width = CODE_LENGTH as usize)
+}
+
+/// `123456` → `1, 2, 3, 4, 5, 6`, as a voice reads it.
+fn spaced(code: &str) -> String {
+    code.chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn iso(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn iso_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(iso)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = random_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.chars().all(|c| c.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn voice_reads_digits_one_by_one() {
+        assert_eq!(spaced("4815"), "4, 8, 1, 5");
+    }
+}
