@@ -116,25 +116,16 @@ pub fn parse_message(account_sid: &str, raw: RawRequest) -> Result<MessageReques
     }
     check_magic_from(&sender)?;
     let recipient = parse_to(to, &sender)?;
+    let message = sent(
+        Source::TwilioMessages,
+        recipient,
+        sender,
+        body.to_owned(),
+        account_sid,
+    );
     Ok(MessageRequest {
         status_callback: form.get("StatusCallback").map(str::to_owned),
-        message: NewMessage {
-            tenant: DEFAULT_TENANT.to_owned(),
-            channel: Channel::Sms,
-            source: Source::TwilioMessages,
-            recipient,
-            sender: Some(sender),
-            text: body.to_owned(),
-            code: None,
-            action: None,
-            purpose: None,
-            locale: None,
-            user_id: None,
-            client_id: None,
-            provider_message_id: Some(new_sid("SM")),
-            provider_account: Some(account_sid.to_owned()),
-            raw,
-        },
+        message: NewMessage { raw, ..message },
     })
 }
 
@@ -162,25 +153,16 @@ pub fn parse_call(account_sid: &str, raw: RawRequest) -> Result<MessageRequest, 
     };
     check_magic_from(from)?;
     let recipient = parse_to(to, from)?;
+    let message = sent(
+        Source::TwilioCalls,
+        recipient,
+        from.to_owned(),
+        text,
+        account_sid,
+    );
     Ok(MessageRequest {
         status_callback: form.get("StatusCallback").map(str::to_owned),
-        message: NewMessage {
-            tenant: DEFAULT_TENANT.to_owned(),
-            channel: Channel::Voice,
-            source: Source::TwilioCalls,
-            recipient,
-            sender: Some(from.to_owned()),
-            text,
-            code: None,
-            action: None,
-            purpose: None,
-            locale: None,
-            user_id: None,
-            client_id: None,
-            provider_message_id: Some(new_sid("CA")),
-            provider_account: Some(account_sid.to_owned()),
-            raw,
-        },
+        message: NewMessage { raw, ..message },
     })
 }
 
@@ -234,6 +216,38 @@ pub fn spoken_text(twiml: &str) -> Result<String, TwilioError> {
         ));
     }
     Ok(said.join(" "))
+}
+
+/// A message sent through the Messages or Calls API, with a fresh SID (raw request
+/// left empty for the caller to fill).
+fn sent(
+    source: Source,
+    recipient: PhoneNumber,
+    sender: String,
+    text: String,
+    account_sid: &str,
+) -> NewMessage {
+    let (channel, prefix) = match source {
+        Source::TwilioCalls => (Channel::Voice, "CA"),
+        _ => (Channel::Sms, "SM"),
+    };
+    NewMessage {
+        tenant: DEFAULT_TENANT.to_owned(),
+        channel,
+        source,
+        recipient,
+        sender: Some(sender),
+        text,
+        code: None,
+        action: None,
+        purpose: None,
+        locale: None,
+        user_id: None,
+        client_id: None,
+        provider_message_id: Some(new_sid(prefix)),
+        provider_account: Some(account_sid.to_owned()),
+        raw: RawRequest::default(),
+    }
 }
 
 /// Twilio's magic `From` numbers, so failure paths can be tested locally.
