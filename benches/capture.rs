@@ -86,7 +86,7 @@ fn main() {
                        name: &str,
                        requests: u64| {
         let ticks = after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
-        ticks as f64 * 1e6 / ticks_per_second() / requests.max(1) as f64
+        ticks as f64 * 1e6 / TICKS_PER_SECOND / requests.max(1) as f64
     };
     println!(
         "CPU per bare request     : HTTP workers {:.1} us",
@@ -146,10 +146,8 @@ fn thread_cpu() -> std::collections::HashMap<String, u64> {
     by_name
 }
 
-fn ticks_per_second() -> f64 {
-    // USER_HZ is 100 on every Linux architecture Phonebox builds for.
-    100.0
-}
+/// USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture we build for.
+const TICKS_PER_SECOND: f64 = 100.0;
 
 struct WrkResult {
     rate: f64,
@@ -247,9 +245,20 @@ async fn wait_wakeups(port: u16, rounds: usize) -> Vec<Duration> {
         };
         let waiter = http.get(url).send();
         let waiting = tokio::spawn(waiter);
-        // Give the held request a moment to reach the server, so the delay measured is
-        // the wake-up path rather than an immediate answer.
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // Measure the wake-up path, not an immediate answer: wait until it is held.
+        loop {
+            let health: serde_json::Value = http
+                .get(format!("{base}/emulator/v1/health"))
+                .send()
+                .await
+                .expect("health")
+                .json()
+                .await
+                .expect("json");
+            if health["held_waits"] == 1 {
+                break;
+            }
+        }
         let body = serde_json::json!({"recipient": number, "text": format!("{i:06} is your code")});
         let sent = Instant::now();
         http.post(format!("{base}/capture/auth0/hook"))

@@ -88,6 +88,10 @@ pub async fn wait_latest(
     if let Some(found) = messages::latest(pipeline.store(), &filter).await? {
         return Ok(Some(found));
     }
+    if wait.is_zero() {
+        return Ok(None);
+    }
+    let _held = pipeline.hold_wait();
     let deadline = tokio::time::sleep(wait);
     tokio::pin!(deadline);
     loop {

@@ -19,6 +19,7 @@ pub mod redact;
 pub mod sms;
 pub mod store;
 pub mod twilio_verify;
+pub mod unix_ms;
 
 pub use app::{App, StartError};
 pub use config::Config;

@@ -5,6 +5,7 @@
 //! caller still gets its answer only after its own row is committed. The writer also
 //! hands out ids, so id order is commit order.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -16,6 +17,7 @@ use crate::store::{messages, Connection, Store, StoreError};
 
 /// The most messages one transaction commits.
 const MAX_BATCH: usize = 256;
+const _: () = assert!(MAX_BATCH <= messages::MAX_INSERT_ROWS);
 /// Requests waiting for the writer before callers start to wait for room.
 const QUEUE: usize = 4096;
 /// Events kept for slow subscribers before they see `Lagged`.
@@ -39,7 +41,7 @@ pub enum Event {
 pub enum CaptureError {
     #[error("could not commit: {0}")]
     Commit(Arc<StoreError>),
-    #[error("the writer has stopped")]
+    #[error("the server is shutting down")]
     Stopped,
 }
 
@@ -66,6 +68,17 @@ pub struct Pipeline {
     jobs: mpsc::Sender<Job>,
     bus: broadcast::Sender<Event>,
     store: Store,
+    /// Requests held waiting for a message (see `inbox::wait_latest`).
+    held_waits: Arc<AtomicUsize>,
+}
+
+/// Counts one held wait for as long as it lives.
+pub(crate) struct HeldWait(Arc<AtomicUsize>);
+
+impl Drop for HeldWait {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Pipeline {
@@ -94,7 +107,13 @@ impl Pipeline {
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the writer thread");
         }
-        (Pipeline { jobs, bus, store }, Writer { done })
+        let pipeline = Pipeline {
+            jobs,
+            bus,
+            store,
+            held_waits: Arc::default(),
+        };
+        (pipeline, Writer { done })
     }
 
     /// Stores a message; returns once it is committed and announced.
@@ -122,6 +141,16 @@ impl Pipeline {
         let _ = self.bus.send(event);
     }
 
+    /// How many requests are being held waiting for a message right now.
+    pub fn held_waits(&self) -> usize {
+        self.held_waits.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn hold_wait(&self) -> HeldWait {
+        self.held_waits.fetch_add(1, Ordering::Relaxed);
+        HeldWait(self.held_waits.clone())
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -132,7 +161,7 @@ async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, bus: broadcast::S
     let mut conn: Option<Connection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let now = now_ms();
+        let now = crate::unix_ms::now();
         let mut stored: Vec<(Message, RawRequest)> = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
@@ -209,11 +238,4 @@ fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequ
         provider_account: new.provider_account,
     };
     (message, new.raw)
-}
-
-/// Now, to the millisecond the store keeps, so a message reads the same live and stored.
-fn now_ms() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(now)
 }

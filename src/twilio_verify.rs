@@ -16,6 +16,7 @@ use crate::pipeline::Pipeline;
 use crate::receivers::twilio::{new_sid, Form, TwilioError};
 use crate::receivers::DEFAULT_TENANT;
 use crate::store::twilio_verifications::{self as table, VerificationRow};
+use crate::unix_ms;
 
 /// How long a code stays valid (Twilio's default).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -72,12 +73,12 @@ pub async fn start(
         .unwrap_or("Phonebox")
         .to_owned();
     let locale = form.get("Locale").map(str::to_owned);
-    let now = OffsetDateTime::now_utc();
+    let now = unix_ms::from_time(OffsetDateTime::now_utc());
     let store = pipeline.store();
 
     let reusable = table::latest(store, service_sid, to.as_str())
         .await?
-        .filter(|v| v.status == "pending" && v.expires_at > unix_ms(now));
+        .filter(|v| v.status == "pending" && v.expires_at > now);
     let mut row = match reusable {
         Some(mut v) => {
             if let Some(code) = custom_code {
@@ -97,9 +98,9 @@ pub async fn start(
             check_attempts: 0,
             send_attempts: "[]".to_owned(),
             message_id: None,
-            created_at: unix_ms(now),
-            updated_at: unix_ms(now),
-            expires_at: unix_ms(now) + CODE_LIFETIME.as_millis() as i64,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + CODE_LIFETIME.as_millis() as i64,
         },
     };
     let text = match channel {
@@ -140,7 +141,7 @@ pub async fn start(
     }));
     row.send_attempts = Value::Array(attempts).to_string();
     row.message_id = Some(stored.id.clone());
-    row.updated_at = unix_ms(now);
+    row.updated_at = now;
     table::upsert(store, &row).await?;
     Ok(verification_json(&row))
 }
@@ -176,7 +177,7 @@ pub async fn check(
             ))
         }
     };
-    let now = unix_ms(OffsetDateTime::now_utc());
+    let now = unix_ms::from_time(OffsetDateTime::now_utc());
     let not_found = || {
         TwilioError::new(
             20404,
@@ -201,20 +202,9 @@ pub async fn check(
         row.status = "approved".to_owned();
     }
     table::upsert(store, &row).await?;
-    Ok(json!({
-        "sid": row.sid,
-        "service_sid": row.service_sid,
-        "account_sid": row.account_sid,
-        "to": row.recipient,
-        "channel": row.channel,
-        "status": row.status,
-        "valid": row.status == "approved",
-        "amount": null,
-        "payee": null,
-        "date_created": iso_ms(row.created_at),
-        "date_updated": iso_ms(row.updated_at),
-        "sna_attempts_error_codes": [],
-    }))
+    let mut check = shared_fields(&row);
+    check["sna_attempts_error_codes"] = json!([]);
+    Ok(check)
 }
 
 /// `GET /v2/Services/{ServiceSid}/Verifications/{Sid}`.
@@ -235,8 +225,22 @@ pub async fn fetch(
         })
 }
 
+/// The Verification resource.
 fn verification_json(row: &VerificationRow) -> Value {
-    let attempts: Value = serde_json::from_str(&row.send_attempts).unwrap_or(json!([]));
+    let mut verification = shared_fields(row);
+    verification["lookup"] = json!({});
+    verification["send_code_attempts"] =
+        serde_json::from_str(&row.send_attempts).unwrap_or(json!([]));
+    verification["sna"] = Value::Null;
+    verification["url"] = json!(format!(
+        "/v2/Services/{}/Verifications/{}",
+        row.service_sid, row.sid
+    ));
+    verification
+}
+
+/// What the Verification and VerificationCheck resources both carry.
+fn shared_fields(row: &VerificationRow) -> Value {
     json!({
         "sid": row.sid,
         "service_sid": row.service_sid,
@@ -245,14 +249,10 @@ fn verification_json(row: &VerificationRow) -> Value {
         "channel": row.channel,
         "status": row.status,
         "valid": row.status == "approved",
-        "lookup": {},
         "amount": null,
         "payee": null,
-        "send_code_attempts": attempts,
         "date_created": iso_ms(row.created_at),
         "date_updated": iso_ms(row.updated_at),
-        "sna": null,
-        "url": format!("/v2/Services/{}/Verifications/{}", row.service_sid, row.sid),
     })
 }
 
@@ -277,18 +277,12 @@ fn spaced(code: &str) -> String {
         .join(", ")
 }
 
-fn unix_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 fn iso(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
 fn iso_ms(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(iso)
-        .unwrap_or_default()
+    unix_ms::to_time(ms).map(iso).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -38,8 +38,14 @@ pub fn router() -> Router<AppState> {
         .route("/emulator/v1/events", get(super::events::stream))
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+/// Liveness, and how many `latest?wait=` requests are held (so a test can know its
+/// wait has reached the server before it triggers a message).
+async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "held_waits": state.pipeline.held_waits(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -84,8 +90,8 @@ async fn list(
             .as_deref()
             .map(|s| timestamp("since", s))
             .transpose()?,
-        after: None,
         before: p.before,
+        ..Filter::default()
     };
     let page = inbox::list(&state.pipeline, &filter, p.limit.unwrap_or(DEFAULT_PAGE)).await?;
     Ok(Json(page).into_response())
@@ -232,8 +238,8 @@ fn duration(value: &str) -> Result<Duration, ApiError> {
 /// An RFC 3339 time or Unix milliseconds.
 fn timestamp(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
     if let Ok(ms) = value.parse::<i64>() {
-        return OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .map_err(|_| bad(field, "Unix milliseconds out of range"));
+        return crate::unix_ms::to_time(ms)
+            .ok_or_else(|| bad(field, "Unix milliseconds out of range"));
     }
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         bad(

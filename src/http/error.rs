@@ -37,19 +37,10 @@ pub enum ApiError {
     NoMessage(String),
     #[error("{0}")]
     Forbidden(String),
-    #[error("the server is shutting down")]
-    ShuttingDown,
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<CaptureError> for ApiError {
-    fn from(e: CaptureError) -> ApiError {
-        match e {
-            CaptureError::Stopped => ApiError::ShuttingDown,
-            CaptureError::Commit(e) => ApiError::Store(StoreError::Corrupt(e.to_string())),
-        }
-    }
 }
 
 #[derive(Serialize)]
@@ -70,8 +61,8 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) | ApiError::NoMessage(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Capture(CaptureError::Stopped) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -85,8 +76,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::NoMessage(_) => "no_message",
             ApiError::Forbidden(_) => "forbidden",
-            ApiError::ShuttingDown => "shutting_down",
-            ApiError::Store(_) => "internal_error",
+            ApiError::Capture(CaptureError::Stopped) => "shutting_down",
+            ApiError::Capture(_) | ApiError::Store(_) => "internal_error",
         }
     }
 
@@ -102,7 +93,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() {
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
             "internal error; see the server log".to_owned()
         } else {

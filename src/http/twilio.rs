@@ -163,15 +163,12 @@ async fn list_messages(
     let filter = Filter {
         to,
         source: Some(Source::TwilioMessages),
+        sender: param("From").map(str::to_owned),
+        provider_account: Some(account.clone()),
         ..Filter::default()
     };
     let found = messages::list(state.pipeline.store(), &filter, page_size).await?;
-    let listed: Vec<Value> = found
-        .iter()
-        .filter(|m| m.provider_account.as_deref() == Some(account.as_str()))
-        .filter(|m| param("From").is_none_or(|f| m.sender.as_deref() == Some(f)))
-        .map(|m| message_json(m, "delivered"))
-        .collect();
+    let listed: Vec<Value> = found.iter().map(|m| message_json(m, "delivered")).collect();
     let uri = format!("/2010-04-01/Accounts/{account}/Messages.json?PageSize={page_size}&Page=0");
     Ok(Json(json!({
         "messages": listed,

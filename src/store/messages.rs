@@ -9,6 +9,7 @@ use super::{Connection, Store, StoreError};
 use crate::message::{Channel, Message, MessageDetail, Purpose, RawRequest, Source, StoredRequest};
 use crate::phone::PhoneNumber;
 use crate::sms::Encoding;
+use crate::unix_ms;
 
 /// Columns of a `Message`, in the order `message_from_row` reads them.
 const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, sender, \
@@ -22,6 +23,10 @@ pub struct Filter {
     pub channel: Option<Channel>,
     pub source: Option<Source>,
     pub tenant: Option<String>,
+    /// Sent from this sender (number, sender id or messaging service).
+    pub sender: Option<String>,
+    /// Sent by this provider account (Twilio AccountSid...).
+    pub provider_account: Option<String>,
     /// Text, number or code contains this (case-insensitive for ASCII).
     pub query: Option<String>,
     /// Received at or after this time.
@@ -83,7 +88,7 @@ pub async fn insert_batch(
         |mut b, ((m, raw), headers)| {
             b.push_bind(&m.id)
                 .push_bind(&m.tenant)
-                .push_bind(unix_ms(m.received_at))
+                .push_bind(unix_ms::from_time(m.received_at))
                 .push_bind(m.channel.as_str())
                 .push_bind(m.source.as_str())
                 .push_bind(m.recipient.as_str())
@@ -234,6 +239,16 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
         and(builder);
         builder.push("tenant = ").push_bind(tenant.clone());
     }
+    if let Some(sender) = &filter.sender {
+        and(builder);
+        builder.push("sender = ").push_bind(sender.clone());
+    }
+    if let Some(account) = &filter.provider_account {
+        and(builder);
+        builder
+            .push("provider_account = ")
+            .push_bind(account.clone());
+    }
     if let Some(query) = &filter.query {
         let pattern = format!("%{}%", escape_like(query));
         and(builder);
@@ -248,7 +263,9 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
     }
     if let Some(since) = filter.since {
         and(builder);
-        builder.push("received_at >= ").push_bind(unix_ms(since));
+        builder
+            .push("received_at >= ")
+            .push_bind(unix_ms::from_time(since));
     }
     match &filter.after {
         Some(After::Id(id)) => {
@@ -257,7 +274,9 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
         }
         Some(After::Time(at)) => {
             and(builder);
-            builder.push("received_at > ").push_bind(unix_ms(*at));
+            builder
+                .push("received_at > ")
+                .push_bind(unix_ms::from_time(*at));
         }
         None => {}
     }
@@ -278,17 +297,11 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-fn unix_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
     let id: String = row.try_get("id")?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of message {id}"));
     let received_ms: i64 = row.try_get("received_at")?;
-    let received_at =
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(received_ms) * 1_000_000)
-            .map_err(|_| corrupt("received_at"))?;
+    let received_at = unix_ms::to_time(received_ms).ok_or_else(|| corrupt("received_at"))?;
     let channel: String = row.try_get("channel")?;
     let source: String = row.try_get("source")?;
     let encoding: String = row.try_get("encoding")?;

@@ -181,6 +181,44 @@ async fn list_filters_and_pages_newest_first() {
     assert_eq!(found["messages"].as_array().expect("array").len(), 1);
     let none = app.get_json("/emulator/v1/messages?channel=voice").await;
     assert!(none["messages"].as_array().expect("array").is_empty());
+    let count = |page: Value| page["messages"].as_array().expect("array").len();
+    assert_eq!(
+        count(app.get_json("/emulator/v1/messages?channel=sms").await),
+        6
+    );
+    assert_eq!(
+        count(
+            app.get_json("/emulator/v1/messages?source=auth0.custom-phone-provider")
+                .await
+        ),
+        6
+    );
+    assert_eq!(
+        count(
+            app.get_json("/emulator/v1/messages?source=auth0.hook")
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        count(app.get_json("/emulator/v1/messages?tenant=default").await),
+        6
+    );
+    assert_eq!(
+        count(app.get_json("/emulator/v1/messages?tenant=acme").await),
+        0
+    );
+    assert_eq!(
+        count(app.get_json("/emulator/v1/messages?since=0").await),
+        6
+    );
+    assert_eq!(
+        count(
+            app.get_json("/emulator/v1/messages?since=2999-01-01T00:00:00Z")
+                .await
+        ),
+        0
+    );
     let phones = app.get_json("/emulator/v1/phones").await;
     assert_eq!(phones["phones"][0]["number"], "+15555550199");
     assert_eq!(phones["phones"][1]["count"], 5);
@@ -227,12 +265,19 @@ async fn deleting_one_a_phone_or_all_messages() {
     assert_eq!(app.messages().await.len(), 2);
 
     let cleared: Value = app
+        .delete("/emulator/v1/messages?to=%2B15555550101")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cleared["deleted"], 1);
+    let cleared: Value = app
         .delete("/emulator/v1/messages")
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(cleared["deleted"], 2);
+    assert_eq!(cleared["deleted"], 1);
     assert!(app.messages().await.is_empty());
     app.stop().await;
 }

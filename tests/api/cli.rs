@@ -56,6 +56,7 @@ async fn wait_code_with_after_waits_for_a_newer_message() {
         ])
         .await
     });
+    app.until_held_waits(1).await;
     capture_text(&app, "+15555550100", "new 222222").await;
     let out = waiting.await.expect("task");
     assert!(

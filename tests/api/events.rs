@@ -54,6 +54,11 @@ async fn sse_delivers_new_and_deleted_messages() {
     let data = next_event(&mut stream, &mut buffer, "message.deleted").await;
     let event: Value = serde_json::from_str(&data).expect("json");
     assert_eq!(event["id"], id);
+
+    app.delete("/emulator/v1/phones/+15555550100").await;
+    let data = next_event(&mut stream, &mut buffer, "messages.cleared").await;
+    let event: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(event["to"], "+15555550100");
     drop(stream);
     app.stop().await;
 }

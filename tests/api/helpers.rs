@@ -93,6 +93,17 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Returns once `n` `latest?wait=` requests are held by the server.
+    pub async fn until_held_waits(&self, n: u64) {
+        for _ in 0..10_000 {
+            if self.get_json("/emulator/v1/health").await["held_waits"] == n {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the server never held {n} waits");
+    }
+
     /// Every stored message (newest first), as the list API returns them.
     pub async fn messages(&self) -> Vec<Value> {
         let page = self.get_json("/emulator/v1/messages?limit=500").await;

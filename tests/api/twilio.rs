@@ -94,6 +94,56 @@ async fn a_message_is_created_stored_and_fetched_by_sid() {
         .await;
     assert_eq!(fetched["sid"], sid);
     assert_eq!(fetched["status"], "delivered");
+    // The list filters in the query, by account, To and From, and honours PageSize.
+    let other = format!("AC{}", "7".repeat(32));
+    let response = app
+        .http
+        .post(app.url(&format!("/2010-04-01/Accounts/{other}/Messages.json")))
+        .form(&[
+            ("To", "+15555550100"),
+            ("From", "+15005550006"),
+            ("Body", "other account"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    post_form(
+        &app,
+        &messages_path(),
+        &[
+            ("To", "+15555550199"),
+            ("From", "+15005550010"),
+            ("Body", "second"),
+        ],
+    )
+    .await;
+    let bodies = |page: Value| -> Vec<String> {
+        page["messages"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|m| m["body"].as_str().expect("body").to_owned())
+            .collect()
+    };
+    let list = format!("/2010-04-01/Accounts/{ACCOUNT}/Messages.json");
+    assert_eq!(
+        bodies(app.get_json(&list).await),
+        ["second", "Your code is 123456"]
+    );
+    assert_eq!(
+        bodies(app.get_json(&format!("{list}?PageSize=1")).await),
+        ["second"]
+    );
+    assert_eq!(
+        bodies(app.get_json(&format!("{list}?To=%2B15555550100")).await),
+        ["Your code is 123456"]
+    );
+    assert_eq!(
+        bodies(app.get_json(&format!("{list}?From=%2B15005550010")).await),
+        ["second"]
+    );
+
     let other_account = app
         .get(&format!(
             "/2010-04-01/Accounts/AC{}/Messages/{sid}.json",

@@ -34,6 +34,7 @@ async fn held_wait_answers_with_the_message_that_arrives() {
         ));
         tokio::spawn(async move { http.get(url).send().await.expect("sent") })
     };
+    app.until_held_waits(1).await;
     capture_text(&app, "+15555550199", "not this phone 999999").await;
     let arrived = capture_text(&app, "+15555550100", "arrived 222222").await;
 
@@ -109,10 +110,26 @@ async fn server_stop_ends_a_held_wait() {
         let url = app.url("/emulator/v1/phones/+15555550100/latest?wait=600s");
         tokio::spawn(async move { http.get(url).send().await })
     };
-    // Ask something else, so the held request is surely in flight before stopping.
-    assert_eq!(app.get("/emulator/v1/health").await.status(), 200);
+    app.until_held_waits(1).await;
+    // Graceful shutdown waits for in-flight requests: without the stop ending the
+    // wait, this would hang for 10 minutes.
     app.stop().await;
-    if let Ok(response) = waiting.await.expect("task") {
-        assert_eq!(response.status(), 404);
-    }
+    let response = waiting.await.expect("task").expect("answered, not cut off");
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn health_counts_held_waits() {
+    let app = spawn_app().await;
+    assert_eq!(app.get_json("/emulator/v1/health").await["held_waits"], 0);
+    let waiting = {
+        let http = app.http.clone();
+        let url = app.url("/emulator/v1/phones/+15555550100/latest?wait=300s");
+        tokio::spawn(async move { http.get(url).send().await.expect("sent") })
+    };
+    app.until_held_waits(1).await;
+    capture_text(&app, "+15555550100", "here 123456").await;
+    assert_eq!(waiting.await.expect("task").status(), 200);
+    app.until_held_waits(0).await;
+    app.stop().await;
 }

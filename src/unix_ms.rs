@@ -1,0 +1,34 @@
+//! Times as the store keeps them: Unix milliseconds, UTC.
+
+use time::OffsetDateTime;
+
+const NANOS_PER_MS: i128 = 1_000_000;
+
+/// `t` in whole Unix milliseconds.
+pub fn from_time(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / NANOS_PER_MS) as i64
+}
+
+/// The time `ms` names, if it is in range.
+pub fn to_time(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * NANOS_PER_MS).ok()
+}
+
+/// Now, cut to the millisecond, so a value reads the same live and stored.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    to_time(from_time(now)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_at_millisecond_precision() {
+        let t = now();
+        assert_eq!(to_time(from_time(t)), Some(t));
+        assert_eq!(t.nanosecond() % 1_000_000, 0);
+        assert_eq!(to_time(i64::MAX), None);
+    }
+}
