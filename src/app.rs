@@ -64,6 +64,7 @@ impl App {
             body_limit: config.body_limit,
             shutdown: CancellationToken::new(),
             callbacks: crate::callbacks::StatusCallbacks::new(),
+            chaos: crate::chaos::Chaos::default(),
         });
         Ok(App {
             listener,

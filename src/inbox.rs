@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::message::{Message, MessageDetail};
+use crate::message::{Message, MessageDetail, STATUS_RECEIVED};
 use crate::phone::PhoneNumber;
 use crate::pipeline::{Event, Pipeline};
 use crate::store::messages::{self, After, Filter, PhoneSummary};
@@ -69,7 +69,8 @@ pub async fn phones(pipeline: &Pipeline) -> Result<Vec<PhoneSummary>, StoreError
     messages::phones(pipeline.store()).await
 }
 
-/// The newest message to `to` (newer than `after`, if given). If there is none yet,
+/// The newest message `to` received (newer than `after`, if given): one whose send
+/// failed never reached the phone, so it is passed over. If there is none yet,
 /// waits up to `wait` for one to arrive; `None` when the wait ends or the server stops.
 pub async fn wait_latest(
     pipeline: &Pipeline,
@@ -83,6 +84,7 @@ pub async fn wait_latest(
     let filter = Filter {
         to: Some(to),
         after,
+        status: Some(STATUS_RECEIVED.to_owned()),
         ..Filter::default()
     };
     if let Some(found) = messages::latest(pipeline.store(), &filter).await? {
@@ -113,9 +115,10 @@ pub async fn wait_latest(
     }
 }
 
-/// Whether a just-created message satisfies the `to` and `after` parts of a filter.
+/// Whether a just-created message satisfies the `to`, `status` and `after` parts of a filter.
 fn matches(filter: &Filter, m: &Message) -> bool {
-    let to_ok = filter.to.as_ref().is_none_or(|to| *to == m.recipient);
+    let to_ok = filter.to.as_ref().is_none_or(|to| *to == m.recipient)
+        && filter.status.as_ref().is_none_or(|s| *s == m.status);
     let after_ok = match &filter.after {
         None => true,
         Some(After::Id(id)) => m.id.as_str() > id.as_str(),

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod callbacks;
+pub mod chaos;
 pub mod cli;
 pub mod client;
 pub mod code;

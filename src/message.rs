@@ -48,16 +48,43 @@ pub enum Source {
     TwilioCalls,
     #[serde(rename = "twilio.verify")]
     TwilioVerify,
+    #[serde(rename = "aws.sns")]
+    AwsSns,
+    #[serde(rename = "vonage.sms")]
+    VonageSms,
+    #[serde(rename = "clicksend.sms")]
+    ClicksendSms,
+    #[serde(rename = "esendex.messages")]
+    EsendexMessages,
+    #[serde(rename = "infobip.sms")]
+    InfobipSms,
+    #[serde(rename = "mitto.sms")]
+    MittoSms,
+    #[serde(rename = "telesign.messaging")]
+    TelesignMessaging,
+    #[serde(rename = "telesign.verify")]
+    TelesignVerify,
+    #[serde(rename = "messagebird.messages")]
+    MessagebirdMessages,
 }
 
 impl Source {
-    pub const ALL: [Source; 6] = [
+    pub const ALL: [Source; 15] = [
         Source::Auth0CustomPhoneProvider,
         Source::Auth0SendPhoneMessage,
         Source::Auth0Hook,
         Source::TwilioMessages,
         Source::TwilioCalls,
         Source::TwilioVerify,
+        Source::AwsSns,
+        Source::VonageSms,
+        Source::ClicksendSms,
+        Source::EsendexMessages,
+        Source::InfobipSms,
+        Source::MittoSms,
+        Source::TelesignMessaging,
+        Source::TelesignVerify,
+        Source::MessagebirdMessages,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +95,15 @@ impl Source {
             Source::TwilioMessages => "twilio.messages",
             Source::TwilioCalls => "twilio.calls",
             Source::TwilioVerify => "twilio.verify",
+            Source::AwsSns => "aws.sns",
+            Source::VonageSms => "vonage.sms",
+            Source::ClicksendSms => "clicksend.sms",
+            Source::EsendexMessages => "esendex.messages",
+            Source::InfobipSms => "infobip.sms",
+            Source::MittoSms => "mitto.sms",
+            Source::TelesignMessaging => "telesign.messaging",
+            Source::TelesignVerify => "telesign.verify",
+            Source::MessagebirdMessages => "messagebird.messages",
         }
     }
 
@@ -148,11 +184,25 @@ pub struct NewMessage {
     pub provider_message_id: Option<String>,
     /// The account or key the sender authenticated as (Twilio AccountSid, AWS key id).
     pub provider_account: Option<String>,
+    /// Provider-specific details worth showing (SNS message attributes and region...).
+    pub attributes: Option<serde_json::Value>,
+    /// Set when the send failed (a provider error injected by chaos): stored as failed.
+    pub error: Option<SendError>,
     pub raw: RawRequest,
 }
 
-/// Where a captured message stands.
+/// A provider error a send ended with, in the provider's own terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SendError {
+    /// The provider's code: `21611` for Twilio, `Throttling` for SNS, `1` for Vonage.
+    pub code: String,
+    pub message: String,
+}
+
+/// Where a captured message stands: on the phone.
 pub const STATUS_RECEIVED: &str = "received";
+/// The provider refused the send (its error is on the message); the phone got nothing.
+pub const STATUS_FAILED: &str = "failed";
 
 /// A stored message without its raw request: what lists and events carry.
 #[derive(Debug, Clone, Serialize)]
@@ -180,6 +230,8 @@ pub struct Message {
     pub segments: u32,
     pub provider_message_id: Option<String>,
     pub provider_account: Option<String>,
+    pub attributes: Option<serde_json::Value>,
+    pub error: Option<SendError>,
 }
 
 /// A stored message with the request it arrived in.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::message::{Message, NewMessage, RawRequest, STATUS_RECEIVED};
+use crate::message::{Message, NewMessage, RawRequest, STATUS_FAILED, STATUS_RECEIVED};
 use crate::store::{messages, Connection, Store, StoreError};
 
 /// The most messages one transaction commits.
@@ -231,11 +231,18 @@ fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequ
         locale: new.locale,
         user_id: new.user_id,
         client_id: new.client_id,
-        status: STATUS_RECEIVED.to_owned(),
+        status: if new.error.is_some() {
+            STATUS_FAILED
+        } else {
+            STATUS_RECEIVED
+        }
+        .to_owned(),
         encoding: layout.encoding,
         segments: layout.segments,
         provider_message_id: new.provider_message_id,
         provider_account: new.provider_account,
+        attributes: new.attributes,
+        error: new.error,
     };
     (message, new.raw)
 }

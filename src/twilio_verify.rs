@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::chaos::Chaos;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::phone::PhoneNumber;
 use crate::pipeline::Pipeline;
@@ -30,6 +31,7 @@ const CODE_LENGTH: u32 = 6;
 /// same code, one more send attempt.
 pub async fn start(
     pipeline: &Pipeline,
+    chaos: &Chaos,
     service_sid: &str,
     account_sid: &str,
     raw: RawRequest,
@@ -110,29 +112,26 @@ pub async fn start(
             spaced(&row.code)
         ),
     };
-    let stored = pipeline
-        .capture(NewMessage {
-            tenant: DEFAULT_TENANT.to_owned(),
-            channel,
-            source: Source::TwilioVerify,
-            recipient: to,
-            sender: None,
-            text,
-            code: Some(row.code.clone()),
-            action: None,
-            purpose: None,
-            locale,
-            user_id: None,
-            client_id: None,
-            provider_message_id: Some(row.sid.clone()),
-            provider_account: Some(account_sid.to_owned()),
-            raw,
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "Verify capture failed");
-            TwilioError::new(20500, 500, "An internal server error has occurred")
-        })?;
+    let message = NewMessage {
+        tenant: DEFAULT_TENANT.to_owned(),
+        channel,
+        source: Source::TwilioVerify,
+        recipient: to,
+        sender: None,
+        text,
+        code: Some(row.code.clone()),
+        action: None,
+        purpose: None,
+        locale,
+        user_id: None,
+        client_id: None,
+        provider_message_id: Some(row.sid.clone()),
+        provider_account: Some(account_sid.to_owned()),
+        attributes: None,
+        error: None,
+        raw,
+    };
+    let stored = crate::chaos::capture::<TwilioError>(pipeline, chaos, message).await?;
     let mut attempts: Vec<Value> = serde_json::from_str(&row.send_attempts).unwrap_or_default();
     attempts.push(json!({
         "attempt_sid": new_sid("VL"),

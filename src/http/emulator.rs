@@ -55,6 +55,7 @@ struct ListParams {
     channel: Option<String>,
     source: Option<String>,
     tenant: Option<String>,
+    status: Option<String>,
     q: Option<String>,
     since: Option<String>,
     before: Option<String>,
@@ -84,6 +85,7 @@ async fn list(
             })
             .transpose()?,
         tenant: p.tenant,
+        status: p.status,
         query: p.q.filter(|q| !q.is_empty()),
         since: p
             .since

@@ -13,8 +13,12 @@ use axum::Json;
 use serde::Serialize;
 
 use super::body::BodyError;
+use crate::chaos::InjectedError;
+use crate::message::SendError;
 use crate::pipeline::CaptureError;
+use crate::receivers::sns::SnsError;
 use crate::receivers::twilio::TwilioError;
+use crate::receivers::vonage::VonageError;
 use crate::receivers::ReceiveError;
 use crate::store::StoreError;
 
@@ -173,6 +177,36 @@ impl From<StoreError> for TwilioError {
     }
 }
 
+impl InjectedError for TwilioError {
+    fn injected(code: &str) -> TwilioError {
+        let (status, message) = match code {
+            "20003" => (401, "Authenticate"),
+            "20429" => (429, "Too Many Requests"),
+            "20500" => (500, "An internal server error has occurred"),
+            "20503" => (503, "Service is unavailable. Please try again"),
+            "21211" => (400, "The 'To' number is not a valid phone number."),
+            "21408" => (400, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number."),
+            "21606" => (400, "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account."),
+            "21608" => (400, "The number is unverified. Trial accounts cannot send messages to unverified numbers; verify it at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers."),
+            "21610" => (400, "Attempt to send to unsubscribed recipient"),
+            "21611" => (400, "This 'From' number has exceeded the maximum number of queued messages"),
+            "21612" => (400, "The 'To' phone number is not currently reachable using the 'From' phone number via SMS."),
+            "21614" => (400, "'To' number is not a valid mobile number"),
+            "60203" => (429, "Max send attempts reached"),
+            _ => (400, "Error injected by Phonebox chaos"),
+        };
+        // `validate` let only numbers through for Twilio.
+        TwilioError::new(code.parse().unwrap_or(20001), status, message)
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+        }
+    }
+}
+
 /// Twilio's error body: `{"code", "message", "more_info", "status"}`.
 impl IntoResponse for TwilioError {
     fn into_response(self) -> Response {
@@ -184,5 +218,116 @@ impl IntoResponse for TwilioError {
             "status": self.status,
         });
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<BodyError> for SnsError {
+    fn from(e: BodyError) -> SnsError {
+        match e {
+            BodyError::TooLarge(limit) => SnsError::new(
+                "RequestEntityTooLarge",
+                413,
+                format!("Request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => SnsError::invalid_parameter(why),
+        }
+    }
+}
+
+impl From<CaptureError> for SnsError {
+    fn from(e: CaptureError) -> SnsError {
+        tracing::error!(error = %e, "SNS capture failed");
+        SnsError::new("InternalError", 500, "Internal service error")
+    }
+}
+
+impl InjectedError for SnsError {
+    fn injected(code: &str) -> SnsError {
+        let (status, message) = match code {
+            "Throttling" => (400, "Rate exceeded"),
+            "InternalError" | "InternalFailure" => (500, "Internal service error"),
+            "ServiceUnavailable" => (503, "Service is unavailable"),
+            "AuthorizationError" => (403, "User is not authorized to perform: SNS:Publish"),
+            "InvalidClientTokenId" => (
+                403,
+                "The security token included in the request is invalid.",
+            ),
+            "SignatureDoesNotMatch" => (
+                403,
+                "The request signature we calculated does not match the signature you provided.",
+            ),
+            "InvalidParameter" => (400, "Invalid parameter: PhoneNumber"),
+            _ => (400, "Error injected by Phonebox chaos"),
+        };
+        SnsError::new(code, status, message)
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.code.clone(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// SNS's XML error: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
+impl IntoResponse for SnsError {
+    fn into_response(self) -> Response {
+        use quick_xml::escape::escape;
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let body = format!(
+            "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{fault}</Type><Code>{code}</Code>\
+             <Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            xmlns = super::sns::XMLNS,
+            fault = self.fault(),
+            code = escape(self.code.as_str()),
+            message = escape(self.message.as_str()),
+        );
+        super::sns::xml(status, &request_id, body)
+    }
+}
+
+impl From<BodyError> for VonageError {
+    fn from(e: BodyError) -> VonageError {
+        match e {
+            BodyError::TooLarge(limit) => VonageError::new(
+                12,
+                format!("Message Too Long: the request is over Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => VonageError::new(3, why),
+        }
+    }
+}
+
+impl From<CaptureError> for VonageError {
+    fn from(e: CaptureError) -> VonageError {
+        tracing::error!(error = %e, "Vonage capture failed");
+        VonageError::for_status(5)
+    }
+}
+
+impl InjectedError for VonageError {
+    fn injected(code: &str) -> VonageError {
+        // `validate` let only numbers through for Vonage.
+        VonageError::for_status(code.parse().unwrap_or(5))
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.status.to_string(),
+            message: self.text.clone(),
+        }
+    }
+}
+
+/// Vonage reports a refused send in a 200: `{"message-count":"1","messages":[{"status","error-text"}]}`.
+impl IntoResponse for VonageError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "message-count": "1",
+            "messages": [{ "status": self.status.to_string(), "error-text": self.text }],
+        });
+        (StatusCode::OK, Json(body)).into_response()
     }
 }

@@ -3,12 +3,16 @@
 
 mod body;
 mod capture;
+mod chaos;
+mod credentials;
 mod emulator;
 pub mod error;
 mod events;
 pub mod guard;
+mod sns;
 mod twilio;
 mod ui;
+mod vonage;
 
 use std::sync::Arc;
 
@@ -32,6 +36,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Posts provider status callbacks in the background.
     pub callbacks: crate::callbacks::StatusCallbacks,
+    /// Provider fault-injection rules (off until set).
+    pub chaos: crate::chaos::Chaos,
 }
 
 impl AppState {
@@ -54,6 +60,9 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(capture::router())
         .merge(emulator::router())
         .merge(twilio::router())
+        .merge(sns::router())
+        .merge(chaos::router())
+        .merge(vonage::router())
         .merge(ui::router())
         .with_state(state.clone())
         // Our own extractors enforce `body_limit` with a JSON 413.

@@ -2,7 +2,7 @@
 //! answered as Twilio answers.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use super::body::RawBody;
 use super::AppState;
+use crate::chaos;
 use crate::message::{Message, Source};
 use crate::receivers::twilio::{self, TwilioError};
 use crate::store::messages::{self, Filter};
@@ -50,20 +51,7 @@ pub fn router() -> Router<AppState> {
 /// The account a Verify request authenticates as: the Basic auth user name (an
 /// Account SID or API key SID), or a placeholder when none was sent.
 fn basic_auth_user(headers: &HeaderMap) -> String {
-    use base64::Engine;
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b64| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .ok()
-        })
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|pair| pair.split_once(':').map(|(user, _)| user.to_owned()))
-        .filter(|user| !user.is_empty())
-        .unwrap_or_else(|| format!("AC{}", "0".repeat(32)))
+    super::credentials::basic_user(headers).unwrap_or_else(|| format!("AC{}", "0".repeat(32)))
 }
 
 async fn start_verification(
@@ -73,7 +61,8 @@ async fn start_verification(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let account = basic_auth_user(&headers);
-    let verification = twilio_verify::start(&state.pipeline, &service, &account, raw).await?;
+    let verification =
+        twilio_verify::start(&state.pipeline, &state.chaos, &service, &account, raw).await?;
     Ok((StatusCode::CREATED, Json(verification)).into_response())
 }
 
@@ -98,7 +87,8 @@ async fn create_message(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let request = twilio::parse_message(&account, raw)?;
-    let stored = state.pipeline.capture(request.message).await?;
+    let stored =
+        chaos::capture::<TwilioError>(&state.pipeline, &state.chaos, request.message).await?;
     if let Some(url) = &request.status_callback {
         state.callbacks.twilio_message(url, &stored);
     }
@@ -190,7 +180,8 @@ async fn create_call(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let request = twilio::parse_call(&account, raw)?;
-    let stored = state.pipeline.capture(request.message).await?;
+    let stored =
+        chaos::capture::<TwilioError>(&state.pipeline, &state.chaos, request.message).await?;
     Ok((StatusCode::CREATED, Json(call_json(&stored))).into_response())
 }
 

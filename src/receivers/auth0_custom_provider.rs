@@ -136,6 +136,8 @@ fn from_flat(body: Body, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         client_id: None,
         provider_message_id: None,
         provider_account: None,
+        attributes: None,
+        error: None,
         raw,
     })
 }
@@ -169,6 +171,8 @@ fn from_notification(
         client_id: client.client_id,
         provider_message_id: None,
         provider_account: None,
+        attributes: None,
+        error: None,
         raw,
     })
 }

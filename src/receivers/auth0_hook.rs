@@ -52,6 +52,8 @@ pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         client_id: ctx.client.client_id,
         provider_message_id: Some(uuid::Uuid::new_v4().to_string()),
         provider_account: None,
+        attributes: None,
+        error: None,
         raw,
     })
 }

@@ -103,6 +103,8 @@ pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         client_id: client.client_id,
         provider_message_id: None,
         provider_account: None,
+        attributes: None,
+        error: None,
         raw,
     })
 }

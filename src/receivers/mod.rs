@@ -7,10 +7,16 @@ pub mod auth0_custom_provider;
 pub mod auth0_hook;
 pub mod auth0_send_phone_message;
 mod auth0_shared;
+mod fields;
+pub mod sns;
 pub mod twilio;
+pub mod vonage;
+
+use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 
+use crate::message::RawRequest;
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// The tenant a capture belongs to when the payload names none.
@@ -155,6 +161,40 @@ pub(crate) fn non_empty(field: &str, value: Option<String>) -> Result<String, Re
         }),
         Some(v) => Ok(v),
     }
+}
+
+/// Whether the body's declared media type is `essence` (parameters such as charset ignored).
+pub(crate) fn has_media_type(raw: &RawRequest, essence: &str) -> bool {
+    raw.content_type.as_deref().is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case(essence))
+    })
+}
+
+/// Whether the body is `application/x-www-form-urlencoded`.
+pub(crate) fn is_form(raw: &RawRequest) -> bool {
+    has_media_type(raw, "application/x-www-form-urlencoded")
+}
+
+/// Whether the body is JSON (`application/json` or a `+json` type).
+pub(crate) fn is_json(raw: &RawRequest) -> bool {
+    raw.content_type.as_deref().is_some_and(|ct| {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        essence == "application/json" || essence.ends_with("+json")
+    })
+}
+
+/// A form body's fields; for a repeated name the last value wins, as in most servers.
+pub(crate) fn form_fields(body: &[u8]) -> HashMap<String, String> {
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// serde_json appends " at line L column C"; we report those separately.

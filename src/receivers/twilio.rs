@@ -46,24 +46,14 @@ pub struct Form(HashMap<String, String>);
 impl Form {
     /// Parses a form body, refusing other content types as Twilio does.
     pub fn parse(raw: &RawRequest) -> Result<Form, TwilioError> {
-        let is_form = raw.content_type.as_deref().is_some_and(|ct| {
-            ct.split(';').next().is_some_and(|e| {
-                e.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        });
-        if !is_form {
+        if !super::is_form(raw) {
             return Err(TwilioError::new(
                 20001,
                 400,
                 "Content-Type must be application/x-www-form-urlencoded",
             ));
         }
-        Ok(Form(
-            form_urlencoded::parse(&raw.body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        ))
+        Ok(Form(super::form_fields(&raw.body)))
     }
 
     /// A parameter, if present and not blank.
@@ -246,6 +236,8 @@ fn sent(
         client_id: None,
         provider_message_id: Some(new_sid(prefix)),
         provider_account: Some(account_sid.to_owned()),
+        attributes: None,
+        error: None,
         raw: RawRequest::default(),
     }
 }

@@ -6,7 +6,9 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
 use super::{Connection, Store, StoreError};
-use crate::message::{Channel, Message, MessageDetail, Purpose, RawRequest, Source, StoredRequest};
+use crate::message::{
+    Channel, Message, MessageDetail, Purpose, RawRequest, SendError, Source, StoredRequest,
+};
 use crate::phone::PhoneNumber;
 use crate::sms::Encoding;
 use crate::unix_ms;
@@ -14,7 +16,7 @@ use crate::unix_ms;
 /// Columns of a `Message`, in the order `message_from_row` reads them.
 const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, sender, \
      text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
-     provider_message_id, provider_account";
+     provider_message_id, provider_account, attributes, error_code, error_message";
 
 /// Which messages a query is about. Every field narrows; none set means all.
 #[derive(Debug, Clone, Default)]
@@ -27,6 +29,8 @@ pub struct Filter {
     pub sender: Option<String>,
     /// Sent by this provider account (Twilio AccountSid...).
     pub provider_account: Option<String>,
+    /// In this state (`received`, `failed`).
+    pub status: Option<String>,
     /// Text, number or code contains this (case-insensitive for ASCII).
     pub query: Option<String>,
     /// Received at or after this time.
@@ -55,7 +59,7 @@ pub struct PhoneSummary {
     pub last_message: Message,
 }
 
-/// The most rows one `insert_batch` takes: SQLite binds at most 32766 values, 22 a row.
+/// The most rows one `insert_batch` takes: SQLite binds at most 32766 values, 25 a row.
 pub const MAX_INSERT_ROWS: usize = 1024;
 
 /// Inserts a batch atomically: all rows are committed, or none.
@@ -69,23 +73,24 @@ pub async fn insert_batch(
     if rows.len() > MAX_INSERT_ROWS {
         return Err(StoreError::BatchTooLarge(rows.len()));
     }
-    let mut encoded_headers = Vec::with_capacity(rows.len());
-    for (_, raw) in rows {
-        encoded_headers.push(
-            serde_json::to_string(&raw.headers)
-                .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?,
-        );
+    let mut encoded = Vec::with_capacity(rows.len());
+    for (m, raw) in rows {
+        let headers = serde_json::to_string(&raw.headers)
+            .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?;
+        let attributes = m.attributes.as_ref().map(|a| a.to_string());
+        encoded.push((headers, attributes));
     }
     // One multi-row INSERT is one statement, so SQLite commits it atomically on its
     // own: one round trip to the connection's thread instead of begin/insert/commit.
     let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, sender, \
          text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
-         provider_message_id, provider_account, content_type, headers, raw_body) ",
+         provider_message_id, provider_account, attributes, error_code, error_message, \
+         content_type, headers, raw_body) ",
     );
     builder.push_values(
-        rows.iter().zip(&encoded_headers),
-        |mut b, ((m, raw), headers)| {
+        rows.iter().zip(&encoded),
+        |mut b, ((m, raw), (headers, attributes))| {
             b.push_bind(&m.id)
                 .push_bind(&m.tenant)
                 .push_bind(unix_ms::from_time(m.received_at))
@@ -105,6 +110,9 @@ pub async fn insert_batch(
                 .push_bind(m.segments as i64)
                 .push_bind(&m.provider_message_id)
                 .push_bind(&m.provider_account)
+                .push_bind(attributes)
+                .push_bind(m.error.as_ref().map(|e| e.code.as_str()))
+                .push_bind(m.error.as_ref().map(|e| e.message.as_str()))
                 .push_bind(&raw.content_type)
                 .push_bind(headers)
                 .push_bind(&raw.body);
@@ -249,6 +257,10 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
             .push("provider_account = ")
             .push_bind(account.clone());
     }
+    if let Some(status) = &filter.status {
+        and(builder);
+        builder.push("status = ").push_bind(status.clone());
+    }
     if let Some(query) = &filter.query {
         let pattern = format!("%{}%", escape_like(query));
         and(builder);
@@ -329,6 +341,20 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         segments: u32::try_from(segments).map_err(|_| corrupt("segments"))?,
         provider_message_id: row.try_get("provider_message_id")?,
         provider_account: row.try_get("provider_account")?,
+        attributes: match row.try_get::<Option<String>, _>("attributes")? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|_| corrupt("attributes"))?),
+            None => None,
+        },
+        error: match (
+            row.try_get::<Option<String>, _>("error_code")?,
+            row.try_get::<Option<String>, _>("error_message")?,
+        ) {
+            (Some(code), message) => Some(SendError {
+                code,
+                message: message.unwrap_or_default(),
+            }),
+            (None, _) => None,
+        },
         id,
     })
 }

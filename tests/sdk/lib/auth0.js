@@ -46,4 +46,25 @@ function customPhoneProviderApi() {
   };
 }
 
-module.exports = { customPhoneProviderEvent, customPhoneProviderApi };
+/** A send-phone-message event (payloads.md §1): message_options, no language field. */
+function sendPhoneMessageEvent({ message_options, secrets }) {
+  return {
+    message_options,
+    client: { client_id: 'abc123', name: 'Acme Web', metadata: {} },
+    tenant: { id: 'acme-dev' },
+    user: {
+      user_id: 'auth0|64f1',
+      email: 'pat@example.com',
+      email_verified: true,
+      app_metadata: {},
+      user_metadata: {},
+      created_at: '2024-01-01T00:00:00.000Z',
+      updated_at: '2024-01-01T00:00:00.000Z',
+    },
+    request: { ip: '203.0.113.9', method: 'POST', language: 'en', geoip: {} },
+    secrets,
+    configuration: {},
+  };
+}
+
+module.exports = { customPhoneProviderEvent, customPhoneProviderApi, sendPhoneMessageEvent };

@@ -1,9 +1,9 @@
 // The official `twilio` package, pointed at Phonebox: only the domains' base URLs change.
 'use strict';
 
-const Module = require('node:module');
-const path = require('node:path');
 const twilio = require('twilio');
+
+const { loadWith } = require('./load');
 
 const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 const AUTH_TOKEN = 'twilio-auth-token-5f3a';
@@ -21,16 +21,7 @@ function twilioClient(base, accountSid = ACCOUNT_SID, authToken = AUTH_TOKEN) {
  * `require('twilio')` inside it builds clients pointed at `base`.
  */
 function loadHook(file, base) {
-  const filename = path.resolve(__dirname, '..', file);
-  const hookModule = new Module(filename, module);
-  hookModule.filename = filename;
-  hookModule.paths = Module._nodeModulePaths(path.dirname(filename));
-  const realRequire = hookModule.require.bind(hookModule);
-  hookModule.require = (name) =>
-    name === 'twilio' ? (sid, token) => twilioClient(base, sid, token) : realRequire(name);
-  const source = require('node:fs').readFileSync(filename, 'utf8');
-  hookModule._compile(source, filename);
-  return hookModule.exports;
+  return loadWith(file, { twilio: (sid, token) => twilioClient(base, sid, token) });
 }
 
 /** Calls a Hook `(recipient, text, context, cb)` and resolves with cb's result. */
