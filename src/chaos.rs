@@ -12,81 +12,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::message::{Message, NewMessage, SendError, Source};
+use crate::message::{Message, NewMessage, SendError};
 use crate::pipeline::{CaptureError, Pipeline};
-
-/// A provider API chaos can target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Twilio,
-    Sns,
-    Vonage,
-    Clicksend,
-    Esendex,
-    Infobip,
-    Mitto,
-    Telesign,
-    Messagebird,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 9] = [
-        Provider::Twilio,
-        Provider::Sns,
-        Provider::Vonage,
-        Provider::Clicksend,
-        Provider::Esendex,
-        Provider::Infobip,
-        Provider::Mitto,
-        Provider::Telesign,
-        Provider::Messagebird,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Twilio => "twilio",
-            Provider::Sns => "sns",
-            Provider::Vonage => "vonage",
-            Provider::Clicksend => "clicksend",
-            Provider::Esendex => "esendex",
-            Provider::Infobip => "infobip",
-            Provider::Mitto => "mitto",
-            Provider::Telesign => "telesign",
-            Provider::Messagebird => "messagebird",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    /// The provider whose API a message came through; Auth0's own shapes have none.
-    pub fn of(source: Source) -> Option<Provider> {
-        Some(match source {
-            Source::Auth0CustomPhoneProvider
-            | Source::Auth0SendPhoneMessage
-            | Source::Auth0Hook => return None,
-            Source::TwilioMessages | Source::TwilioCalls | Source::TwilioVerify => Provider::Twilio,
-            Source::AwsSns => Provider::Sns,
-            Source::VonageSms => Provider::Vonage,
-            Source::ClicksendSms => Provider::Clicksend,
-            Source::EsendexMessages => Provider::Esendex,
-            Source::InfobipSms => Provider::Infobip,
-            Source::MittoSms => Provider::Mitto,
-            Source::TelesignMessaging | Source::TelesignVerify => Provider::Telesign,
-            Source::MessagebirdMessages => Provider::Messagebird,
-        })
-    }
-
-    /// Whether the provider's error codes are numbers (Twilio 21611, Vonage 1).
-    fn numeric_codes(self) -> bool {
-        matches!(
-            self,
-            Provider::Twilio | Provider::Vonage | Provider::Mitto | Provider::Telesign
-        )
-    }
-}
+pub use crate::provider::Provider;
 
 /// What a provider endpoint does when its rule fires.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +72,7 @@ impl Rule {
                 field: "error",
                 message: "a rule needs an error code, a latency, or both".into(),
             }),
-            Some(code) if provider.numeric_codes() && code.parse::<u32>().is_err() => {
+            Some(code) if numeric_codes(provider) && code.parse::<i64>().is_err() => {
                 Err(RuleError {
                     field: "error",
                     message: format!(
@@ -168,6 +96,18 @@ impl Rule {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether the provider's error codes are numbers (Twilio 21611, Vonage 1).
+fn numeric_codes(provider: Provider) -> bool {
+    matches!(
+        provider,
+        Provider::Twilio
+            | Provider::Vonage
+            | Provider::Mitto
+            | Provider::Telesign
+            | Provider::Messagebird
+    )
 }
 
 /// What chaos decided for one request.
@@ -236,8 +176,8 @@ impl Chaos {
 
 /// A provider's error type, as chaos injects it.
 pub trait InjectedError: From<CaptureError> + Sized {
-    /// The error this provider gives for `code`, with its own status and wording.
-    fn injected(code: &str) -> Self;
+    /// The error `provider` gives for `code`, with its own status and wording.
+    fn injected(provider: Provider, code: &str) -> Self;
     /// The code and message to keep on the failed message.
     fn send_error(&self) -> SendError;
 }
@@ -247,23 +187,36 @@ pub trait InjectedError: From<CaptureError> + Sized {
 pub async fn capture<E: InjectedError>(
     pipeline: &Pipeline,
     chaos: &Chaos,
-    mut message: NewMessage,
+    message: NewMessage,
 ) -> Result<Arc<Message>, E> {
-    let decision = match Provider::of(message.source) {
-        Some(provider) => chaos.decide(provider),
-        None => Decision::default(),
-    };
+    let mut stored = capture_all::<E>(pipeline, chaos, vec![message]).await?;
+    stored.pop().ok_or_else(|| E::from(CaptureError::Stopped))
+}
+
+/// `capture` for one request that sends several messages (one per recipient): chaos
+/// decides once for the request, and a failure marks every message failed.
+pub async fn capture_all<E: InjectedError>(
+    pipeline: &Pipeline,
+    chaos: &Chaos,
+    messages: Vec<NewMessage>,
+) -> Result<Vec<Arc<Message>>, E> {
+    let provider = messages.first().and_then(|m| Provider::of(m.source));
+    let decision = provider.map(|p| chaos.decide(p)).unwrap_or_default();
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
-    match decision.error {
-        Some(code) => {
-            let error = E::injected(&code);
-            message.error = Some(error.send_error());
-            pipeline.capture(message).await?;
-            Err(error)
-        }
-        None => Ok(pipeline.capture(message).await?),
+    let failure = match (provider, decision.error) {
+        (Some(provider), Some(code)) => Some(E::injected(provider, &code)),
+        _ => None,
+    };
+    let mut stored = Vec::with_capacity(messages.len());
+    for mut message in messages {
+        message.error = failure.as_ref().map(InjectedError::send_error);
+        stored.push(pipeline.capture(message).await?);
+    }
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(stored),
     }
 }
 

@@ -26,13 +26,58 @@ pub enum Command {
     WaitCode(WaitCode),
     /// List captured messages, newest first.
     Messages(Messages),
+    /// Make a provider API fail or slow down on purpose (fault injection).
+    Chaos(Chaos),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Chaos {
+    #[command(subcommand)]
+    pub action: ChaosAction,
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChaosAction {
+    /// Show the rules in force.
+    List,
+    /// Set a provider's rule, replacing any it had.
+    ///
+    /// Example: `phonebox chaos set twilio --error 21611 --probability 0.5`.
+    Set {
+        /// twilio, sns, vonage, clicksend, esendex, infobip, mitto, telesign or messagebird.
+        provider: String,
+        /// The provider's own error code to answer with (21611, Throttling, 1...).
+        #[arg(long)]
+        error: Option<String>,
+        /// Chance that the error is given, from 0 to 1.
+        #[arg(long, default_value_t = 1.0)]
+        probability: f64,
+        /// Delay every answer of this provider, e.g. 500ms, 2s.
+        #[arg(long)]
+        latency: Option<humantime::Duration>,
+        /// Fire at most this many times, then remove the rule.
+        #[arg(long)]
+        times: Option<u32>,
+    },
+    /// Remove one provider's rule, or every rule.
+    Clear {
+        /// The provider; every rule when omitted.
+        provider: Option<String>,
+    },
 }
 
 /// Which server the QA commands talk to.
 #[derive(Debug, clap::Args)]
 pub struct ServerArg {
     /// Base URL of the running Phonebox server.
-    #[arg(long, env = "PHONEBOX_SERVER", default_value = "http://127.0.0.1:7676")]
+    #[arg(
+        long,
+        env = "PHONEBOX_SERVER",
+        default_value = "http://127.0.0.1:7676",
+        global = true
+    )]
     pub server: String,
 }
 
@@ -107,6 +152,56 @@ pub async fn messages(args: &Messages) -> Outcome {
     }
 }
 
+/// Runs `chaos`.
+pub async fn chaos(args: &Chaos) -> Outcome {
+    let client = EmulatorClient::new(&args.server.server);
+    let result = match &args.action {
+        ChaosAction::List => client.chaos_rules().await.map(|rules| {
+            match rules.as_object().filter(|r| !r.is_empty()) {
+                None => "no chaos rules: every provider answers normally".to_owned(),
+                Some(rules) => rules
+                    .iter()
+                    .map(|(provider, rule)| format!("{provider}: {rule}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            }
+        }),
+        ChaosAction::Set {
+            provider,
+            error,
+            probability,
+            latency,
+            times,
+        } => {
+            let latency_ms = latency.map_or(0, |l| Duration::from(l).as_millis() as u64);
+            let rule = serde_json::json!({
+                "error": error,
+                "probability": probability,
+                "latency_ms": latency_ms,
+                "times": times,
+            });
+            client
+                .set_chaos(provider, &rule)
+                .await
+                .map(|kept| format!("{provider}: {kept}"))
+        }
+        ChaosAction::Clear { provider } => {
+            client
+                .clear_chaos(provider.as_deref())
+                .await
+                .map(|()| match provider {
+                    Some(p) => format!("{p}: rule removed"),
+                    None => "every chaos rule removed".to_owned(),
+                })
+        }
+    };
+    match result {
+        Ok(text) => Outcome::Print(text),
+        Err(e @ crate::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+        Err(e) => Outcome::Fail(e.to_string(), 2),
+    }
+}
+
 fn table(list: &[MessageView]) -> String {
     if list.is_empty() {
         return "no messages".to_owned();
@@ -116,7 +211,10 @@ fn table(list: &[MessageView]) -> String {
         "RECEIVED", "TO", "KIND", "CODE"
     );
     for m in list {
-        let text: String = m.text.chars().take(60).collect();
+        let mut text: String = m.text.chars().take(60).collect();
+        if m.status == crate::message::STATUS_FAILED {
+            text = format!("[failed] {text}");
+        }
         out.push_str(&format!(
             "{:<24}  {:<16}  {:<5}  {:<8}  {}\n",
             m.received_at,

@@ -114,6 +114,59 @@ impl EmulatorClient {
         Ok(page.messages)
     }
 
+    /// The chaos rules, by provider.
+    pub async fn chaos_rules(&self) -> Result<serde_json::Value, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}/emulator/v1/chaos", self.base))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|source| self.unreachable(source))?;
+        let body: serde_json::Value = self.read(response).await?;
+        Ok(body["rules"].clone())
+    }
+
+    /// Sets `provider`'s chaos rule; the rule as the server keeps it.
+    pub async fn set_chaos(
+        &self,
+        provider: &str,
+        rule: &serde_json::Value,
+    ) -> Result<serde_json::Value, ClientError> {
+        let response = self
+            .http
+            .put(format!(
+                "{}/emulator/v1/chaos/{}",
+                self.base,
+                encode(provider)
+            ))
+            .json(rule)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|source| self.unreachable(source))?;
+        self.read(response).await
+    }
+
+    /// Removes one provider's chaos rule, or all of them.
+    pub async fn clear_chaos(&self, provider: Option<&str>) -> Result<(), ClientError> {
+        let url = match provider {
+            Some(p) => format!("{}/emulator/v1/chaos/{}", self.base, encode(p)),
+            None => format!("{}/emulator/v1/chaos", self.base),
+        };
+        let response = self
+            .http
+            .delete(url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|source| self.unreachable(source))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        self.read::<serde_json::Value>(response).await.map(|_| ())
+    }
+
     async fn read<T: serde::de::DeserializeOwned>(
         &self,
         response: reqwest::Response,

@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod message;
 pub mod phone;
 pub mod pipeline;
+pub mod provider;
 pub mod receivers;
 pub mod redact;
 pub mod sms;

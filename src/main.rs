@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
         Command::Serve(config) => serve(config).await,
         Command::WaitCode(args) => finish(cli::wait_code(&args).await),
         Command::Messages(args) => finish(cli::messages(&args).await),
+        Command::Chaos(args) => finish(cli::chaos(&args).await),
     }
 }
 

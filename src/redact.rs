@@ -4,7 +4,8 @@
 //! what identifies them to a person (the scheme and the last four characters).
 
 /// Headers whose whole value is a credential.
-const SECRET_HEADERS: [&str; 6] = [
+const SECRET_HEADERS: [&str; 7] = [
+    "x-mitto-api-key",
     "cookie",
     "x-api-key",
     "x-auth-token",

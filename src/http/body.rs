@@ -56,26 +56,31 @@ where
     type Rejection = E;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, E> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let headers = crate::redact::headers(
-            request
-                .headers()
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_bytes())),
-        );
-        let body = read_limited(request, state.body_limit).await?;
         Ok(RawBody(
-            RawRequest {
-                content_type,
-                headers,
-                body,
-            },
+            read_raw(request, state.body_limit).await?,
             PhantomData,
         ))
     }
+}
+
+/// The request's body within `limit`, with its content type and redacted headers.
+pub async fn read_raw(request: Request, limit: usize) -> Result<RawRequest, BodyError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let headers = crate::redact::headers(
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    );
+    let body = read_limited(request, limit).await?;
+    Ok(RawRequest {
+        content_type,
+        headers,
+        body,
+    })
 }
 
 /// Reads at most `limit` bytes, answering 413 past that.

@@ -13,9 +13,10 @@ use axum::Json;
 use serde::Serialize;
 
 use super::body::BodyError;
-use crate::chaos::InjectedError;
+use crate::chaos::{InjectedError, Provider};
 use crate::message::SendError;
 use crate::pipeline::CaptureError;
+use crate::receivers::marketplace::ProviderError;
 use crate::receivers::sns::SnsError;
 use crate::receivers::twilio::TwilioError;
 use crate::receivers::vonage::VonageError;
@@ -178,7 +179,7 @@ impl From<StoreError> for TwilioError {
 }
 
 impl InjectedError for TwilioError {
-    fn injected(code: &str) -> TwilioError {
+    fn injected(_: Provider, code: &str) -> TwilioError {
         let (status, message) = match code {
             "20003" => (401, "Authenticate"),
             "20429" => (429, "Too Many Requests"),
@@ -242,7 +243,7 @@ impl From<CaptureError> for SnsError {
 }
 
 impl InjectedError for SnsError {
-    fn injected(code: &str) -> SnsError {
+    fn injected(_: Provider, code: &str) -> SnsError {
         let (status, message) = match code {
             "Throttling" => (400, "Rate exceeded"),
             "InternalError" | "InternalFailure" => (500, "Internal service error"),
@@ -308,7 +309,7 @@ impl From<CaptureError> for VonageError {
 }
 
 impl InjectedError for VonageError {
-    fn injected(code: &str) -> VonageError {
+    fn injected(_: Provider, code: &str) -> VonageError {
         // `validate` let only numbers through for Vonage.
         VonageError::for_status(code.parse().unwrap_or(5))
     }
@@ -329,5 +330,108 @@ impl IntoResponse for VonageError {
             "messages": [{ "status": self.status.to_string(), "error-text": self.text }],
         });
         (StatusCode::OK, Json(body)).into_response()
+    }
+}
+
+impl ProviderError {
+    /// A body that could not be read, in `provider`'s shape.
+    pub fn body(provider: Provider, e: BodyError) -> ProviderError {
+        let (status, message) = match e {
+            BodyError::TooLarge(limit) => (
+                413,
+                format!("Request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => (400, why),
+        };
+        let code = match provider {
+            Provider::Infobip | Provider::Clicksend => "BAD_REQUEST",
+            Provider::Mitto => "4",
+            Provider::Telesign => "-10001",
+            Provider::Messagebird => "10",
+            _ => "bad_request",
+        };
+        ProviderError::new(provider, status, code, message)
+    }
+}
+
+impl From<CaptureError> for ProviderError {
+    fn from(e: CaptureError) -> ProviderError {
+        tracing::error!(error = %e, "provider capture failed");
+        ProviderError::new(Provider::Clicksend, 500, "INTERNAL_ERROR", "Internal error")
+    }
+}
+
+impl InjectedError for ProviderError {
+    fn injected(provider: Provider, code: &str) -> ProviderError {
+        ProviderError::injected(provider, code)
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.code.clone(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// Each marketplace provider's own error shape.
+impl IntoResponse for ProviderError {
+    fn into_response(self) -> Response {
+        use serde_json::{json, Value};
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let number = |code: &str| {
+            code.parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| json!(code))
+        };
+        let body = match self.provider {
+            Provider::Esendex if self.xml => {
+                use quick_xml::escape::escape;
+                let xml = format!(
+                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><response xmlns=\"http://api.esendex.com/ns/\">\
+                     <errors><error><code>{}</code><description>{}</description></error></errors></response>",
+                    escape(self.code.as_str()),
+                    escape(self.message.as_str()),
+                );
+                return (
+                    status,
+                    [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+                    xml,
+                )
+                    .into_response();
+            }
+            Provider::Esendex => {
+                json!({ "errors": [{ "code": self.code, "description": self.message }] })
+            }
+            Provider::Infobip => json!({
+                "requestError": { "serviceException": { "messageId": self.code, "text": self.message } }
+            }),
+            Provider::Mitto => {
+                json!({ "responseCode": number(&self.code), "responseText": self.message })
+            }
+            Provider::Telesign => json!({
+                "reference_id": null,
+                "status": {
+                    "code": 11000,
+                    "description": self.message,
+                    "updated_on": time::OffsetDateTime::now_utc()
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                },
+                "errors": [{ "code": number(&self.code), "description": self.message }],
+            }),
+            Provider::Messagebird => json!({
+                "errors": [{ "code": number(&self.code), "description": self.message, "parameter": self.field }]
+            }),
+            // ClickSend's envelope; also the neutral shape for errors raised before
+            // the provider was known.
+            _ => json!({
+                "http_code": self.status,
+                "response_code": self.code,
+                "response_msg": self.message,
+                "data": null,
+            }),
+        };
+        (status, Json(body)).into_response()
     }
 }

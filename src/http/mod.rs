@@ -9,6 +9,7 @@ mod emulator;
 pub mod error;
 mod events;
 pub mod guard;
+mod marketplace;
 mod sns;
 mod twilio;
 mod ui;
@@ -63,6 +64,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(sns::router())
         .merge(chaos::router())
         .merge(vonage::router())
+        .merge(marketplace::router())
         .merge(ui::router())
         .with_state(state.clone())
         // Our own extractors enforce `body_limit` with a JSON 413.

@@ -8,6 +8,7 @@ pub mod auth0_hook;
 pub mod auth0_send_phone_message;
 mod auth0_shared;
 mod fields;
+pub mod marketplace;
 pub mod sns;
 pub mod twilio;
 pub mod vonage;
@@ -16,7 +17,7 @@ use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 
-use crate::message::RawRequest;
+use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// The tenant a capture belongs to when the payload names none.
@@ -160,6 +161,38 @@ pub(crate) fn non_empty(field: &str, value: Option<String>) -> Result<String, Re
             field: field.to_owned(),
         }),
         Some(v) => Ok(v),
+    }
+}
+
+/// A message sent through a provider's API: what it carries, who sent it and the id
+/// the provider answered with; the request is attached by the caller.
+pub(crate) fn provider_message(
+    source: Source,
+    channel: Channel,
+    recipient: PhoneNumber,
+    sender: Option<String>,
+    text: String,
+    provider_message_id: String,
+    provider_account: Option<String>,
+) -> NewMessage {
+    NewMessage {
+        tenant: DEFAULT_TENANT.to_owned(),
+        channel,
+        source,
+        recipient,
+        sender,
+        text,
+        code: None,
+        action: None,
+        purpose: None,
+        locale: None,
+        user_id: None,
+        client_id: None,
+        provider_message_id: Some(provider_message_id),
+        provider_account,
+        attributes: None,
+        error: None,
+        raw: RawRequest::default(),
     }
 }
 

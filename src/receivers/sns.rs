@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::phone::PhoneNumber;
-use crate::receivers::DEFAULT_TENANT;
 
 /// The region a request is filed under when it was not signed.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -139,23 +138,17 @@ pub fn parse(raw: RawRequest, signer: Option<Signer>) -> Result<NewMessage, SnsE
         .map_or(DEFAULT_REGION, |s| s.region.as_str())
         .to_owned();
     Ok(NewMessage {
-        tenant: DEFAULT_TENANT.to_owned(),
-        channel: Channel::Sms,
-        source: Source::AwsSns,
-        recipient,
-        sender,
-        text,
-        code: None,
-        action: None,
-        purpose: None,
-        locale: None,
-        user_id: None,
-        client_id: None,
-        provider_message_id: Some(uuid::Uuid::new_v4().to_string()),
-        provider_account: signer.map(|s| s.access_key_id),
         attributes: Some(json!({ "region": region, "message_attributes": attributes })),
-        error: None,
         raw,
+        ..super::provider_message(
+            Source::AwsSns,
+            Channel::Sms,
+            recipient,
+            sender,
+            text,
+            uuid::Uuid::new_v4().to_string(),
+            signer.map(|s| s.access_key_id),
+        )
     })
 }
 

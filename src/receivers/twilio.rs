@@ -11,7 +11,6 @@ use quick_xml::Reader;
 
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::phone::PhoneNumber;
-use crate::receivers::DEFAULT_TENANT;
 
 /// Twilio's limit on a message body, in characters.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -221,25 +220,15 @@ fn sent(
         Source::TwilioCalls => (Channel::Voice, "CA"),
         _ => (Channel::Sms, "SM"),
     };
-    NewMessage {
-        tenant: DEFAULT_TENANT.to_owned(),
-        channel,
+    super::provider_message(
         source,
+        channel,
         recipient,
-        sender: Some(sender),
+        Some(sender),
         text,
-        code: None,
-        action: None,
-        purpose: None,
-        locale: None,
-        user_id: None,
-        client_id: None,
-        provider_message_id: Some(new_sid(prefix)),
-        provider_account: Some(account_sid.to_owned()),
-        attributes: None,
-        error: None,
-        raw: RawRequest::default(),
-    }
+        new_sid(prefix),
+        Some(account_sid.to_owned()),
+    )
 }
 
 /// Twilio's magic `From` numbers, so failure paths can be tested locally.

@@ -7,7 +7,6 @@
 use super::fields::{self, Fields};
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::phone::PhoneNumber;
-use crate::receivers::DEFAULT_TENANT;
 
 /// Body fields that are credentials; their values never reach the store.
 const SECRET_FIELDS: [&str; 2] = ["api_secret", "sig"];
@@ -97,25 +96,18 @@ pub fn parse(mut raw: RawRequest, basic_user: Option<String>) -> Result<NewMessa
     let recipient = PhoneNumber::parse(to)
         .map_err(|_| VonageError::new(3, format!("Invalid to param: {to}")))?;
     let message = NewMessage {
-        tenant: DEFAULT_TENANT.to_owned(),
-        channel: Channel::Sms,
-        source: Source::VonageSms,
-        recipient,
-        sender: Some(from.to_owned()),
-        text: text.to_owned(),
-        code: None,
-        action: None,
-        purpose: None,
-        locale: None,
-        user_id: None,
-        client_id: None,
-        provider_message_id: Some(message_id()),
-        provider_account: Some(api_key),
         attributes: fields
             .get("client-ref")
             .map(|r| serde_json::json!({ "client-ref": r })),
-        error: None,
-        raw: RawRequest::default(),
+        ..super::provider_message(
+            Source::VonageSms,
+            Channel::Sms,
+            recipient,
+            Some(from.to_owned()),
+            text.to_owned(),
+            message_id(),
+            Some(api_key),
+        )
     };
     raw.body = fields::redact(&raw.body, kind, &SECRET_FIELDS);
     Ok(NewMessage { raw, ..message })

@@ -121,3 +121,49 @@ async fn unreachable_server_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Phonebox"));
 }
+
+#[tokio::test]
+async fn chaos_set_list_and_clear_drive_the_server() {
+    let app = spawn_app().await;
+    let set = phonebox(&[
+        "chaos",
+        "set",
+        "twilio",
+        "--error",
+        "21611",
+        "--probability",
+        "0.25",
+        "--latency",
+        "10ms",
+        "--server",
+        &app.base,
+    ])
+    .await;
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let rules = app.get_json("/emulator/v1/chaos").await;
+    assert_eq!(rules["rules"]["twilio"]["error"], "21611");
+    assert_eq!(rules["rules"]["twilio"]["probability"], 0.25);
+    assert_eq!(rules["rules"]["twilio"]["latency_ms"], 10);
+
+    let list = phonebox(&["chaos", "list", "--server", &app.base]).await;
+    assert!(String::from_utf8_lossy(&list.stdout).contains("twilio: "));
+
+    let refused = phonebox(&[
+        "chaos", "set", "twilio", "--error", "abc", "--server", &app.base,
+    ])
+    .await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("error"));
+
+    let clear = phonebox(&["chaos", "clear", "--server", &app.base]).await;
+    assert!(clear.status.success());
+    assert_eq!(
+        app.get_json("/emulator/v1/chaos").await["rules"],
+        serde_json::json!({})
+    );
+    app.stop().await;
+}

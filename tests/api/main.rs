@@ -4,11 +4,15 @@
 mod helpers;
 
 mod capture;
+mod chaos;
 mod cli;
 mod encoding;
 mod errors;
 mod events;
+mod marketplace;
 mod persistence;
 mod security;
+mod sns;
 mod twilio;
+mod vonage;
 mod wait;
