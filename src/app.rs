@@ -58,7 +58,14 @@ impl App {
         if !addr.ip().is_loopback() {
             tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can read captured codes");
         }
-        let (pipeline, writer) = Pipeline::start(store.clone());
+        let clock =
+            crate::clock::Clock::load(&store)
+                .await
+                .map_err(|source| StartError::Store {
+                    path: db_path.clone(),
+                    source,
+                })?;
+        let (pipeline, writer) = Pipeline::start(store.clone(), clock);
         let state = AppState::new(Shared {
             pipeline,
             body_limit: config.body_limit,

@@ -28,6 +28,29 @@ pub enum Command {
     Messages(Messages),
     /// Make a provider API fail or slow down on purpose (fault injection).
     Chaos(Chaos),
+    /// Show or move the emulated clock (code lifetimes, rate-limit windows).
+    Clock(ClockArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ClockArgs {
+    #[command(subcommand)]
+    pub action: Option<ClockAction>,
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockAction {
+    /// Print the emulated time and how far ahead it runs (the default).
+    Show,
+    /// Move the clock forward, e.g. `phonebox clock advance 1h`.
+    Advance {
+        /// How far: 1h, 10m, 90s...
+        by: String,
+    },
+    /// Back to real time.
+    Reset,
 }
 
 #[derive(Debug, clap::Args)]
@@ -197,6 +220,25 @@ pub async fn chaos(args: &Chaos) -> Outcome {
     };
     match result {
         Ok(text) => Outcome::Print(text),
+        Err(e @ crate::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+        Err(e) => Outcome::Fail(e.to_string(), 2),
+    }
+}
+
+/// Runs `clock`.
+pub async fn clock(args: &ClockArgs) -> Outcome {
+    let client = EmulatorClient::new(&args.server.server);
+    let result = match args.action.as_ref().unwrap_or(&ClockAction::Show) {
+        ClockAction::Show => client.clock().await,
+        ClockAction::Advance { by } => client.advance_clock(by).await,
+        ClockAction::Reset => client.reset_clock().await,
+    };
+    match result {
+        Ok(clock) => Outcome::Print(format!(
+            "{} (ahead of real time by {})",
+            clock["now"].as_str().unwrap_or("?"),
+            clock["offset"].as_str().unwrap_or("?")
+        )),
         Err(e @ crate::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
         Err(e) => Outcome::Fail(e.to_string(), 2),
     }

@@ -114,16 +114,41 @@ impl EmulatorClient {
         Ok(page.messages)
     }
 
-    /// The chaos rules, by provider.
-    pub async fn chaos_rules(&self) -> Result<serde_json::Value, ClientError> {
-        let response = self
+    /// The emulated clock: `{"now", "offset_ms", "offset"}`.
+    pub async fn clock(&self) -> Result<serde_json::Value, ClientError> {
+        let request = self.http.get(format!("{}/emulator/v1/clock", self.base));
+        self.call(request).await
+    }
+
+    pub async fn advance_clock(&self, by: &str) -> Result<serde_json::Value, ClientError> {
+        let request = self
             .http
-            .get(format!("{}/emulator/v1/chaos", self.base))
+            .post(format!("{}/emulator/v1/clock/advance", self.base))
+            .json(&serde_json::json!({ "by": by }));
+        self.call(request).await
+    }
+
+    pub async fn reset_clock(&self) -> Result<serde_json::Value, ClientError> {
+        let request = self.http.delete(format!("{}/emulator/v1/clock", self.base));
+        self.call(request).await
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let response = request
             .timeout(Duration::from_secs(30))
             .send()
             .await
             .map_err(|source| self.unreachable(source))?;
-        let body: serde_json::Value = self.read(response).await?;
+        self.read(response).await
+    }
+
+    /// The chaos rules, by provider.
+    pub async fn chaos_rules(&self) -> Result<serde_json::Value, ClientError> {
+        let request = self.http.get(format!("{}/emulator/v1/chaos", self.base));
+        let body: serde_json::Value = self.call(request).await?;
         Ok(body["rules"].clone())
     }
 

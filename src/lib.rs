@@ -8,6 +8,7 @@ pub mod callbacks;
 pub mod chaos;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod code;
 pub mod config;
 pub mod http;

@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
         Command::WaitCode(args) => finish(cli::wait_code(&args).await),
         Command::Messages(args) => finish(cli::messages(&args).await),
         Command::Chaos(args) => finish(cli::chaos(&args).await),
+        Command::Clock(args) => finish(cli::clock(&args).await),
     }
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::clock::Clock;
 use crate::message::{Message, NewMessage, RawRequest, STATUS_FAILED, STATUS_RECEIVED};
 use crate::store::{messages, Connection, Store, StoreError};
 
@@ -70,6 +71,7 @@ pub struct Pipeline {
     store: Store,
     /// Requests held waiting for a message (see `inbox::wait_latest`).
     held_waits: Arc<AtomicUsize>,
+    clock: Clock,
 }
 
 /// Counts one held wait for as long as it lives.
@@ -84,12 +86,13 @@ impl Drop for HeldWait {
 impl Pipeline {
     /// Starts the writer task. It ends when every `Pipeline` clone is dropped,
     /// after committing what was queued.
-    pub fn start(store: Store) -> (Pipeline, Writer) {
+    pub fn start(store: Store, clock: Clock) -> (Pipeline, Writer) {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let (done_tx, done) = oneshot::channel();
         let writer_store = store.clone();
         let writer_bus = bus.clone();
+        let writer_clock = clock.clone();
         // A thread of its own: woken by the database's thread, the writer runs at once
         // instead of queueing behind every HTTP task on the shared runtime.
         let spawned = std::thread::Builder::new()
@@ -99,7 +102,9 @@ impl Pipeline {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(run_writer(writer_store, rx, writer_bus)),
+                    Ok(runtime) => {
+                        runtime.block_on(run_writer(writer_store, rx, writer_bus, writer_clock))
+                    }
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
                 let _ = done_tx.send(());
@@ -112,6 +117,7 @@ impl Pipeline {
             bus,
             store,
             held_waits: Arc::default(),
+            clock,
         };
         (pipeline, Writer { done })
     }
@@ -154,20 +160,31 @@ impl Pipeline {
     pub fn store(&self) -> &Store {
         &self.store
     }
+
+    /// The emulated clock every capture is stamped with.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
 }
 
-async fn run_writer(store: Store, mut rx: mpsc::Receiver<Job>, bus: broadcast::Sender<Event>) {
+async fn run_writer(
+    store: Store,
+    mut rx: mpsc::Receiver<Job>,
+    bus: broadcast::Sender<Event>,
+    clock: Clock,
+) {
     let mut ids = ulid::Generator::new();
     let mut conn: Option<Connection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let now = crate::unix_ms::now();
+        let now = clock.now();
         let mut stored: Vec<(Message, RawRequest)> = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
+            // Ids carry the emulated time too, so `after=<id>` and `after=<time>` agree.
             let id = ids
-                .generate()
-                .unwrap_or_else(|_| ulid::Ulid::new())
+                .generate_from_datetime(now.into())
+                .unwrap_or_else(|_| ulid::Ulid::from_datetime(now.into()))
                 .to_string();
             let (message, raw) = finish(job.message, id, now);
             stored.push((message, raw));

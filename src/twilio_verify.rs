@@ -75,7 +75,7 @@ pub async fn start(
         .unwrap_or("Phonebox")
         .to_owned();
     let locale = form.get("Locale").map(str::to_owned);
-    let now = unix_ms::from_time(OffsetDateTime::now_utc());
+    let now = unix_ms::from_time(pipeline.clock().now());
     let store = pipeline.store();
 
     let reusable = table::latest(store, service_sid, to.as_str())
@@ -176,7 +176,7 @@ pub async fn check(
             ))
         }
     };
-    let now = unix_ms::from_time(OffsetDateTime::now_utc());
+    let now = unix_ms::from_time(pipeline.clock().now());
     let not_found = || {
         TwilioError::new(
             20404,
@@ -212,9 +212,16 @@ pub async fn fetch(
     service_sid: &str,
     sid: &str,
 ) -> Result<Value, TwilioError> {
+    let now = unix_ms::from_time(pipeline.clock().now());
     table::get(pipeline.store(), service_sid, sid)
         .await?
-        .map(|row| verification_json(&row))
+        .map(|mut row| {
+            // Nothing writes the lapse down; it shows when asked.
+            if row.status == "pending" && row.expires_at <= now {
+                row.status = "expired".to_owned();
+            }
+            verification_json(&row)
+        })
         .ok_or_else(|| {
             TwilioError::new(
                 20404,

@@ -4,6 +4,7 @@
 mod body;
 mod capture;
 mod chaos;
+mod clock;
 mod credentials;
 mod emulator;
 pub mod error;
@@ -63,6 +64,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(twilio::router())
         .merge(sns::router())
         .merge(chaos::router())
+        .merge(clock::router())
         .merge(vonage::router())
         .merge(marketplace::router())
         .merge(ui::router())

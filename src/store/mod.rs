@@ -5,6 +5,7 @@
 //! PostgreSQL backend later is this module's work alone.
 
 pub mod messages;
+pub mod settings;
 pub mod twilio_verifications;
 
 use std::path::Path;

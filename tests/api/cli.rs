@@ -167,3 +167,25 @@ async fn chaos_set_list_and_clear_drive_the_server() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn clock_advance_and_reset() {
+    let app = spawn_app().await;
+    let out = phonebox(&["clock", "advance", "1h", "--server", &app.base]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ahead of real time by 1h"));
+    assert_eq!(
+        app.get_json("/emulator/v1/clock").await["offset_ms"],
+        3_600_000
+    );
+    let bad = phonebox(&["clock", "advance", "later", "--server", &app.base]).await;
+    assert_eq!(bad.status.code(), Some(1));
+    let out = phonebox(&["clock", "reset", "--server", &app.base]).await;
+    assert!(out.status.success());
+    assert_eq!(app.get_json("/emulator/v1/clock").await["offset_ms"], 0);
+    app.stop().await;
+}

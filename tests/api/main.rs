@@ -6,6 +6,7 @@ mod helpers;
 mod capture;
 mod chaos;
 mod cli;
+mod clock;
 mod encoding;
 mod errors;
 mod events;

@@ -387,3 +387,58 @@ async fn verify_refuses_bad_parameters_with_twilio_errors() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_verification_expires_ten_minutes_later_on_the_emulated_clock() {
+    let app = spawn_app().await;
+    let start = "/v2/Services/VA00000000000000000000000000000003/Verifications";
+    let check = "/v2/Services/VA00000000000000000000000000000003/VerificationCheck";
+    let started = post_form(
+        &app,
+        start,
+        &[
+            ("To", "+15555550190"),
+            ("Channel", "sms"),
+            ("CustomCode", "246810"),
+        ],
+    )
+    .await;
+    assert_eq!(started.status(), 201);
+    let sid = started.json::<Value>().await.expect("json")["sid"]
+        .as_str()
+        .expect("sid")
+        .to_owned();
+    let advance = |by: &'static str| {
+        app.http
+            .post(app.url("/emulator/v1/clock/advance"))
+            .json(&serde_json::json!({ "by": by }))
+            .send()
+    };
+    // Nine minutes on, the code still works for a wrong guess to be counted.
+    assert_eq!(advance("9m").await.expect("sent").status(), 200);
+    let pending = post_form(&app, check, &[("To", "+15555550190"), ("Code", "000000")]).await;
+    assert_eq!(
+        pending.json::<Value>().await.expect("json")["status"],
+        "pending"
+    );
+    // Past ten minutes it is gone, as in Twilio.
+    assert_eq!(advance("61s").await.expect("sent").status(), 200);
+    twilio_error(
+        post_form(&app, check, &[("To", "+15555550190"), ("Code", "246810")]).await,
+        20404,
+        404,
+    )
+    .await;
+    let fetched = app
+        .http
+        .get(app.url(&format!("{start}/{sid}")))
+        .basic_auth(ACCOUNT, Some("auth-token-value-abcd"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        fetched.json::<Value>().await.expect("json")["status"],
+        "expired"
+    );
+    app.stop().await;
+}

@@ -202,3 +202,20 @@ test("the seed's Verify Hook (Account SID as service SID, customCode) is capture
   assert.equal(m.source, 'twilio.verify');
   assert.equal(m.provider_account, ACCOUNT_SID);
 });
+
+test('verify.v2: a code checked after ten minutes on the emulated clock is gone (20404)', async () => {
+  const service = client.verify.v2.services('VA' + 'e'.repeat(32));
+  await service.verifications.create({ to: '+15555550119', channel: 'sms', customCode: '135790' });
+  const res = await fetch(`${server.base}/emulator/v1/clock/advance`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ by: '11m' }),
+  });
+  assert.equal(res.status, 200);
+  await assert.rejects(service.verificationChecks.create({ to: '+15555550119', code: '135790' }), (e) => {
+    assert.equal(e.constructor.name, 'RestException');
+    assert.equal(e.code, 20404);
+    assert.equal(e.status, 404);
+    return true;
+  });
+});

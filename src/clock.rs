@@ -1,0 +1,62 @@
+//! The emulated clock: real time plus an offset that only QA moves, through
+//! `/emulator/v1/clock`, so "an hour later" (a code expiring, a rate limit freeing)
+//! needs no waiting. The offset is stored, so time never runs backwards across a
+//! restart.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::store::{settings, Store, StoreError};
+use crate::unix_ms;
+
+const OFFSET_KEY: &str = "clock.offset_ms";
+
+/// Cheap to clone; every clone sees the same offset.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// The clock as last left in `store`.
+    pub async fn load(store: &Store) -> Result<Clock, StoreError> {
+        let offset = settings::get(store, OFFSET_KEY)
+            .await?
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        Ok(Clock {
+            offset_ms: Arc::new(AtomicI64::new(offset)),
+        })
+    }
+
+    /// Emulated now, to the millisecond.
+    pub fn now(&self) -> OffsetDateTime {
+        let real = unix_ms::from_time(OffsetDateTime::now_utc());
+        let ms = real.saturating_add(self.offset_ms.load(Ordering::Relaxed));
+        unix_ms::to_time(ms).unwrap_or_else(unix_ms::now)
+    }
+
+    /// How far ahead of real time the clock runs.
+    pub fn offset(&self) -> Duration {
+        Duration::from_millis(self.offset_ms.load(Ordering::Relaxed).max(0) as u64)
+    }
+
+    /// Moves the clock forward by `by` and stores the new offset.
+    pub async fn advance(&self, store: &Store, by: Duration) -> Result<(), StoreError> {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let offset = self
+            .offset_ms
+            .fetch_add(by, Ordering::Relaxed)
+            .saturating_add(by);
+        settings::set(store, OFFSET_KEY, &offset.to_string()).await
+    }
+
+    /// Back to real time. Times already stored keep what they were.
+    pub async fn reset(&self, store: &Store) -> Result<(), StoreError> {
+        self.offset_ms.store(0, Ordering::Relaxed);
+        settings::set(store, OFFSET_KEY, "0").await
+    }
+}

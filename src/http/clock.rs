@@ -1,0 +1,78 @@
+//! `/emulator/v1/clock`: read, advance or reset the emulated clock.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+
+use super::body::JsonRequest;
+use super::error::ApiError;
+use super::AppState;
+use crate::receivers::decode_body;
+
+/// The most one call moves the clock: a year covers every limit Phonebox models.
+const MAX_ADVANCE: Duration = Duration::from_secs(366 * 24 * 3600);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/emulator/v1/clock", get(read).delete(reset))
+        .route("/emulator/v1/clock/advance", post(advance))
+}
+
+fn clock_json(state: &AppState) -> Response {
+    let clock = state.pipeline.clock();
+    let offset = clock.offset();
+    Json(json!({
+        "now": clock.now().format(&Rfc3339).unwrap_or_default(),
+        "offset_ms": offset.as_millis() as u64,
+        "offset": humantime::format_duration(offset).to_string(),
+    }))
+    .into_response()
+}
+
+async fn read(State(state): State<AppState>) -> Response {
+    clock_json(&state)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    /// A duration such as `1h`, `10m`, `90s`.
+    by: String,
+}
+
+/// `POST {"by": "1h"}`: moves the clock forward.
+async fn advance(
+    State(state): State<AppState>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let Advance { by } = decode_body(&raw.body)?;
+    let bad = |message: String| ApiError::BadParameter {
+        field: "by".into(),
+        message,
+    };
+    let by: Duration = humantime::parse_duration(by.trim())
+        .map_err(|e| bad(format!("'{by}' is not a duration such as 1h or 10m: {e}")))?;
+    if by.is_zero() || by > MAX_ADVANCE {
+        return Err(bad("must be more than zero and at most a year".into()));
+    }
+    state
+        .pipeline
+        .clock()
+        .advance(state.pipeline.store(), by)
+        .await?;
+    tracing::info!(by = %humantime::format_duration(by), "clock advanced");
+    Ok(clock_json(&state))
+}
+
+/// `DELETE`: back to real time.
+async fn reset(State(state): State<AppState>) -> Result<Response, ApiError> {
+    state.pipeline.clock().reset(state.pipeline.store()).await?;
+    Ok((StatusCode::OK, clock_json(&state)).into_response())
+}
