@@ -181,16 +181,7 @@ pub fn spoken_text(twiml: &str) -> Result<String, TwilioError> {
                 current.push_str(&text);
             }
             Ok(XmlEvent::GeneralRef(r)) if depth_in_say > 0 => {
-                // &amp; and friends inside <Say>.
-                let name = r.decode().map_err(|e| invalid(e.to_string()))?;
-                current.push_str(match name.as_ref() {
-                    "amp" => "&",
-                    "lt" => "<",
-                    "gt" => ">",
-                    "quot" => "\"",
-                    "apos" => "'",
-                    _ => "",
-                });
+                current.push_str(&super::xml_reference(&r).map_err(invalid)?);
             }
             Ok(XmlEvent::Eof) => break,
             Ok(_) => {}

@@ -122,16 +122,9 @@ fn read_xml(body: &[u8]) -> Result<Dispatch, String> {
                 append(&mut dispatch, &path, &text);
             }
             Ok(XmlEvent::GeneralRef(r)) => {
-                let name = r.decode().map_err(|e| format!("invalid XML: {e}"))?;
-                let text = match name.as_ref() {
-                    "amp" => "&",
-                    "lt" => "<",
-                    "gt" => ">",
-                    "quot" => "\"",
-                    "apos" => "'",
-                    _ => "",
-                };
-                append(&mut dispatch, &path, text);
+                let text =
+                    super::super::xml_reference(&r).map_err(|e| format!("invalid XML: {e}"))?;
+                append(&mut dispatch, &path, &text);
             }
             Ok(XmlEvent::Eof) => break,
             Ok(_) => {}
@@ -181,13 +174,13 @@ mod tests {
     fn xml_dispatch_is_read_with_entities() {
         let body = br#"<?xml version="1.0" encoding="utf-8"?>
 <messages><accountreference>EX0000000</accountreference>
-<message><to>447700900123</to><body>Code 1234 &amp; more</body></message>
+<message><to>447700900123</to><body>Code 1234 &amp; more &#8364;</body></message>
 <message><to>447700900124</to><body>Your code is 5. 6. 7. 8.</body><type>Voice</type></message>
 </messages>"#;
         let d = read_xml(body).expect("parses");
         assert_eq!(d.accountreference.as_deref(), Some("EX0000000"));
         assert_eq!(d.messages.len(), 2);
-        assert_eq!(d.messages[0].body.as_deref(), Some("Code 1234 & more"));
+        assert_eq!(d.messages[0].body.as_deref(), Some("Code 1234 & more €"));
         assert_eq!(d.messages[1].kind.as_deref(), Some("Voice"));
     }
 

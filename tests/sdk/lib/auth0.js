@@ -1,12 +1,10 @@
 // What Auth0 hands an Action: the event object and the api object (payloads.md §2).
 'use strict';
 
-/** A custom-phone-provider event, with the fields Auth0's type definitions list. */
-function customPhoneProviderEvent({ notification, secrets }) {
+/** What every phone trigger's event carries besides its own part. */
+function commonEvent(secrets) {
   return {
-    notification,
     client: { client_id: 'abc123', name: 'Acme Web', metadata: {} },
-    tenant: { id: 'acme-dev', friendly_name: 'Acme' },
     user: {
       user_id: 'auth0|64f1',
       email: 'pat@example.com',
@@ -20,6 +18,11 @@ function customPhoneProviderEvent({ notification, secrets }) {
     secrets,
     configuration: {},
   };
+}
+
+/** A custom-phone-provider event, with the fields Auth0's type definitions list. */
+function customPhoneProviderEvent({ notification, secrets }) {
+  return { ...commonEvent(secrets), notification, tenant: { id: 'acme-dev', friendly_name: 'Acme' } };
 }
 
 /** The custom-phone-provider api object: drop/retry record what the Action asked for. */
@@ -48,23 +51,7 @@ function customPhoneProviderApi() {
 
 /** A send-phone-message event (payloads.md §1): message_options, no language field. */
 function sendPhoneMessageEvent({ message_options, secrets }) {
-  return {
-    message_options,
-    client: { client_id: 'abc123', name: 'Acme Web', metadata: {} },
-    tenant: { id: 'acme-dev' },
-    user: {
-      user_id: 'auth0|64f1',
-      email: 'pat@example.com',
-      email_verified: true,
-      app_metadata: {},
-      user_metadata: {},
-      created_at: '2024-01-01T00:00:00.000Z',
-      updated_at: '2024-01-01T00:00:00.000Z',
-    },
-    request: { ip: '203.0.113.9', method: 'POST', language: 'en', geoip: {} },
-    secrets,
-    configuration: {},
-  };
+  return { ...commonEvent(secrets), message_options, tenant: { id: 'acme-dev' } };
 }
 
 module.exports = { customPhoneProviderEvent, customPhoneProviderApi, sendPhoneMessageEvent };
