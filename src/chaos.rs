@@ -175,9 +175,11 @@ impl Chaos {
 }
 
 /// A provider's error type, as chaos injects it.
-pub trait InjectedError: From<CaptureError> + Sized {
+pub trait InjectedError: Sized {
     /// The error `provider` gives for `code`, with its own status and wording.
     fn injected(provider: Provider, code: &str) -> Self;
+    /// `provider`'s "internal error", for a capture Phonebox itself failed to store.
+    fn internal(provider: Option<Provider>, e: CaptureError) -> Self;
     /// The code and message to keep on the failed message.
     fn send_error(&self) -> SendError;
 }
@@ -189,8 +191,11 @@ pub async fn capture<E: InjectedError>(
     chaos: &Chaos,
     message: NewMessage,
 ) -> Result<Arc<Message>, E> {
+    let provider = Provider::of(message.source);
     let mut stored = capture_all::<E>(pipeline, chaos, vec![message]).await?;
-    stored.pop().ok_or_else(|| E::from(CaptureError::Stopped))
+    stored
+        .pop()
+        .ok_or_else(|| E::internal(provider, CaptureError::Stopped))
 }
 
 /// `capture` for one request that sends several messages (one per recipient): chaos
@@ -212,7 +217,11 @@ pub async fn capture_all<E: InjectedError>(
     let mut stored = Vec::with_capacity(messages.len());
     for mut message in messages {
         message.error = failure.as_ref().map(InjectedError::send_error);
-        stored.push(pipeline.capture(message).await?);
+        let message = pipeline
+            .capture(message)
+            .await
+            .map_err(|e| E::internal(provider, e))?;
+        stored.push(message);
     }
     match failure {
         Some(error) => Err(error),

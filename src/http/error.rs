@@ -164,13 +164,6 @@ impl From<BodyError> for TwilioError {
     }
 }
 
-impl From<CaptureError> for TwilioError {
-    fn from(e: CaptureError) -> TwilioError {
-        tracing::error!(error = %e, "Twilio capture failed");
-        TwilioError::new(20500, 500, "An internal server error has occurred")
-    }
-}
-
 impl From<StoreError> for TwilioError {
     fn from(e: StoreError) -> TwilioError {
         tracing::error!(error = %e, "Twilio request failed");
@@ -179,6 +172,11 @@ impl From<StoreError> for TwilioError {
 }
 
 impl InjectedError for TwilioError {
+    fn internal(_: Option<Provider>, e: CaptureError) -> TwilioError {
+        tracing::error!(error = %e, "Twilio capture failed");
+        TwilioError::new(20500, 500, "An internal server error has occurred")
+    }
+
     fn injected(_: Provider, code: &str) -> TwilioError {
         let (status, message) = match code {
             "20003" => (401, "Authenticate"),
@@ -235,14 +233,12 @@ impl From<BodyError> for SnsError {
     }
 }
 
-impl From<CaptureError> for SnsError {
-    fn from(e: CaptureError) -> SnsError {
+impl InjectedError for SnsError {
+    fn internal(_: Option<Provider>, e: CaptureError) -> SnsError {
         tracing::error!(error = %e, "SNS capture failed");
         SnsError::new("InternalError", 500, "Internal service error")
     }
-}
 
-impl InjectedError for SnsError {
     fn injected(_: Provider, code: &str) -> SnsError {
         let (status, message) = match code {
             "Throttling" => (400, "Rate exceeded"),
@@ -301,14 +297,12 @@ impl From<BodyError> for VonageError {
     }
 }
 
-impl From<CaptureError> for VonageError {
-    fn from(e: CaptureError) -> VonageError {
+impl InjectedError for VonageError {
+    fn internal(_: Option<Provider>, e: CaptureError) -> VonageError {
         tracing::error!(error = %e, "Vonage capture failed");
         VonageError::for_status(5)
     }
-}
 
-impl InjectedError for VonageError {
     fn injected(_: Provider, code: &str) -> VonageError {
         // `validate` let only numbers through for Vonage.
         VonageError::for_status(code.parse().unwrap_or(5))
@@ -354,14 +348,21 @@ impl ProviderError {
     }
 }
 
-impl From<CaptureError> for ProviderError {
-    fn from(e: CaptureError) -> ProviderError {
-        tracing::error!(error = %e, "provider capture failed");
-        ProviderError::new(Provider::Clicksend, 500, "INTERNAL_ERROR", "Internal error")
-    }
-}
-
 impl InjectedError for ProviderError {
+    fn internal(provider: Option<Provider>, e: CaptureError) -> ProviderError {
+        tracing::error!(error = %e, "provider capture failed");
+        let provider = provider.unwrap_or(Provider::Clicksend);
+        let code = match provider {
+            Provider::Infobip => "GENERAL_ERROR",
+            Provider::Mitto => "1",
+            Provider::Telesign => "-90001",
+            Provider::Messagebird => "99",
+            Provider::Esendex => "internal_error",
+            _ => "INTERNAL_ERROR",
+        };
+        ProviderError::new(provider, 500, code, "Internal error")
+    }
+
     fn injected(provider: Provider, code: &str) -> ProviderError {
         ProviderError::injected(provider, code)
     }
