@@ -22,6 +22,11 @@ pub enum StartError {
     },
     #[error("cannot open the database {path}: {source}")]
     Store { path: PathBuf, source: StoreError },
+    #[error("cannot open the secrets file {path}: {source}")]
+    Secrets {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -66,8 +71,29 @@ impl App {
                     source,
                 })?;
         let (pipeline, writer) = Pipeline::start(store.clone(), clock);
+        let secrets_path = crate::secrets::Secrets::beside(&db_path);
+        let secrets = crate::secrets::Secrets::open(secrets_path.clone()).map_err(|source| {
+            StartError::Secrets {
+                path: secrets_path,
+                source,
+            }
+        })?;
+        // The emulated tenant calls its own provider endpoints over loopback.
+        let own_ip = if addr.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            addr.ip()
+        };
+        let own_base = format!("http://{}", SocketAddr::new(own_ip, addr.port()));
+        let auth0 = crate::auth0::Auth0::start(pipeline.clone(), secrets, own_base)
+            .await
+            .map_err(|source| StartError::Store {
+                path: db_path.clone(),
+                source,
+            })?;
         let state = AppState::new(Shared {
             pipeline,
+            auth0,
             body_limit: config.body_limit,
             shutdown: CancellationToken::new(),
             callbacks: crate::callbacks::StatusCallbacks::new(),

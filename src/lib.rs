@@ -4,6 +4,7 @@
 //! shell all drive it through [`App`].
 
 pub mod app;
+pub mod auth0;
 pub mod callbacks;
 pub mod chaos;
 pub mod cli;
@@ -13,12 +14,14 @@ pub mod code;
 pub mod config;
 pub mod http;
 pub mod inbox;
+pub mod limits;
 pub mod message;
 pub mod phone;
 pub mod pipeline;
 pub mod provider;
 pub mod receivers;
 pub mod redact;
+pub mod secrets;
 pub mod sms;
 pub mod store;
 pub mod twilio_verify;

@@ -42,6 +42,9 @@ pub enum Source {
     Auth0SendPhoneMessage,
     #[serde(rename = "auth0.hook")]
     Auth0Hook,
+    /// Sent by the emulated tenant through Auth0's built-in (test) provider.
+    #[serde(rename = "auth0.builtin")]
+    Auth0Builtin,
     #[serde(rename = "twilio.messages")]
     TwilioMessages,
     #[serde(rename = "twilio.calls")]
@@ -69,10 +72,11 @@ pub enum Source {
 }
 
 impl Source {
-    pub const ALL: [Source; 15] = [
+    pub const ALL: [Source; 16] = [
         Source::Auth0CustomPhoneProvider,
         Source::Auth0SendPhoneMessage,
         Source::Auth0Hook,
+        Source::Auth0Builtin,
         Source::TwilioMessages,
         Source::TwilioCalls,
         Source::TwilioVerify,
@@ -92,6 +96,7 @@ impl Source {
             Source::Auth0CustomPhoneProvider => "auth0.custom-phone-provider",
             Source::Auth0SendPhoneMessage => "auth0.send-phone-message",
             Source::Auth0Hook => "auth0.hook",
+            Source::Auth0Builtin => "auth0.builtin",
             Source::TwilioMessages => "twilio.messages",
             Source::TwilioCalls => "twilio.calls",
             Source::TwilioVerify => "twilio.verify",

@@ -55,7 +55,8 @@ impl Provider {
         Some(match source {
             Source::Auth0CustomPhoneProvider
             | Source::Auth0SendPhoneMessage
-            | Source::Auth0Hook => return None,
+            | Source::Auth0Hook
+            | Source::Auth0Builtin => return None,
             Source::TwilioMessages | Source::TwilioCalls | Source::TwilioVerify => Provider::Twilio,
             Source::AwsSns => Provider::Sns,
             Source::VonageSms => Provider::Vonage,

@@ -13,6 +13,7 @@ use axum::Json;
 use serde::Serialize;
 
 use super::body::BodyError;
+use crate::auth0::error::{AuthError, MgmtError};
 use crate::chaos::{InjectedError, Provider};
 use crate::message::SendError;
 use crate::pipeline::CaptureError;
@@ -42,6 +43,8 @@ pub enum ApiError {
     NoMessage(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Capture(#[from] CaptureError),
     #[error(transparent)]
@@ -66,6 +69,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) | ApiError::NoMessage(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Capture(CaptureError::Stopped) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,6 +85,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::NoMessage(_) => "no_message",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Capture(CaptureError::Stopped) => "shutting_down",
             ApiError::Capture(_) | ApiError::Store(_) => "internal_error",
         }
@@ -433,6 +438,63 @@ impl IntoResponse for ProviderError {
                 "data": null,
             }),
         };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<BodyError> for AuthError {
+    fn from(e: BodyError) -> AuthError {
+        match e {
+            BodyError::TooLarge(limit) => AuthError::new(
+                413,
+                "invalid_request",
+                format!("The request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => AuthError::invalid_request(why),
+        }
+    }
+}
+
+/// The Authentication API's `{"error", "error_description"}`, with any extra members.
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut body =
+            serde_json::json!({ "error": self.error, "error_description": self.description });
+        if let (Some(serde_json::Value::Object(extra)), Some(map)) =
+            (self.extra, body.as_object_mut())
+        {
+            map.extend(extra);
+        }
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<BodyError> for MgmtError {
+    fn from(e: BodyError) -> MgmtError {
+        match e {
+            BodyError::TooLarge(limit) => MgmtError::new(
+                413,
+                format!("Payload too large: Phonebox takes at most {limit} bytes"),
+                Some("payload_too_large"),
+            ),
+            BodyError::Unreadable(why) => MgmtError::bad_request(why),
+        }
+    }
+}
+
+/// The Management API's `{"statusCode", "error", "message", "errorCode"}`.
+impl IntoResponse for MgmtError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut body = serde_json::json!({
+            "statusCode": self.status,
+            "error": self.reason(),
+            "message": self.message,
+        });
+        if let Some(code) = &self.error_code {
+            body["errorCode"] = serde_json::json!(code);
+        }
         (status, Json(body)).into_response()
     }
 }

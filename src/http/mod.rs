@@ -1,6 +1,7 @@
 //! The HTTP face of Phonebox: one router per resource, merged here, behind the
 //! local-only guard and the JSON error mapping.
 
+mod auth0;
 mod body;
 mod capture;
 mod chaos;
@@ -10,8 +11,10 @@ mod emulator;
 pub mod error;
 mod events;
 pub mod guard;
+mod management;
 mod marketplace;
 mod sns;
+mod tenants;
 mod twilio;
 mod ui;
 mod vonage;
@@ -32,6 +35,8 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub pipeline: Pipeline,
+    /// The emulated Auth0 tenants.
+    pub auth0: crate::auth0::Auth0,
     /// Largest request body, in bytes.
     pub body_limit: usize,
     /// Cancelled when the server stops: ends held requests and event streams.
@@ -58,7 +63,11 @@ impl std::ops::Deref for AppState {
 
 /// The whole application, usable without a socket (e.g. with `tower::ServiceExt`).
 pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
+    let tenant_routes = auth0::routes().merge(management::routes());
     Router::new()
+        .merge(tenant_routes.clone())
+        .nest("/t/{tenant}", tenant_routes)
+        .merge(tenants::router())
         .merge(capture::router())
         .merge(emulator::router())
         .merge(twilio::router())

@@ -155,6 +155,45 @@ pub async fn by_provider_id(
     row.as_ref().map(message_from_row).transpose()
 }
 
+/// Who a message sent through a provider API belongs to, when the emulated tenant
+/// sent it (the provider API itself cannot say).
+#[derive(Debug, Clone)]
+pub struct Link<'a> {
+    pub tenant: &'a str,
+    pub user_id: &'a str,
+    pub client_id: &'a str,
+    pub action: &'a str,
+    pub purpose: Purpose,
+    pub locale: &'a str,
+    pub attributes: &'a serde_json::Value,
+}
+
+/// Ties the message a provider answered `provider_message_id` for to its MFA
+/// transaction; whether there was such a message.
+pub async fn link(
+    store: &Store,
+    source: Source,
+    provider_message_id: &str,
+    link: &Link<'_>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE messages SET tenant = ?, user_id = ?, client_id = ?, action = ?, purpose = ?, \
+         locale = ?, attributes = ? WHERE provider_message_id = ? AND source = ?",
+    )
+    .bind(link.tenant)
+    .bind(link.user_id)
+    .bind(link.client_id)
+    .bind(link.action)
+    .bind(link.purpose.as_str())
+    .bind(link.locale)
+    .bind(link.attributes.to_string())
+    .bind(provider_message_id)
+    .bind(source.as_str())
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// One message with its raw request.
 pub async fn get(store: &Store, id: &str) -> Result<Option<MessageDetail>, StoreError> {
     let row = sqlx::query(&format!(

@@ -4,9 +4,17 @@
 //! and applies the migrations. Every query lives in a file named for its table, so a
 //! PostgreSQL backend later is this module's work alone.
 
+pub mod clients;
+pub mod log_events;
 pub mod messages;
+pub mod mfa_challenges;
+pub mod mfa_enrollments;
+pub mod mfa_tokens;
+pub mod phone_sends;
 pub mod settings;
+pub mod tenants;
 pub mod twilio_verifications;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,0 +1,283 @@
+//! Phonebox's own handles on the emulated tenants (`/emulator/v1/tenants`,
+//! `/emulator/v1/limits`): what Auth0's dashboard would do, for tests and demos.
+
+use serde_json::{json, Value};
+
+use super::directory;
+use super::tenant::{self, Settings, Tenant};
+use super::Auth0;
+use crate::limits;
+use crate::message::Channel;
+use crate::store::{clients, phone_sends, users, StoreError};
+
+/// Why an admin request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("`{field}`: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AdminError {
+    AdminError::Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// A tenant as the emulator API shows it: settings, never credentials.
+pub fn tenant_json(tenant: &Tenant, own_base: &str) -> Value {
+    let domain = if tenant.id == tenant::DEFAULT_TENANT {
+        own_base.to_owned()
+    } else {
+        format!("{own_base}/t/{}", tenant.id)
+    };
+    json!({ "id": tenant.id, "friendly_name": tenant.friendly_name, "domain": domain, "settings": tenant.settings })
+}
+
+/// RFC 7396 merge patch: objects merge, `null` removes, anything else replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+/// Checks what a settings patch could get wrong beyond its types.
+fn check_settings(settings: &Settings) -> Result<(), AdminError> {
+    let langs = &settings.languages;
+    if langs.enabled.is_empty() || !langs.enabled.contains(&langs.default) {
+        return Err(invalid(
+            "settings.languages",
+            "`default` must be one of the non-empty `enabled`",
+        ));
+    }
+    for (locale, t) in &settings.locale_templates {
+        for (name, v) in [
+            ("enrollment_message", &t.enrollment_message),
+            ("verification_message", &t.verification_message),
+        ] {
+            if let Some(v) = v {
+                super::templates::validate(v).map_err(|e| {
+                    invalid(&format!("settings.locale_templates.{locale}.{name}"), e)
+                })?;
+            }
+        }
+    }
+    for url in [&settings.twilio_base_url, &settings.custom.url]
+        .into_iter()
+        .flatten()
+    {
+        let parsed = url::Url::parse(url)
+            .map_err(|e| invalid("settings", format!("'{url}' is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(invalid(
+                "settings",
+                format!("'{url}' must be http or https"),
+            ));
+        }
+    }
+    if settings.code_attempts == 0
+        || settings.code_lifetime_secs == 0
+        || settings.mfa_token_lifetime_secs == 0
+    {
+        return Err(invalid(
+            "settings",
+            "code_attempts and the lifetimes must be above zero",
+        ));
+    }
+    Ok(())
+}
+
+impl Auth0 {
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        tenant::list(self.store()).await
+    }
+
+    pub async fn create_tenant(&self, id: &str, friendly_name: &str) -> Result<Tenant, AdminError> {
+        if !tenant::valid_id(id) {
+            return Err(invalid(
+                "id",
+                "1 to 63 lower-case letters, digits or hyphens, not starting or ending with one",
+            ));
+        }
+        if friendly_name.trim().is_empty() {
+            return Err(invalid("friendly_name", "must not be empty"));
+        }
+        tenant::create(self.store(), id, friendly_name, self.now_ms())
+            .await?
+            .ok_or_else(|| AdminError::Conflict(format!("tenant '{id}' exists")))
+    }
+
+    async fn existing(&self, id: &str) -> Result<Tenant, AdminError> {
+        self.tenant(id)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("no tenant '{id}'")))
+    }
+
+    pub async fn get_tenant(&self, id: &str) -> Result<Tenant, AdminError> {
+        self.existing(id).await
+    }
+
+    /// Applies `{"friendly_name"?, "settings"?}`, the settings as a merge patch.
+    pub async fn patch_tenant(&self, id: &str, patch: &Value) -> Result<Tenant, AdminError> {
+        let mut tenant = self.existing(id).await?;
+        let Value::Object(fields) = patch else {
+            return Err(invalid("(body)", "must be a JSON object"));
+        };
+        for (k, v) in fields {
+            match k.as_str() {
+                "friendly_name" => {
+                    tenant.friendly_name = v
+                        .as_str()
+                        .filter(|s| !s.trim().is_empty())
+                        .ok_or_else(|| invalid("friendly_name", "must be a non-empty string"))?
+                        .to_owned();
+                }
+                "settings" => {
+                    let mut current = serde_json::to_value(&tenant.settings)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    merge(&mut current, v);
+                    tenant.settings = serde_path_to_error::deserialize(current).map_err(|e| {
+                        invalid(&format!("settings.{}", e.path()), e.inner().to_string())
+                    })?;
+                    check_settings(&tenant.settings)?;
+                }
+                other => return Err(invalid(other, "unknown field (friendly_name, settings)")),
+            }
+        }
+        tenant::save(self.store(), &tenant).await?;
+        Ok(tenant)
+    }
+
+    /// A new application; its secret is shown this once.
+    pub async fn add_client(
+        &self,
+        tenant: &str,
+        name: &str,
+        client_id: Option<String>,
+    ) -> Result<Value, AdminError> {
+        self.existing(tenant).await?;
+        if name.trim().is_empty() {
+            return Err(invalid("name", "must not be empty"));
+        }
+        let row =
+            directory::create_client(self.store(), tenant, client_id, name, false, self.now_ms())
+                .await?
+                .ok_or_else(|| AdminError::Conflict("that client_id is taken".into()))?;
+        Ok(
+            json!({ "client_id": row.client_id, "client_secret": row.client_secret, "name": row.name, "tenant": tenant }),
+        )
+    }
+
+    pub async fn clients(&self, tenant: &str) -> Result<Value, AdminError> {
+        self.existing(tenant).await?;
+        let list: Vec<Value> = clients::list(self.store(), tenant)
+            .await?
+            .into_iter()
+            .map(|c| json!({ "client_id": c.client_id, "name": c.name, "registered_on_first_use": c.on_first_use }))
+            .collect();
+        Ok(Value::Array(list))
+    }
+
+    pub async fn add_user(
+        &self,
+        tenant: &str,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+    ) -> Result<Value, AdminError> {
+        self.existing(tenant).await?;
+        if email.trim().is_empty() {
+            return Err(invalid("email", "must not be empty"));
+        }
+        if password.is_empty() {
+            return Err(invalid("password", "must not be empty"));
+        }
+        let row =
+            directory::create_user(self.store(), tenant, email, password, name, self.now_ms())
+                .await?
+                .ok_or_else(|| {
+                    AdminError::Conflict(format!("a user with email '{email}' exists"))
+                })?;
+        Ok(
+            json!({ "user_id": row.user_id, "email": row.email, "name": row.name, "tenant": tenant }),
+        )
+    }
+
+    pub async fn users(&self, tenant: &str) -> Result<Value, AdminError> {
+        self.existing(tenant).await?;
+        let list: Vec<Value> = users::list(self.store(), tenant)
+            .await?
+            .into_iter()
+            .map(|u| json!({ "user_id": u.user_id, "email": u.email, "name": u.name }))
+            .collect();
+        Ok(Value::Array(list))
+    }
+
+    /// Every counter of a tenant: the built-in provider's lifetime, and per user
+    /// (one, or each who was sent something this hour) the hourly and voice gauges
+    /// and the run of wrong codes.
+    pub async fn limits_view(
+        &self,
+        tenant: &str,
+        user_id: Option<&str>,
+    ) -> Result<Value, AdminError> {
+        let tenant = self.existing(tenant).await?;
+        let now = self.now_ms();
+        let caps = &tenant.settings.limits;
+        let builtin = phone_sends::lifetime_count(self.store(), &tenant.id, "auth0").await?;
+        let ids = match user_id {
+            Some(id) => vec![id.to_owned()],
+            None => {
+                phone_sends::active_users(self.store(), &tenant.id, now - limits::HOUR_MS).await?
+            }
+        };
+        let mut per_user = Vec::new();
+        for id in ids {
+            let user = users::get(self.store(), &tenant.id, &id)
+                .await?
+                .ok_or_else(|| {
+                    AdminError::NotFound(format!("no user '{id}' in tenant '{}'", tenant.id))
+                })?;
+            let sends: Vec<(Channel, i64)> =
+                phone_sends::user_sends_since(self.store(), &tenant.id, &id, now - limits::HOUR_MS)
+                    .await?
+                    .into_iter()
+                    .filter_map(|(c, at)| Channel::parse(&c).map(|c| (c, at)))
+                    .collect();
+            let (hourly, voice) = limits::user_gauges(caps, &sends, now);
+            let locked = limits::locked_out(caps, user.failed_codes, user.last_failed_at, now);
+            per_user.push(json!({
+                "user_id": user.user_id,
+                "email": user.email,
+                "messages_per_hour": hourly,
+                "voice_per_hour": voice,
+                "failed_codes": {
+                    "used": user.failed_codes,
+                    "cap": caps.max_failed_codes,
+                    "locked": locked,
+                },
+            }));
+        }
+        Ok(json!({
+            "tenant": tenant.id,
+            "now": self.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "builtin_provider": { "used": builtin, "cap": caps.builtin_lifetime, "frees_at": null },
+            "users": per_user,
+        }))
+    }
+}

@@ -1,0 +1,189 @@
+//! The tenant's applications (clients) and users.
+//!
+//! In permissive mode (the default) an unknown `client_id` is registered on first
+//! use and an unknown user is created by their first password login, with whatever
+//! password they typed: pointing an app at Phonebox needs no setup.
+
+use sha2::{Digest, Sha256};
+
+use super::error::AuthError;
+use super::tenant::Tenant;
+use crate::store::clients::{self, ClientRow};
+use crate::store::users::{self, UserRow};
+use crate::store::{Store, StoreError};
+
+/// A random token of `bytes` bytes, URL-safe base64 (ids, secrets, codes).
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut raw = Vec::with_capacity(bytes + 16);
+    while raw.len() < bytes {
+        raw.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    }
+    raw.truncate(bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Lower-case hex of `bytes` random bytes.
+pub fn random_hex(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes * 2);
+    while out.len() < bytes * 2 {
+        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    out.truncate(bytes * 2);
+    out
+}
+
+fn hash(salt: &str, secret: &str) -> String {
+    let digest = Sha256::digest(format!("{salt}{secret}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `salt$sha256(salt || secret)`: enough for an emulator's test passwords, which
+/// must still never sit in the database as typed.
+pub fn hash_secret(secret: &str) -> String {
+    let salt = random_hex(8);
+    format!("{salt}${}", hash(&salt, secret))
+}
+
+pub fn secret_matches(stored: &str, secret: &str) -> bool {
+    stored
+        .split_once('$')
+        .is_some_and(|(salt, digest)| hash(salt, secret) == digest)
+}
+
+/// A new client in `tenant`.
+pub async fn create_client(
+    store: &Store,
+    tenant: &str,
+    client_id: Option<String>,
+    name: &str,
+    on_first_use: bool,
+    now: i64,
+) -> Result<Option<ClientRow>, StoreError> {
+    let row = ClientRow {
+        client_id: client_id.unwrap_or_else(|| random_token(24)),
+        tenant: tenant.to_owned(),
+        name: name.to_owned(),
+        client_secret: random_token(48),
+        on_first_use,
+        created_at: now,
+    };
+    Ok(clients::insert(store, &row).await?.then_some(row))
+}
+
+/// The client a request names, checking its secret when one is sent. In permissive
+/// mode an unknown client is registered under that id.
+pub async fn client(
+    store: &Store,
+    tenant: &Tenant,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+    now: i64,
+) -> Result<ClientRow, AuthError> {
+    let client_id = client_id
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| AuthError::invalid_request("Missing required parameter: client_id"))?;
+    let found = match clients::get(store, &tenant.id, client_id).await? {
+        Some(found) => found,
+        None if tenant.settings.permissive => {
+            create_client(
+                store,
+                &tenant.id,
+                Some(client_id.to_owned()),
+                client_id,
+                true,
+                now,
+            )
+            .await?;
+            clients::get(store, &tenant.id, client_id)
+                .await?
+                .ok_or_else(|| AuthError::server_error("client vanished after creation"))?
+        }
+        None => {
+            return Err(AuthError::unauthorized_client(format!(
+                "Unknown client: {client_id}"
+            )))
+        }
+    };
+    // A client registered on first use has a secret nobody was told: only a client
+    // created deliberately has its secret checked.
+    if let Some(secret) = client_secret {
+        if secret != found.client_secret && !found.on_first_use {
+            return Err(AuthError::unauthorized_client("Unauthorized"));
+        }
+    }
+    Ok(found)
+}
+
+/// A new user; `None` if the email is taken in the tenant.
+pub async fn create_user(
+    store: &Store,
+    tenant: &str,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+    now: i64,
+) -> Result<Option<UserRow>, StoreError> {
+    let row = UserRow {
+        user_id: format!("auth0|{}", random_hex(12)),
+        tenant: tenant.to_owned(),
+        email: email.to_owned(),
+        password_hash: hash_secret(password),
+        name: name.map(str::to_owned),
+        failed_codes: 0,
+        last_failed_at: None,
+        created_at: now,
+    };
+    Ok(users::insert(store, &row).await?.then_some(row))
+}
+
+/// The user a password login names. In permissive mode an unknown user is created
+/// and any password is accepted; otherwise it must match.
+pub async fn login(
+    store: &Store,
+    tenant: &Tenant,
+    username: &str,
+    password: &str,
+    now: i64,
+) -> Result<UserRow, AuthError> {
+    let wrong = || AuthError::invalid_grant("Wrong email or password.");
+    if username.trim().is_empty() || password.is_empty() {
+        return Err(AuthError::invalid_request(
+            "Missing required parameter: username and password",
+        ));
+    }
+    if let Some(user) = users::by_email(store, &tenant.id, username).await? {
+        if tenant.settings.permissive || secret_matches(&user.password_hash, password) {
+            return Ok(user);
+        }
+        return Err(wrong());
+    }
+    if !tenant.settings.permissive {
+        return Err(wrong());
+    }
+    create_user(store, &tenant.id, username, password, None, now).await?;
+    users::by_email(store, &tenant.id, username)
+        .await?
+        .ok_or_else(|| AuthError::server_error("user vanished after creation"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_secrets_match_only_themselves() {
+        let stored = hash_secret("hunter2");
+        assert!(!stored.contains("hunter2"));
+        assert!(secret_matches(&stored, "hunter2"));
+        assert!(!secret_matches(&stored, "hunter3"));
+        assert_ne!(hash_secret("hunter2"), stored, "salted");
+    }
+
+    #[test]
+    fn random_tokens_have_the_asked_size() {
+        assert_eq!(random_hex(12).len(), 24);
+        assert_eq!(random_token(24).len(), 32);
+        assert_ne!(random_token(24), random_token(24));
+    }
+}

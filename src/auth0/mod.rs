@@ -1,0 +1,118 @@
+//! The emulated Auth0 tenant: Phonebox plays Auth0's own part, so an app's phone MFA
+//! runs offline. It generates codes, renders templates, applies Auth0's limits,
+//! delivers through the selected provider, logs in Auth0's format, and verifies the
+//! code the user types.
+//!
+//! Nothing here knows HTTP: the routers in `crate::http` parse requests into the
+//! types below and write the errors in Auth0's shapes.
+
+pub mod admin;
+pub mod delivery;
+pub mod directory;
+pub mod error;
+pub mod logs;
+pub mod management;
+pub mod mfa;
+pub mod templates;
+pub mod tenant;
+pub mod tokens;
+
+use tokio::sync::OnceCell;
+
+use crate::pipeline::Pipeline;
+use crate::secrets::Secrets;
+use crate::store::{Store, StoreError};
+use delivery::Delivery;
+use tenant::{Tenant, DEFAULT_TENANT};
+use tokens::Signer;
+
+/// The emulation's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct Auth0 {
+    pipeline: Pipeline,
+    delivery: Delivery,
+    secrets: Secrets,
+    signer: std::sync::Arc<OnceCell<Signer>>,
+}
+
+/// Who is asking, as far as Auth0's logs and templates care.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant: Tenant,
+    /// The base URL the tenant was reached at: the tokens' issuer (with a `/`).
+    pub base_url: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub accept_language: Option<String>,
+}
+
+impl Caller {
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.base_url.trim_end_matches('/'))
+    }
+
+    fn log_context<'a>(&'a self) -> logs::Context<'a> {
+        logs::Context {
+            tenant: &self.tenant.id,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            hostname: Some(self.base_url.trim_start_matches("http://")),
+            ..logs::Context::default()
+        }
+    }
+}
+
+impl Auth0 {
+    /// Sets up the emulation, creating the default tenant on first start.
+    pub async fn start(
+        pipeline: Pipeline,
+        secrets: Secrets,
+        own_base: String,
+    ) -> Result<Auth0, StoreError> {
+        let now = crate::unix_ms::from_time(pipeline.clock().now());
+        if tenant::get(pipeline.store(), DEFAULT_TENANT)
+            .await?
+            .is_none()
+        {
+            tenant::create(pipeline.store(), DEFAULT_TENANT, "Phonebox", now).await?;
+        }
+        Ok(Auth0 {
+            delivery: Delivery::new(own_base, pipeline.clone(), secrets.clone()),
+            pipeline,
+            secrets,
+            signer: std::sync::Arc::new(OnceCell::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        self.pipeline.store()
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// Emulated now, in Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        crate::unix_ms::from_time(self.pipeline.clock().now())
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.pipeline.clock().now()
+    }
+
+    pub fn own_base(&self) -> &str {
+        self.delivery.own_base()
+    }
+
+    /// The token signer, its key made on first use.
+    pub async fn signer(&self) -> Result<&Signer, StoreError> {
+        self.signer
+            .get_or_try_init(|| Signer::load_or_create(self.pipeline.store()))
+            .await
+    }
+
+    pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
+        tenant::get(self.store(), id).await
+    }
+}

@@ -1,0 +1,307 @@
+//! An emulated tenant and its settings: the phone factor, the provider that sends,
+//! templates, languages and limits. Settings are one JSON document per tenant;
+//! provider credentials are never part of it (see `crate::secrets`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::Limits;
+use crate::store::{tenants, Store, StoreError};
+
+/// The tenant every request belongs to unless it names another.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// Whether users are asked for a second factor (Auth0's "Require Multi-factor Auth").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaPolicy {
+    Always,
+    Never,
+}
+
+/// The legacy Guardian provider choice (`selected-provider`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GuardianProvider {
+    #[serde(rename = "auth0")]
+    Auth0,
+    #[serde(rename = "twilio")]
+    Twilio,
+    #[serde(rename = "phone-message-hook")]
+    PhoneMessageHook,
+}
+
+/// Twilio settings of the Guardian phone factor; the auth token is kept apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GuardianTwilio {
+    pub from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// The Guardian phone templates (Liquid).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardianTemplates {
+    pub enrollment_message: Option<String>,
+    pub verification_message: Option<String>,
+}
+
+/// Which event a custom delivery posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CustomFormat {
+    /// The `send-phone-message` Action event.
+    SendPhoneMessage,
+    /// The legacy Hook's `{recipient, text, context}`.
+    Hook,
+}
+
+/// Where a custom provider's event goes: the user's code behind a webhook. With no
+/// URL, Phonebox posts to its own capture endpoint for that shape, so the message
+/// lands in the inbox exactly as the user's code would receive it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CustomDelivery {
+    pub url: Option<String>,
+    /// For `phone-message-hook`; the Unified Phone `custom` provider always posts the
+    /// `custom-phone-provider` event.
+    pub format: CustomFormat,
+}
+
+impl Default for CustomDelivery {
+    fn default() -> CustomDelivery {
+        CustomDelivery {
+            url: None,
+            format: CustomFormat::SendPhoneMessage,
+        }
+    }
+}
+
+/// The languages the tenant speaks: the MFA API maps `Accept-Language` onto these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Languages {
+    pub enabled: Vec<String>,
+    pub default: String,
+}
+
+impl Default for Languages {
+    fn default() -> Languages {
+        Languages {
+            enabled: vec!["en".into()],
+            default: "en".into(),
+        }
+    }
+}
+
+/// A Unified Phone provider (`/api/v2/branding/phone/providers`), without credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneProvider {
+    pub id: String,
+    /// `twilio` or `custom`.
+    pub name: String,
+    pub disabled: bool,
+    pub configuration: serde_json::Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A Unified Phone template (`/api/v2/branding/phone/templates`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneTemplate {
+    pub id: String,
+    /// `otp_verify`, `otp_enroll`, `change_password`, `blocked_account`, `password_breach`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub disabled: bool,
+    pub content: PhoneTemplateContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhoneTemplateContent {
+    pub syntax: String,
+    pub from: Option<String>,
+    pub body: PhoneTemplateBody,
+}
+
+impl Default for PhoneTemplateContent {
+    fn default() -> PhoneTemplateContent {
+        PhoneTemplateContent {
+            syntax: "liquid".into(),
+            from: None,
+            body: PhoneTemplateBody::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhoneTemplateBody {
+    pub text: Option<String>,
+    pub voice: Option<String>,
+}
+
+/// Everything configurable about a tenant. Defaults are Auth0's where Auth0 has one;
+/// the rest are Phonebox's, documented in the README.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Unknown clients and users are created on first use, any password accepted.
+    pub permissive: bool,
+    pub mfa_policy: MfaPolicy,
+    /// `guardian/factors/phone` enabled.
+    pub phone_enabled: bool,
+    /// `sms`, `voice`.
+    pub message_types: Vec<String>,
+    pub selected_provider: GuardianProvider,
+    pub twilio: GuardianTwilio,
+    /// Where the tenant's Twilio requests go; Phonebox's own Twilio API by default.
+    pub twilio_base_url: Option<String>,
+    pub custom: CustomDelivery,
+    pub templates: GuardianTemplates,
+    /// Per-locale overrides of `templates` (`fr`, `pt-BR`...).
+    pub locale_templates: BTreeMap<String, GuardianTemplates>,
+    pub languages: Languages,
+    pub phone_providers: Vec<PhoneProvider>,
+    pub phone_templates: Vec<PhoneTemplate>,
+    pub limits: Limits,
+    /// How long a sent code can be checked.
+    pub code_lifetime_secs: u64,
+    /// Checks allowed per sent code before it stops working.
+    pub code_attempts: u32,
+    /// How long an `mfa_token` lives (Auth0: 10 minutes).
+    pub mfa_token_lifetime_secs: u64,
+    pub access_token_lifetime_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            permissive: true,
+            mfa_policy: MfaPolicy::Always,
+            phone_enabled: true,
+            message_types: vec!["sms".into()],
+            selected_provider: GuardianProvider::Auth0,
+            twilio: GuardianTwilio::default(),
+            twilio_base_url: None,
+            custom: CustomDelivery::default(),
+            templates: GuardianTemplates::default(),
+            locale_templates: BTreeMap::new(),
+            languages: Languages::default(),
+            phone_providers: Vec::new(),
+            phone_templates: Vec::new(),
+            limits: Limits::default(),
+            code_lifetime_secs: 300,
+            code_attempts: 5,
+            mfa_token_lifetime_secs: 600,
+            access_token_lifetime_secs: 86_400,
+        }
+    }
+}
+
+impl Settings {
+    pub fn allows(&self, channel: crate::message::Channel) -> bool {
+        self.message_types.iter().any(|t| t == channel.as_str())
+    }
+
+    /// The Unified Phone provider in force, if one is configured and enabled: it
+    /// takes precedence over the legacy `selected_provider`.
+    pub fn branding_provider(&self) -> Option<&PhoneProvider> {
+        self.phone_providers.iter().find(|p| !p.disabled)
+    }
+}
+
+/// A tenant as the emulation uses it.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: String,
+    pub friendly_name: String,
+    pub settings: Settings,
+}
+
+/// Why a tenant could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("settings of tenant {0} are not readable: {1}")]
+    Corrupt(String, serde_json::Error),
+}
+
+impl From<TenantError> for StoreError {
+    fn from(e: TenantError) -> StoreError {
+        match e {
+            TenantError::Store(e) => e,
+            TenantError::Corrupt(id, e) => StoreError::Corrupt(format!("tenant {id}: {e}")),
+        }
+    }
+}
+
+fn from_row(row: tenants::TenantRow) -> Result<Tenant, TenantError> {
+    let settings =
+        serde_json::from_str(&row.settings).map_err(|e| TenantError::Corrupt(row.id.clone(), e))?;
+    Ok(Tenant {
+        id: row.id,
+        friendly_name: row.friendly_name,
+        settings,
+    })
+}
+
+pub async fn get(store: &Store, id: &str) -> Result<Option<Tenant>, StoreError> {
+    match tenants::get(store, id).await? {
+        Some(row) => Ok(Some(from_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Tenant>, StoreError> {
+    let mut out = Vec::new();
+    for row in tenants::list(store).await? {
+        out.push(from_row(row)?);
+    }
+    Ok(out)
+}
+
+/// Creates a tenant with default settings; `None` if the id is taken.
+pub async fn create(
+    store: &Store,
+    id: &str,
+    friendly_name: &str,
+    now: i64,
+) -> Result<Option<Tenant>, StoreError> {
+    let settings = Settings::default();
+    let row = tenants::TenantRow {
+        id: id.to_owned(),
+        friendly_name: friendly_name.to_owned(),
+        settings: serde_json::to_string(&settings)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: now,
+    };
+    if !tenants::insert(store, &row).await? {
+        return Ok(None);
+    }
+    Ok(Some(Tenant {
+        id: id.to_owned(),
+        friendly_name: friendly_name.to_owned(),
+        settings,
+    }))
+}
+
+pub async fn save(store: &Store, tenant: &Tenant) -> Result<(), StoreError> {
+    let settings =
+        serde_json::to_string(&tenant.settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tenants::update(store, &tenant.id, &tenant.friendly_name, &settings).await
+}
+
+/// Whether `id` can name a tenant (it appears in host names and paths).
+pub fn valid_id(id: &str) -> bool {
+    (1..=63).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+}

@@ -1,0 +1,78 @@
+//! The tenant's signed tokens: RS256 access and ID tokens, and the JWKS that
+//! verifies them (`/.well-known/jwks.json`). One key per Phonebox database, made on
+//! first use and kept, so tokens stay verifiable across restarts.
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::store::{settings, Store, StoreError};
+
+const KEY_SETTING: &str = "jwt.private_key_pem";
+const KEY_BITS: usize = 2048;
+
+pub struct Signer {
+    key: EncodingKey,
+    kid: String,
+    jwk: Value,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Signer {
+    /// The stored key, or a new one (made off the async threads: it takes a while).
+    pub async fn load_or_create(store: &Store) -> Result<Signer, StoreError> {
+        let pem = match settings::get(store, KEY_SETTING).await? {
+            Some(pem) => pem,
+            None => {
+                let pem = tokio::task::spawn_blocking(|| {
+                    let key =
+                        RsaPrivateKey::new(&mut rand::rngs::OsRng, KEY_BITS).map_err(|e| {
+                            StoreError::Corrupt(format!("cannot make a signing key: {e}"))
+                        })?;
+                    key.to_pkcs8_pem(LineEnding::LF)
+                        .map(|pem| pem.to_string())
+                        .map_err(|e| {
+                            StoreError::Corrupt(format!("cannot encode the signing key: {e}"))
+                        })
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("key generation stopped: {e}")))??;
+                settings::set(store, KEY_SETTING, &pem).await?;
+                pem
+            }
+        };
+        Signer::from_pem(&pem)
+    }
+
+    fn from_pem(pem: &str) -> Result<Signer, StoreError> {
+        let corrupt = |e: String| StoreError::Corrupt(format!("signing key: {e}"));
+        let private = RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| corrupt(e.to_string()))?;
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| corrupt(e.to_string()))?;
+        let n = b64(&private.n().to_bytes_be());
+        let e = b64(&private.e().to_bytes_be());
+        // RFC 7638 thumbprint: the key's id changes only with the key.
+        let thumbprint =
+            Sha256::digest(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#).as_bytes());
+        let kid = b64(&thumbprint);
+        let jwk = json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e });
+        Ok(Signer { key, kid, jwk })
+    }
+
+    /// Signs `claims` with RS256 under this key's id.
+    pub fn sign(&self, claims: &Value) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key)
+    }
+
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.jwk] })
+    }
+}

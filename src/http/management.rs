@@ -1,0 +1,391 @@
+//! The Management API's phone parts under `/api/v2`: Guardian phone factor, Unified
+//! Phone providers and templates, and logs.
+//!
+//! Any bearer token is accepted in permissive mode (the default); otherwise it must
+//! be one of the tenant's client secrets, since Phonebox issues no management tokens.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+
+use super::auth0::{TenantCaller, UnknownTenant};
+use super::body::RawBody;
+use super::AppState;
+use crate::auth0::error::MgmtError;
+use crate::auth0::Caller;
+use crate::store::clients;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v2/guardian/factors", get(factors))
+        .route("/api/v2/guardian/factors/{factor}", put(set_factor))
+        .route(
+            "/api/v2/guardian/factors/{factor}/message-types",
+            get(message_types).put(set_message_types),
+        )
+        .route(
+            "/api/v2/guardian/factors/{factor}/selected-provider",
+            get(selected_provider).put(set_selected_provider),
+        )
+        .route(
+            "/api/v2/guardian/factors/{factor}/providers/twilio",
+            get(twilio).put(set_twilio),
+        )
+        .route(
+            "/api/v2/guardian/factors/{factor}/templates",
+            get(templates).put(set_templates),
+        )
+        .route(
+            "/api/v2/branding/phone/providers",
+            get(providers).post(create_provider),
+        )
+        .route(
+            "/api/v2/branding/phone/providers/{id}",
+            get(provider).patch(update_provider).delete(delete_provider),
+        )
+        .route(
+            "/api/v2/branding/phone/providers/{id}/try",
+            post(try_provider),
+        )
+        .route(
+            "/api/v2/branding/phone/templates",
+            get(phone_templates).post(create_template),
+        )
+        .route(
+            "/api/v2/branding/phone/templates/{id}",
+            get(phone_template)
+                .patch(update_template)
+                .delete(delete_template),
+        )
+        .route(
+            "/api/v2/branding/phone/templates/{id}/reset",
+            patch(reset_template).put(reset_template),
+        )
+        .route(
+            "/api/v2/branding/phone/templates/{id}/try",
+            post(try_template),
+        )
+        .route("/api/v2/logs", get(logs))
+        .route("/api/v2/logs/{id}", get(log))
+}
+
+impl UnknownTenant for MgmtError {
+    fn unknown_tenant(id: &str) -> MgmtError {
+        MgmtError::not_found(format!("No tenant '{id}' in this Phonebox"))
+    }
+
+    fn internal(e: crate::store::StoreError) -> MgmtError {
+        MgmtError::from(e)
+    }
+}
+
+/// A Management API caller whose bearer token was accepted.
+struct Mgmt(Caller);
+
+impl FromRequestParts<AppState> for Mgmt {
+    type Rejection = MgmtError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, MgmtError> {
+        let TenantCaller(caller, _) =
+            TenantCaller::<MgmtError>::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| MgmtError::new(401, "Missing authentication", None))?;
+        if !caller.tenant.settings.permissive {
+            let known = clients::list(state.auth0.store(), &caller.tenant.id)
+                .await?
+                .iter()
+                .any(|c| c.client_secret == token);
+            if !known {
+                return Err(MgmtError::new(401, "Invalid token", Some("invalid_token")));
+            }
+        }
+        Ok(Mgmt(caller))
+    }
+}
+
+type Body = RawBody<MgmtError>;
+type Answer = Result<Response, MgmtError>;
+
+fn ok(value: Value) -> Answer {
+    Ok(Json(value).into_response())
+}
+
+fn created(value: Value) -> Answer {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+/// The `{factor}` segment: Phonebox emulates the phone factor and its `sms` twin.
+fn phone_factor(params: &HashMap<String, String>) -> Result<(), MgmtError> {
+    match params.get("factor").map(String::as_str) {
+        Some("phone" | "sms") => Ok(()),
+        Some(other) => Err(MgmtError::not_found(format!(
+            "Phonebox emulates the phone factor, not '{other}'"
+        ))),
+        None => Err(MgmtError::not_found("no factor")),
+    }
+}
+
+fn id(params: &HashMap<String, String>) -> &str {
+    params.get("id").map(String::as_str).unwrap_or_default()
+}
+
+/// `?disabled=true|false`.
+fn disabled(query: Option<String>) -> Result<Option<bool>, MgmtError> {
+    let query = query.unwrap_or_default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if k == "disabled" {
+            return match v.as_ref() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(MgmtError::new(
+                    400,
+                    "Query validation error: disabled must be true or false",
+                    Some("invalid_query_string"),
+                )),
+            };
+        }
+    }
+    Ok(None)
+}
+
+async fn factors(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
+    ok(s.auth0.factors(&c.tenant))
+}
+
+async fn set_factor(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.set_phone_enabled(&mut c.tenant, &raw.body).await?)
+}
+
+async fn message_types(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.message_types(&c.tenant))
+}
+
+async fn set_message_types(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.set_message_types(&mut c.tenant, &raw.body).await?)
+}
+
+async fn selected_provider(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.selected_provider(&c.tenant))
+}
+
+async fn set_selected_provider(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0
+        .set_selected_provider(&mut c.tenant, &raw.body)
+        .await?)
+}
+
+async fn twilio(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.twilio(&c.tenant))
+}
+
+async fn set_twilio(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.set_twilio(&mut c.tenant, &raw.body).await?)
+}
+
+async fn templates(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0.guardian_templates(&c.tenant))
+}
+
+async fn set_templates(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    phone_factor(&p)?;
+    ok(s.auth0
+        .set_guardian_templates(&mut c.tenant, &raw.body)
+        .await?)
+}
+
+async fn providers(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQuery) -> Answer {
+    ok(s.auth0.phone_providers(&c.tenant, disabled(q)?))
+}
+
+async fn create_provider(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    RawBody(raw, _): Body,
+) -> Answer {
+    created(
+        s.auth0
+            .create_phone_provider(&mut c.tenant, &raw.body)
+            .await?,
+    )
+}
+
+async fn provider(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    ok(s.auth0.phone_provider(&c.tenant, id(&p))?)
+}
+
+async fn update_provider(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    ok(s.auth0
+        .update_phone_provider(&mut c.tenant, id(&p), &raw.body)
+        .await?)
+}
+
+async fn delete_provider(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    s.auth0.delete_phone_provider(&mut c.tenant, id(&p)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn try_provider(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    s.auth0.phone_provider(&c.tenant, id(&p))?;
+    let answer = s.auth0.try_send(&c.tenant, None, &raw.body).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+async fn phone_templates(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    RawQuery(q): RawQuery,
+) -> Answer {
+    ok(s.auth0.phone_templates(&c.tenant, disabled(q)?))
+}
+
+async fn create_template(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    RawBody(raw, _): Body,
+) -> Answer {
+    created(
+        s.auth0
+            .create_phone_template(&mut c.tenant, &raw.body)
+            .await?,
+    )
+}
+
+async fn phone_template(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    ok(s.auth0.phone_template(&c.tenant, id(&p))?)
+}
+
+async fn update_template(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    ok(s.auth0
+        .update_phone_template(&mut c.tenant, id(&p), &raw.body)
+        .await?)
+}
+
+async fn reset_template(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    ok(s.auth0.reset_phone_template(&mut c.tenant, id(&p)).await?)
+}
+
+async fn delete_template(
+    State(s): State<AppState>,
+    Mgmt(mut c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    s.auth0.delete_phone_template(&mut c.tenant, id(&p)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn try_template(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    RawBody(raw, _): Body,
+) -> Answer {
+    let answer = s.auth0.try_send(&c.tenant, Some(id(&p)), &raw.body).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+async fn logs(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQuery) -> Answer {
+    let query: Map<String, Value> = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+        .collect();
+    ok(s.auth0.logs(&c.tenant, &query).await?)
+}
+
+async fn log(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+) -> Answer {
+    ok(s.auth0.log(&c.tenant, id(&p)).await?)
+}

@@ -1,0 +1,58 @@
+//! The `clients` table: applications of an emulated tenant.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub tenant: String,
+    pub name: String,
+    pub client_secret: String,
+    /// Registered by permissive mode on first use: its caller never saw the secret.
+    pub on_first_use: bool,
+    pub created_at: i64,
+}
+
+pub async fn get(
+    store: &Store,
+    tenant: &str,
+    client_id: &str,
+) -> Result<Option<ClientRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT client_id, tenant, name, client_secret, on_first_use, created_at FROM clients \
+         WHERE tenant = ? AND client_id = ?",
+    )
+    .bind(tenant)
+    .bind(client_id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+pub async fn list(store: &Store, tenant: &str) -> Result<Vec<ClientRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT client_id, tenant, name, client_secret, on_first_use, created_at FROM clients \
+         WHERE tenant = ? ORDER BY created_at, client_id",
+    )
+    .bind(tenant)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Inserts a client; `false` if the id is taken (in any tenant).
+pub async fn insert(store: &Store, row: &ClientRow) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO clients (client_id, tenant, name, client_secret, on_first_use, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+    )
+    .bind(&row.client_id)
+    .bind(&row.tenant)
+    .bind(&row.name)
+    .bind(&row.client_secret)
+    .bind(row.on_first_use)
+    .bind(row.created_at)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

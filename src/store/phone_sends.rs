@@ -1,0 +1,76 @@
+//! The `phone_sends` table: every SMS or voice message a tenant tried to send, which
+//! is what Auth0's limits count. Never cleared with the inbox.
+
+use super::{Store, StoreError};
+
+pub async fn insert(
+    store: &Store,
+    tenant: &str,
+    user_id: &str,
+    channel: &str,
+    provider: &str,
+    sent_at: i64,
+    delivered: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO phone_sends (tenant, user_id, channel, provider, sent_at, delivered) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(tenant)
+    .bind(user_id)
+    .bind(channel)
+    .bind(provider)
+    .bind(sent_at)
+    .bind(delivered)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// When each of a user's sends since `since` happened, by channel, oldest first.
+pub async fn user_sends_since(
+    store: &Store,
+    tenant: &str,
+    user_id: &str,
+    since: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT channel, sent_at FROM phone_sends WHERE tenant = ? AND user_id = ? AND sent_at > ? \
+         ORDER BY sent_at",
+    )
+    .bind(tenant)
+    .bind(user_id)
+    .bind(since)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// How many messages went through `provider` in the tenant's whole life.
+pub async fn lifetime_count(
+    store: &Store,
+    tenant: &str,
+    provider: &str,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM phone_sends WHERE tenant = ? AND provider = ? AND delivered = 1",
+    )
+    .bind(tenant)
+    .bind(provider)
+    .fetch_one(store.pool())
+    .await?)
+}
+
+/// Users with a send since `since`, for the limits view.
+pub async fn active_users(
+    store: &Store,
+    tenant: &str,
+    since: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT user_id FROM phone_sends WHERE tenant = ? AND sent_at > ? ORDER BY user_id",
+    )
+    .bind(tenant)
+    .bind(since)
+    .fetch_all(store.pool())
+    .await?)
+}

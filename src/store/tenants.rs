@@ -1,0 +1,61 @@
+//! The `tenants` table: each emulated Auth0 tenant and its settings (a JSON document
+//! the `auth0::tenant` module owns).
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TenantRow {
+    pub id: String,
+    pub friendly_name: String,
+    pub settings: String,
+    pub created_at: i64,
+}
+
+pub async fn get(store: &Store, id: &str) -> Result<Option<TenantRow>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT id, friendly_name, settings, created_at FROM tenants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+pub async fn list(store: &Store) -> Result<Vec<TenantRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, friendly_name, settings, created_at FROM tenants ORDER BY created_at, id",
+    )
+    .fetch_all(store.pool())
+    .await?)
+}
+
+/// Inserts a tenant; `false` if the id is taken.
+pub async fn insert(store: &Store, row: &TenantRow) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO tenants (id, friendly_name, settings, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&row.id)
+    .bind(&row.friendly_name)
+    .bind(&row.settings)
+    .bind(row.created_at)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn update(
+    store: &Store,
+    id: &str,
+    friendly_name: &str,
+    settings: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tenants SET friendly_name = ?, settings = ? WHERE id = ?")
+        .bind(friendly_name)
+        .bind(settings)
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
