@@ -1,0 +1,333 @@
+//! Each delivery path of the emulated tenant: the built-in provider into the inbox,
+//! Twilio through a Twilio API (this Phonebox's own, or a second Phonebox standing
+//! in for Twilio), and custom providers posting the exact event to a webhook.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::mfa::{latest, logs_of, settings, Mfa};
+
+const SID: &str = "AC11111111111111111111111111111111";
+const TOKEN: &str = "twilio-auth-token-never-shown-7f3e";
+
+async fn mgmt_put(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    app.http
+        .put(app.url(path))
+        .bearer_auth("mgmt-token")
+        .json(&body)
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// A webhook that records every JSON body posted to it and answers `status`.
+async fn webhook(status: StatusCode) -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let record = seen.clone();
+    let router = Router::new().route(
+        "/hook",
+        post(move |Json(body): Json<Value>| {
+            let record = record.clone();
+            async move {
+                record.lock().expect("lock").push(body);
+                (status, Json(json!({})))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}/hook"), seen)
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn twilio_delivers_through_phonebox_own_twilio_api_linked_to_the_transaction() {
+    let app = spawn_app().await;
+    assert_eq!(
+        mgmt_put(
+            &app,
+            "/api/v2/guardian/factors/phone/providers/twilio",
+            json!({ "sid": SID, "auth_token": TOKEN, "from": "+15005550006" })
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        mgmt_put(
+            &app,
+            "/api/v2/guardian/factors/phone/selected-provider",
+            json!({ "provider": "twilio" })
+        )
+        .await
+        .status(),
+        200
+    );
+    let mfa = Mfa::new(&app);
+    mfa.enroll("tw@example.com", "+15555551001").await;
+    let sent = latest(&app, "+15555551001").await;
+    assert_eq!(sent["source"], "twilio.messages");
+    assert_eq!(sent["from"], "+15005550006");
+    assert_eq!(sent["provider_account"], SID);
+    assert_eq!(sent["tenant"], "default");
+    assert_eq!(sent["purpose"], "otp_enroll");
+    assert!(sent["user_id"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("auth0|")));
+    let logs = logs_of(&app, "gd_send_sms").await;
+    assert_eq!(logs[0]["details"]["provider"], "twilio");
+    assert_eq!(
+        sent["attributes"]["transaction_id"],
+        logs[0]["details"]["transaction_id"]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn twilio_voice_and_a_second_phonebox_standing_in_for_twilio() {
+    let fake_twilio = spawn_app().await;
+    let app = spawn_app().await;
+    mgmt_put(
+        &app,
+        "/api/v2/guardian/factors/phone/providers/twilio",
+        json!({ "sid": SID, "auth_token": TOKEN, "from": "+15005550006" }),
+    )
+    .await;
+    settings(
+        &app,
+        "default",
+        json!({ "selected_provider": "twilio", "message_types": ["sms", "voice"], "twilio_base_url": fake_twilio.base }),
+    )
+    .await;
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("far@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551002", "voice")
+            .await
+            .status(),
+        200
+    );
+    assert!(
+        app.messages().await.is_empty(),
+        "sent to the other Twilio, not here"
+    );
+    let call = latest(&fake_twilio, "+15555551002").await;
+    assert_eq!(call["source"], "twilio.calls");
+    assert_eq!(call["channel"], "voice");
+    let code = call["code"].as_str().expect("code");
+    let spoken: Vec<String> = code.chars().map(String::from).collect();
+    assert!(
+        call["text"]
+            .as_str()
+            .expect("text")
+            .starts_with(&spoken.join(".")),
+        "{}",
+        call["text"]
+    );
+
+    // The fake Twilio refuses: the tenant logs the failure, the app hears nothing.
+    fake_twilio
+        .http
+        .put(fake_twilio.url("/emulator/v1/chaos/twilio"))
+        .json(&json!({ "error": "21611" }))
+        .send()
+        .await
+        .expect("sent");
+    let token = mfa.mfa_token("far2@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551003", "sms").await.status(),
+        200
+    );
+    let failures = logs_of(&app, "gd_send_sms_failure").await;
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0]["description"]
+            .as_str()
+            .expect("text")
+            .contains("21611"),
+        "{}",
+        failures[0]
+    );
+    app.stop().await;
+    fake_twilio.stop().await;
+}
+
+#[tokio::test]
+async fn phone_message_hook_posts_the_send_phone_message_event_or_the_hook_parameters() {
+    let app = spawn_app().await;
+    let (url, seen) = webhook(StatusCode::OK).await;
+    settings(
+        &app,
+        "default",
+        json!({ "selected_provider": "phone-message-hook", "custom": { "url": url } }),
+    )
+    .await;
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("hook@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551004", "sms").await.status(),
+        200
+    );
+    let event = seen
+        .lock()
+        .expect("lock")
+        .pop()
+        .expect("the webhook got the event");
+    assert_eq!(
+        keys(&event["message_options"]),
+        ["action", "code", "message_type", "recipient", "text"]
+    );
+    assert_eq!(event["message_options"]["action"], "enrollment");
+    assert_eq!(event["message_options"]["message_type"], "sms");
+    assert_eq!(event["message_options"]["recipient"], "+15555551004");
+    let code = event["message_options"]["code"].as_str().expect("code");
+    assert!(event["message_options"]["text"]
+        .as_str()
+        .expect("text")
+        .starts_with(code));
+    assert_eq!(event["client"]["client_id"], crate::mfa::CLIENT);
+    assert_eq!(event["tenant"]["id"], "default");
+    assert_eq!(event["user"]["email"], "hook@example.com");
+    assert!(event["request"]["language"].is_string());
+    assert!(event.get("secrets").is_some() && event.get("configuration").is_some());
+    assert!(
+        app.messages().await.is_empty(),
+        "the webhook is the user's code, not the inbox"
+    );
+
+    settings(
+        &app,
+        "default",
+        json!({ "custom": { "url": url, "format": "hook" } }),
+    )
+    .await;
+    let token = mfa.mfa_token("hook2@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551005", "sms").await.status(),
+        200
+    );
+    let params = seen
+        .lock()
+        .expect("lock")
+        .pop()
+        .expect("the webhook got the parameters");
+    assert_eq!(keys(&params), ["context", "recipient", "text"]);
+    assert_eq!(
+        keys(&params["context"]),
+        [
+            "action",
+            "client",
+            "code",
+            "ip",
+            "language",
+            "message_type",
+            "user",
+            "user_agent"
+        ]
+    );
+    assert_eq!(params["context"]["client"]["client_metadata"], json!({}));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_unified_custom_provider_posts_the_custom_phone_provider_event() {
+    let app = spawn_app().await;
+    let (url, seen) = webhook(StatusCode::OK).await;
+    settings(
+        &app,
+        "default",
+        json!({ "custom": { "url": url }, "message_types": ["sms", "voice"] }),
+    )
+    .await;
+    let created = app
+        .http
+        .post(app.url("/api/v2/branding/phone/providers"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("upe@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551006", "voice")
+            .await
+            .status(),
+        200
+    );
+    let event = seen.lock().expect("lock").pop().expect("event");
+    let n = &event["notification"];
+    assert_eq!(
+        keys(n),
+        [
+            "as_text",
+            "as_voice",
+            "code",
+            "delivery_method",
+            "from",
+            "locale",
+            "message_type",
+            "recipient"
+        ]
+    );
+    assert_eq!(n["message_type"], "otp_enroll");
+    assert_eq!(n["delivery_method"], "voice");
+    let code = n["code"].as_str().expect("code");
+    assert!(n["as_text"].as_str().expect("text").starts_with(code));
+    let spoken: Vec<String> = code.chars().map(String::from).collect();
+    assert!(n["as_voice"]
+        .as_str()
+        .expect("voice")
+        .starts_with(&spoken.join(".")));
+    assert_eq!(event["tenant"]["friendly_name"], "Phonebox");
+
+    // With no URL configured, the event goes to Phonebox's own capture endpoint.
+    settings(&app, "default", json!({ "custom": { "url": null } })).await;
+    let token = mfa.mfa_token("upe2@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551007", "sms").await.status(),
+        200
+    );
+    let sent = latest(&app, "+15555551007").await;
+    assert_eq!(sent["source"], "auth0.custom-phone-provider");
+    assert_eq!(sent["purpose"], "otp_enroll");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_webhook_is_logged_as_a_send_failure() {
+    let app = spawn_app().await;
+    let (url, seen) = webhook(StatusCode::INTERNAL_SERVER_ERROR).await;
+    settings(
+        &app,
+        "default",
+        json!({ "selected_provider": "phone-message-hook", "custom": { "url": url } }),
+    )
+    .await;
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("down@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551008", "sms").await.status(),
+        200
+    );
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+    let failures = logs_of(&app, "gd_send_sms_failure").await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["details"]["provider"], "custom");
+    assert!(logs_of(&app, "gd_send_sms").await.is_empty());
+    app.stop().await;
+}
