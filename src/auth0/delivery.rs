@@ -105,6 +105,18 @@ impl Outgoing<'_> {
     fn attributes(&self, provider: &str) -> Value {
         json!({ "transaction_id": self.transaction_id, "delivered_by": provider })
     }
+
+    fn link<'b>(&'b self, attributes: &'b Value) -> Link<'b> {
+        Link {
+            tenant: &self.tenant.id,
+            user_id: &self.user.user_id,
+            client_id: &self.client.client_id,
+            action: self.action(),
+            purpose: self.message_purpose(),
+            locale: self.locale,
+            attributes,
+        }
+    }
 }
 
 /// How a delivery went.
@@ -181,7 +193,7 @@ impl Delivery {
                     ),
                     CustomFormat::Hook => ("/capture/auth0/hook", hook_parameters(out)),
                 };
-                self.webhook(out, path, body).await
+                self.webhook(out, path, body).await?
             }
             Route::CustomPhoneProvider => {
                 self.webhook(
@@ -189,7 +201,7 @@ impl Delivery {
                     "/capture/auth0/custom-phone-provider",
                     custom_phone_provider_event(out),
                 )
-                .await
+                .await?
             }
         };
         phone_sends::insert(
@@ -368,17 +380,8 @@ impl Delivery {
         let mut message_id = None;
         if base == self.own_base {
             let attributes = out.attributes("twilio");
-            let link = Link {
-                tenant: &out.tenant.id,
-                user_id: &out.user.user_id,
-                client_id: &out.client.client_id,
-                action: out.action(),
-                purpose: out.message_purpose(),
-                locale: out.locale,
-                attributes: &attributes,
-            };
             let store = self.pipeline.store();
-            if message_store::link(store, source, &twilio_sid, &link).await? {
+            if message_store::link(store, source, &twilio_sid, &out.link(&attributes)).await? {
                 message_id = message_store::by_provider_id(store, source, &twilio_sid)
                     .await?
                     .map(|m| m.id);
@@ -392,7 +395,12 @@ impl Delivery {
         })
     }
 
-    async fn webhook(&self, out: &Outgoing<'_>, own_path: &str, body: Value) -> Outcome {
+    async fn webhook(
+        &self,
+        out: &Outgoing<'_>,
+        own_path: &str,
+        body: Value,
+    ) -> Result<Outcome, StoreError> {
         let url = out
             .tenant
             .settings
@@ -400,16 +408,26 @@ impl Delivery {
             .url
             .clone()
             .unwrap_or_else(|| format!("{}{own_path}", self.own_base));
+        let own = url.starts_with(&format!("{}/", self.own_base));
         let response = self.http.post(&url).json(&body).send().await;
-        match response {
+        Ok(match response {
             Ok(r) if r.status().is_success() => {
                 let answer: Value = r.json().await.unwrap_or(Value::Null);
+                // Phonebox's own capture answers with the message it stored: tie it
+                // to its MFA transaction.
+                let mut message_id = None;
+                if let Some(id) = answer.get("id").and_then(Value::as_str).filter(|_| own) {
+                    let attributes = out.attributes("custom");
+                    let link = out.link(&attributes);
+                    if message_store::link_by_id(self.pipeline.store(), id, &link).await? {
+                        message_id = Some(id.to_owned());
+                    }
+                }
                 Outcome {
                     provider: "custom",
                     delivered: true,
                     error: None,
-                    // Phonebox's own capture answers with the stored message.
-                    message_id: answer.get("id").and_then(Value::as_str).map(str::to_owned),
+                    message_id,
                 }
             }
             Ok(r) => failed(
@@ -420,7 +438,7 @@ impl Delivery {
                 "custom",
                 format!("the custom provider did not answer: {}", without_url(e)),
             ),
-        }
+        })
     }
 }
 

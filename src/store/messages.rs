@@ -194,6 +194,26 @@ pub async fn link(
     Ok(done.rows_affected() > 0)
 }
 
+/// `link` for a message known by its own id (one a custom provider's webhook, being
+/// Phonebox's capture endpoint, stored).
+pub async fn link_by_id(store: &Store, id: &str, link: &Link<'_>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE messages SET tenant = ?, user_id = ?, client_id = ?, action = ?, purpose = ?, \
+         locale = ?, attributes = ? WHERE id = ?",
+    )
+    .bind(link.tenant)
+    .bind(link.user_id)
+    .bind(link.client_id)
+    .bind(link.action)
+    .bind(link.purpose.as_str())
+    .bind(link.locale)
+    .bind(link.attributes.to_string())
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// One message with its raw request.
 pub async fn get(store: &Store, id: &str) -> Result<Option<MessageDetail>, StoreError> {
     let row = sqlx::query(&format!(

@@ -305,6 +305,18 @@ async fn the_unified_custom_provider_posts_the_custom_phone_provider_event() {
     let sent = latest(&app, "+15555551007").await;
     assert_eq!(sent["source"], "auth0.custom-phone-provider");
     assert_eq!(sent["purpose"], "otp_enroll");
+    assert!(sent["user_id"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("auth0|")));
+    let logged =
+        logs_of(&app, "gd_send_voice").await.len() + logs_of(&app, "gd_send_sms").await.len();
+    assert_eq!(logged, 2);
+    let sms_log = &logs_of(&app, "gd_send_sms").await[0];
+    assert_eq!(
+        sent["attributes"]["transaction_id"],
+        sms_log["details"]["transaction_id"]
+    );
+    assert_eq!(sms_log["details"]["message_id"], sent["id"]);
     app.stop().await;
 }
 
