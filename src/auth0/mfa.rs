@@ -134,7 +134,7 @@ impl Auth0 {
                         user_name: Some(username),
                         ..caller.log_context()
                     };
-                    logs::write(self.store(), self.now(), "fp", &ctx, None, json!({})).await?;
+                    self.write_log("fp", &ctx, None, json!({})).await?;
                     return Err(e);
                 }
             };
@@ -161,9 +161,7 @@ impl Auth0 {
             } else {
                 json!({ "enroll": [{ "type": "phone" }] })
             };
-            logs::write(
-                self.store(),
-                self.now(),
+            self.write_log(
                 "mfar",
                 &ctx,
                 None,
@@ -175,7 +173,7 @@ impl Auth0 {
                     .with(json!({ "mfa_token": token.token, "mfa_requirements": requirements })),
             );
         }
-        logs::write(self.store(), self.now(), "s", &ctx, None, json!({})).await?;
+        self.write_log("s", &ctx, None, json!({})).await?;
         self.issue_tokens(
             caller,
             &user,
@@ -295,9 +293,7 @@ impl Auth0 {
         };
         mfa_enrollments::insert(self.store(), &enrollment).await?;
         let ctx = user_context(caller, &user, &client);
-        logs::write(
-            self.store(),
-            self.now(),
+        self.write_log(
             "gd_start_enroll",
             &ctx,
             None,
@@ -407,9 +403,7 @@ impl Auth0 {
         };
         self.check_channel(caller, channel)?;
         let ctx = user_context(caller, &user, &client);
-        logs::write(
-            self.store(),
-            self.now(),
+        self.write_log(
             "gd_start_auth",
             &ctx,
             None,
@@ -500,9 +494,7 @@ impl Auth0 {
                 t.format(&time::format_description::well_known::Rfc3339)
                     .ok()
             });
-            logs::write(
-                self.store(),
-                self.now(),
+            self.write_log(
                 "gd_otp_rate_limit_exceed",
                 &ctx,
                 Some(description),
@@ -590,15 +582,8 @@ impl Auth0 {
             "message_id": outcome.message_id,
             "error": outcome.error,
         });
-        logs::write(
-            self.store(),
-            self.now(),
-            kind,
-            &ctx,
-            outcome.error.as_deref(),
-            details,
-        )
-        .await?;
+        self.write_log(kind, &ctx, outcome.error.as_deref(), details)
+            .await?;
         // Auth0 tells the app nothing of a failed delivery: the code is just never seen.
         Ok(challenge.oob_code)
     }
@@ -638,9 +623,7 @@ impl Auth0 {
             now,
         ) {
             let description = "Too many failed codes. Wait for some minutes before retrying.";
-            logs::write(
-                self.store(),
-                self.now(),
+            self.write_log(
                 "gd_otp_rate_limit_exceed",
                 &ctx,
                 Some(description),
@@ -662,24 +645,15 @@ impl Auth0 {
             };
             mfa_challenges::record_attempt(self.store(), &challenge.id, attempts, status).await?;
             users::record_failed_code(self.store(), &user.user_id, now).await?;
-            logs::write(
-                self.store(),
-                self.now(),
+            self.write_log(
                 "gd_auth_failed",
                 &ctx,
                 Some("Invalid binding_code."),
                 details.clone(),
             )
             .await?;
-            logs::write(
-                self.store(),
-                self.now(),
-                "feoobft",
-                &ctx,
-                Some("Invalid binding_code."),
-                details,
-            )
-            .await?;
+            self.write_log("feoobft", &ctx, Some("Invalid binding_code."), details)
+                .await?;
             return Err(AuthError::invalid_grant("Invalid binding_code."));
         }
         mfa_challenges::record_attempt(
@@ -695,26 +669,12 @@ impl Auth0 {
         if enrollment.is_some_and(|e| !e.active) {
             mfa_enrollments::activate(self.store(), &user.user_id, &challenge.enrollment_id, now)
                 .await?;
-            logs::write(
-                self.store(),
-                self.now(),
-                "gd_enrollment_complete",
-                &ctx,
-                None,
-                details.clone(),
-            )
-            .await?;
+            self.write_log("gd_enrollment_complete", &ctx, None, details.clone())
+                .await?;
         }
-        logs::write(
-            self.store(),
-            self.now(),
-            "gd_auth_succeed",
-            &ctx,
-            None,
-            details.clone(),
-        )
-        .await?;
-        logs::write(self.store(), self.now(), "seoobft", &ctx, None, details).await?;
+        self.write_log("gd_auth_succeed", &ctx, None, details.clone())
+            .await?;
+        self.write_log("seoobft", &ctx, None, details).await?;
         self.issue_tokens(
             caller,
             &user,
@@ -833,15 +793,8 @@ impl Auth0 {
             created_at: 0,
         };
         let ctx = user_context(caller, &user, &client);
-        logs::write(
-            self.store(),
-            self.now(),
-            "gd_unenroll",
-            &ctx,
-            None,
-            json!({ "authenticator": id }),
-        )
-        .await?;
+        self.write_log("gd_unenroll", &ctx, None, json!({ "authenticator": id }))
+            .await?;
         Ok(())
     }
 }

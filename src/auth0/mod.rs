@@ -112,6 +112,17 @@ impl Auth0 {
             .await
     }
 
+    /// Writes one Auth0 log event at the emulated now.
+    async fn write_log(
+        &self,
+        kind: &str,
+        ctx: &logs::Context<'_>,
+        description: Option<&str>,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        logs::write(self.store(), self.now(), kind, ctx, description, details).await
+    }
+
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         tenant::get(self.store(), id).await
     }
