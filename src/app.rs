@@ -98,6 +98,7 @@ impl App {
             shutdown: CancellationToken::new(),
             callbacks: crate::callbacks::StatusCallbacks::new(),
             chaos: crate::chaos::Chaos::default(),
+            notice: config.notice.clone(),
         });
         Ok(App {
             listener,

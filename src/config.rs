@@ -33,6 +33,11 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub allow_hosts: Vec<String>,
+
+    /// A line for the UI to show (the desktop app sets it when it had to move off a
+    /// taken port); not a command-line flag.
+    #[arg(skip)]
+    pub notice: Option<String>,
 }
 
 impl Config {
@@ -43,6 +48,7 @@ impl Config {
             db: Some(db),
             body_limit: DEFAULT_BODY_LIMIT,
             allow_hosts: Vec::new(),
+            notice: None,
         }
     }
 

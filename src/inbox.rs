@@ -64,9 +64,35 @@ pub async fn clear(pipeline: &Pipeline, to: Option<PhoneNumber>) -> Result<u64, 
     Ok(deleted)
 }
 
-/// Every phone that received something.
-pub async fn phones(pipeline: &Pipeline) -> Result<Vec<PhoneSummary>, StoreError> {
-    messages::phones(pipeline.store()).await
+/// The phones that received something, most recently active first, a page at a time
+/// (`before`: the `last_message.id` of the last phone of the previous page).
+pub async fn phones(
+    pipeline: &Pipeline,
+    limit: u32,
+    before: Option<&str>,
+) -> Result<Vec<PhoneSummary>, StoreError> {
+    messages::phones(pipeline.store(), limit, before).await
+}
+
+/// Marks a phone's messages read (up to `up_to`, else all), telling live views.
+pub async fn mark_read(
+    pipeline: &Pipeline,
+    to: &PhoneNumber,
+    up_to: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let marked = messages::mark_read(pipeline.store(), to, up_to).await?;
+    if let Some(id) = &marked {
+        pipeline.publish(Event::PhoneRead {
+            to: to.as_str().to_owned(),
+            last_read_id: id.clone(),
+        });
+    }
+    Ok(marked)
+}
+
+/// How many messages no inbox has shown yet (the tray's count).
+pub async fn unread_total(pipeline: &Pipeline) -> Result<i64, StoreError> {
+    messages::unread_total(pipeline.store()).await
 }
 
 /// The newest message `to` received (newer than `after`, if given): one whose send

@@ -35,6 +35,12 @@ pub enum Event {
     /// Many messages went at once; `to` is the phone cleared, or none for all.
     #[serde(rename = "messages.cleared")]
     MessagesCleared { to: Option<String> },
+    /// A phone's messages were read up to `last_read_id`.
+    #[serde(rename = "phone.read")]
+    PhoneRead { to: String, last_read_id: String },
+    /// Capture was paused or resumed.
+    #[serde(rename = "capture.changed")]
+    CaptureChanged { paused: bool },
 }
 
 /// Why a capture was not stored.
@@ -44,6 +50,10 @@ pub enum CaptureError {
     Commit(Arc<StoreError>),
     #[error("the server is shutting down")]
     Stopped,
+    #[error(
+        "capture is paused (resume it in the Phonebox window or with PUT /emulator/v1/capture)"
+    )]
+    Paused,
 }
 
 struct Job {
@@ -72,6 +82,8 @@ pub struct Pipeline {
     /// Requests held waiting for a message (see `inbox::wait_latest`).
     held_waits: Arc<AtomicUsize>,
     clock: Clock,
+    /// While set, captures are refused (the desktop tray's "Pause capture").
+    paused: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Counts one held wait for as long as it lives.
@@ -118,12 +130,16 @@ impl Pipeline {
             store,
             held_waits: Arc::default(),
             clock,
+            paused: Arc::default(),
         };
         (pipeline, Writer { done })
     }
 
     /// Stores a message; returns once it is committed and announced.
     pub async fn capture(&self, message: NewMessage) -> Result<Arc<Message>, CaptureError> {
+        if self.is_paused() {
+            return Err(CaptureError::Paused);
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { message, reply })
@@ -145,6 +161,17 @@ impl Pipeline {
     pub fn publish(&self, event: Event) {
         // No subscriber is fine: nobody is watching.
         let _ = self.bus.send(event);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    /// Pauses or resumes capture, telling every live view.
+    pub fn set_paused(&self, paused: bool) {
+        if self.paused.swap(paused, Ordering::Relaxed) != paused {
+            self.publish(Event::CaptureChanged { paused });
+        }
     }
 
     /// How many requests are being held waiting for a message right now.

@@ -32,6 +32,17 @@ pub fn description(kind: &str) -> &'static str {
     }
 }
 
+/// A ULID that sorts after every earlier one, even within one millisecond, so the
+/// log reads in the order things happened.
+fn next_log_id(at: OffsetDateTime) -> String {
+    static IDS: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+    let mut ids = IDS.lock().unwrap_or_else(|p| p.into_inner());
+    ids.get_or_insert_with(ulid::Generator::new)
+        .generate_from_datetime(at.into())
+        .unwrap_or_else(|_| ulid::Ulid::from_datetime(at.into()))
+        .to_string()
+}
+
 /// Who and where a log event is about.
 #[derive(Debug, Clone, Default)]
 pub struct Context<'a> {
@@ -54,7 +65,7 @@ pub async fn write(
     description_override: Option<&str>,
     details: Value,
 ) -> Result<(), StoreError> {
-    let log_id = ulid::Ulid::from_datetime(at.into()).to_string();
+    let log_id = next_log_id(at);
     let body = json!({
         "date": at.format(&Rfc3339).unwrap_or_default(),
         "type": kind,
@@ -110,6 +121,7 @@ pub fn parse_q(q: &str) -> Result<LogFilter, String> {
             }
             "user_id" => filter.user_id = Some(unquote(value).to_owned()),
             "client_id" => filter.client_id = Some(unquote(value).to_owned()),
+            "details.transaction_id" => filter.transaction_id = Some(unquote(value).to_owned()),
             "date" => {
                 let range = value
                     .strip_prefix('[')
@@ -173,6 +185,8 @@ mod tests {
         let f = parse_q("type:(gd_send_sms OR gd_send_voice)").expect("parses");
         assert_eq!(f.types, vec!["gd_send_sms", "gd_send_voice"]);
         assert!(parse_q("ip:1.2.3.4").is_err());
+        let f = parse_q(r#"details.transaction_id:"01ABC""#).expect("parses");
+        assert_eq!(f.transaction_id.as_deref(), Some("01ABC"));
         assert!(parse_q("date:yesterday").is_err());
     }
 }

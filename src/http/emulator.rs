@@ -13,6 +13,7 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::body::JsonRequest;
 use super::error::ApiError;
 use super::AppState;
 use crate::inbox;
@@ -35,6 +36,11 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(clear_phone),
         )
         .route("/emulator/v1/phones/{number}/latest", get(latest))
+        .route(
+            "/emulator/v1/phones/{number}/read",
+            axum::routing::post(mark_read),
+        )
+        .route("/emulator/v1/capture", get(capture_state).put(set_capture))
         .route("/emulator/v1/events", get(super::events::stream))
 }
 
@@ -45,6 +51,8 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "held_waits": state.pipeline.held_waits(),
+        "paused": state.pipeline.is_paused(),
+        "notice": state.notice,
     }))
 }
 
@@ -142,9 +150,75 @@ async fn clear_phone(
     Ok(Json(json!({ "deleted": deleted })).into_response())
 }
 
-async fn phones(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let phones = inbox::phones(&state.pipeline).await?;
-    Ok(Json(json!({ "phones": phones })).into_response())
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhonesParams {
+    limit: Option<u32>,
+    before: Option<String>,
+}
+
+/// `{"phones": [...], "unread": N, "next_cursor"}`: most recently active first.
+async fn phones(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let p: PhonesParams = params(query)?;
+    let limit = p.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(bad("limit", "must be between 1 and 1000"));
+    }
+    let phones = inbox::phones(&state.pipeline, limit, p.before.as_deref()).await?;
+    let next_cursor = (phones.len() == limit as usize)
+        .then(|| phones.last().map(|p| p.last_message.id.clone()))
+        .flatten();
+    let unread = inbox::unread_total(&state.pipeline).await?;
+    Ok(
+        Json(json!({ "phones": phones, "unread": unread, "next_cursor": next_cursor }))
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReadBody {
+    up_to: Option<String>,
+}
+
+/// `POST /emulator/v1/phones/{number}/read`: the inbox showed this phone's messages.
+async fn mark_read(
+    State(state): State<AppState>,
+    Path(raw_number): Path<String>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let to = number("number", &raw_number)?;
+    let body: ReadBody = if raw.body.iter().all(u8::is_ascii_whitespace) {
+        ReadBody::default()
+    } else {
+        crate::receivers::decode_body(&raw.body)?
+    };
+    let marked = inbox::mark_read(&state.pipeline, &to, body.up_to.as_deref()).await?;
+    Ok(Json(json!({ "to": to, "last_read_id": marked })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaptureBody {
+    paused: bool,
+}
+
+/// `GET|PUT /emulator/v1/capture`: `{"paused": bool}`. While paused every capture
+/// endpoint answers 503 in its own shape.
+async fn capture_state(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "paused": state.pipeline.is_paused() }))
+}
+
+async fn set_capture(
+    State(state): State<AppState>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let body: CaptureBody = crate::receivers::decode_body(&raw.body)?;
+    state.pipeline.set_paused(body.paused);
+    Ok(Json(json!({ "paused": state.pipeline.is_paused() })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -70,7 +70,9 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoMessage(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Capture(CaptureError::Stopped) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Capture(CaptureError::Stopped | CaptureError::Paused) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,6 +89,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::Capture(CaptureError::Stopped) => "shutting_down",
+            ApiError::Capture(CaptureError::Paused) => "capture_paused",
             ApiError::Capture(_) | ApiError::Store(_) => "internal_error",
         }
     }
@@ -178,6 +181,9 @@ impl From<StoreError> for TwilioError {
 
 impl InjectedError for TwilioError {
     fn internal(_: Option<Provider>, e: CaptureError) -> TwilioError {
+        if matches!(e, CaptureError::Paused) {
+            return TwilioError::new(20503, 503, e.to_string());
+        }
         tracing::error!(error = %e, "Twilio capture failed");
         TwilioError::new(20500, 500, "An internal server error has occurred")
     }
@@ -240,6 +246,9 @@ impl From<BodyError> for SnsError {
 
 impl InjectedError for SnsError {
     fn internal(_: Option<Provider>, e: CaptureError) -> SnsError {
+        if matches!(e, CaptureError::Paused) {
+            return SnsError::new("ServiceUnavailable", 503, e.to_string());
+        }
         tracing::error!(error = %e, "SNS capture failed");
         SnsError::new("InternalError", 500, "Internal service error")
     }
@@ -304,6 +313,9 @@ impl From<BodyError> for VonageError {
 
 impl InjectedError for VonageError {
     fn internal(_: Option<Provider>, e: CaptureError) -> VonageError {
+        if matches!(e, CaptureError::Paused) {
+            return VonageError::new(1, format!("Throttled: {e}"));
+        }
         tracing::error!(error = %e, "Vonage capture failed");
         VonageError::for_status(5)
     }
@@ -355,8 +367,11 @@ impl ProviderError {
 
 impl InjectedError for ProviderError {
     fn internal(provider: Option<Provider>, e: CaptureError) -> ProviderError {
-        tracing::error!(error = %e, "provider capture failed");
         let provider = provider.unwrap_or(Provider::Clicksend);
+        if matches!(e, CaptureError::Paused) {
+            return ProviderError::new(provider, 503, "SERVICE_UNAVAILABLE", e.to_string());
+        }
+        tracing::error!(error = %e, "provider capture failed");
         let code = match provider {
             Provider::Infobip => "GENERAL_ERROR",
             Provider::Mitto => "1",

@@ -44,6 +44,14 @@ fn to_sse(event: &Event) -> SseEvent {
             "messages.cleared",
             serde_json::to_string(&serde_json::json!({ "to": to })),
         ),
+        Event::PhoneRead { to, last_read_id } => (
+            "phone.read",
+            serde_json::to_string(&serde_json::json!({ "to": to, "last_read_id": last_read_id })),
+        ),
+        Event::CaptureChanged { paused } => (
+            "capture.changed",
+            serde_json::to_string(&serde_json::json!({ "paused": paused })),
+        ),
     };
     SseEvent::default()
         .event(name)

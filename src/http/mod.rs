@@ -45,6 +45,8 @@ pub struct Shared {
     pub callbacks: crate::callbacks::StatusCallbacks,
     /// Provider fault-injection rules (off until set).
     pub chaos: crate::chaos::Chaos,
+    /// Something the UI should tell the user (the desktop moved off a taken port).
+    pub notice: Option<String>,
 }
 
 impl AppState {

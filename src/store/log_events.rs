@@ -37,6 +37,8 @@ pub struct LogFilter {
     pub types: Vec<String>,
     pub user_id: Option<String>,
     pub client_id: Option<String>,
+    /// The MFA transaction (challenge) an event is about.
+    pub transaction_id: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub newest_first: bool,
@@ -59,6 +61,11 @@ fn push_where(builder: &mut QueryBuilder<'_, Sqlite>, tenant: &str, f: &LogFilte
     }
     if let Some(client) = &f.client_id {
         builder.push(" AND client_id = ").push_bind(client.clone());
+    }
+    if let Some(tx) = &f.transaction_id {
+        builder
+            .push(" AND json_extract(body, '$.details.transaction_id') = ")
+            .push_bind(tx.clone());
     }
     if let Some(from) = f.from {
         builder.push(" AND date >= ").push_bind(from);

@@ -56,6 +56,8 @@ pub struct PhoneSummary {
     /// are captured all the same, this is only a hint.
     pub valid: bool,
     pub count: i64,
+    /// Messages the inbox has not shown yet.
+    pub unread: i64,
     pub last_message: Message,
 }
 
@@ -256,17 +258,29 @@ pub async fn delete_matching(store: &Store, filter: &Filter) -> Result<u64, Stor
 }
 
 /// Every number that received something, the most recently active first.
-pub async fn phones(store: &Store) -> Result<Vec<PhoneSummary>, StoreError> {
+pub async fn phones(
+    store: &Store,
+    limit: u32,
+    before: Option<&str>,
+) -> Result<Vec<PhoneSummary>, StoreError> {
     let columns = SUMMARY_COLUMNS
         .split(", ")
         .map(|c| format!("m.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
+    // One pass over the messages: per number, the count, the unread count (newer
+    // than what the inbox last showed) and the newest id.
     let rows = sqlx::query(&format!(
-        "SELECT {columns}, p.count FROM \
-         (SELECT recipient, COUNT(*) AS count, MAX(id) AS last_id FROM messages GROUP BY recipient) p \
-         JOIN messages m ON m.id = p.last_id ORDER BY m.id DESC"
+        "SELECT {columns}, p.count, p.unread FROM \
+         (SELECT g.recipient, COUNT(*) AS count, MAX(g.id) AS last_id, \
+                 SUM(g.id > COALESCE(r.last_read_id, '')) AS unread \
+          FROM messages g LEFT JOIN phone_reads r ON r.recipient = g.recipient \
+          GROUP BY g.recipient) p \
+         JOIN messages m ON m.id = p.last_id \
+         WHERE (?1 IS NULL OR m.id < ?1) ORDER BY m.id DESC LIMIT ?2"
     ))
+    .bind(before)
+    .bind(i64::from(limit))
     .fetch_all(store.pool())
     .await?;
     rows.iter()
@@ -276,10 +290,49 @@ pub async fn phones(store: &Store) -> Result<Vec<PhoneSummary>, StoreError> {
                 valid: last_message.recipient.is_valid(),
                 number: last_message.recipient.clone(),
                 count: row.try_get("count")?,
+                unread: row.try_get("unread")?,
                 last_message,
             })
         })
         .collect()
+}
+
+/// Messages newer than what the inbox last showed, across every phone.
+pub async fn unread_total(store: &Store) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages m LEFT JOIN phone_reads r ON r.recipient = m.recipient \
+         WHERE m.id > COALESCE(r.last_read_id, '')",
+    )
+    .fetch_one(store.pool())
+    .await?)
+}
+
+/// Marks a phone read up to its newest message (or `up_to`); the id marked, if any.
+pub async fn mark_read(
+    store: &Store,
+    to: &PhoneNumber,
+    up_to: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let newest: Option<String> = sqlx::query_scalar(
+        "SELECT MAX(id) FROM messages WHERE recipient = ? AND (?2 IS NULL OR id <= ?2)",
+    )
+    .bind(to.as_str())
+    .bind(up_to)
+    .fetch_one(store.pool())
+    .await?;
+    let Some(newest) = newest else {
+        return Ok(None);
+    };
+    // Never move the mark backwards: a late request must not unread newer messages.
+    sqlx::query(
+        "INSERT INTO phone_reads (recipient, last_read_id) VALUES (?, ?) \
+         ON CONFLICT (recipient) DO UPDATE SET last_read_id = MAX(last_read_id, excluded.last_read_id)",
+    )
+    .bind(to.as_str())
+    .bind(&newest)
+    .execute(store.pool())
+    .await?;
+    Ok(Some(newest))
 }
 
 fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {

@@ -10,6 +10,7 @@ mod clock;
 mod encoding;
 mod errors;
 mod events;
+mod inbox_state;
 mod limits;
 mod management;
 mod marketplace;
