@@ -4,54 +4,73 @@ CARGO ?= cargo
 PHONEBOX_LISTEN ?= 127.0.0.1:7676
 export CARGO_TERM_COLOR ?= auto
 
-.PHONY: run test serve bench lint test-rust test-sdk test-desktop-build help
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.js
+
+.PHONY: run test serve bench ui lint test-rust test-sdk test-e2e test-desktop help
 
 help:
 	@echo "make run     install what is missing, build, and open the desktop app"
 	@echo "make test    every check and test (never prompts)"
 	@echo "make serve   run the server headless on $(PHONEBOX_LISTEN)"
+	@echo "make ui      build the web UI into ui/dist"
 	@echo "make bench   capture throughput and wait latency figures"
 
 ## run: install what is missing, build, and open the desktop app
-run:
+run: ui
 	@scripts/deps.sh desktop
 	$(CARGO) build -p phonebox-desktop
 	./target/debug/phonebox-desktop
 
-## test: formatting, lints, Rust unit and integration tests, SDK tests
-test: lint test-rust test-sdk test-desktop-build
+## test: formatting, lints, Rust tests, SDK tests, the UI in Chromium, the desktop window
+test: lint test-rust test-sdk test-e2e test-desktop
 
 lint:
 	@scripts/deps.sh test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-test-rust:
+test-rust: ui
 	$(CARGO) test
 
 test-sdk: tests/sdk/node_modules/.installed
 	$(CARGO) build --bin phonebox
 	cd tests/sdk && node --test
 
-# The official SDKs the tests drive (twilio...), at the versions the lock file pins.
-tests/sdk/node_modules/.installed: tests/sdk/package-lock.json
-	cd tests/sdk && npm ci --no-audit --no-fund
-	touch $@
+## test-e2e: the inbox in Debian's Chromium (playwright-core), 100,000 messages included
+test-e2e: ui tests/e2e/node_modules/.installed
+	@scripts/deps.sh browser
+	$(CARGO) build --bin phonebox
+	cd tests/e2e && node --test
 
-# The desktop crate needs WebKitGTK; CI installs it (.ci/run). Where it is missing,
-# say so rather than install system packages from a test run.
-test-desktop-build:
+## test-desktop: the desktop app under Xvfb. It needs WebKitGTK, which `make run` and
+## CI install; where it is missing, say so rather than install it from a test run.
+test-desktop: ui
 	@if scripts/deps.sh has-desktop; then \
-		$(CARGO) clippy -p phonebox-desktop --all-targets -- -D warnings; \
+		scripts/deps.sh xvfb && \
+		$(CARGO) clippy -p phonebox-desktop --all-targets -- -D warnings && \
+		$(CARGO) build -p phonebox-desktop && \
+		xvfb-run -a -s "-screen 0 1280x800x24" node --test tests/desktop; \
 	else \
-		echo "skipped: the desktop crate (WebKitGTK is not installed; make run installs it)"; \
+		echo "skipped: the desktop window test (WebKitGTK is not installed; make run installs it)"; \
 	fi
 
+## ui: the web UI, built by Vite into ui/dist (served by the phonebox binary)
+ui: ui/dist/index.html
+
+ui/dist/index.html: ui/node_modules/.installed $(UI_SOURCES)
+	cd ui && npm run build --silent
+
+# The npm packages each part needs, at the versions its lock file pins.
+%/node_modules/.installed: %/package-lock.json
+	@scripts/deps.sh test
+	cd $* && npm ci --no-audit --no-fund
+	touch $@
+
 ## serve: the server without a window
-serve:
+serve: ui
 	$(CARGO) run --bin phonebox -- serve --listen $(PHONEBOX_LISTEN)
 
 ## bench: figures for the capture path (see benches/capture.rs)
-bench:
+bench: ui
 	@scripts/deps.sh bench
 	$(CARGO) bench --bench capture

@@ -6,7 +6,8 @@
 #   scripts/deps.sh test      Node.js for the SDK tests
 #   scripts/deps.sh desktop   WebKitGTK and friends for the Tauri window (Debian/Ubuntu)
 #   scripts/deps.sh bench     wrk, the load generator
-#   scripts/deps.sh xvfb      a virtual display for window smoke tests
+#   scripts/deps.sh xvfb      a virtual display, xdotool and ImageMagick for the window smoke test
+#   scripts/deps.sh browser   Debian's Chromium for the UI tests
 set -euo pipefail
 
 DESKTOP_PKGS=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
@@ -68,10 +69,14 @@ case "${1:-}" in
     ;;
   desktop) need_cargo; apt_install "${DESKTOP_PKGS[@]}" ;;
   bench) need_cargo; command -v wrk >/dev/null 2>&1 || apt_install wrk ;;
-  xvfb) apt_install xvfb xauth x11-utils xdotool ;;
+  xvfb) apt_install xvfb xauth x11-utils xdotool imagemagick ;;
+  browser)
+    if [ -x "${PHONEBOX_CHROMIUM:-/usr/bin/chromium}" ]; then exit 0; fi
+    apt_install chromium
+    ;;
   has-desktop)
     # Exit 0 when the desktop crate can be built here without installing anything.
     [ -z "$(missing "${DESKTOP_PKGS[@]}")" ]
     ;;
-  *) echo "usage: $0 test|desktop|bench|xvfb|has-desktop" >&2; exit 2 ;;
+  *) echo "usage: $0 test|desktop|bench|xvfb|browser|has-desktop" >&2; exit 2 ;;
 esac

@@ -111,6 +111,12 @@ impl App {
         })
     }
 
+    /// The capture pipeline: the desktop shell listens to it for its tray and
+    /// notifications, and pauses it.
+    pub fn pipeline(&self) -> crate::pipeline::Pipeline {
+        self.state.pipeline.clone()
+    }
+
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.addr.port()
@@ -140,8 +146,9 @@ impl App {
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await;
-        // The router (and with it every pipeline handle) is gone: the writer drains and ends.
-        self.writer.finished().await;
+        // No request is left: commit what is queued and stop the writer, whoever
+        // still holds a pipeline handle.
+        self.writer.stop().await;
         self.store.close().await;
         served.map_err(StartError::Serve)
     }

@@ -30,6 +30,21 @@ pub enum Command {
     Chaos(Chaos),
     /// Show or move the emulated clock (code lifetimes, rate-limit windows).
     Clock(ClockArgs),
+    /// Fill a database with demo messages (one a second, ending now).
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// How many messages.
+    #[arg(long, default_value_t = 1000)]
+    pub count: u64,
+    /// Spread over this many phone numbers.
+    #[arg(long, default_value_t = 50)]
+    pub phones: u32,
+    /// SQLite database file [default: phonebox.db in the platform data directory].
+    #[arg(long, env = "PHONEBOX_DB")]
+    pub db: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,6 +236,30 @@ pub async fn chaos(args: &Chaos) -> Outcome {
     match result {
         Ok(text) => Outcome::Print(text),
         Err(e @ crate::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+        Err(e) => Outcome::Fail(e.to_string(), 2),
+    }
+}
+
+/// Runs `seed`.
+pub async fn seed(args: &SeedArgs) -> Outcome {
+    let path = args
+        .db
+        .clone()
+        .unwrap_or_else(crate::config::default_db_path);
+    let store = match crate::store::Store::open(&path).await {
+        Ok(store) => store,
+        Err(e) => return Outcome::Fail(format!("cannot open {}: {e}", path.display()), 2),
+    };
+    let started = std::time::Instant::now();
+    let result = crate::seed::seed(&store, args.count, args.phones).await;
+    store.close().await;
+    match result {
+        Ok(n) => Outcome::Print(format!(
+            "seeded {n} messages to {} phones in {:.1}s ({})",
+            args.phones,
+            started.elapsed().as_secs_f64(),
+            path.display()
+        )),
         Err(e) => Outcome::Fail(e.to_string(), 2),
     }
 }

@@ -22,6 +22,7 @@ pub mod provider;
 pub mod receivers;
 pub mod redact;
 pub mod secrets;
+pub mod seed;
 pub mod sms;
 pub mod store;
 pub mod twilio_verify;

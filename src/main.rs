@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         Command::Messages(args) => finish(cli::messages(&args).await),
         Command::Chaos(args) => finish(cli::chaos(&args).await),
         Command::Clock(args) => finish(cli::clock(&args).await),
+        Command::Seed(args) => finish(cli::seed(&args).await),
     }
 }
 

@@ -64,12 +64,20 @@ struct Job {
 /// The writer thread, to wait for once every `Pipeline` is dropped.
 pub struct Writer {
     done: oneshot::Receiver<()>,
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl Writer {
     /// Resolves when the writer has committed everything queued and stopped.
     pub async fn finished(self) {
         let _ = self.done.await;
+    }
+
+    /// Refuses new captures, commits what is queued, and resolves when the writer has
+    /// stopped, even while other parts (a desktop tray) still hold pipeline handles.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.finished().await;
     }
 }
 
@@ -81,15 +89,17 @@ pub struct Pipeline {
     store: Store,
     /// Requests held waiting for a message (see `inbox::wait_latest`).
     held_waits: Arc<AtomicUsize>,
+    /// Live views (SSE streams) open right now.
+    live_views: Arc<AtomicUsize>,
     clock: Clock,
     /// While set, captures are refused (the desktop tray's "Pause capture").
     paused: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Counts one held wait for as long as it lives.
-pub(crate) struct HeldWait(Arc<AtomicUsize>);
+/// Counts one held wait or live view for as long as it lives.
+pub(crate) struct Counted(Arc<AtomicUsize>);
 
-impl Drop for HeldWait {
+impl Drop for Counted {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
@@ -105,6 +115,8 @@ impl Pipeline {
         let writer_store = store.clone();
         let writer_bus = bus.clone();
         let writer_clock = clock.clone();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let writer_stop = stop.clone();
         // A thread of its own: woken by the database's thread, the writer runs at once
         // instead of queueing behind every HTTP task on the shared runtime.
         let spawned = std::thread::Builder::new()
@@ -114,9 +126,13 @@ impl Pipeline {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => {
-                        runtime.block_on(run_writer(writer_store, rx, writer_bus, writer_clock))
-                    }
+                    Ok(runtime) => runtime.block_on(run_writer(
+                        writer_store,
+                        rx,
+                        writer_bus,
+                        writer_clock,
+                        writer_stop,
+                    )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
                 let _ = done_tx.send(());
@@ -129,10 +145,11 @@ impl Pipeline {
             bus,
             store,
             held_waits: Arc::default(),
+            live_views: Arc::default(),
             clock,
             paused: Arc::default(),
         };
-        (pipeline, Writer { done })
+        (pipeline, Writer { done, stop })
     }
 
     /// Stores a message; returns once it is committed and announced.
@@ -179,9 +196,19 @@ impl Pipeline {
         self.held_waits.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn hold_wait(&self) -> HeldWait {
+    /// How many live views (SSE streams: browser tabs, the desktop window) are open.
+    pub fn live_views(&self) -> usize {
+        self.live_views.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn hold_view(&self) -> Counted {
+        self.live_views.fetch_add(1, Ordering::Relaxed);
+        Counted(self.live_views.clone())
+    }
+
+    pub(crate) fn hold_wait(&self) -> Counted {
         self.held_waits.fetch_add(1, Ordering::Relaxed);
-        HeldWait(self.held_waits.clone())
+        Counted(self.held_waits.clone())
     }
 
     pub fn store(&self) -> &Store {
@@ -199,11 +226,23 @@ async fn run_writer(
     mut rx: mpsc::Receiver<Job>,
     bus: broadcast::Sender<Event>,
     clock: Clock,
+    stop: tokio_util::sync::CancellationToken,
 ) {
     let mut ids = ulid::Generator::new();
     let mut conn: Option<Connection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let received = tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => n,
+            () = stop.cancelled(), if !rx.is_closed() => {
+                // No new jobs from here on; those already queued are still received.
+                rx.close();
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
         let now = clock.now();
         let mut stored: Vec<(Message, RawRequest)> = Vec::with_capacity(batch.len());
         let mut replies = Vec::with_capacity(batch.len());
@@ -254,7 +293,7 @@ async fn insert(
 }
 
 /// Completes a parsed message with what only the store side knows.
-fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequest) {
+pub(crate) fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequest) {
     let layout = crate::sms::layout(&new.text);
     let code = new
         .code

@@ -1,14 +1,24 @@
-//! The desktop shell: starts the core server in-process and opens a window on its UI.
+//! The desktop shell: starts the core server in-process and opens a window on its UI,
+//! with a tray (unread count, open, pause capture, quit), a native notification per
+//! new message, and one instance at a time.
 //!
-//! Thin on purpose: everything a user can do goes through the same HTTP API as the
-//! browser UI, so the window and `phonebox serve` behave the same.
+//! Thin on purpose: the window shows the same UI as a browser, over the same HTTP API;
+//! the tray and notifications only listen to the core's event bus.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 
+use phonebox::pipeline::{Event, Pipeline};
 use phonebox::{App, Config};
-use tauri::{RunEvent, WebviewUrl, WebviewWindowBuilder};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::broadcast::error::RecvError;
 use tracing_subscriber::EnvFilter;
+
+const TRAY: &str = "phonebox-tray";
+const WINDOW: &str = "main";
 
 /// Starts the server, opens the window, and stops the server when the app exits.
 pub fn run() {
@@ -28,22 +38,33 @@ pub fn run() {
     };
     let url = format!("http://127.0.0.1:{}/", app.port());
     let shutdown = app.shutdown_token();
+    let pipeline = app.pipeline();
     // Bound before the window opens, so the page never asks an absent server.
     let server = tauri::async_runtime::spawn(app.run());
 
     let built = tauri::Builder::default()
+        // A second launch brings the first one's window forward instead.
+        .plugin(tauri_plugin_single_instance::init(|app, _, _| {
+            show_window(app)
+        }))
+        .plugin(tauri_plugin_notification::init())
         .setup(move |tauri_app| {
             let url = url
                 .parse()
                 .map_err(|e| format!("bad UI address {url}: {e}"))?;
-            WebviewWindowBuilder::new(tauri_app, "main", WebviewUrl::External(url))
+            WebviewWindowBuilder::new(tauri_app, WINDOW, WebviewUrl::External(url))
                 .title("Phonebox")
                 .inner_size(1200.0, 800.0)
                 .min_inner_size(360.0, 480.0)
                 .build()?;
+            let handle = tauri_app.handle().clone();
+            if let Err(e) = tray(&handle, pipeline.clone()) {
+                // No tray host (a bare X server): the window works without one.
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            tauri::async_runtime::spawn(watch(handle.clone(), pipeline));
             // SIGINT/SIGTERM close the app as the window's close button does, so the
             // server finishes in-flight captures and closes the database.
-            let handle = tauri_app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 wait_for_signal().await;
                 handle.exit(0);
@@ -70,8 +91,107 @@ pub fn run() {
     });
 }
 
+fn show_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(WINDOW) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// The tray icon and its menu: open, pause capture, quit.
+fn tray(app: &AppHandle, pipeline: Pipeline) -> tauri::Result<()> {
+    let open = MenuItem::with_id(app, "open", "Open Phonebox", true, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(
+        app,
+        "pause",
+        "Pause capture",
+        true,
+        pipeline.is_paused(),
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&open, &pause, &quit])?;
+    let mut builder = TrayIconBuilder::with_id(TRAY)
+        .tooltip("Phonebox")
+        .menu(&menu)
+        .on_menu_event(move |app, event| match event.id.as_ref() {
+            "open" => show_window(app),
+            "pause" => pipeline.set_paused(!pipeline.is_paused()),
+            "quit" => app.exit(0),
+            _ => {}
+        });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app)?;
+    // Keep the check mark in step when the UI pauses or resumes.
+    app.manage(pause);
+    Ok(())
+}
+
+/// Follows the core's events: a notification per new message, and the unread count
+/// on the tray and in the window title.
+async fn watch(app: AppHandle, pipeline: Pipeline) {
+    let mut events = pipeline.subscribe();
+    show_unread(&app, &pipeline).await;
+    loop {
+        match events.recv().await {
+            Ok(Event::MessageCreated(message)) => {
+                let body = match &message.code {
+                    Some(code) => format!("Code {code}: {}", message.text),
+                    None => message.text.clone(),
+                };
+                let shown = app
+                    .notification()
+                    .builder()
+                    .title(message.recipient.as_str())
+                    .body(body)
+                    .show();
+                if let Err(e) = shown {
+                    tracing::debug!(error = %e, "no notification");
+                }
+                show_unread(&app, &pipeline).await;
+            }
+            Ok(Event::CaptureChanged { paused }) => {
+                if let Some(item) = app.try_state::<CheckMenuItem<tauri::Wry>>() {
+                    let _ = item.set_checked(paused);
+                }
+            }
+            Ok(_) | Err(RecvError::Lagged(_)) => show_unread(&app, &pipeline).await,
+            Err(RecvError::Closed) => break,
+        }
+    }
+}
+
+async fn show_unread(app: &AppHandle, pipeline: &Pipeline) {
+    let unread = phonebox::inbox::unread_total(pipeline).await.unwrap_or(0);
+    let (title, tooltip) = match unread {
+        0 => (
+            "Phonebox".to_owned(),
+            "Phonebox: no unread messages".to_owned(),
+        ),
+        n => (
+            format!("Phonebox ({n} unread)"),
+            format!("Phonebox: {n} unread"),
+        ),
+    };
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        let _ = tray.set_tooltip(Some(&tooltip));
+        // Shown beside the icon where the tray supports it (appindicator labels).
+        let _ = tray.set_title(Some(if unread > 0 {
+            unread.to_string()
+        } else {
+            String::new()
+        }));
+    }
+    if let Some(window) = app.get_webview_window(WINDOW) {
+        let _ = window.set_title(&title);
+    }
+}
+
 /// The configured address (`PHONEBOX_LISTEN`, default 127.0.0.1:7676); if that port is
-/// taken, a free one, said in the log.
+/// taken, a free one, which the UI then announces.
 async fn start_server() -> Result<App, phonebox::StartError> {
     let listen: SocketAddr = std::env::var("PHONEBOX_LISTEN")
         .ok()
@@ -87,7 +207,14 @@ async fn start_server() -> Result<App, phonebox::StartError> {
     match App::build(Config::new(listen, db.clone())).await {
         Err(phonebox::StartError::Bind { addr, .. }) => {
             tracing::warn!(%addr, "port taken; using a free one");
-            App::build(Config::new(SocketAddr::new(listen.ip(), 0), db)).await
+            let mut config = Config::new(SocketAddr::new(listen.ip(), 0), db);
+            // The UI shows this beside its own address, which names the new port.
+            config.notice = Some(format!(
+                "Port {} was taken, so Phonebox is on another port: point your Actions and SDKs here, or free {} and restart.",
+                addr.port(),
+                addr.port()
+            ));
+            App::build(config).await
         }
         other => other,
     }

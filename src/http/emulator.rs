@@ -52,6 +52,7 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "held_waits": state.pipeline.held_waits(),
         "paused": state.pipeline.is_paused(),
+        "live_views": state.pipeline.live_views(),
         "notice": state.notice,
     }))
 }

@@ -17,8 +17,11 @@ use crate::pipeline::Event;
 pub async fn stream(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    // Counted while the stream lives, so tests can tell a window is watching.
+    let view = state.pipeline.hold_view();
     let events = BroadcastStream::new(state.pipeline.subscribe())
-        .map(|item| {
+        .map(move |item| {
+            let _ = &view;
             let event = match item {
                 Ok(event) => to_sse(&event),
                 Err(BroadcastStreamRecvError::Lagged(missed)) => SseEvent::default()

@@ -268,14 +268,14 @@ pub async fn phones(
         .map(|c| format!("m.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    // One pass over the messages: per number, the count, the unread count (newer
-    // than what the inbox last showed) and the newest id.
+    // Count and newest id per number come from the (recipient, id) index alone; the
+    // unread count is looked up for the page's numbers only.
     let rows = sqlx::query(&format!(
-        "SELECT {columns}, p.count, p.unread FROM \
-         (SELECT g.recipient, COUNT(*) AS count, MAX(g.id) AS last_id, \
-                 SUM(g.id > COALESCE(r.last_read_id, '')) AS unread \
-          FROM messages g LEFT JOIN phone_reads r ON r.recipient = g.recipient \
-          GROUP BY g.recipient) p \
+        "SELECT {columns}, p.count, \
+           (SELECT COUNT(*) FROM messages u WHERE u.recipient = p.recipient AND u.id > \
+              COALESCE((SELECT last_read_id FROM phone_reads r WHERE r.recipient = p.recipient), '')) \
+           AS unread \
+         FROM (SELECT recipient, COUNT(*) AS count, MAX(id) AS last_id FROM messages GROUP BY recipient) p \
          JOIN messages m ON m.id = p.last_id \
          WHERE (?1 IS NULL OR m.id < ?1) ORDER BY m.id DESC LIMIT ?2"
     ))

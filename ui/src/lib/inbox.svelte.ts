@@ -1,0 +1,165 @@
+// The inbox's state: phones, the open thread, filters, and live updates from SSE.
+
+import { api, type Filters, type Message, type Phone } from './api';
+
+export class Inbox {
+  phones = $state<Phone[]>([]);
+  phonesNext = $state<string | null>(null);
+  unread = $state(0);
+  /** The open phone; null shows every message. */
+  selected = $state<string | null>(null);
+  messages = $state<Message[]>([]);
+  messagesNext = $state<string | null>(null);
+  filters = $state<Filters>({});
+  loading = $state(false);
+  error = $state<string | null>(null);
+  paused = $state(false);
+  /** Anything at all stored (for the empty state). */
+  empty = $state(false);
+  private generation = 0;
+
+  get viewFilters(): Filters {
+    return { ...this.filters, to: this.selected ?? undefined };
+  }
+
+  async start() {
+    // Listen first: a message that arrives while the first page loads is kept.
+    this.listen();
+    await Promise.all([this.loadPhones(), this.loadMessages()]);
+  }
+
+  async loadPhones() {
+    try {
+      const page = await api.phones();
+      this.phones = page.items;
+      this.phonesNext = page.next;
+      this.unread = page.unread;
+      this.empty = page.items.length === 0;
+    } catch (e) {
+      this.error = String(e);
+    }
+  }
+
+  async morePhones() {
+    if (!this.phonesNext) return;
+    const page = await api.phones(this.phonesNext);
+    this.phones = [...this.phones, ...page.items];
+    this.phonesNext = page.next;
+  }
+
+  async loadMessages() {
+    const generation = ++this.generation;
+    this.loading = true;
+    try {
+      const page = await api.messages(this.viewFilters);
+      if (generation !== this.generation) return; // a newer view was asked for
+      // Keep what arrived live while the page was on its way.
+      const newest = page.items[0]?.id ?? '';
+      const arrived = this.messages.filter((m) => m.id > newest && this.matches(m));
+      this.messages = [...arrived, ...page.items];
+      this.messagesNext = page.next;
+      this.error = null;
+    } catch (e) {
+      if (generation === this.generation) this.error = String(e);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+  }
+
+  async moreMessages() {
+    if (!this.messagesNext || this.loading) return;
+    const generation = this.generation;
+    this.loading = true;
+    try {
+      const page = await api.messages(this.viewFilters, this.messagesNext);
+      if (generation !== this.generation) return;
+      this.messages = [...this.messages, ...page.items];
+      this.messagesNext = page.next;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  select(number: string | null) {
+    this.selected = number;
+    this.loadMessages();
+    if (number) this.markRead(number);
+  }
+
+  setFilters(f: Filters) {
+    this.filters = f;
+    this.loadMessages();
+  }
+
+  markRead(number: string) {
+    const phone = this.phones.find((p) => p.number === number);
+    if (phone && phone.unread > 0) {
+      this.unread = Math.max(0, this.unread - phone.unread);
+      phone.unread = 0;
+    }
+    api.markRead(number).catch(() => {});
+  }
+
+  /** Whether a new message belongs in the open view. */
+  private matches(m: Message): boolean {
+    const f = this.viewFilters;
+    if (f.to && m.to !== f.to) return false;
+    if (f.channel && m.channel !== f.channel) return false;
+    if (f.source && m.source !== f.source) return false;
+    if (f.tenant && m.tenant !== f.tenant) return false;
+    if (f.status && m.status !== f.status) return false;
+    if (f.q) {
+      const q = f.q.toLowerCase();
+      if (![m.text, m.to, m.code ?? ''].some((s) => s.toLowerCase().includes(q))) return false;
+    }
+    return true;
+  }
+
+  private created(m: Message) {
+    this.empty = false;
+    if (this.matches(m) && !this.messages.some((x) => x.id === m.id)) {
+      this.messages = [m, ...this.messages];
+    }
+    const open = this.selected === m.to && document.visibilityState === 'visible';
+    const existing = this.phones.find((p) => p.number === m.to);
+    const phone: Phone = existing
+      ? { ...existing, count: existing.count + 1, unread: open ? 0 : existing.unread + 1, last_message: m }
+      : { number: m.to, valid: true, count: 1, unread: open ? 0 : 1, last_message: m };
+    this.phones = [phone, ...this.phones.filter((p) => p.number !== m.to)];
+    if (open) this.markRead(m.to);
+    else this.unread += 1;
+  }
+
+  private listen() {
+    const events = new EventSource('/emulator/v1/events');
+    events.addEventListener('message.created', (e) => this.created(JSON.parse((e as MessageEvent).data)));
+    const reload = () => {
+      this.loadPhones();
+      this.loadMessages();
+    };
+    events.addEventListener('message.deleted', (e) => {
+      const { id } = JSON.parse((e as MessageEvent).data);
+      this.messages = this.messages.filter((m) => m.id !== id);
+      this.loadPhones();
+    });
+    events.addEventListener('messages.cleared', reload);
+    events.addEventListener('lagged', reload);
+    events.addEventListener('phone.read', (e) => {
+      const { to } = JSON.parse((e as MessageEvent).data);
+      const phone = this.phones.find((p) => p.number === to);
+      if (phone && phone.unread > 0) {
+        this.unread = Math.max(0, this.unread - phone.unread);
+        phone.unread = 0;
+      }
+    });
+    events.addEventListener('capture.changed', (e) => {
+      this.paused = JSON.parse((e as MessageEvent).data).paused;
+    });
+    // After a server restart the stream reconnects by itself; catch up then.
+    let connected = false;
+    events.addEventListener('ready', () => {
+      if (connected) reload();
+      connected = true;
+    });
+  }
+}
