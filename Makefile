@@ -24,10 +24,11 @@ run: ui
 ## test: formatting, lints, Rust tests, SDK tests, the UI in Chromium, the desktop window
 test: lint test-rust test-sdk test-e2e test-desktop
 
-lint:
+lint: ui/node_modules/.installed
 	@scripts/deps.sh test
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	cd ui && npm run check --silent
 
 test-rust: ui
 	$(CARGO) test
