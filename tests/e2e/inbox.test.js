@@ -147,3 +147,42 @@ test('readable in a narrow window', async () => {
   assert.ok(overflow <= 0, `no horizontal scroll (${overflow}px)`);
   await context.close();
 });
+
+test('the limits, logs and settings views show and change the emulated tenant', async () => {
+  // One MFA enrollment, so a user has a counter and the log has events.
+  const login = await fetch(`${server.base}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=password&client_id=ui-app&username=gauge%40example.com&password=pw',
+  }).then((r) => r.json());
+  const associated = await fetch(`${server.base}/mfa/associate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${login.mfa_token}` },
+    body: JSON.stringify({ client_id: 'ui-app', authenticator_types: ['oob'], oob_channels: ['sms'], phone_number: '+15555551209' }),
+  });
+  assert.equal(associated.status, 200);
+
+  const { page, problems, context } = await openPage(browser, server.base);
+  await page.getByRole('button', { name: 'Limits' }).click();
+  await page.getByText('gauge@example.com').waitFor();
+  assert.equal(await page.getByRole('meter', { name: 'SMS and voice, rolling hour' }).getAttribute('aria-valuenow'), '1');
+  assert.match(await page.getByRole('meter', { name: "Auth0's built-in provider, lifetime" }).getAttribute('aria-valuemax'), /^100$/);
+  const before = (await (await fetch(`${server.base}/emulator/v1/clock`)).json()).offset_ms;
+  await page.getByRole('button', { name: 'Advance one hour' }).click();
+  await page.getByText('No user was sent a message in the last hour.').waitFor();
+  const after = (await (await fetch(`${server.base}/emulator/v1/clock`)).json()).offset_ms;
+  assert.equal(after - before, 3_600_000);
+
+  await page.getByRole('button', { name: 'Logs' }).click();
+  await page.locator('td', { hasText: 'gd_send_sms' }).first().waitFor();
+
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Twilio').check();
+  await page.getByRole('status').getByText('Provider saved').waitFor();
+  const selected = await fetch(`${server.base}/api/v2/guardian/factors/phone/selected-provider`, {
+    headers: { authorization: 'Bearer t' },
+  }).then((r) => r.json());
+  assert.equal(selected.provider, 'twilio');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
