@@ -7,8 +7,6 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::chaos::Chaos;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
@@ -95,7 +93,7 @@ pub async fn start(
             account_sid: account_sid.to_owned(),
             recipient: to.to_string(),
             channel: channel_name(channel).to_owned(),
-            code: custom_code.unwrap_or_else(random_code),
+            code: custom_code.unwrap_or_else(|| crate::code::random(CODE_LENGTH)),
             status: "pending".to_owned(),
             check_attempts: 0,
             send_attempts: "[]".to_owned(),
@@ -136,7 +134,7 @@ pub async fn start(
     attempts.push(json!({
         "attempt_sid": new_sid("VL"),
         "channel": row.channel,
-        "time": iso(stored.received_at),
+        "time": unix_ms::rfc3339(stored.received_at),
     }));
     row.send_attempts = Value::Array(attempts).to_string();
     row.message_id = Some(stored.id.clone());
@@ -257,8 +255,8 @@ fn shared_fields(row: &VerificationRow) -> Value {
         "valid": row.status == "approved",
         "amount": null,
         "payee": null,
-        "date_created": iso_ms(row.created_at),
-        "date_updated": iso_ms(row.updated_at),
+        "date_created": unix_ms::rfc3339_ms(row.created_at),
+        "date_updated": unix_ms::rfc3339_ms(row.updated_at),
     })
 }
 
@@ -269,12 +267,6 @@ fn channel_name(channel: Channel) -> &'static str {
     }
 }
 
-/// A random numeric code of `CODE_LENGTH` digits.
-fn random_code() -> String {
-    let n = uuid::Uuid::new_v4().as_u128() % 10u128.pow(CODE_LENGTH);
-    format!("{n:0width$}", width = CODE_LENGTH as usize)
-}
-
 /// `123456` → `1, 2, 3, 4, 5, 6`, as a voice reads it.
 fn spaced(code: &str) -> String {
     code.chars()
@@ -283,26 +275,9 @@ fn spaced(code: &str) -> String {
         .join(", ")
 }
 
-fn iso(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
-fn iso_ms(ms: i64) -> String {
-    unix_ms::to_time(ms).map(iso).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn random_codes_are_six_digits() {
-        for _ in 0..100 {
-            let code = random_code();
-            assert_eq!(code.len(), 6);
-            assert!(code.chars().all(|c| c.is_ascii_digit()));
-        }
-    }
 
     #[test]
     fn voice_reads_digits_one_by_one() {

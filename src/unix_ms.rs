@@ -14,6 +14,17 @@ pub fn to_time(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * NANOS_PER_MS).ok()
 }
 
+/// `t` as answers write times: RFC 3339, UTC (`2026-11-22T01:58:51.816Z`).
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// `rfc3339` of a stored Unix-ms value; empty if it is out of range.
+pub fn rfc3339_ms(ms: i64) -> String {
+    to_time(ms).map(rfc3339).unwrap_or_default()
+}
+
 /// Now, cut to the millisecond, so a value reads the same live and stored.
 pub fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();

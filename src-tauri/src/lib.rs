@@ -14,7 +14,7 @@ use tauri::menu::{CheckMenuItem, Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_notification::NotificationExt;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tracing_subscriber::EnvFilter;
 
 const TRAY: &str = "phonebox-tray";
@@ -131,36 +131,52 @@ fn tray(app: &AppHandle, pipeline: Pipeline) -> tauri::Result<()> {
 }
 
 /// Follows the core's events: a notification per new message, and the unread count
-/// on the tray and in the window title.
+/// on the tray and in the window title, counted once per burst of events rather than
+/// once per message (the count reads the whole table).
 async fn watch(app: AppHandle, pipeline: Pipeline) {
     let mut events = pipeline.subscribe();
     show_unread(&app, &pipeline).await;
     loop {
-        match events.recv().await {
-            Ok(Event::MessageCreated(message)) => {
-                let body = match &message.code {
-                    Some(code) => format!("Code {code}: {}", message.text),
-                    None => message.text.clone(),
-                };
-                let shown = app
-                    .notification()
-                    .builder()
-                    .title(message.recipient.as_str())
-                    .body(body)
-                    .show();
-                if let Err(e) = shown {
-                    tracing::debug!(error = %e, "no notification");
-                }
-                show_unread(&app, &pipeline).await;
-            }
-            Ok(Event::CaptureChanged { paused }) => {
-                if let Some(item) = app.try_state::<CheckMenuItem<tauri::Wry>>() {
-                    let _ = item.set_checked(paused);
-                }
-            }
-            Ok(_) | Err(RecvError::Lagged(_)) => show_unread(&app, &pipeline).await,
+        let mut batch = match events.recv().await {
+            Ok(event) => vec![event],
+            Err(RecvError::Lagged(_)) => Vec::new(),
             Err(RecvError::Closed) => break,
+        };
+        loop {
+            match events.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(TryRecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            }
         }
+        for event in &batch {
+            match event {
+                Event::MessageCreated(message) => notify(&app, message),
+                Event::CaptureChanged { paused } => {
+                    if let Some(item) = app.try_state::<CheckMenuItem<tauri::Wry>>() {
+                        let _ = item.set_checked(*paused);
+                    }
+                }
+                _ => {}
+            }
+        }
+        show_unread(&app, &pipeline).await;
+    }
+}
+
+fn notify(app: &AppHandle, message: &phonebox::message::Message) {
+    let body = match &message.code {
+        Some(code) => format!("Code {code}: {}", message.text),
+        None => message.text.clone(),
+    };
+    let shown = app
+        .notification()
+        .builder()
+        .title(message.recipient.as_str())
+        .body(body)
+        .show();
+    if let Err(e) = shown {
+        tracing::debug!(error = %e, "no notification");
     }
 }
 

@@ -275,7 +275,7 @@ impl Auth0 {
         }
         Ok(json!({
             "tenant": tenant.id,
-            "now": self.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "now": crate::unix_ms::rfc3339(self.now()),
             "builtin_provider": { "used": builtin, "cap": caps.builtin_lifetime, "frees_at": null },
             "users": per_user,
         }))

@@ -464,8 +464,7 @@ fn user_json(user: &UserRow) -> Value {
         "name": user.name.clone().unwrap_or_else(|| user.email.clone()),
         "app_metadata": {},
         "user_metadata": {},
-        "created_at": crate::unix_ms::to_time(user.created_at)
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+        "created_at": crate::unix_ms::rfc3339_ms(user.created_at),
     })
 }
 

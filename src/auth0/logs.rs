@@ -67,7 +67,7 @@ pub async fn write(
 ) -> Result<(), StoreError> {
     let log_id = next_log_id(at);
     let body = json!({
-        "date": at.format(&Rfc3339).unwrap_or_default(),
+        "date": unix_ms::rfc3339(at),
         "type": kind,
         "description": description_override.unwrap_or(description(kind)),
         "connection": "Username-Password-Authentication",

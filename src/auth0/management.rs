@@ -5,7 +5,6 @@
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use time::format_description::well_known::Rfc3339;
 
 use super::delivery::{branding_token_key, twilio_token_key, Outgoing};
 use super::directory::random_token;
@@ -43,10 +42,6 @@ fn secret_io(e: std::io::Error) -> MgmtError {
         "cannot store the credential; see the Phonebox log",
         None,
     )
-}
-
-fn iso_now(auth0: &Auth0) -> String {
-    auth0.now().format(&Rfc3339).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -312,7 +307,7 @@ impl Auth0 {
                 Some("conflict"),
             ));
         }
-        let now = iso_now(self);
+        let now = crate::unix_ms::rfc3339(self.now());
         let provider = PhoneProvider {
             id: format!("pro_{}", random_token(16)),
             name: c.name,
@@ -347,7 +342,7 @@ impl Auth0 {
             credentials: Option<Value>,
         }
         let p: Patch = decode(body)?;
-        let now = iso_now(self);
+        let now = crate::unix_ms::rfc3339(self.now());
         let tenant_id = tenant.id.clone();
         let provider = tenant
             .settings

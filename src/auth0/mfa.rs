@@ -80,11 +80,6 @@ pub fn masked(number: &str) -> String {
     )
 }
 
-fn random_code() -> String {
-    let n = uuid::Uuid::new_v4().as_u128() % 10u128.pow(CODE_DIGITS);
-    format!("{n:0width$}", width = CODE_DIGITS as usize)
-}
-
 /// 24 upper-case letters and digits, as Auth0's recovery codes.
 fn recovery_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -490,10 +485,7 @@ impl Auth0 {
                     frees_at,
                 ),
             };
-            let frees = crate::unix_ms::to_time(frees_at).and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            });
+            let frees = crate::unix_ms::rfc3339_ms(frees_at);
             self.write_log(
                 "gd_otp_rate_limit_exceed",
                 &ctx,
@@ -503,7 +495,7 @@ impl Auth0 {
             .await?;
             return Err(AuthError::new(429, "invalid_request", description));
         }
-        let code = random_code();
+        let code = crate::code::random(CODE_DIGITS);
         let locale = templates::pick_locale(
             &settings.languages,
             ui_locales,
@@ -784,15 +776,15 @@ impl Auth0 {
                 format!("Authenticator {id} not found"),
             ));
         }
-        let client = ClientRow {
-            client_id: token.client_id.clone(),
-            tenant: caller.tenant.id.clone(),
-            name: token.client_id.clone(),
-            client_secret: String::new(),
-            on_first_use: false,
-            created_at: 0,
+        let client =
+            crate::store::clients::get(self.store(), &caller.tenant.id, &token.client_id).await?;
+        let ctx = logs::Context {
+            user_id: Some(&user.user_id),
+            user_name: Some(&user.email),
+            client_id: Some(&token.client_id),
+            client_name: client.as_ref().map(|c| c.name.as_str()),
+            ..caller.log_context()
         };
-        let ctx = user_context(caller, &user, &client);
         self.write_log("gd_unenroll", &ctx, None, json!({ "authenticator": id }))
             .await?;
         Ok(())
@@ -824,11 +816,8 @@ mod tests {
     }
 
     #[test]
-    fn codes_are_six_digits_and_recovery_codes_24_characters() {
+    fn recovery_codes_are_24_characters() {
         for _ in 0..100 {
-            let code = random_code();
-            assert_eq!(code.len(), 6);
-            assert!(code.bytes().all(|b| b.is_ascii_digit()));
             let recovery = recovery_code();
             assert_eq!(recovery.len(), 24);
             assert!(recovery

@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
@@ -29,7 +28,7 @@ fn clock_json(state: &AppState) -> Response {
     let clock = state.pipeline.clock();
     let offset = clock.offset();
     Json(json!({
-        "now": clock.now().format(&Rfc3339).unwrap_or_default(),
+        "now": crate::unix_ms::rfc3339(clock.now()),
         "offset_ms": offset.as_millis() as u64,
         "offset": humantime::format_duration(offset).to_string(),
     }))

@@ -1,5 +1,5 @@
 //! Who a provider request says it is. Identifiers (account SIDs, API key names,
-//! user names) are recorded; secrets are reduced to their last characters.
+//! user names) are recorded; keys only as `redact::authorization` shows them.
 
 use axum::http::{header, HeaderMap};
 use base64::Engine;
@@ -13,12 +13,6 @@ pub fn basic_user(headers: &HeaderMap) -> Option<String> {
     let pair = String::from_utf8(bytes).ok()?;
     let (user, _secret) = pair.split_once(':')?;
     Some(user.to_owned()).filter(|u| !u.is_empty())
-}
-
-/// A key sent as `Scheme key` (`App`, `AccessKey`) or in a header of its own, shown
-/// as its scheme and last four characters: enough to tell keys apart, not to use one.
-pub fn key_hint(value: &str) -> String {
-    crate::redact::authorization(value)
 }
 
 pub fn authorization(headers: &HeaderMap) -> Option<&str> {

@@ -435,9 +435,7 @@ impl IntoResponse for ProviderError {
                 "status": {
                     "code": 11000,
                     "description": self.message,
-                    "updated_on": time::OffsetDateTime::now_utc()
-                        .format(&time::format_description::well_known::Rfc3339)
-                        .unwrap_or_default(),
+                    "updated_on": crate::unix_ms::rfc3339(crate::unix_ms::now()),
                 },
                 "errors": [{ "code": number(&self.code), "description": self.message }],
             }),

@@ -22,25 +22,31 @@ use crate::auth0::Caller;
 use crate::store::clients;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v2/guardian/factors", get(factors))
-        .route("/api/v2/guardian/factors/{factor}", put(set_factor))
-        .route(
-            "/api/v2/guardian/factors/{factor}/message-types",
-            get(message_types).put(set_message_types),
-        )
-        .route(
-            "/api/v2/guardian/factors/{factor}/selected-provider",
-            get(selected_provider).put(set_selected_provider),
-        )
-        .route(
-            "/api/v2/guardian/factors/{factor}/providers/twilio",
-            get(twilio).put(set_twilio),
-        )
-        .route(
-            "/api/v2/guardian/factors/{factor}/templates",
-            get(templates).put(set_templates),
-        )
+    let mut router = Router::new().route("/api/v2/guardian/factors", get(factors));
+    // The phone factor and its legacy `sms` twin answer alike; other factors are not
+    // emulated and get the router's 404.
+    for factor in ["phone", "sms"] {
+        let base = format!("/api/v2/guardian/factors/{factor}");
+        router = router
+            .route(&base, put(set_factor))
+            .route(
+                &format!("{base}/message-types"),
+                get(message_types).put(set_message_types),
+            )
+            .route(
+                &format!("{base}/selected-provider"),
+                get(selected_provider).put(set_selected_provider),
+            )
+            .route(
+                &format!("{base}/providers/twilio"),
+                get(twilio).put(set_twilio),
+            )
+            .route(
+                &format!("{base}/templates"),
+                get(templates).put(set_templates),
+            );
+    }
+    router
         .route(
             "/api/v2/branding/phone/providers",
             get(providers).post(create_provider),
@@ -126,17 +132,6 @@ fn created(value: Value) -> Answer {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
-/// The `{factor}` segment: Phonebox emulates the phone factor and its `sms` twin.
-fn phone_factor(params: &HashMap<String, String>) -> Result<(), MgmtError> {
-    match params.get("factor").map(String::as_str) {
-        Some("phone" | "sms") => Ok(()),
-        Some(other) => Err(MgmtError::not_found(format!(
-            "Phonebox emulates the phone factor, not '{other}'"
-        ))),
-        None => Err(MgmtError::not_found("no factor")),
-    }
-}
-
 fn id(params: &HashMap<String, String>) -> &str {
     params.get("id").map(String::as_str).unwrap_or_default()
 }
@@ -164,91 +159,53 @@ async fn factors(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.factors(&c.tenant))
 }
 
-async fn set_factor(
-    State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
-    RawBody(raw, _): Body,
-) -> Answer {
-    phone_factor(&p)?;
+async fn set_factor(State(s): State<AppState>, Mgmt(mut c): Mgmt, RawBody(raw, _): Body) -> Answer {
     ok(s.auth0.set_phone_enabled(&mut c.tenant, &raw.body).await?)
 }
 
-async fn message_types(
-    State(s): State<AppState>,
-    Mgmt(c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
-) -> Answer {
-    phone_factor(&p)?;
+async fn message_types(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.message_types(&c.tenant))
 }
 
 async fn set_message_types(
     State(s): State<AppState>,
     Mgmt(mut c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
     RawBody(raw, _): Body,
 ) -> Answer {
-    phone_factor(&p)?;
     ok(s.auth0.set_message_types(&mut c.tenant, &raw.body).await?)
 }
 
-async fn selected_provider(
-    State(s): State<AppState>,
-    Mgmt(c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
-) -> Answer {
-    phone_factor(&p)?;
+async fn selected_provider(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.selected_provider(&c.tenant))
 }
 
 async fn set_selected_provider(
     State(s): State<AppState>,
     Mgmt(mut c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
     RawBody(raw, _): Body,
 ) -> Answer {
-    phone_factor(&p)?;
     ok(s.auth0
         .set_selected_provider(&mut c.tenant, &raw.body)
         .await?)
 }
 
-async fn twilio(
-    State(s): State<AppState>,
-    Mgmt(c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
-) -> Answer {
-    phone_factor(&p)?;
+async fn twilio(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.twilio(&c.tenant))
 }
 
-async fn set_twilio(
-    State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
-    RawBody(raw, _): Body,
-) -> Answer {
-    phone_factor(&p)?;
+async fn set_twilio(State(s): State<AppState>, Mgmt(mut c): Mgmt, RawBody(raw, _): Body) -> Answer {
     ok(s.auth0.set_twilio(&mut c.tenant, &raw.body).await?)
 }
 
-async fn templates(
-    State(s): State<AppState>,
-    Mgmt(c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
-) -> Answer {
-    phone_factor(&p)?;
+async fn templates(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.guardian_templates(&c.tenant))
 }
 
 async fn set_templates(
     State(s): State<AppState>,
     Mgmt(mut c): Mgmt,
-    Path(p): Path<HashMap<String, String>>,
     RawBody(raw, _): Body,
 ) -> Answer {
-    phone_factor(&p)?;
     ok(s.auth0
         .set_guardian_templates(&mut c.tenant, &raw.body)
         .await?)

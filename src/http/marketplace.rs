@@ -9,11 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::body::read_raw;
-use super::credentials::{authorization, basic_user, key_hint};
+use super::credentials::{authorization, basic_user};
 use super::AppState;
 use crate::chaos;
 use crate::message::{Message, NewMessage, RawRequest};
@@ -21,6 +19,8 @@ use crate::provider::Provider;
 use crate::receivers::marketplace::{
     clicksend, esendex, infobip, messagebird, mitto, telesign, ProviderError,
 };
+use crate::redact::authorization as key_hint;
+use crate::unix_ms;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,10 +52,6 @@ async fn read(
     read_raw(request, state.body_limit)
         .await
         .map_err(|e| ProviderError::body(provider, e))
-}
-
-fn iso(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 fn attribute<'a>(m: &'a Message, name: &str) -> &'a Value {
@@ -192,7 +188,7 @@ async fn mitto_send(State(state): State<AppState>, request: Request) -> Answer {
     let m = chaos::capture::<ProviderError>(&state.pipeline, &state.chaos, message).await?;
     let mut answer = json!({
         "id": m.provider_message_id,
-        "timestamp": iso(m.received_at),
+        "timestamp": unix_ms::rfc3339(m.received_at),
         "responseCode": 0,
         "textLength": m.text.chars().count(),
         "responseText": "SMS sent",
@@ -212,7 +208,7 @@ fn telesign_customer(headers: &HeaderMap) -> Option<String> {
 }
 
 fn telesign_status(m: &Message) -> Value {
-    json!({ "code": 290, "description": "Message in progress", "updated_on": iso(m.received_at) })
+    json!({ "code": 290, "description": "Message in progress", "updated_on": unix_ms::rfc3339(m.received_at) })
 }
 
 async fn telesign_message(State(state): State<AppState>, request: Request) -> Answer {
@@ -259,7 +255,7 @@ async fn messagebird_send(State(state): State<AppState>, request: Request) -> An
             json!({
                 "recipient": digits.parse::<u64>().map(Value::from).unwrap_or_else(|_| json!(digits)),
                 "status": "sent",
-                "statusDatetime": iso(m.received_at),
+                "statusDatetime": unix_ms::rfc3339(m.received_at),
                 "messagePartCount": m.segments,
             })
         })
@@ -278,7 +274,7 @@ async fn messagebird_send(State(state): State<AppState>, request: Request) -> An
         "datacoding": match first.encoding { crate::sms::Encoding::Gsm7 => "plain", crate::sms::Encoding::Ucs2 => "unicode" },
         "mclass": 1,
         "scheduledDatetime": null,
-        "createdDatetime": iso(first.received_at),
+        "createdDatetime": unix_ms::rfc3339(first.received_at),
         "recipients": {
             "totalCount": items.len(),
             "totalSentCount": items.len(),

@@ -20,12 +20,14 @@ async fn phones_count_unread_until_read_and_page_by_cursor() {
     );
     assert_eq!(all["phones"][0]["unread"], 2);
 
+    assert_eq!(app.get_json("/emulator/v1/health").await["live_views"], 0);
     let mut events = app
         .http
         .get(app.url("/emulator/v1/events"))
         .send()
         .await
         .expect("sent");
+    assert_eq!(app.get_json("/emulator/v1/health").await["live_views"], 1);
     let read: Value = app
         .post_json("/emulator/v1/phones/+15555550600/read", "")
         .await

@@ -631,6 +631,23 @@ async fn a_second_tenant_has_its_own_users_counters_and_issuer() {
     let sent = latest(&app, "+15555550808").await;
     assert_eq!(sent["tenant"], "acme");
     assert!(sent["text"].as_str().expect("text").contains("for Acme"));
+    let tenants = app.get_json("/emulator/v1/tenants").await;
+    let ids: Vec<&str> = tenants["tenants"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["default", "acme"]);
+    let users = app.get_json("/emulator/v1/tenants/acme/users").await;
+    assert_eq!(
+        users[0]["email"], "pat@example.com",
+        "created by its first login"
+    );
+    assert_eq!(
+        app.get_json("/emulator/v1/tenants/default/users").await,
+        json!([])
+    );
     let acme = app.get_json("/emulator/v1/limits?tenant=acme").await;
     assert_eq!(acme["builtin_provider"]["used"], 1);
     let default = app.get_json("/emulator/v1/limits").await;

@@ -343,3 +343,39 @@ async fn a_failing_webhook_is_logged_as_a_send_failure() {
     assert!(logs_of(&app, "gd_send_sms").await.is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_unified_phone_template_is_what_the_enrolling_user_receives() {
+    let app = spawn_app().await;
+    let created = app
+        .http
+        .post(app.url("/api/v2/branding/phone/providers"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text"] }, "credentials": {} }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    let template = app
+        .http
+        .post(app.url("/api/v2/branding/phone/templates"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "type": "otp_enroll", "content": { "body": { "text": "Welcome to {{friendly_name}}: {{code}}" } } }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(template.status(), 201);
+    Mfa::new(&app)
+        .enroll("brand@example.com", "+15555551009")
+        .await;
+    let sent = latest(&app, "+15555551009").await;
+    assert_eq!(sent["source"], "auth0.custom-phone-provider");
+    assert_eq!(
+        sent["text"],
+        format!(
+            "Welcome to Phonebox: {}",
+            sent["code"].as_str().expect("code")
+        )
+    );
+    app.stop().await;
+}

@@ -91,7 +91,7 @@ pub fn parse_verify(
             code.to_owned()
         }
         Some(other) => return Err(invalid("verify_code", other)),
-        None => format!("{:05}", fastrand::u32(..100_000)),
+        None => crate::code::random(5),
     };
     let text = match fields.get("template") {
         Some(t) if t.contains(CODE_PLACEHOLDER) => t.replace(CODE_PLACEHOLDER, &code),
