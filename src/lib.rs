@@ -15,6 +15,7 @@ pub mod config;
 pub mod http;
 pub mod inbox;
 pub mod limits;
+pub mod liquid;
 pub mod message;
 pub mod phone;
 pub mod pipeline;

@@ -9,10 +9,9 @@
 //! - `max_failed_codes` wrong codes in a row lock the user out of code checks for
 //!   `failed_code_lockout` after the last one.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
+use crate::auth0::bounded::Bounded;
 use crate::message::Channel;
 
 pub const HOUR_MS: i64 = 3_600_000;
@@ -21,22 +20,26 @@ pub const HOUR_MS: i64 = 3_600_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    pub per_user_per_hour: u32,
-    pub voice_per_hour: u32,
-    pub builtin_lifetime: u32,
-    pub max_failed_codes: u32,
-    /// Seconds a user stays locked out after too many wrong codes.
-    pub failed_code_lockout_secs: u64,
+    /// 0 to 1,000,000.
+    pub per_user_per_hour: Bounded<0, 1_000_000>,
+    /// 0 to 1,000,000.
+    pub voice_per_hour: Bounded<0, 1_000_000>,
+    /// 0 to 1,000,000,000.
+    pub builtin_lifetime: Bounded<0, 1_000_000_000>,
+    /// 1 to 1,000,000.
+    pub max_failed_codes: Bounded<1, 1_000_000>,
+    /// Seconds a user stays locked out after too many wrong codes: up to 30 days.
+    pub failed_code_lockout_secs: Bounded<0, 2_592_000>,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            per_user_per_hour: 10,
-            voice_per_hour: 1,
-            builtin_lifetime: 100,
-            max_failed_codes: 10,
-            failed_code_lockout_secs: 15 * 60,
+            per_user_per_hour: Bounded::new(10),
+            voice_per_hour: Bounded::new(1),
+            builtin_lifetime: Bounded::new(100),
+            max_failed_codes: Bounded::new(10),
+            failed_code_lockout_secs: Bounded::new(15 * 60),
         }
     }
 }
@@ -85,8 +88,9 @@ pub fn check_send(
 ) -> Result<(), Refusal> {
     let mut all: Vec<i64> = in_window(sends, now).map(|(_, at)| *at).collect();
     all.sort_unstable();
-    if all.len() >= limits.per_user_per_hour as usize {
-        let frees_at = frees_at(&all, limits.per_user_per_hour).unwrap_or(now);
+    let per_hour = limits.per_user_per_hour.get_u32();
+    if all.len() >= per_hour as usize {
+        let frees_at = frees_at(&all, per_hour).unwrap_or(now);
         return Err(Refusal::UserHourly { frees_at });
     }
     if channel == Channel::Voice {
@@ -95,8 +99,9 @@ pub fn check_send(
             .map(|(_, at)| *at)
             .collect();
         voice.sort_unstable();
-        if voice.len() >= limits.voice_per_hour as usize {
-            let frees_at = frees_at(&voice, limits.voice_per_hour).unwrap_or(now);
+        let voice_per_hour = limits.voice_per_hour.get_u32();
+        if voice.len() >= voice_per_hour as usize {
+            let frees_at = frees_at(&voice, voice_per_hour).unwrap_or(now);
             return Err(Refusal::VoiceHourly { frees_at });
         }
     }
@@ -122,22 +127,25 @@ pub fn user_gauges(limits: &Limits, sends: &[(Channel, i64)], now: i64) -> (Gaug
         .map(|(_, at)| *at)
         .collect();
     (
-        gauge(all, limits.per_user_per_hour),
-        gauge(voice, limits.voice_per_hour),
+        gauge(all, limits.per_user_per_hour.get_u32()),
+        gauge(voice, limits.voice_per_hour.get_u32()),
     )
 }
 
 /// Whether the built-in provider still delivers, having sent `sent` in the tenant's life.
 pub fn builtin_allows(limits: &Limits, sent: i64) -> bool {
-    sent < i64::from(limits.builtin_lifetime)
+    sent < limits.builtin_lifetime.get_i64()
 }
 
 /// Whether a user with `failed` wrong codes in a row, the last at `last_failed_at`, is
 /// locked out of checking codes at `now`.
 pub fn locked_out(limits: &Limits, failed: i64, last_failed_at: Option<i64>, now: i64) -> bool {
-    let lockout = Duration::from_secs(limits.failed_code_lockout_secs).as_millis() as i64;
-    failed >= i64::from(limits.max_failed_codes)
-        && last_failed_at.is_some_and(|at| now < at + lockout)
+    let lockout = limits
+        .failed_code_lockout_secs
+        .get_i64()
+        .saturating_mul(1000);
+    failed >= limits.max_failed_codes.get_i64()
+        && last_failed_at.is_some_and(|at| now < at.saturating_add(lockout))
 }
 
 #[cfg(test)]

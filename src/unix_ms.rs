@@ -25,6 +25,12 @@ pub fn rfc3339_ms(ms: i64) -> String {
     to_time(ms).map(rfc3339).unwrap_or_default()
 }
 
+/// `ms` plus `secs` seconds, saturating: a time computed from a setting can never
+/// overflow (settings are bounded too; this is the second fence).
+pub fn add_secs(ms: i64, secs: u64) -> i64 {
+    ms.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000))
+}
+
 /// Now, cut to the millisecond, so a value reads the same live and stored.
 pub fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();

@@ -56,52 +56,6 @@ fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Checks what a settings patch could get wrong beyond its types.
-fn check_settings(settings: &Settings) -> Result<(), AdminError> {
-    let langs = &settings.languages;
-    if langs.enabled.is_empty() || !langs.enabled.contains(&langs.default) {
-        return Err(invalid(
-            "settings.languages",
-            "`default` must be one of the non-empty `enabled`",
-        ));
-    }
-    for (locale, t) in &settings.locale_templates {
-        for (name, v) in [
-            ("enrollment_message", &t.enrollment_message),
-            ("verification_message", &t.verification_message),
-        ] {
-            if let Some(v) = v {
-                super::templates::validate(v).map_err(|e| {
-                    invalid(&format!("settings.locale_templates.{locale}.{name}"), e)
-                })?;
-            }
-        }
-    }
-    for url in [&settings.twilio_base_url, &settings.custom.url]
-        .into_iter()
-        .flatten()
-    {
-        let parsed = url::Url::parse(url)
-            .map_err(|e| invalid("settings", format!("'{url}' is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(invalid(
-                "settings",
-                format!("'{url}' must be http or https"),
-            ));
-        }
-    }
-    if settings.code_attempts == 0
-        || settings.code_lifetime_secs == 0
-        || settings.mfa_token_lifetime_secs == 0
-    {
-        return Err(invalid(
-            "settings",
-            "code_attempts and the lifetimes must be above zero",
-        ));
-    }
-    Ok(())
-}
-
 impl Auth0 {
     pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         tenant::list(self.store()).await
@@ -151,10 +105,8 @@ impl Auth0 {
                     let mut current = serde_json::to_value(&tenant.settings)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     merge(&mut current, v);
-                    tenant.settings = serde_path_to_error::deserialize(current).map_err(|e| {
-                        invalid(&format!("settings.{}", e.path()), e.inner().to_string())
-                    })?;
-                    check_settings(&tenant.settings)?;
+                    tenant.settings =
+                        Settings::from_json(current).map_err(|e| invalid(&e.field(), e.message))?;
                 }
                 other => return Err(invalid(other, "unknown field (friendly_name, settings)")),
             }
@@ -268,7 +220,7 @@ impl Auth0 {
                 "voice_per_hour": voice,
                 "failed_codes": {
                     "used": user.failed_codes,
-                    "cap": caps.max_failed_codes,
+                    "cap": caps.max_failed_codes.get(),
                     "locked": locked,
                 },
             }));
@@ -276,7 +228,7 @@ impl Auth0 {
         Ok(json!({
             "tenant": tenant.id,
             "now": crate::unix_ms::rfc3339(self.now()),
-            "builtin_provider": { "used": builtin, "cap": caps.builtin_lifetime, "frees_at": null },
+            "builtin_provider": { "used": builtin, "cap": caps.builtin_lifetime.get(), "frees_at": null },
             "users": per_user,
         }))
     }

@@ -627,8 +627,12 @@ impl Auth0 {
             locale: &tenant.settings.languages.default,
             accept_language: None,
         };
-        let text = templates::render(&template, &vars)
-            .map_err(|e| MgmtError::bad_request(format!("the template does not render: {e}")))?;
+        let text = templates::render(&self.templates, &[(template, &vars)], self.now())
+            .await
+            .map_err(|e| MgmtError::bad_request(format!("the template does not render: {e}")))?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
         let user = UserRow {
             user_id: "phonebox|test-message".into(),
             tenant: tenant.id.clone(),

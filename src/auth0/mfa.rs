@@ -144,7 +144,7 @@ impl Auth0 {
                 audience: grant.audience.clone(),
                 scope: grant.scope.clone(),
                 created_at: now,
-                expires_at: now + settings.mfa_token_lifetime_secs as i64 * 1000,
+                expires_at: crate::unix_ms::add_secs(now, settings.mfa_token_lifetime_secs.get()),
             };
             mfa_tokens::insert(self.store(), &token).await?;
             let enrolled = mfa_enrollments::for_user(self.store(), &user.user_id)
@@ -501,23 +501,31 @@ impl Auth0 {
             ui_locales,
             caller.accept_language.as_deref(),
         );
-        let render = |channel: Channel| -> Result<String, AuthError> {
-            let template = templates::branding_template(settings, purpose, channel)
+        let template = |channel: Channel| {
+            templates::branding_template(settings, purpose, channel)
                 .filter(|_| settings.branding_provider().is_some())
-                .unwrap_or_else(|| templates::guardian_template(settings, &locale, purpose));
-            let vars = Variables {
-                tenant: &caller.tenant,
-                code: &code,
-                channel,
-                locale: &locale,
-                accept_language: caller.accept_language.as_deref(),
-            };
-            templates::render(&template, &vars).map_err(|e| {
-                AuthError::server_error(format!("the tenant's template does not render: {e}"))
-            })
+                .unwrap_or_else(|| templates::guardian_template(settings, &locale, purpose))
         };
-        let as_text = render(Channel::Sms)?;
-        let as_voice = render(Channel::Voice)?;
+        let vars = Variables {
+            tenant: &caller.tenant,
+            code: &code,
+            channel,
+            locale: &locale,
+            accept_language: caller.accept_language.as_deref(),
+        };
+        let sms = Variables {
+            channel: Channel::Sms,
+            ..vars
+        };
+        let voice = Variables {
+            channel: Channel::Voice,
+            ..vars
+        };
+        let jobs = [
+            (template(Channel::Sms), &sms),
+            (template(Channel::Voice), &voice),
+        ];
+        let rendered = templates::render(&self.templates, &jobs, self.now()).await;
         let challenge = ChallengeRow {
             id: ulid::Ulid::from_datetime(self.now().into()).to_string(),
             oob_code: format!("Fe26.2**{}", random_token(32)),
@@ -536,11 +544,38 @@ impl Auth0 {
             attempts: 0,
             status: "pending".to_owned(),
             created_at: now,
-            expires_at: now + settings.code_lifetime_secs as i64 * 1000,
+            expires_at: crate::unix_ms::add_secs(now, settings.code_lifetime_secs.get()),
         };
         mfa_challenges::insert(self.store(), &challenge).await?;
         let recipient = PhoneNumber::parse(&enrollment.phone_number)
             .map_err(|e| AuthError::server_error(format!("stored phone number: {e}")))?;
+        let (as_text, as_voice) = match rendered {
+            Ok(texts) => {
+                let mut texts = texts.into_iter();
+                (
+                    texts.next().unwrap_or_default(),
+                    texts.next().unwrap_or_default(),
+                )
+            }
+            Err(why) => {
+                // A template that cannot render is a send that failed, as in Auth0:
+                // logged, and the app is told nothing.
+                let description =
+                    format!("The tenant's message template could not be rendered: {why}");
+                let kind = match channel {
+                    Channel::Sms => "gd_send_sms_failure",
+                    Channel::Voice => "gd_send_voice_failure",
+                };
+                let details = json!({
+                    "transaction_id": challenge.id,
+                    "to": masked(recipient.as_str()),
+                    "error": description,
+                });
+                self.write_log(kind, &ctx, Some(&description), details)
+                    .await?;
+                return Ok(challenge.oob_code);
+            }
+        };
         let outgoing = Outgoing {
             tenant: &caller.tenant,
             user,
@@ -630,7 +665,7 @@ impl Auth0 {
         let details = json!({ "transaction_id": challenge.id, "authenticator": format!("{}|{}", challenge.channel, challenge.enrollment_id) });
         if binding_code.trim() != challenge.code {
             let attempts = challenge.attempts + 1;
-            let status = if attempts >= i64::from(settings.code_attempts) {
+            let status = if attempts >= settings.code_attempts.get_i64() {
                 "failed"
             } else {
                 "pending"
@@ -691,7 +726,8 @@ impl Auth0 {
         let signer = self.signer().await?;
         let issuer = caller.issuer();
         let now = self.now().unix_timestamp();
-        let lifetime = caller.tenant.settings.access_token_lifetime_secs as i64;
+        let lifetime = i64::try_from(caller.tenant.settings.access_token_lifetime_secs.get())
+            .unwrap_or(i64::MAX);
         let scope = scope.unwrap_or("openid profile email");
         let amr: Vec<&str> = if mfa { vec!["pwd", "mfa"] } else { vec!["pwd"] };
         let userinfo = format!("{issuer}userinfo");
@@ -701,10 +737,10 @@ impl Auth0 {
         };
         let access = json!({
             "iss": issuer, "sub": user.user_id, "aud": access_audience, "azp": client.client_id,
-            "iat": now, "exp": now + lifetime, "scope": scope, "amr": amr,
+            "iat": now, "exp": now.saturating_add(lifetime), "scope": scope, "amr": amr,
         });
         let id = json!({
-            "iss": issuer, "sub": user.user_id, "aud": client.client_id, "iat": now, "exp": now + lifetime,
+            "iss": issuer, "sub": user.user_id, "aud": client.client_id, "iat": now, "exp": now.saturating_add(lifetime),
             "email": user.email, "name": user.name.clone().unwrap_or_else(|| user.email.clone()), "amr": amr,
         });
         let sign = |claims: &Value| signer.sign(claims).map_err(AuthError::server_error);

@@ -7,6 +7,7 @@
 //! types below and write the errors in Auth0's shapes.
 
 pub mod admin;
+pub mod bounded;
 pub mod delivery;
 pub mod directory;
 pub mod error;
@@ -33,6 +34,8 @@ pub struct Auth0 {
     delivery: Delivery,
     secrets: Secrets,
     signer: std::sync::Arc<OnceCell<Signer>>,
+    /// Renders the tenant's templates off the async workers, within Liquid's caps.
+    templates: crate::liquid::Sandbox,
 }
 
 /// Who is asking, as far as Auth0's logs and templates care.
@@ -76,11 +79,13 @@ impl Auth0 {
         {
             tenant::create(pipeline.store(), DEFAULT_TENANT, "Phonebox", now).await?;
         }
+        tenant::repair_all(pipeline.store()).await?;
         Ok(Auth0 {
             delivery: Delivery::new(own_base, pipeline.clone(), secrets.clone()),
             pipeline,
             secrets,
             signer: std::sync::Arc::new(OnceCell::new()),
+            templates: crate::liquid::Sandbox::default(),
         })
     }
 

@@ -1,12 +1,8 @@
 //! Message texts: the tenant's Liquid templates (or Auth0's defaults) rendered with
 //! the variables Auth0 documents, in the language the request asks for.
 
-use std::sync::OnceLock;
-
-use liquid::model::Value as LiquidValue;
-use liquid::Object;
-
 use super::tenant::{GuardianTemplates, Languages, Settings, Tenant};
+use crate::liquid::{self, Object, Value};
 use crate::message::Channel;
 
 pub const DEFAULT_ENROLLMENT: &str =
@@ -22,23 +18,10 @@ pub enum Purpose {
     Verification,
 }
 
-fn parser() -> &'static liquid::Parser {
-    static PARSER: OnceLock<liquid::Parser> = OnceLock::new();
-    PARSER.get_or_init(|| {
-        liquid::ParserBuilder::with_stdlib()
-            .build()
-            .unwrap_or_else(|_| {
-                liquid::ParserBuilder::new()
-                    .build()
-                    .expect("an empty parser builds")
-            })
-    })
-}
-
-/// Checks that a template parses, for the APIs that store one.
+/// Checks that a template parses, for the APIs that store one: with the parser and
+/// caps rendering uses, so what is saved can be rendered.
 pub fn validate(template: &str) -> Result<(), String> {
-    parser()
-        .parse(template)
+    liquid::parse(template, &liquid::Limits::default())
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -146,59 +129,61 @@ pub struct Variables<'a> {
     pub accept_language: Option<&'a str>,
 }
 
-fn object(pairs: Vec<(&str, LiquidValue)>) -> LiquidValue {
-    let mut o = Object::new();
-    for (k, v) in pairs {
-        o.insert(k.to_owned().into(), v);
-    }
-    LiquidValue::Object(o)
-}
-
-fn text(s: &str) -> LiquidValue {
-    LiquidValue::scalar(s.to_owned())
-}
-
-/// Renders a template; a broken one is an error naming Liquid's complaint.
-pub fn render(template: &str, vars: &Variables<'_>) -> Result<String, String> {
+/// The variables a template sees.
+pub fn globals(vars: &Variables<'_>) -> Object {
     let code = match vars.channel {
         Channel::Sms => vars.code.to_owned(),
         Channel::Voice => spoken_code(vars.code),
     };
     let friendly = vars.tenant.friendly_name.as_str();
     let mut globals = Object::new();
-    let mut put = |k: &str, v: LiquidValue| {
-        globals.insert(k.to_owned().into(), v);
+    let mut put = |k: &str, v: Value| {
+        globals.insert(k.to_owned(), v);
     };
-    put("code", text(&code));
-    put("message_type", text(vars.channel.as_str()));
-    put("locale", text(vars.locale));
+    put("code", Value::from(code));
+    put("message_type", Value::from(vars.channel.as_str()));
+    put("locale", Value::from(vars.locale));
     put(
         "pause",
-        text(if vars.channel == Channel::Voice {
+        Value::from(if vars.channel == Channel::Voice {
             ". . ."
         } else {
             ""
         }),
     );
-    put("friendly_name", text(friendly));
+    put("friendly_name", Value::from(friendly));
     put(
         "tenant",
-        object(vec![
-            ("friendly_name", text(friendly)),
-            ("friendlyName", text(friendly)),
-            ("name", text(&vars.tenant.id)),
+        Value::object([
+            ("friendly_name", Value::from(friendly)),
+            ("friendlyName", Value::from(friendly)),
+            ("name", Value::from(vars.tenant.id.as_str())),
         ]),
     );
     put(
         "requestInfo",
-        object(vec![(
+        Value::object([(
             "lang",
-            text(vars.accept_language.unwrap_or(vars.locale)),
+            Value::from(vars.accept_language.unwrap_or(vars.locale)),
         )]),
     );
-    let parsed = parser().parse(template).map_err(|e| e.to_string())?;
-    let out = parsed.render(&globals).map_err(|e| e.to_string())?;
-    Ok(out.trim().to_owned())
+    globals
+}
+
+/// Renders each template with its variables (the SMS and the voice text, say) in
+/// one trip off the async workers, within the engine's caps; trimmed as Auth0 sends
+/// them. A template that cannot render is an error naming Liquid's complaint.
+pub async fn render(
+    sandbox: &liquid::Sandbox,
+    jobs: &[(String, &Variables<'_>)],
+    now: time::OffsetDateTime,
+) -> Result<Vec<String>, String> {
+    let jobs = jobs
+        .iter()
+        .map(|(template, vars)| (template.clone(), globals(vars)))
+        .collect();
+    let rendered = sandbox.render(jobs, now).await.map_err(|e| e.to_string())?;
+    Ok(rendered.into_iter().map(|s| s.trim().to_owned()).collect())
 }
 
 #[cfg(test)]
@@ -213,8 +198,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn defaults_render_as_auth0_writes_them() {
+    async fn one(template: &str, vars: &Variables<'_>) -> String {
+        let sandbox = liquid::Sandbox::default();
+        let mut out = render(
+            &sandbox,
+            &[(template.to_owned(), vars)],
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .await
+        .expect("renders");
+        out.remove(0)
+    }
+
+    #[tokio::test]
+    async fn defaults_render_as_auth0_writes_them() {
         let t = tenant();
         let vars = Variables {
             tenant: &t,
@@ -225,7 +222,7 @@ mod tests {
         };
         let enrollment = guardian_template(&t.settings, "en", Purpose::Enrollment);
         assert_eq!(
-            render(&enrollment, &vars).expect("renders"),
+            one(&enrollment, &vars).await,
             "482913 is your verification code for Acme. Please enter this code to verify your enrollment."
         );
         let voice = Variables {
@@ -234,13 +231,13 @@ mod tests {
         };
         let verification = guardian_template(&t.settings, "en", Purpose::Verification);
         assert_eq!(
-            render(&verification, &voice).expect("renders"),
+            one(&verification, &voice).await,
             "4.8.2.9.1.3 is your verification code for Acme"
         );
     }
 
-    #[test]
-    fn liquid_conditions_on_message_type() {
+    #[tokio::test]
+    async fn liquid_conditions_on_message_type() {
         let t = tenant();
         let template = r#"{% if message_type == "voice" %}Your code is {{pause}} {{code}}{% else %}Code {{code}}{% endif %}"#;
         let sms = Variables {
@@ -250,15 +247,12 @@ mod tests {
             locale: "en",
             accept_language: None,
         };
-        assert_eq!(render(template, &sms).expect("renders"), "Code 12");
+        assert_eq!(one(template, &sms).await, "Code 12");
         let voice = Variables {
             channel: Channel::Voice,
             ..sms
         };
-        assert_eq!(
-            render(template, &voice).expect("renders"),
-            "Your code is . . . 1.2"
-        );
+        assert_eq!(one(template, &voice).await, "Your code is . . . 1.2");
         assert!(validate("{% if %}").is_err());
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::bounded::Bounded;
 use crate::limits::Limits;
 use crate::store::{tenants, Store, StoreError};
 
@@ -168,13 +169,14 @@ pub struct Settings {
     pub phone_providers: Vec<PhoneProvider>,
     pub phone_templates: Vec<PhoneTemplate>,
     pub limits: Limits,
-    /// How long a sent code can be checked.
-    pub code_lifetime_secs: u64,
-    /// Checks allowed per sent code before it stops working.
-    pub code_attempts: u32,
-    /// How long an `mfa_token` lives (Auth0: 10 minutes).
-    pub mfa_token_lifetime_secs: u64,
-    pub access_token_lifetime_secs: u64,
+    /// How long a sent code can be checked: 1 s to a day.
+    pub code_lifetime_secs: Bounded<1, 86_400>,
+    /// Checks allowed per sent code before it stops working: 1 to 1,000.
+    pub code_attempts: Bounded<1, 1_000>,
+    /// How long an `mfa_token` lives (Auth0: 10 minutes): 1 s to a day.
+    pub mfa_token_lifetime_secs: Bounded<1, 86_400>,
+    /// How long access and ID tokens live: 1 s to 30 days (Auth0's longest).
+    pub access_token_lifetime_secs: Bounded<1, 2_592_000>,
 }
 
 impl Default for Settings {
@@ -194,10 +196,10 @@ impl Default for Settings {
             phone_providers: Vec::new(),
             phone_templates: Vec::new(),
             limits: Limits::default(),
-            code_lifetime_secs: 300,
-            code_attempts: 5,
-            mfa_token_lifetime_secs: 600,
-            access_token_lifetime_secs: 86_400,
+            code_lifetime_secs: Bounded::new(300),
+            code_attempts: Bounded::new(5),
+            mfa_token_lifetime_secs: Bounded::new(600),
+            access_token_lifetime_secs: Bounded::new(86_400),
         }
     }
 }
@@ -211,6 +213,192 @@ impl Settings {
     /// takes precedence over the legacy `selected_provider`.
     pub fn branding_provider(&self) -> Option<&PhoneProvider> {
         self.phone_providers.iter().find(|p| !p.disabled)
+    }
+
+    /// Reads settings from JSON, checking every field: types and number ranges
+    /// (by deserialising), then what types cannot say ([`Settings::check`]).
+    pub fn from_json(value: serde_json::Value) -> Result<Settings, FieldError> {
+        let settings: Settings = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e
+                .path()
+                .iter()
+                .filter_map(|segment| match segment {
+                    serde_path_to_error::Segment::Map { key } => Some(Key::Name(key.clone())),
+                    serde_path_to_error::Segment::Seq { index } => Some(Key::Index(*index)),
+                    _ => None,
+                })
+                .collect();
+            FieldError {
+                path,
+                message: e.inner().to_string(),
+            }
+        })?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// What a settings document can get wrong beyond its types: languages, URLs,
+    /// and every template (checked with the parser and caps rendering uses).
+    pub fn check(&self) -> Result<(), FieldError> {
+        let langs = &self.languages;
+        if langs.enabled.is_empty() || !langs.enabled.contains(&langs.default) {
+            return Err(FieldError::at(
+                &["languages"],
+                "`default` must be one of the non-empty `enabled`",
+            ));
+        }
+        let template = |path: Vec<Key>, body: &Option<String>| -> Result<(), FieldError> {
+            match body {
+                Some(b) => super::templates::validate(b).map_err(|message| FieldError {
+                    path,
+                    message: format!("not a template Phonebox can render: {message}"),
+                }),
+                None => Ok(()),
+            }
+        };
+        let guardian = |mut path: Vec<Key>, t: &GuardianTemplates| -> Result<(), FieldError> {
+            path.push(Key::Name("enrollment_message".into()));
+            template(path.clone(), &t.enrollment_message)?;
+            path.pop();
+            path.push(Key::Name("verification_message".into()));
+            template(path, &t.verification_message)
+        };
+        guardian(vec![Key::Name("templates".into())], &self.templates)?;
+        for (locale, t) in &self.locale_templates {
+            guardian(
+                vec![
+                    Key::Name("locale_templates".into()),
+                    Key::Name(locale.clone()),
+                ],
+                t,
+            )?;
+        }
+        for (i, t) in self.phone_templates.iter().enumerate() {
+            let path = |channel: &str| {
+                vec![
+                    Key::Name("phone_templates".into()),
+                    Key::Index(i),
+                    Key::Name("content".into()),
+                    Key::Name("body".into()),
+                    Key::Name(channel.into()),
+                ]
+            };
+            template(path("text"), &t.content.body.text)?;
+            template(path("voice"), &t.content.body.voice)?;
+        }
+        for (name, url) in [
+            ("twilio_base_url", &self.twilio_base_url),
+            ("custom", &self.custom.url),
+        ] {
+            let Some(url) = url else { continue };
+            let path: &[&str] = if name == "custom" {
+                &["custom", "url"]
+            } else {
+                &[name]
+            };
+            let parsed = url::Url::parse(url)
+                .map_err(|e| FieldError::at(path, format!("'{url}' is not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(FieldError::at(
+                    path,
+                    format!("'{url}' must be http or https"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One step of a field's path in the settings document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Name(String),
+    Index(usize),
+}
+
+/// A settings field that is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub path: Vec<Key>,
+    pub message: String,
+}
+
+impl FieldError {
+    fn at(path: &[&str], message: impl Into<String>) -> FieldError {
+        FieldError {
+            path: path.iter().map(|p| Key::Name((*p).to_owned())).collect(),
+            message: message.into(),
+        }
+    }
+
+    /// The field as a user names it: `settings.limits.per_user_per_hour`.
+    pub fn field(&self) -> String {
+        let mut out = String::from("settings");
+        for key in &self.path {
+            match key {
+                Key::Name(n) => {
+                    out.push('.');
+                    out.push_str(n);
+                }
+                Key::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+/// Settings read from a stored document, with each unreadable field put back to
+/// its default: what a row written by an older Phonebox (which checked less)
+/// needs before this one can use it. Returns what was reset, to be reported.
+pub fn repair(mut value: serde_json::Value) -> (Settings, Vec<FieldError>) {
+    let mut reset = Vec::new();
+    // Each round removes one bad field; a document has only so many fields.
+    for _ in 0..64 {
+        match Settings::from_json(value.clone()) {
+            Ok(settings) => return (settings, reset),
+            Err(e) => {
+                if !remove_field(&mut value, &e.path) {
+                    // Nothing left to remove at that path: the whole document goes.
+                    reset.push(FieldError {
+                        path: Vec::new(),
+                        message: e.message,
+                    });
+                    return (Settings::default(), reset);
+                }
+                reset.push(e);
+            }
+        }
+    }
+    reset.push(FieldError {
+        path: Vec::new(),
+        message: "too many unreadable fields".into(),
+    });
+    (Settings::default(), reset)
+}
+
+/// Removes the field at `path`; `false` if there is none (or the path is empty).
+fn remove_field(value: &mut serde_json::Value, path: &[Key]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut at = value;
+    for key in parents {
+        let next = match key {
+            Key::Name(n) => at.get_mut(n.as_str()),
+            Key::Index(i) => at.get_mut(*i),
+        };
+        match next {
+            Some(v) => at = v,
+            None => return false,
+        }
+    }
+    match (last, at) {
+        (Key::Name(n), serde_json::Value::Object(map)) => map.remove(n).is_some(),
+        (Key::Index(i), serde_json::Value::Array(items)) if *i < items.len() => {
+            items.remove(*i);
+            true
+        }
+        _ => false,
     }
 }
 
@@ -288,6 +476,47 @@ pub async fn create(
         friendly_name: friendly_name.to_owned(),
         settings,
     }))
+}
+
+/// Checks every stored tenant's settings at start, so a row an older Phonebox
+/// wrote (with a template or a number it did not check) is reported now, naming
+/// its tenant and field, instead of failing a request later. Each unreadable
+/// field is reset to its default and logged; the rest of the row is kept.
+pub async fn repair_all(store: &Store) -> Result<Vec<(String, FieldError)>, StoreError> {
+    let mut reported = Vec::new();
+    for row in tenants::list(store).await? {
+        let (value, mut problems) = match serde_json::from_str(&row.settings) {
+            Ok(value) => (value, Vec::new()),
+            Err(e) => (
+                serde_json::Value::Object(serde_json::Map::new()),
+                vec![FieldError {
+                    path: Vec::new(),
+                    message: format!("not JSON: {e}"),
+                }],
+            ),
+        };
+        let (settings, reset) = repair(value);
+        problems.extend(reset);
+        if problems.is_empty() {
+            continue;
+        }
+        for e in &problems {
+            tracing::error!(
+                tenant = %row.id,
+                field = %e.field(),
+                problem = %e.message,
+                "a stored tenant setting cannot be used; it is reset to its default"
+            );
+        }
+        let tenant = Tenant {
+            id: row.id.clone(),
+            friendly_name: row.friendly_name,
+            settings,
+        };
+        save(store, &tenant).await?;
+        reported.extend(problems.into_iter().map(|e| (row.id.clone(), e)));
+    }
+    Ok(reported)
 }
 
 pub async fn save(store: &Store, tenant: &Tenant) -> Result<(), StoreError> {
