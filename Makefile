@@ -71,7 +71,8 @@ ui/dist/index.html: ui/node_modules/.installed $(UI_SOURCES)
 serve: ui
 	$(CARGO) run --bin phonebox -- serve --listen $(PHONEBOX_LISTEN)
 
-## bench: figures for the capture path (see benches/capture.rs)
+## bench: figures for the capture path and template rendering (see benches/)
 bench: ui
 	@scripts/deps.sh bench
 	$(CARGO) bench --bench capture
+	$(CARGO) bench --bench templates
