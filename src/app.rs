@@ -8,9 +8,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::http::serve::ConnectionLimits;
 use crate::http::{self, guard::HostGuard, AppState, Shared};
 use crate::pipeline::{Pipeline, Writer};
-use crate::store::{Store, StoreError};
+use crate::store::{OpenOptions, Store, StoreError};
 
 /// Why a server could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,11 @@ pub enum StartError {
     },
     #[error("cannot open the database {path}: {source}")]
     Store { path: PathBuf, source: StoreError },
+    #[error(
+        "the database {path} cannot be written ({detail}): check its permissions and free \
+         space, or start with --read-only to look at it without changing it"
+    )]
+    Unwritable { path: PathBuf, detail: String },
     #[error("cannot open the secrets file {path}: {source}")]
     Secrets {
         path: PathBuf,
@@ -40,17 +46,30 @@ pub struct App {
     guard: HostGuard,
     store: Store,
     writer: Writer,
+    limits: ConnectionLimits,
 }
 
 impl App {
     /// Opens the database and binds the listener (port 0 picks a free one).
     pub async fn build(config: Config) -> Result<App, StartError> {
         let db_path = config.db_path();
-        let store = Store::open(&db_path)
+        let options = OpenOptions {
+            read_only: config.read_only,
+            // Phonebox's own data directory is kept owner-only; one the user
+            // named is theirs.
+            own_dir: config.owns_data_dir(),
+        };
+        let store = Store::open_with(&db_path, options)
             .await
-            .map_err(|source| StartError::Store {
-                path: db_path.clone(),
-                source,
+            .map_err(|source| match source {
+                StoreError::Unwritable(detail) => StartError::Unwritable {
+                    path: db_path.clone(),
+                    detail,
+                },
+                source => StartError::Store {
+                    path: db_path.clone(),
+                    source,
+                },
             })?;
         let listener =
             TcpListener::bind(config.listen)
@@ -95,6 +114,7 @@ impl App {
             pipeline,
             auth0,
             body_limit: config.body_limit,
+            body_timeout: config.body_timeout,
             shutdown: CancellationToken::new(),
             callbacks: crate::callbacks::StatusCallbacks::new(),
             chaos: crate::chaos::Chaos::default(),
@@ -105,6 +125,11 @@ impl App {
             addr,
             db_path,
             guard: HostGuard::new(config.listen.ip(), &config.allow_hosts),
+            limits: ConnectionLimits {
+                header_timeout: config.header_timeout,
+                idle_timeout: config.idle_timeout,
+                max_connections: http::serve::effective_max_connections(config.max_connections),
+            },
             state,
             store,
             writer,
@@ -143,9 +168,7 @@ impl App {
         let shutdown = self.state.shutdown.clone();
         let router = http::router(self.state, self.guard);
         tracing::info!(addr = %self.addr, db = %self.db_path.display(), "Phonebox listening");
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let served = http::serve::serve(self.listener, router, self.limits, shutdown).await;
         // No request is left: commit what is queued and stop the writer, whoever
         // still holds a pipeline handle.
         self.writer.stop().await;

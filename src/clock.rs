@@ -44,14 +44,29 @@ impl Clock {
         Duration::from_millis(self.offset_ms.load(Ordering::Relaxed).max(0) as u64)
     }
 
-    /// Moves the clock forward by `by` and stores the new offset.
-    pub async fn advance(&self, store: &Store, by: Duration) -> Result<(), StoreError> {
+    /// Moves the clock forward by `by` and stores the new offset, unless that
+    /// would put it more than `max` ahead of real time (then `false`, unmoved).
+    pub async fn advance(
+        &self,
+        store: &Store,
+        by: Duration,
+        max: Duration,
+    ) -> Result<bool, StoreError> {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        let offset = self
+        let max = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+        // One atomic step, so concurrent advances cannot pass the cap together.
+        let moved = self
             .offset_ms
-            .fetch_add(by, Ordering::Relaxed)
-            .saturating_add(by);
-        settings::set(store, OFFSET_KEY, &offset.to_string()).await
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                offset.checked_add(by).filter(|next| *next <= max)
+            });
+        if moved.is_err() {
+            return Ok(false);
+        }
+        // The offset as it stands now, so concurrent advances store the sum.
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        settings::set(store, OFFSET_KEY, &offset.to_string()).await?;
+        Ok(true)
     }
 
     /// Back to real time. Times already stored keep what they were.

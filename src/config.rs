@@ -2,11 +2,34 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Default address: loopback only, so nothing off this machine can reach it.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7676";
 /// Default largest request body accepted, in bytes (1 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Defaults no real client notices: headers arrive in milliseconds, bodies of a
+/// megabyte in well under a second, and clients reopen idle connections we close.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+fn connections(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is not a number from 1 to 1000000")),
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration such as 10s or 1m: {e}"))?;
+    if d.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(d)
+}
 
 /// Settings of one server.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,6 +57,31 @@ pub struct Config {
     )]
     pub allow_hosts: Vec<String>,
 
+    /// Longest a client may take to send a request's headers once it has started
+    /// one; slower clients are disconnected.
+    #[arg(long, env = "PHONEBOX_HEADER_TIMEOUT", default_value = "10s", value_parser = duration)]
+    pub header_timeout: Duration,
+
+    /// How long a connection with no request in flight is kept open. Held waits
+    /// and event streams are requests in flight.
+    #[arg(long, env = "PHONEBOX_IDLE_TIMEOUT", default_value = "60s", value_parser = duration)]
+    pub idle_timeout: Duration,
+
+    /// Longest a client may take to send a request body; slower ones get 408.
+    #[arg(long, env = "PHONEBOX_BODY_TIMEOUT", default_value = "30s", value_parser = duration)]
+    pub body_timeout: Duration,
+
+    /// Connections open at once; more are answered 503 and closed. Lowered to
+    /// what the open-file limit allows.
+    #[arg(long, env = "PHONEBOX_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = connections)]
+    pub max_connections: usize,
+
+    /// Open the database read-only, to look at a copy: nothing is captured or
+    /// changed. Without it, a database that cannot be written is refused at start.
+    #[arg(long, env = "PHONEBOX_READ_ONLY")]
+    pub read_only: bool,
+
     /// A line for the UI to show (the desktop app sets it when it had to move off a
     /// taken port); not a command-line flag.
     #[arg(skip)]
@@ -48,6 +96,11 @@ impl Config {
             db: Some(db),
             body_limit: DEFAULT_BODY_LIMIT,
             allow_hosts: Vec::new(),
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            read_only: false,
             notice: None,
         }
     }
@@ -55,6 +108,13 @@ impl Config {
     /// The database path: the one given, or `phonebox.db` in the platform data dir.
     pub fn db_path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(default_db_path)
+    }
+
+    /// Whether the database sits in Phonebox's own data directory (so that
+    /// directory may be kept owner-only), not in one the user named.
+    pub fn owns_data_dir(&self) -> bool {
+        let dir = |p: PathBuf| p.parent().map(std::path::Path::to_path_buf);
+        dir(self.db_path()) == dir(default_db_path())
     }
 }
 

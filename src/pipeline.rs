@@ -54,6 +54,19 @@ pub enum CaptureError {
         "capture is paused (resume it in the Phonebox window or with PUT /emulator/v1/capture)"
     )]
     Paused,
+    #[error("the database was opened read-only (--read-only): nothing can be captured")]
+    ReadOnly,
+}
+
+impl CaptureError {
+    /// Whether the capture was refused for a while (paused, read-only, stopping,
+    /// a database that cannot take writes): answered 503, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            CaptureError::Paused | CaptureError::ReadOnly | CaptureError::Stopped => true,
+            CaptureError::Commit(e) => e.is_unwritable(),
+        }
+    }
 }
 
 struct Job {
@@ -154,6 +167,9 @@ impl Pipeline {
 
     /// Stores a message; returns once it is committed and announced.
     pub async fn capture(&self, message: NewMessage) -> Result<Arc<Message>, CaptureError> {
+        if self.store.is_read_only() {
+            return Err(CaptureError::ReadOnly);
+        }
         if self.is_paused() {
             return Err(CaptureError::Paused);
         }
@@ -267,6 +283,7 @@ async fn run_writer(
             }
             Err(e) => {
                 tracing::error!(error = %e, rows = rows.len(), "could not commit captured messages");
+                store.write_failed(&e).await;
                 let e = Arc::new(e);
                 for reply in replies {
                     let _ = reply.send(Err(e.clone()));

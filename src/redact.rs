@@ -1,21 +1,32 @@
 //! Keeping secrets out of what we store and show.
 //!
 //! Request headers are stored for the inspector; credentials in them are cut down to
-//! what identifies them to a person (the scheme and the last four characters).
+//! what identifies them to a person (the scheme and the last four characters). The
+//! secrets an Auth0 Action or Hook carries in its event are masked the same way.
 
-/// Headers whose whole value is a credential.
-const SECRET_HEADERS: [&str; 7] = [
-    "x-mitto-api-key",
+use serde_json::Value;
+
+/// Words that make a header a credential wherever they appear in its name
+/// (`x-goog-api-key`, `apikey`, `x-access-token`, `x-client-secret`,
+/// `x-twilio-signature`, `x-auth-token`, `cookie`...): a rule, not a list, so a
+/// provider's own header name is covered before anyone thinks of it.
+const SECRET_WORDS: [&str; 7] = [
+    "key",
+    "token",
+    "secret",
+    "signature",
+    "auth",
+    "password",
     "cookie",
-    "x-api-key",
-    "x-auth-token",
-    "x-amz-security-token",
-    "api-key",
-    "x-twilio-signature",
 ];
 
 /// Headers of the form `Scheme credentials`.
 const AUTH_HEADERS: [&str; 2] = ["authorization", "proxy-authorization"];
+
+/// Whether a header (or field) by this lower-case name holds a credential.
+pub fn is_secret_name(name: &str) -> bool {
+    SECRET_WORDS.iter().any(|w| name.contains(w))
+}
 
 /// Below this length even the last four characters say too much.
 const MIN_LEN_TO_SHOW_TAIL: usize = 12;
@@ -29,7 +40,7 @@ pub fn headers<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Vec<
             let value = String::from_utf8_lossy(value);
             let value = if AUTH_HEADERS.contains(&name.as_str()) {
                 authorization(&value)
-            } else if SECRET_HEADERS.contains(&name.as_str()) {
+            } else if is_secret_name(&name) {
                 tail(value.trim())
             } else {
                 value.into_owned()
@@ -45,6 +56,58 @@ pub fn authorization(value: &str) -> String {
     match value.split_once(' ') {
         Some((scheme, credentials)) => format!("{scheme} {}", tail(credentials.trim())),
         None => tail(value),
+    }
+}
+
+/// Where Auth0 puts secrets in the events it sends custom code: the Action's
+/// `secrets` and `configuration`, and a Hook's `context.webtask.secrets`; each
+/// also under `event` when the whole event is posted wrapped.
+const EVENT_SECRET_PATHS: [&[&str]; 6] = [
+    &["secrets"],
+    &["configuration"],
+    &["event", "secrets"],
+    &["event", "configuration"],
+    &["context", "webtask", "secrets"],
+    &["event", "context", "webtask", "secrets"],
+];
+
+/// A JSON body with the values under its secret-bearing fields masked (keys kept,
+/// each value cut to its last four characters), ready to store; the body as it
+/// was when it holds none. Only a body that names one of those fields is
+/// re-read, so ordinary captures pay a substring search.
+pub fn event_secrets(body: &[u8]) -> Vec<u8> {
+    let names_one = |word: &[u8]| body.windows(word.len()).any(|w| w == word);
+    if !names_one(b"\"secrets\"") && !names_one(b"\"configuration\"") {
+        return body.to_vec();
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
+        return body.to_vec();
+    };
+    let mut masked = false;
+    for path in EVENT_SECRET_PATHS {
+        let mut at = Some(&mut value);
+        for key in path.iter() {
+            at = at.and_then(|v| v.get_mut(*key));
+        }
+        if let Some(found) = at {
+            mask_values(found);
+            masked = true;
+        }
+    }
+    if !masked {
+        return body.to_vec();
+    }
+    serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec())
+}
+
+/// Masks every value inside `v`, keeping object keys and array shapes.
+fn mask_values(v: &mut Value) {
+    match v {
+        Value::Object(map) => map.values_mut().for_each(mask_values),
+        Value::Array(items) => items.iter_mut().for_each(mask_values),
+        Value::String(s) => *s = tail(s),
+        Value::Null => {}
+        other => *other = Value::String("[redacted]".into()),
     }
 }
 
@@ -71,6 +134,55 @@ mod tests {
     fn short_credentials_are_hidden_entirely() {
         assert_eq!(authorization("Bearer abc"), "Bearer [redacted]");
         assert_eq!(authorization("tok"), "[redacted]");
+    }
+
+    #[test]
+    fn any_header_named_like_a_credential_is_redacted() {
+        for name in [
+            "x-goog-api-key",
+            "apikey",
+            "x-access-token",
+            "x-client-secret",
+            "X-Twilio-Signature",
+            "x-mitto-api-key",
+            "set-cookie",
+            "x-db-password",
+        ] {
+            let out = headers([(name, "0123456789abcdef".as_bytes())]);
+            assert_eq!(out[0].1, "…cdef", "{name}");
+        }
+        for name in ["content-type", "user-agent", "x-request-id", "keep-alive"] {
+            assert_eq!(
+                headers([(name, b"plain".as_slice())])[0].1,
+                "plain",
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn event_secrets_keep_their_keys_and_lose_their_values() {
+        let body = br#"{"event":{"secrets":{"AWS_SECRET_ACCESS_KEY":"wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY","PIN":1234},"configuration":{"nested":{"url":"https://user:pw@hooks.example/x"}},"notification":{"recipient":"+15555550100"}},"context":{"webtask":{"secrets":{"TOKEN":"tok-0123456789"}}}}"#;
+        let out = String::from_utf8(event_secrets(body)).expect("utf-8");
+        for secret in [
+            "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLE",
+            "1234",
+            "user:pw",
+            "tok-0123456789",
+        ] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        for kept in [
+            "AWS_SECRET_ACCESS_KEY",
+            "…EKEY",
+            "nested",
+            "+15555550100",
+            "…6789",
+        ] {
+            assert!(out.contains(kept), "{kept} missing from {out}");
+        }
+        let plain = br#"{"recipient":"+15555550100","text":"hi"}"#;
+        assert_eq!(event_secrets(plain), plain.to_vec());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Credentials for real providers (a Twilio auth token the emulated tenant sends
-//! with), kept out of SQLite and out of every answer and log line: in a JSON file
-//! beside the database, readable by its owner only (mode 0600).
+//! with) and the tenant's token signing key, kept out of SQLite and out of every
+//! answer and log line: in a JSON file beside the database, readable by its owner
+//! only (mode 0600; a looser one left by an older version is tightened on open).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -22,6 +23,9 @@ impl Secrets {
 
     /// Opens (or starts) the file at `path`.
     pub fn open(path: PathBuf) -> io::Result<Secrets> {
+        if path.exists() {
+            crate::store::files::tighten(&path)?;
+        }
         let values = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 io::Error::new(

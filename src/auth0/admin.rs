@@ -126,12 +126,14 @@ impl Auth0 {
         if name.trim().is_empty() {
             return Err(invalid("name", "must not be empty"));
         }
-        let row =
+        let (row, secret) =
             directory::create_client(self.store(), tenant, client_id, name, false, self.now_ms())
                 .await?
-                .ok_or_else(|| AdminError::Conflict("that client_id is taken".into()))?;
+                .ok_or_else(|| {
+                    AdminError::Conflict(format!("tenant '{tenant}' already has that client_id"))
+                })?;
         Ok(
-            json!({ "client_id": row.client_id, "client_secret": row.client_secret, "name": row.name, "tenant": tenant }),
+            json!({ "client_id": row.client_id, "client_secret": secret, "name": row.name, "tenant": tenant }),
         )
     }
 

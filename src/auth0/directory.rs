@@ -51,7 +51,8 @@ pub fn secret_matches(stored: &str, secret: &str) -> bool {
         .is_some_and(|(salt, digest)| hash(salt, secret) == digest)
 }
 
-/// A new client in `tenant`.
+/// A new client in `tenant`, and its secret (stored only as a hash, so this is
+/// the one time anyone sees it).
 pub async fn create_client(
     store: &Store,
     tenant: &str,
@@ -59,16 +60,29 @@ pub async fn create_client(
     name: &str,
     on_first_use: bool,
     now: i64,
-) -> Result<Option<ClientRow>, StoreError> {
+) -> Result<Option<(ClientRow, String)>, StoreError> {
+    let secret = random_token(48);
     let row = ClientRow {
         client_id: client_id.unwrap_or_else(|| random_token(24)),
         tenant: tenant.to_owned(),
         name: name.to_owned(),
-        client_secret: random_token(48),
+        client_secret: hash_secret(&secret),
         on_first_use,
         created_at: now,
     };
-    Ok(clients::insert(store, &row).await?.then_some(row))
+    Ok(clients::insert(store, &row).await?.then_some((row, secret)))
+}
+
+/// Hashes the client secrets an older Phonebox stored as typed.
+pub async fn hash_legacy_client_secrets(store: &Store) -> Result<(), StoreError> {
+    let hashed = clients::hash_clear_secrets(store, hash_secret).await?;
+    if hashed > 0 {
+        tracing::warn!(
+            clients = hashed,
+            "hashed client secrets that were stored in clear"
+        );
+    }
+    Ok(())
 }
 
 /// The client a request names, checking its secret when one is sent. In permissive
@@ -108,7 +122,7 @@ pub async fn client(
     // A client registered on first use has a secret nobody was told: only a client
     // created deliberately has its secret checked.
     if let Some(secret) = client_secret {
-        if secret != found.client_secret && !found.on_first_use {
+        if !found.on_first_use && !secret_matches(&found.client_secret, secret) {
             return Err(AuthError::unauthorized_client("Unauthorized"));
         }
     }

@@ -50,6 +50,9 @@ impl AuthError {
 
 impl From<StoreError> for AuthError {
     fn from(e: StoreError) -> AuthError {
+        if e.is_unwritable() {
+            return AuthError::new(503, "temporarily_unavailable", e.to_string());
+        }
         AuthError::server_error(e)
     }
 }
@@ -87,8 +90,10 @@ impl MgmtError {
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
+            408 => "Request Timeout",
             409 => "Conflict",
             429 => "Too Many Requests",
+            503 => "Service Unavailable",
             _ => "Internal Server Error",
         }
     }
@@ -96,6 +101,9 @@ impl MgmtError {
 
 impl From<StoreError> for MgmtError {
     fn from(e: StoreError) -> MgmtError {
+        if e.is_unwritable() {
+            return MgmtError::new(503, e.to_string(), Some("service_unavailable"));
+        }
         tracing::error!(error = %e, "Management API emulation failed");
         MgmtError::new(500, "internal error; see the Phonebox log", None)
     }

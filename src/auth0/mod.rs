@@ -73,13 +73,17 @@ impl Auth0 {
         own_base: String,
     ) -> Result<Auth0, StoreError> {
         let now = crate::unix_ms::from_time(pipeline.clock().now());
-        if tenant::get(pipeline.store(), DEFAULT_TENANT)
-            .await?
-            .is_none()
-        {
-            tenant::create(pipeline.store(), DEFAULT_TENANT, "Phonebox", now).await?;
+        let store = pipeline.store();
+        // A database opened read-only is shown as it is.
+        if !store.is_read_only() {
+            // Repairs first: reading a tenant a bad row belongs to would fail.
+            tenant::repair_all(store).await?;
+            if tenant::get(store, DEFAULT_TENANT).await?.is_none() {
+                tenant::create(store, DEFAULT_TENANT, "Phonebox", now).await?;
+            }
+            tokens::move_legacy_key(store, &secrets).await?;
+            directory::hash_legacy_client_secrets(store).await?;
         }
-        tenant::repair_all(pipeline.store()).await?;
         Ok(Auth0 {
             delivery: Delivery::new(own_base, pipeline.clone(), secrets.clone()),
             pipeline,
@@ -113,7 +117,7 @@ impl Auth0 {
     /// The token signer, its key made on first use.
     pub async fn signer(&self) -> Result<&Signer, StoreError> {
         self.signer
-            .get_or_try_init(|| Signer::load_or_create(self.pipeline.store()))
+            .get_or_try_init(|| Signer::load_or_create(&self.secrets))
             .await
     }
 

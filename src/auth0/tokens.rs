@@ -1,6 +1,7 @@
 //! The tenant's signed tokens: RS256 access and ID tokens, and the JWKS that
 //! verifies them (`/.well-known/jwks.json`). One key per Phonebox database, made on
-//! first use and kept, so tokens stay verifiable across restarts.
+//! first use and kept in the secrets file (never in SQLite), so tokens stay
+//! verifiable across restarts and no other local user can mint them.
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -10,10 +11,35 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::secrets::Secrets;
 use crate::store::{settings, Store, StoreError};
 
-const KEY_SETTING: &str = "jwt.private_key_pem";
+/// Where versions before 0.1 kept the key: the database's `settings` table.
+const LEGACY_KEY_SETTING: &str = "jwt.private_key_pem";
+/// The key's name in the secrets file.
+const KEY_SECRET: &str = "jwt/private_key_pem";
 const KEY_BITS: usize = 2048;
+
+fn secrets_io(e: std::io::Error) -> StoreError {
+    StoreError::Corrupt(format!(
+        "cannot keep the signing key in the secrets file: {e}"
+    ))
+}
+
+/// Moves a signing key an older Phonebox kept in the database into the secrets
+/// file, then deletes it from the database with its bytes overwritten, so tokens
+/// issued before keep verifying and the key no longer rests in SQLite.
+pub async fn move_legacy_key(store: &Store, secrets: &Secrets) -> Result<(), StoreError> {
+    let Some(pem) = settings::get(store, LEGACY_KEY_SETTING).await? else {
+        return Ok(());
+    };
+    if secrets.get(KEY_SECRET).is_none() {
+        secrets.set(KEY_SECRET, &pem).map_err(secrets_io)?;
+    }
+    settings::delete_overwriting(store, LEGACY_KEY_SETTING).await?;
+    tracing::warn!("moved the token signing key from the database to the secrets file");
+    Ok(())
+}
 
 pub struct Signer {
     key: EncodingKey,
@@ -26,9 +52,9 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 impl Signer {
-    /// The stored key, or a new one (made off the async threads: it takes a while).
-    pub async fn load_or_create(store: &Store) -> Result<Signer, StoreError> {
-        let pem = match settings::get(store, KEY_SETTING).await? {
+    /// The kept key, or a new one (made off the async threads: it takes a while).
+    pub async fn load_or_create(secrets: &Secrets) -> Result<Signer, StoreError> {
+        let pem = match secrets.get(KEY_SECRET) {
             Some(pem) => pem,
             None => {
                 let pem = tokio::task::spawn_blocking(|| {
@@ -44,7 +70,7 @@ impl Signer {
                 })
                 .await
                 .map_err(|e| StoreError::Corrupt(format!("key generation stopped: {e}")))??;
-                settings::set(store, KEY_SETTING, &pem).await?;
+                secrets.set(KEY_SECRET, &pem).map_err(secrets_io)?;
                 pem
             }
         };

@@ -1,6 +1,7 @@
 //! Reading a capture request: content type, size limit, headers kept (redacted).
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -34,6 +35,18 @@ impl FromRequest<AppState> for JsonRequest {
 pub enum BodyError {
     TooLarge(usize),
     Unreadable(String),
+    /// The body did not arrive within `--body-timeout`.
+    TimedOut(Duration),
+}
+
+impl BodyError {
+    /// What a 408 says, in any API's shape.
+    pub fn timed_out_message(after: Duration) -> String {
+        format!(
+            "the request body did not arrive within {} (--body-timeout)",
+            humantime::format_duration(after)
+        )
+    }
 }
 
 impl From<BodyError> for ApiError {
@@ -41,6 +54,7 @@ impl From<BodyError> for ApiError {
         match e {
             BodyError::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
             BodyError::Unreadable(why) => ApiError::UnreadableBody(why),
+            BodyError::TimedOut(after) => ApiError::BodyTimedOut(after),
         }
     }
 }
@@ -57,14 +71,19 @@ where
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, E> {
         Ok(RawBody(
-            read_raw(request, state.body_limit).await?,
+            read_raw(request, state.body_limit, state.body_timeout).await?,
             PhantomData,
         ))
     }
 }
 
-/// The request's body within `limit`, with its content type and redacted headers.
-pub async fn read_raw(request: Request, limit: usize) -> Result<RawRequest, BodyError> {
+/// The request's body within `limit` bytes and `timeout`, with its content type
+/// and redacted headers.
+pub async fn read_raw(
+    request: Request,
+    limit: usize,
+    timeout: Duration,
+) -> Result<RawRequest, BodyError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -75,7 +94,9 @@ pub async fn read_raw(request: Request, limit: usize) -> Result<RawRequest, Body
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_bytes())),
     );
-    let body = read_limited(request, limit).await?;
+    let body = tokio::time::timeout(timeout, read_limited(request, limit))
+        .await
+        .map_err(|_| BodyError::TimedOut(timeout))??;
     Ok(RawRequest {
         content_type,
         headers,

@@ -17,6 +17,9 @@ use crate::receivers::decode_body;
 
 /// The most one call moves the clock: a year covers every limit Phonebox models.
 const MAX_ADVANCE: Duration = Duration::from_secs(366 * 24 * 3600);
+/// The furthest ahead the clock may run in all, so no time computed from it
+/// (an expiry, a token's `exp`) leaves the range dates can be written in.
+const MAX_OFFSET: Duration = Duration::from_secs(36_525 * 24 * 3600);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,11 +64,17 @@ async fn advance(
     if by.is_zero() || by > MAX_ADVANCE {
         return Err(bad("must be more than zero and at most a year".into()));
     }
-    state
+    let moved = state
         .pipeline
         .clock()
-        .advance(state.pipeline.store(), by)
+        .advance(state.pipeline.store(), by, MAX_OFFSET)
         .await?;
+    if !moved {
+        return Err(bad(
+            "the clock may run at most 100 years ahead: reset it with DELETE /emulator/v1/clock"
+                .into(),
+        ));
+    }
     tracing::info!(by = %humantime::format_duration(by), "clock advanced");
     Ok(clock_json(&state))
 }

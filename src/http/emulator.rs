@@ -44,17 +44,31 @@ pub fn router() -> Router<AppState> {
         .route("/emulator/v1/events", get(super::events::stream))
 }
 
-/// Liveness, and how many `latest?wait=` requests are held (so a test can know its
-/// wait has reached the server before it triggers a message).
-async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({
-        "status": "ok",
+/// Liveness, whether the database takes writes, and how many `latest?wait=`
+/// requests are held (so a test can know its wait has reached the server before
+/// it triggers a message). A database that stopped taking writes answers 503
+/// `degraded`; one opened `--read-only` is `ok`, as asked.
+async fn health(State(state): State<AppState>) -> Response {
+    let store = state.pipeline.store();
+    let writable = store.writable().await;
+    let read_only = store.is_read_only();
+    let healthy = writable || read_only;
+    let body = Json(json!({
+        "status": if healthy { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
+        "writable": writable,
+        "read_only": read_only,
         "held_waits": state.pipeline.held_waits(),
         "paused": state.pipeline.is_paused(),
         "live_views": state.pipeline.live_views(),
         "notice": state.notice,
-    }))
+    }));
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body).into_response()
 }
 
 #[derive(Deserialize)]

@@ -35,6 +35,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("could not read the request body: {0}")]
     UnreadableBody(String),
+    #[error("{}", BodyError::timed_out_message(*.0))]
+    BodyTimedOut(std::time::Duration),
     #[error("`{field}`: {message}")]
     BadParameter { field: String, message: String },
     #[error("{0}")]
@@ -67,12 +69,12 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) | ApiError::NoMessage(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Capture(CaptureError::Stopped | CaptureError::Paused) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Capture(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(e) if e.is_unwritable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +85,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnreadableBody(_) => "unreadable_body",
+            ApiError::BodyTimedOut(_) => "request_timeout",
             ApiError::BadParameter { .. } => "invalid_parameter",
             ApiError::NotFound(_) => "not_found",
             ApiError::NoMessage(_) => "no_message",
@@ -90,6 +93,9 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Capture(CaptureError::Stopped) => "shutting_down",
             ApiError::Capture(CaptureError::Paused) => "capture_paused",
+            ApiError::Capture(CaptureError::ReadOnly) => "read_only",
+            ApiError::Capture(e) if e.is_unavailable() => "database_unwritable",
+            ApiError::Store(e) if e.is_unwritable() => "database_unwritable",
             ApiError::Capture(_) | ApiError::Store(_) => "internal_error",
         }
     }
@@ -168,12 +174,18 @@ impl From<BodyError> for TwilioError {
                 format!("Request body is larger than Phonebox's {limit}-byte limit"),
             ),
             BodyError::Unreadable(why) => TwilioError::new(20001, 400, why),
+            BodyError::TimedOut(after) => {
+                TwilioError::new(20001, 408, BodyError::timed_out_message(after))
+            }
         }
     }
 }
 
 impl From<StoreError> for TwilioError {
     fn from(e: StoreError) -> TwilioError {
+        if e.is_unwritable() {
+            return TwilioError::new(20503, 503, e.to_string());
+        }
         tracing::error!(error = %e, "Twilio request failed");
         TwilioError::new(20500, 500, "An internal server error has occurred")
     }
@@ -181,7 +193,7 @@ impl From<StoreError> for TwilioError {
 
 impl InjectedError for TwilioError {
     fn internal(_: Option<Provider>, e: CaptureError) -> TwilioError {
-        if matches!(e, CaptureError::Paused) {
+        if e.is_unavailable() {
             return TwilioError::new(20503, 503, e.to_string());
         }
         tracing::error!(error = %e, "Twilio capture failed");
@@ -240,13 +252,16 @@ impl From<BodyError> for SnsError {
                 format!("Request body is larger than Phonebox's {limit}-byte limit"),
             ),
             BodyError::Unreadable(why) => SnsError::invalid_parameter(why),
+            BodyError::TimedOut(after) => {
+                SnsError::new("RequestTimeout", 408, BodyError::timed_out_message(after))
+            }
         }
     }
 }
 
 impl InjectedError for SnsError {
     fn internal(_: Option<Provider>, e: CaptureError) -> SnsError {
-        if matches!(e, CaptureError::Paused) {
+        if e.is_unavailable() {
             return SnsError::new("ServiceUnavailable", 503, e.to_string());
         }
         tracing::error!(error = %e, "SNS capture failed");
@@ -307,13 +322,14 @@ impl From<BodyError> for VonageError {
                 format!("Message Too Long: the request is over Phonebox's {limit}-byte limit"),
             ),
             BodyError::Unreadable(why) => VonageError::new(3, why),
+            BodyError::TimedOut(after) => VonageError::new(3, BodyError::timed_out_message(after)),
         }
     }
 }
 
 impl InjectedError for VonageError {
     fn internal(_: Option<Provider>, e: CaptureError) -> VonageError {
-        if matches!(e, CaptureError::Paused) {
+        if e.is_unavailable() {
             return VonageError::new(1, format!("Throttled: {e}"));
         }
         tracing::error!(error = %e, "Vonage capture failed");
@@ -353,6 +369,7 @@ impl ProviderError {
                 format!("Request body is larger than Phonebox's {limit}-byte limit"),
             ),
             BodyError::Unreadable(why) => (400, why),
+            BodyError::TimedOut(after) => (408, BodyError::timed_out_message(after)),
         };
         let code = match provider {
             Provider::Infobip | Provider::Clicksend => "BAD_REQUEST",
@@ -368,7 +385,7 @@ impl ProviderError {
 impl InjectedError for ProviderError {
     fn internal(provider: Option<Provider>, e: CaptureError) -> ProviderError {
         let provider = provider.unwrap_or(Provider::Clicksend);
-        if matches!(e, CaptureError::Paused) {
+        if e.is_unavailable() {
             return ProviderError::new(provider, 503, "SERVICE_UNAVAILABLE", e.to_string());
         }
         tracing::error!(error = %e, "provider capture failed");
@@ -464,6 +481,9 @@ impl From<BodyError> for AuthError {
                 format!("The request body is larger than Phonebox's {limit}-byte limit"),
             ),
             BodyError::Unreadable(why) => AuthError::invalid_request(why),
+            BodyError::TimedOut(after) => {
+                AuthError::new(408, "invalid_request", BodyError::timed_out_message(after))
+            }
         }
     }
 }
@@ -492,6 +512,11 @@ impl From<BodyError> for MgmtError {
                 Some("payload_too_large"),
             ),
             BodyError::Unreadable(why) => MgmtError::bad_request(why),
+            BodyError::TimedOut(after) => MgmtError::new(
+                408,
+                BodyError::timed_out_message(after),
+                Some("request_timeout"),
+            ),
         }
     }
 }

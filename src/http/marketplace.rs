@@ -49,7 +49,7 @@ async fn read(
     request: Request,
     provider: Provider,
 ) -> Result<RawRequest, ProviderError> {
-    read_raw(request, state.body_limit)
+    read_raw(request, state.body_limit, state.body_timeout)
         .await
         .map_err(|e| ProviderError::body(provider, e))
 }

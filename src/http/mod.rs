@@ -13,6 +13,7 @@ mod events;
 pub mod guard;
 mod management;
 mod marketplace;
+pub mod serve;
 mod sns;
 mod tenants;
 mod twilio;
@@ -39,6 +40,8 @@ pub struct Shared {
     pub auth0: crate::auth0::Auth0,
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// Longest a request body may take to arrive.
+    pub body_timeout: std::time::Duration,
     /// Cancelled when the server stops: ends held requests and event streams.
     pub shutdown: CancellationToken,
     /// Posts provider status callbacks in the background.

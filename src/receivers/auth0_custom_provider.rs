@@ -96,8 +96,9 @@ enum DeliveryMethod {
 }
 
 /// Parses any of the shapes into a message.
-pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
+pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let body: Body = decode_body(&raw.body)?;
+    raw.body = crate::redact::event_secrets(&raw.body);
     if let Some(event) = body.event {
         let notification = event
             .notification

@@ -31,8 +31,9 @@ struct Context {
 }
 
 /// Parses a Hook call; the message gets a fresh `MessageID`.
-pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
+pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let call: HookCall = decode_body(&raw.body)?;
+    raw.body = crate::redact::event_secrets(&raw.body);
     let recipient = phone("recipient", &non_empty("recipient", call.recipient)?)?;
     let text = non_empty("text", call.text)?;
     let ctx = call.context;

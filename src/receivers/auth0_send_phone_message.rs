@@ -55,8 +55,9 @@ struct MessageOptions {
 }
 
 /// Parses the event or its `message_options` into a message.
-pub fn parse(raw: RawRequest) -> Result<NewMessage, ReceiveError> {
+pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let body: Body = decode_body(&raw.body)?;
+    raw.body = crate::redact::event_secrets(&raw.body);
     let (options, prefix, event) = if let Some(event) = body.event {
         let options = event
             .message_options

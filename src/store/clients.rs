@@ -9,6 +9,7 @@ pub struct ClientRow {
     pub client_id: String,
     pub tenant: String,
     pub name: String,
+    /// `salt$sha256(salt || secret)`: the secret itself is shown once, at creation.
     pub client_secret: String,
     /// Registered by permissive mode on first use: its caller never saw the secret.
     pub on_first_use: bool,
@@ -40,11 +41,11 @@ pub async fn list(store: &Store, tenant: &str) -> Result<Vec<ClientRow>, StoreEr
     .await?)
 }
 
-/// Inserts a client; `false` if the id is taken (in any tenant).
+/// Inserts a client; `false` if its tenant already has that id.
 pub async fn insert(store: &Store, row: &ClientRow) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO clients (client_id, tenant, name, client_secret, on_first_use, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, client_id) DO NOTHING",
     )
     .bind(&row.client_id)
     .bind(&row.tenant)
@@ -55,4 +56,33 @@ pub async fn insert(store: &Store, row: &ClientRow) -> Result<bool, StoreError> 
     .execute(store.pool())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Replaces each client secret an older Phonebox stored as typed (no `salt$hash`
+/// form) with `hash(secret)`, in one transaction, and checkpoints so the old
+/// bytes (overwritten: `secure_delete` is on) leave the database file at once.
+/// Returns how many were replaced.
+pub async fn hash_clear_secrets(
+    store: &Store,
+    hash: impl Fn(&str) -> String,
+) -> Result<usize, StoreError> {
+    let mut tx = store.pool().begin().await?;
+    let clear: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT tenant, client_id, client_secret FROM clients WHERE instr(client_secret, '$') = 0",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (tenant, client_id, secret) in &clear {
+        sqlx::query("UPDATE clients SET client_secret = ? WHERE tenant = ? AND client_id = ?")
+            .bind(hash(secret))
+            .bind(tenant)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if !clear.is_empty() {
+        store.checkpoint().await?;
+    }
+    Ok(clear.len())
 }

@@ -5,6 +5,7 @@
 //! PostgreSQL backend later is this module's work alone.
 
 pub mod clients;
+pub mod files;
 pub mod log_events;
 pub mod messages;
 pub mod mfa_challenges;
@@ -18,7 +19,9 @@ pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -27,13 +30,19 @@ use sqlx::{Sqlite, SqlitePool};
 /// What went wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
+    #[error("cannot create or secure {path}: {source}")]
+    Files {
         path: String,
         source: std::io::Error,
     },
     #[error("database error: {0}")]
-    Sqlx(#[from] sqlx::Error),
+    Sqlx(sqlx::Error),
+    /// The database cannot be written: opened `--read-only`, made read-only on
+    /// disk, or its disk is full. Answered 503, never 500.
+    #[error("the database cannot be written: {0}")]
+    Unwritable(String),
+    #[error("the database needs upgrading: open it once without --read-only")]
+    Outdated,
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a batch of {0} rows is more than one statement can insert")]
@@ -42,36 +51,181 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        // SQLite's primary result codes (the low byte of an extended code):
+        // READONLY, IOERR, CANTOPEN, FULL mean the file cannot take writes.
+        const UNWRITABLE: [i64; 4] = [8, 10, 14, 13];
+        let code = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .and_then(|c| c.parse::<i64>().ok());
+        match code {
+            Some(c) if UNWRITABLE.contains(&(c & 0xff)) => StoreError::Unwritable(e.to_string()),
+            _ => StoreError::Sqlx(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the store is unusable for writing (so: 503, not 500).
+    pub fn is_unwritable(&self) -> bool {
+        matches!(self, StoreError::Unwritable(_))
+    }
+}
+
+/// How to open the database.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Open it read-only: no migrations, no writes (for inspecting a copy).
+    pub read_only: bool,
+    /// The directory is Phonebox's own data directory, so an existing one with
+    /// looser permissions is tightened to 0700 (never a directory the user named).
+    pub own_dir: bool,
+}
+
+/// How often health re-checks a database it last found unwritable.
+const RECHECK: Duration = Duration::from_secs(2);
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    read_only: bool,
+    /// Whether the last write check (at start, after a failed write, or by health
+    /// while unwritable) succeeded.
+    writable: Arc<AtomicBool>,
+    /// When the check last ran, in ms since `opened`.
+    checked_at: Arc<AtomicI64>,
+    opened: Instant,
 }
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite://")?
+        Store::open_with(path, OpenOptions::default()).await
+    }
+
+    /// Opens the database as `options` say. Created files are owner-only (see
+    /// `files`); a database that cannot be written is refused unless asked for
+    /// read-only.
+    pub async fn open_with(path: &Path, options: OpenOptions) -> Result<Store, StoreError> {
+        let files_error = |at: &Path| {
+            let path = at.display().to_string();
+            move |source| StoreError::Files { path, source }
+        };
+        let connect = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a 2xx means the row survives a power cut, not just a crash. Group
-            // commit (see `pipeline`) pays one fsync per batch, not per message.
-            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // What is deleted (a message, a moved key, a rebuilt table's old pages)
+            // is overwritten, not left readable in free pages of the file.
+            .pragma("secure_delete", "on");
+        let connect = if options.read_only {
+            // With no log to replay, read the file as it is: SQLite would otherwise
+            // want to create the -shm file beside it, which a read-only copy's
+            // directory may not allow.
+            let [_, wal, _] = files::database_files(path);
+            connect.read_only(true).immutable(!wal.exists())
+        } else {
+            if let Some(dir) = path.parent() {
+                files::private_dir(dir, options.own_dir).map_err(files_error(dir))?;
+            }
+            files::private_database(path).map_err(files_error(path))?;
+            connect
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a 2xx means the row survives a power cut, not just a crash.
+                // Group commit (see `pipeline`) pays one fsync per batch, not per message.
+                .synchronous(SqliteSynchronous::Full)
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(connect)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let migrator = sqlx::migrate!("./migrations");
+        if options.read_only {
+            let applied: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|_| StoreError::Outdated)?;
+            let latest = migrator.iter().map(|m| m.version).max();
+            if applied < latest {
+                return Err(StoreError::Outdated);
+            }
+        } else {
+            migrator.run(&pool).await?;
+        }
+        let store = Store {
+            pool,
+            read_only: options.read_only,
+            writable: Arc::new(AtomicBool::new(!options.read_only)),
+            checked_at: Arc::new(AtomicI64::new(0)),
+            opened: Instant::now(),
+        };
+        if !options.read_only {
+            store.check_writable().await?;
+        }
+        Ok(store)
+    }
+
+    /// Whether the database was opened `--read-only`.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Whether writes are expected to work, as last checked; while they were not,
+    /// checks again (at most every couple of seconds), so health sees a recovery.
+    pub async fn writable(&self) -> bool {
+        if self.read_only {
+            return false;
+        }
+        let now = i64::try_from(self.opened.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let due = now - self.checked_at.load(Ordering::Relaxed) >= RECHECK.as_millis() as i64;
+        if !self.writable.load(Ordering::Relaxed) && due {
+            let _ = self.check_writable().await;
+        }
+        self.writable.load(Ordering::Relaxed)
+    }
+
+    /// A write that failed: checks whether the database still takes writes.
+    pub async fn write_failed(&self, e: &StoreError) {
+        if e.is_unwritable() || matches!(e, StoreError::Sqlx(_)) {
+            let _ = self.check_writable().await;
+        }
+    }
+
+    /// Writes a row and rolls it back: a cheap way to learn that a write would
+    /// fail before a user's request does.
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let now = i64::try_from(self.opened.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.checked_at.store(now, Ordering::Relaxed);
+        let outcome = async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ('phonebox.write_check', '') \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.rollback().await
+        }
+        .await
+        .map_err(StoreError::from);
+        self.writable.store(outcome.is_ok(), Ordering::Relaxed);
+        match outcome {
+            Err(StoreError::Sqlx(e)) => Err(StoreError::Unwritable(e.to_string())),
+            other => other,
+        }
+    }
+
+    /// Copies the write-ahead log into the database file and empties the log.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Closes every connection, checkpointing the WAL.

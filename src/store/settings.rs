@@ -22,3 +22,14 @@ pub async fn set(store: &Store, key: &str, value: &str) -> Result<(), StoreError
     .await?;
     Ok(())
 }
+
+/// Deletes a value that must not linger once moved elsewhere: the delete
+/// overwrites its bytes (every connection has `secure_delete` on), and a
+/// checkpoint carries that into the database file at once.
+pub async fn delete_overwriting(store: &Store, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM settings WHERE key = ?")
+        .bind(key)
+        .execute(store.pool())
+        .await?;
+    store.checkpoint().await
+}

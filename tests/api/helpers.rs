@@ -142,3 +142,166 @@ pub async fn capture_text(app: &TestApp, to: &str, text: &str) -> Value {
     );
     response.json().await.expect("json")
 }
+
+/// A real `phonebox serve` process, for what only a process shows: its exit code,
+/// its log, signals, file modes made by a fresh start.
+pub struct Process {
+    pub child: tokio::process::Child,
+    pub base: String,
+    pub log: PathBuf,
+    /// A copy of the binary another user can run, while it is in use.
+    _binary: Option<TempDir>,
+}
+
+impl Process {
+    /// Starts `phonebox serve --listen 127.0.0.1:0` with `args` and `env`, logging to
+    /// `log`, and waits for its "listening" line (or its exit, which is an error).
+    pub async fn start(
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &std::ffi::OsStr)],
+        log: &Path,
+    ) -> Result<Process, (Option<i32>, String)> {
+        Process::start_with(args, env, log, Runner::Plain).await
+    }
+
+    /// As `start`, under an open-file limit of `fds` (with util-linux's `prlimit`).
+    pub async fn start_with_fd_limit(
+        args: &[&std::ffi::OsStr],
+        fds: u32,
+        log: &Path,
+    ) -> Result<Process, (Option<i32>, String)> {
+        Process::start_with(args, &[], log, Runner::FdLimit(fds)).await
+    }
+
+    /// As `start`, but as the user `nobody`: how a test running as root (whom file
+    /// modes do not stop) meets a file it cannot write.
+    #[cfg(unix)]
+    pub async fn start_as_nobody(
+        args: &[&std::ffi::OsStr],
+        log: &Path,
+    ) -> Result<Process, (Option<i32>, String)> {
+        Process::start_with(args, &[], log, Runner::Nobody).await
+    }
+
+    async fn start_with(
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &std::ffi::OsStr)],
+        log: &Path,
+        runner: Runner,
+    ) -> Result<Process, (Option<i32>, String)> {
+        let file = std::fs::File::create(log).expect("log file");
+        let as_nobody = matches!(runner, Runner::Nobody);
+        let (binary, copy) = if as_nobody {
+            // The build directory may sit under a home only root can enter.
+            use std::os::unix::fs::PermissionsExt;
+            let dir = tempfile::tempdir().expect("temp dir");
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+            let copy = dir.path().join("phonebox");
+            std::fs::copy(env!("CARGO_BIN_EXE_phonebox"), &copy).expect("copies");
+            (copy, Some(dir))
+        } else {
+            (PathBuf::from(env!("CARGO_BIN_EXE_phonebox")), None)
+        };
+        let mut command = match runner {
+            Runner::FdLimit(n) => {
+                let mut c = tokio::process::Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg(&binary);
+                c
+            }
+            _ => tokio::process::Command::new(&binary),
+        };
+        #[cfg(unix)]
+        if as_nobody {
+            command.uid(65534).gid(65534);
+        }
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::from(file.try_clone().expect("clone")))
+            .stderr(std::process::Stdio::from(file))
+            .kill_on_drop(true);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("phonebox starts");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if let Some(addr) = text.split("Phonebox listening addr=").nth(1) {
+                let addr = addr.split_whitespace().next().expect("addr");
+                return Ok(Process {
+                    child,
+                    base: format!("http://{addr}"),
+                    log: log.to_owned(),
+                    _binary: copy,
+                });
+            }
+            if let Some(status) = child.try_wait().expect("status") {
+                return Err((
+                    status.code(),
+                    std::fs::read_to_string(log).unwrap_or_default(),
+                ));
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no listening line:\n{text}"
+            );
+            // Waiting on another process's output: nothing to subscribe to.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(sent.success());
+        self.child.wait().await.expect("exits").code()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// How a test process is started.
+#[derive(Clone, Copy)]
+enum Runner {
+    Plain,
+    Nobody,
+    FdLimit(u32),
+}
+
+/// The permission bits of `path`.
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The database file and its write-ahead log, as one byte string, to search for
+/// what must never be stored.
+pub fn database_bytes(db: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(db).unwrap_or_default();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(PathBuf::from(wal)).unwrap_or_default());
+    bytes
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
