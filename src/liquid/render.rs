@@ -407,20 +407,15 @@ impl<'a> Renderer<'a> {
             if i > 0 && col == 0 {
                 self.write(&format!("</tr>\n<tr class=\"row{}\">", row + 1))?;
             }
-            let loop_object = Value::object([
-                ("length", int_value(len)),
-                ("index", int_value(i + 1)),
-                ("index0", int_value(i)),
-                ("rindex", int_value(len - i)),
-                ("rindex0", int_value(len - i - 1)),
-                ("first", Value::Bool(i == 0)),
-                ("last", Value::Bool(i + 1 == len)),
+            let mut fields = loop_fields(i, len);
+            fields.extend([
                 ("col", int_value(col + 1)),
                 ("col0", int_value(col)),
                 ("col_first", Value::Bool(col == 0)),
                 ("col_last", Value::Bool(col + 1 == cols || i + 1 == len)),
                 ("row", int_value(row + 1)),
             ]);
+            let loop_object = Value::object(fields);
             self.write(&format!("<td class=\"col{}\">", col + 1))?;
             self.locals.push((t.var.clone(), seq.get(i)));
             self.locals.push(("tablerowloop".to_owned(), loop_object));
@@ -479,8 +474,9 @@ fn int_value(n: u64) -> Value {
     Value::Int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-fn loop_object(i: u64, len: u64, parent: &Value) -> Value {
-    Value::object([
+/// What `forloop` and `tablerowloop` both say about iteration `i` of `len`.
+fn loop_fields(i: u64, len: u64) -> Vec<(&'static str, Value)> {
+    vec![
         ("length", int_value(len)),
         ("index", int_value(i + 1)),
         ("index0", int_value(i)),
@@ -488,8 +484,13 @@ fn loop_object(i: u64, len: u64, parent: &Value) -> Value {
         ("rindex0", int_value(len - i - 1)),
         ("first", Value::Bool(i == 0)),
         ("last", Value::Bool(i + 1 == len)),
-        ("parentloop", parent.clone()),
-    ])
+    ]
+}
+
+fn loop_object(i: u64, len: u64, parent: &Value) -> Value {
+    let mut fields = loop_fields(i, len);
+    fields.push(("parentloop", parent.clone()));
+    Value::object(fields)
 }
 
 fn int(v: &Value) -> i64 {

@@ -101,6 +101,23 @@ impl<'a> Mfa<'a> {
         .await
     }
 
+    /// Signs `email` in through an SMS enrollment of `phone`: the grant's tokens.
+    pub async fn sign_in(&self, email: &str, phone: &str) -> Value {
+        let token = self.mfa_token(email).await;
+        let associated: Value = self
+            .associate(&token, phone, "sms")
+            .await
+            .json()
+            .await
+            .expect("json");
+        let code = latest_code(self.app, phone).await;
+        let granted = self
+            .oob_grant(&token, associated["oob_code"].as_str().expect("oob"), &code)
+            .await;
+        assert_eq!(granted.status(), 200);
+        granted.json().await.expect("json")
+    }
+
     /// Enrolls `phone` by SMS and confirms it with the code from the inbox.
     pub async fn enroll(&self, email: &str, phone: &str) -> String {
         let token = self.mfa_token(email).await;
@@ -135,8 +152,8 @@ pub async fn latest_code(app: &TestApp, phone: &str) -> String {
         .to_owned()
 }
 
-/// PATCHes the tenant's settings through the emulator API.
-pub async fn settings(app: &TestApp, tenant: &str, settings: Value) {
+/// PATCHes the tenant's settings through the emulator API: status and body.
+pub async fn patch_settings(app: &TestApp, tenant: &str, settings: Value) -> (u16, Value) {
     let response = app
         .http
         .patch(app.url(&format!("/emulator/v1/tenants/{tenant}")))
@@ -144,12 +161,31 @@ pub async fn settings(app: &TestApp, tenant: &str, settings: Value) {
         .send()
         .await
         .expect("sent");
-    assert_eq!(
-        response.status(),
-        200,
-        "{}",
-        response.text().await.unwrap_or_default()
-    );
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+/// PATCHes the tenant's settings, which must be accepted.
+pub async fn settings(app: &TestApp, tenant: &str, settings: Value) {
+    let (status, body) = patch_settings(app, tenant, settings).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// The claims of a token the tenant signed, if it verifies against its JWKS (any
+/// audience) and has not expired.
+pub async fn verified_claims(app: &TestApp, token: &str) -> Option<Value> {
+    let jwks = app.get_json("/.well-known/jwks.json").await;
+    let key = &jwks["keys"][0];
+    let decoding = DecodingKey::from_rsa_components(
+        key["n"].as_str().expect("n"),
+        key["e"].as_str().expect("e"),
+    )
+    .expect("key");
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(token, &decoding, &validation)
+        .ok()
+        .map(|t| t.claims)
 }
 
 /// Log events of `kind` in the default tenant, newest first.

@@ -2,11 +2,10 @@
 //! with the field and the range, and a row an older version stored unchecked is
 //! repaired, and reported, when the server starts.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_at, Process};
-use crate::mfa::{latest_code, settings, Mfa};
+use crate::mfa::{latest_code, patch_settings, settings, verified_claims, Mfa};
 
 #[tokio::test]
 async fn each_overflowing_setting_is_refused_with_its_field_and_range() {
@@ -39,15 +38,8 @@ async fn each_overflowing_setting_is_refused_with_its_field_and_range() {
             "0 to 1000000",
         ),
     ] {
-        let response = app
-            .http
-            .patch(app.url("/emulator/v1/tenants/default"))
-            .json(&json!({ "settings": patch }))
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(response.status(), 400, "{field}");
-        let body: Value = response.json().await.expect("json");
+        let (status, body) = patch_settings(&app, "default", patch).await;
+        assert_eq!(status, 400, "{field}");
         assert_eq!(body["field"], format!("settings.{field}"), "{body}");
         assert!(
             body["message"].as_str().expect("message").contains(range),
@@ -55,14 +47,9 @@ async fn each_overflowing_setting_is_refused_with_its_field_and_range() {
         );
     }
     for bad in [json!(-1), json!(1.5), json!("300"), json!(1e30)] {
-        let response = app
-            .http
-            .patch(app.url("/emulator/v1/tenants/default"))
-            .json(&json!({ "settings": { "code_lifetime_secs": bad } }))
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(response.status(), 400, "{bad}");
+        let (status, _) =
+            patch_settings(&app, "default", json!({ "code_lifetime_secs": bad })).await;
+        assert_eq!(status, 400, "{bad}");
     }
     app.stop().await;
 }
@@ -76,37 +63,13 @@ async fn the_longest_lifetimes_allowed_still_issue_tokens_that_are_not_yet_expir
         json!({ "code_lifetime_secs": 86_400, "mfa_token_lifetime_secs": 86_400, "access_token_lifetime_secs": 2_592_000 }),
     )
     .await;
-    let mfa = Mfa::new(&app);
-    let token = mfa.mfa_token("long@example.com").await;
-    let associated: Value = mfa
-        .associate(&token, "+15555552201", "sms")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let code = latest_code(&app, "+15555552201").await;
-    let granted = mfa
-        .oob_grant(&token, associated["oob_code"].as_str().expect("oob"), &code)
+    let tokens = Mfa::new(&app)
+        .sign_in("long@example.com", "+15555552201")
         .await;
-    assert_eq!(granted.status(), 200);
-    let tokens: Value = granted.json().await.expect("json");
     assert_eq!(tokens["expires_in"], 2_592_000);
-    let jwks: Value = app.get_json("/.well-known/jwks.json").await;
-    let key = &jwks["keys"][0];
-    let decoding = DecodingKey::from_rsa_components(
-        key["n"].as_str().expect("n"),
-        key["e"].as_str().expect("e"),
-    )
-    .expect("key");
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Value>(
-        tokens["access_token"].as_str().expect("token"),
-        &decoding,
-        &validation,
-    )
-    .expect("a valid, unexpired token")
-    .claims;
+    let claims = verified_claims(&app, tokens["access_token"].as_str().expect("token"))
+        .await
+        .expect("a valid, unexpired token");
     let lifetime = claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat");
     assert_eq!(lifetime, 2_592_000);
     app.stop().await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, spawn_app_at, TestApp};
-use crate::mfa::{latest, logs_of, settings, Mfa, CLIENT};
+use crate::mfa::{latest, logs_of, patch_settings, settings, Mfa, CLIENT};
 
 /// Two nested loops whose inner step sorts four thousand characters: seven
 /// thousand steps take seconds, far past the 250 ms budget, within the
@@ -30,20 +30,6 @@ async fn put_guardian_template(app: &TestApp, template: &str) -> (u16, Value) {
         .put(app.url("/api/v2/guardian/factors/phone/templates"))
         .bearer_auth("mgmt")
         .json(&json!({ "enrollment_message": template, "verification_message": "{{code}}" }))
-        .send()
-        .await
-        .expect("sent");
-    (
-        response.status().as_u16(),
-        response.json().await.expect("json"),
-    )
-}
-
-async fn patch_settings(app: &TestApp, settings: Value) -> (u16, Value) {
-    let response = app
-        .http
-        .patch(app.url("/emulator/v1/tenants/default"))
-        .json(&json!({ "settings": settings }))
         .send()
         .await
         .expect("sent");
@@ -84,6 +70,7 @@ async fn a_deeply_nested_template_is_refused_by_every_route_and_logins_keep_work
 
     let (status, body) = patch_settings(
         &app,
+        "default",
         json!({ "templates": { "enrollment_message": nested } }),
     )
     .await;
@@ -92,6 +79,7 @@ async fn a_deeply_nested_template_is_refused_by_every_route_and_logins_keep_work
 
     let (status, body) = patch_settings(
         &app,
+        "default",
         json!({ "locale_templates": { "fr": { "enrollment_message": nested } } }),
     )
     .await;

@@ -12,30 +12,25 @@ fn array_input(c: &Call<'_>) -> Result<Arc<Vec<Value>>, Error> {
     items(c.input, c.env.max_array)
 }
 
-pub(super) fn first(c: &Call<'_>) -> Result<Value, Error> {
-    Ok(match c.input {
-        Value::Str(s) => s
-            .chars()
-            .next()
-            .map(|ch| Value::from(ch.to_string()))
-            .unwrap_or_default(),
-        Value::Range(a, b) if a <= b => Value::Int(*a),
-        Value::Array(items) => items.first().cloned().unwrap_or_default(),
+/// The first or last item of an array or range, or character of a string.
+fn end_of(c: &Call<'_>, last: bool) -> Value {
+    let pick = |mut it: Box<dyn DoubleEndedIterator<Item = Value> + '_>| {
+        if last { it.next_back() } else { it.next() }.unwrap_or_default()
+    };
+    match c.input {
+        Value::Str(s) => pick(Box::new(s.chars().map(|ch| Value::from(ch.to_string())))),
+        Value::Range(a, b) if a <= b => Value::Int(if last { *b } else { *a }),
+        Value::Array(items) => pick(Box::new(items.iter().cloned())),
         _ => Value::Nil,
-    })
+    }
+}
+
+pub(super) fn first(c: &Call<'_>) -> Result<Value, Error> {
+    Ok(end_of(c, false))
 }
 
 pub(super) fn last(c: &Call<'_>) -> Result<Value, Error> {
-    Ok(match c.input {
-        Value::Str(s) => s
-            .chars()
-            .last()
-            .map(|ch| Value::from(ch.to_string()))
-            .unwrap_or_default(),
-        Value::Range(a, b) if a <= b => Value::Int(*b),
-        Value::Array(items) => items.last().cloned().unwrap_or_default(),
-        _ => Value::Nil,
-    })
+    Ok(end_of(c, true))
 }
 
 pub(super) fn join(c: &Call<'_>) -> Result<Value, Error> {
