@@ -101,38 +101,33 @@ impl<'a> Mfa<'a> {
         .await
     }
 
-    /// Signs `email` in through an SMS enrollment of `phone`: the grant's tokens.
-    pub async fn sign_in(&self, email: &str, phone: &str) -> Value {
-        let token = self.mfa_token(email).await;
+    /// Associates `phone` by SMS with `token`, confirms it with the code from the
+    /// inbox, and returns the grant's tokens.
+    async fn confirm(&self, token: &str, phone: &str) -> Value {
         let associated: Value = self
-            .associate(&token, phone, "sms")
+            .associate(token, phone, "sms")
             .await
             .json()
             .await
             .expect("json");
         let code = latest_code(self.app, phone).await;
         let granted = self
-            .oob_grant(&token, associated["oob_code"].as_str().expect("oob"), &code)
+            .oob_grant(token, associated["oob_code"].as_str().expect("oob"), &code)
             .await;
         assert_eq!(granted.status(), 200);
         granted.json().await.expect("json")
     }
 
-    /// Enrolls `phone` by SMS and confirms it with the code from the inbox.
+    /// Signs `email` in through an SMS enrollment of `phone`: the grant's tokens.
+    pub async fn sign_in(&self, email: &str, phone: &str) -> Value {
+        let token = self.mfa_token(email).await;
+        self.confirm(&token, phone).await
+    }
+
+    /// Enrolls `phone` by SMS and confirms it; returns the `mfa_token` used.
     pub async fn enroll(&self, email: &str, phone: &str) -> String {
         let token = self.mfa_token(email).await;
-        let associated: Value = self
-            .associate(&token, phone, "sms")
-            .await
-            .json()
-            .await
-            .expect("json");
-        let oob = associated["oob_code"]
-            .as_str()
-            .expect("oob_code")
-            .to_owned();
-        let code = latest_code(self.app, phone).await;
-        assert_eq!(self.oob_grant(&token, &oob, &code).await.status(), 200);
+        self.confirm(&token, phone).await;
         token
     }
 }
