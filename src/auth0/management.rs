@@ -193,7 +193,7 @@ impl Auth0 {
             ("verification_message", &t.verification_message),
         ] {
             if let Some(v) = value {
-                templates::validate(v).map_err(|e| {
+                crate::liquid::validate(v).map_err(|e| {
                     MgmtError::bad_request(format!("{name} is not valid Liquid: {e}"))
                 })?;
             }
@@ -431,7 +431,7 @@ impl Auth0 {
         }
         for (name, body) in [("text", &content.body.text), ("voice", &content.body.voice)] {
             if let Some(b) = body {
-                templates::validate(b).map_err(|e| {
+                crate::liquid::validate(b).map_err(|e| {
                     MgmtError::bad_request(format!("content.body.{name} is not valid Liquid: {e}"))
                 })?;
             }

@@ -249,7 +249,7 @@ impl Settings {
         }
         let template = |path: Vec<Key>, body: &Option<String>| -> Result<(), FieldError> {
             match body {
-                Some(b) => super::templates::validate(b).map_err(|message| FieldError {
+                Some(b) => crate::liquid::validate(b).map_err(|message| FieldError {
                     path,
                     message: format!("not a template Phonebox can render: {message}"),
                 }),

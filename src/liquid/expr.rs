@@ -400,7 +400,14 @@ impl<'a> Parser<'a> {
             args,
             keywords,
         };
-        filters::check_call(&call)?;
+        call.def.check(&filters::CallShape {
+            positional: call.args.len(),
+            keywords: call.keywords.iter().map(|(k, _)| k.as_str()).collect(),
+            first_literal: match call.args.first() {
+                Some(Expr::Literal(v)) => Some(v),
+                _ => None,
+            },
+        })?;
         Ok(call)
     }
 

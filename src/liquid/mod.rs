@@ -93,6 +93,11 @@ pub fn parse(src: &str, limits: &Limits) -> Result<Template, Error> {
     })
 }
 
+/// Checks a template with the default caps, as rendering will parse it.
+pub fn validate(src: &str) -> Result<(), Error> {
+    parse(src, &Limits::default()).map(|_| ())
+}
+
 impl Template {
     /// Renders with `globals`; `now` is what `"now" | date` reads. This runs on the
     /// calling thread: from async code, use [`Sandbox::render`].

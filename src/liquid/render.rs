@@ -371,7 +371,15 @@ impl<'a> Renderer<'a> {
             }
             return Ok(());
         }
-        let parent = self.lookup("forloop");
+        // Only an enclosing loop is a parent: a variable a template assigned the
+        // name `forloop` could otherwise chain loop objects without bound.
+        let parent = self
+            .locals
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "forloop")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         for i in 0..len {
             self.iterate(f.position)?;
             let item = seq.get(if f.reversed { len - 1 - i } else { i });

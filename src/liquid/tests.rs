@@ -146,6 +146,17 @@ fn growth_is_capped() {
 }
 
 #[test]
+fn loop_objects_nest_only_as_deep_as_the_loops() {
+    // A tablerow hides `forloop` from the loop inside it; were the parent looked
+    // up by name, each round would wrap the last one, without bound.
+    let chain = "{% tablerow t in (1..3) %}{% for i in (1..1) %}{% assign g = forloop %}{% endfor %}\
+                 {% assign forloop = g %}{% endtablerow %}{% if g.parentloop %}chained{% else %}flat{% endif %}";
+    assert!(ok(chain).ends_with("flat"), "{}", ok(chain));
+    let nested = "{% for a in (1..2) %}{% for b in (1..2) %}{{ forloop.parentloop.index }}{% endfor %}{% endfor %}";
+    assert_eq!(ok(nested), "1122");
+}
+
+#[test]
 fn the_time_budget_stops_slow_renders() {
     let limits = Limits {
         time_budget: Duration::from_millis(20),

@@ -14,7 +14,6 @@ mod math;
 mod text;
 
 use super::error::Error;
-use super::expr::{Expr, FilterCall};
 use super::value::Value;
 use array::*;
 use date::*;
@@ -157,11 +156,24 @@ pub fn lookup(name: &str) -> Option<&'static FilterDef> {
     FILTERS.iter().find(|f| f.name == name)
 }
 
-/// Checks a call's arguments when the template is parsed: their number, keywords,
-/// and divisions by a literal zero.
-pub fn check_call(call: &FilterCall) -> Result<(), Error> {
-    let d = call.def;
-    let n = call.args.len();
+/// What the parser knows of a call: how many positional arguments, the keyword
+/// names, and the first argument when it is a literal.
+pub struct CallShape<'a> {
+    pub positional: usize,
+    pub keywords: Vec<&'a str>,
+    pub first_literal: Option<&'a Value>,
+}
+
+impl FilterDef {
+    /// Checks a call's arguments when the template is parsed: their number,
+    /// keywords, and divisions by a literal zero.
+    pub fn check(&self, call: &CallShape<'_>) -> Result<(), Error> {
+        check_call(self, call)
+    }
+}
+
+fn check_call(d: &FilterDef, call: &CallShape<'_>) -> Result<(), Error> {
+    let n = call.positional;
     if n < d.min || n > d.max {
         let takes = match (d.min, d.max) {
             (0, 0) => "no arguments".to_owned(),
@@ -170,15 +182,11 @@ pub fn check_call(call: &FilterCall) -> Result<(), Error> {
         };
         return Err(Error::new(format!("`{}` takes {takes}, not {n}", d.name)));
     }
-    if let Some((k, _)) = call
-        .keywords
-        .iter()
-        .find(|(k, _)| !d.keywords.contains(&k.as_str()))
-    {
+    if let Some(k) = call.keywords.iter().find(|k| !d.keywords.contains(k)) {
         return Err(Error::new(format!("`{}` has no option `{k}`", d.name)));
     }
     if matches!(d.name, "divided_by" | "modulo") {
-        if let Some(Expr::Literal(v)) = call.args.first() {
+        if let Some(v) = call.first_literal {
             if v.to_number().as_f64() == 0.0 {
                 return Err(Error::new(format!("`{}: 0` divides by zero", d.name)));
             }
