@@ -8,16 +8,22 @@ use serde_json::Value;
 
 /// Words that make a header a credential wherever they appear in its name
 /// (`x-goog-api-key`, `apikey`, `x-access-token`, `x-client-secret`,
-/// `x-twilio-signature`, `x-auth-token`, `cookie`...): a rule, not a list, so a
-/// provider's own header name is covered before anyone thinks of it.
-const SECRET_WORDS: [&str; 7] = [
+/// `x-twilio-signature`, `x-hub-sig`, `x-auth-token`, `x-db-passwd`,
+/// `x-session-id`, `x-jwt-assertion`, `cookie`...): a rule, not a list, so a
+/// provider's own header name is covered before anyone thinks of it. A harmless
+/// header it catches loses only its middle characters.
+const SECRET_WORDS: [&str; 11] = [
     "key",
     "token",
     "secret",
-    "signature",
+    "sig",
     "auth",
-    "password",
+    "pass",
+    "pwd",
     "cookie",
+    "session",
+    "credential",
+    "jwt",
 ];
 
 /// Headers of the form `Scheme credentials`.
@@ -59,45 +65,51 @@ pub fn authorization(value: &str) -> String {
     }
 }
 
-/// Where Auth0 puts secrets in the events it sends custom code: the Action's
-/// `secrets` and `configuration`, and a Hook's `context.webtask.secrets`; each
-/// also under `event` when the whole event is posted wrapped.
-const EVENT_SECRET_PATHS: [&[&str]; 6] = [
-    &["secrets"],
-    &["configuration"],
-    &["event", "secrets"],
-    &["event", "configuration"],
-    &["context", "webtask", "secrets"],
-    &["event", "context", "webtask", "secrets"],
-];
+/// Where Auth0 puts secrets in the events it sends custom code: an Action's
+/// `secrets` and `configuration`, a Hook's `context.webtask.secrets`. Masked
+/// under those names at any depth, however the event is wrapped.
+const EVENT_SECRET_KEYS: [&str; 2] = ["secrets", "configuration"];
 
 /// A JSON body with the values under its secret-bearing fields masked (keys kept,
 /// each value cut to its last four characters), ready to store; the body as it
-/// was when it holds none. Only a body that names one of those fields is
-/// re-read, so ordinary captures pay a substring search.
+/// was when it holds none. Only a body that could name one of those fields (it
+/// spells one, or escapes a character, as `"secr\u0065ts"` does) is re-read, so
+/// ordinary captures pay a substring search.
 pub fn event_secrets(body: &[u8]) -> Vec<u8> {
-    let names_one = |word: &[u8]| body.windows(word.len()).any(|w| w == word);
-    if !names_one(b"\"secrets\"") && !names_one(b"\"configuration\"") {
+    let has = |word: &[u8]| body.windows(word.len()).any(|w| w == word);
+    if !has(b"\"secrets\"") && !has(b"\"configuration\"") && !has(b"\\u") {
         return body.to_vec();
     }
     let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
         return body.to_vec();
     };
-    let mut masked = false;
-    for path in EVENT_SECRET_PATHS {
-        let mut at = Some(&mut value);
-        for key in path.iter() {
-            at = at.and_then(|v| v.get_mut(*key));
-        }
-        if let Some(found) = at {
-            mask_values(found);
-            masked = true;
-        }
-    }
-    if !masked {
+    if !mask_secret_fields(&mut value) {
         return body.to_vec();
     }
     serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec())
+}
+
+/// Masks what sits under a secret-bearing key anywhere in `v` (serde_json caps
+/// nesting at 128, so this recursion is bounded); whether anything was.
+fn mask_secret_fields(v: &mut Value) -> bool {
+    match v {
+        Value::Object(map) => {
+            let mut masked = false;
+            for (key, value) in map.iter_mut() {
+                if EVENT_SECRET_KEYS.contains(&key.as_str()) {
+                    mask_values(value);
+                    masked = true;
+                } else {
+                    masked |= mask_secret_fields(value);
+                }
+            }
+            masked
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |masked, item| mask_secret_fields(item) | masked),
+        _ => false,
+    }
 }
 
 /// Masks every value inside `v`, keeping object keys and array shapes.
@@ -147,6 +159,11 @@ mod tests {
             "x-mitto-api-key",
             "set-cookie",
             "x-db-password",
+            "x-hub-sig",
+            "x-db-pwd",
+            "x-session-id",
+            "x-amzn-oidc-jwt",
+            "x-user-credential",
         ] {
             let out = headers([(name, "0123456789abcdef".as_bytes())]);
             assert_eq!(out[0].1, "…cdef", "{name}");
@@ -183,6 +200,11 @@ mod tests {
         }
         let plain = br#"{"recipient":"+15555550100","text":"hi"}"#;
         assert_eq!(event_secrets(plain), plain.to_vec());
+        // Spelled with an escape, or wrapped under another key: still masked.
+        let sneaky = br#"{"secr\u0065ts":{"K":"sneaky-secret-value"},"payload":{"event":{"configuration":{"U":"wrapped-secret-value"}}}}"#;
+        let out = String::from_utf8(event_secrets(sneaky)).expect("utf-8");
+        assert!(!out.contains("sneaky-secret"), "{out}");
+        assert!(!out.contains("wrapped-secret"), "{out}");
     }
 
     #[test]

@@ -75,6 +75,13 @@ impl Secrets {
         {
             use std::io::Write;
             let mut file = options.open(&tmp)?;
+            // `mode` applies only to a new file: one a crash left behind keeps its
+            // own until told.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
             file.write_all(&json)?;
             file.sync_all()?;
         }

@@ -121,6 +121,9 @@ pub struct Variables<'a> {
     pub accept_language: Option<&'a str>,
 }
 
+/// The most of `Accept-Language` a template sees as `requestInfo.lang`.
+const MAX_LANG_CHARS: usize = 256;
+
 /// The variables a template sees.
 pub fn globals(vars: &Variables<'_>) -> Object {
     let code = match vars.channel {
@@ -152,13 +155,13 @@ pub fn globals(vars: &Variables<'_>) -> Object {
             ("name", Value::from(vars.tenant.id.as_str())),
         ]),
     );
-    put(
-        "requestInfo",
-        Value::object([(
-            "lang",
-            Value::from(vars.accept_language.unwrap_or(vars.locale)),
-        )]),
-    );
+    // A header can be hundreds of kilobytes; a language tag list is not.
+    let lang = vars.accept_language.unwrap_or(vars.locale);
+    let lang = match lang.char_indices().nth(MAX_LANG_CHARS) {
+        Some((cut, _)) => &lang[..cut],
+        None => lang,
+    };
+    put("requestInfo", Value::object([("lang", Value::from(lang))]));
     globals
 }
 

@@ -272,23 +272,31 @@ async fn serve_connection(
     let builder = auto::Builder::new(TokioExecutor::new());
     let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
-    let mut closing = false;
+    // Once asked to close, a connection gets a deadline: an HTTP/2 client that
+    // never acknowledges the GOAWAY's ping would otherwise keep it (and its slot)
+    // open for good.
+    let mut close_by: Option<tokio::time::Instant> = None;
     loop {
+        let deadline = close_by.unwrap_or_else(|| tokio::time::Instant::now() + DRAIN);
         tokio::select! {
             _ = connection.as_mut() => return,
-            verdict = watchdog(&watch, limits), if !closing => match verdict {
+            verdict = watchdog(&watch, limits), if close_by.is_none() => match verdict {
                 Verdict::SlowHeaders => {
                     tracing::debug!(%peer, "closing a connection that sent its headers too slowly");
                     return;
                 }
                 Verdict::Idle => {
                     connection.as_mut().graceful_shutdown();
-                    closing = true;
+                    close_by = Some(tokio::time::Instant::now() + limits.header_timeout);
                 }
             },
-            () = shutdown.cancelled(), if !closing => {
+            () = shutdown.cancelled(), if close_by.is_none() => {
                 connection.as_mut().graceful_shutdown();
-                closing = true;
+                close_by = Some(tokio::time::Instant::now() + DRAIN);
+            }
+            () = tokio::time::sleep_until(deadline), if close_by.is_some() => {
+                tracing::debug!(%peer, "closing a connection that did not finish closing in time");
+                return;
             }
         }
     }

@@ -15,6 +15,10 @@ use super::parser::{ForLoop, Node, TableRow};
 use super::value::{Number, Object, Value};
 use super::Limits;
 
+/// How deep arrays and objects may nest in a value a template makes (loop objects
+/// nest once per enclosing loop; nothing else a template does nests at all).
+const MAX_VALUE_DEPTH: usize = 64;
+
 enum Flow {
     Normal,
     Break,
@@ -210,6 +214,11 @@ impl<'a> Renderer<'a> {
     }
 
     fn assign(&mut self, name: &str, v: Value) -> Result<(), Error> {
+        if v.nests_deeper_than(MAX_VALUE_DEPTH) {
+            return Err(Error::new(format!(
+                "`{name}` would hold a value nested more than {MAX_VALUE_DEPTH} deep"
+            )));
+        }
         let new = name.len().saturating_add(v.weight());
         let old = self
             .assigns
@@ -251,6 +260,12 @@ impl<'a> Renderer<'a> {
                 message: format!("`{}`: {}", call.def.name, e.message),
                 ..e
             })?;
+            if v.nests_deeper_than(MAX_VALUE_DEPTH) {
+                return Err(Error::new(format!(
+                    "`{}` made a value nested more than {MAX_VALUE_DEPTH} deep",
+                    call.def.name
+                )));
+            }
             if v.weight() > self.limits.max_value_bytes {
                 return Err(Error::new(format!(
                     "`{}` made a value larger than {} bytes",

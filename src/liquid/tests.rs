@@ -273,11 +273,19 @@ mod properties {
             Just("{% endtablerow %}".to_owned()),
             Just("{{ n | times: n | plus: n | divided_by: -1 | modulo: 7 | abs }}".to_owned()),
             Just("{{ code | slice: -99999999999, 9223372036854775807 }}".to_owned()),
+            Just("{% assign forloop = forloop %}".to_owned()),
+            Just("{% assign x = forloop %}".to_owned()),
+            Just("{{ x | sort | uniq | reverse | first }}".to_owned()),
+            Just("{{ x | strip_html | escape_once | url_decode }}".to_owned()),
+            Just("{% cycle 'a', 'é' %}{% increment é %}".to_owned()),
+            Just("{{ 'é\u{3000}ü' | slice: 1, 2 | truncate: 2 }}".to_owned()),
+            Just("{{ 'now' | date: '%Y-%-m-%e %H:%M %p %%' }}".to_owned()),
+            Just("é".to_owned()),
             Just("{{".to_owned()),
             Just("}}".to_owned()),
             Just("{%-".to_owned()),
             Just("-%}".to_owned()),
-            "[a-z(). |:'\"0-9\\[\\]-]{0,12}",
+            "[a-zé\u{3000}(). |:'\"0-9\\[\\]-]{0,12}",
         ]
     }
 

@@ -117,6 +117,23 @@ impl Value {
         }
     }
 
+    /// Whether arrays and objects nest more than `max` deep in this value, found
+    /// without recursion (the value may be the deep one).
+    pub fn nests_deeper_than(&self, max: usize) -> bool {
+        let mut stack = vec![(self, 0usize)];
+        while let Some((v, depth)) = stack.pop() {
+            if depth > max {
+                return true;
+            }
+            match v {
+                Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+                Value::Object(o) => stack.extend(o.values().map(|i| (i, depth + 1))),
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// `a == b` as Liquid decides it.
     pub fn liquid_eq(&self, other: &Value) -> bool {
         match (self, other) {
@@ -316,6 +333,22 @@ mod tests {
         assert!(Value::Nil.liquid_eq(&Value::Blank));
         assert!(Value::from("  ").liquid_eq(&Value::Blank));
         assert!(!Value::from("x").liquid_eq(&Value::Blank));
+    }
+
+    #[test]
+    fn nesting_is_measured_without_recursion() {
+        let mut v = Value::Nil;
+        for _ in 0..100_000 {
+            v = Value::array(vec![v]);
+        }
+        assert!(v.nests_deeper_than(64));
+        assert!(!Value::array(vec![Value::array(vec![])]).nests_deeper_than(1));
+        // Dropping it must not recurse either: unwrap it level by level.
+        while let Value::Array(a) = v {
+            v = std::sync::Arc::try_unwrap(a)
+                .map(|mut items| items.pop().unwrap_or_default())
+                .unwrap_or_default();
+        }
     }
 
     #[test]

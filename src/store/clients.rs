@@ -68,7 +68,10 @@ pub async fn hash_clear_secrets(
 ) -> Result<usize, StoreError> {
     let mut tx = store.pool().begin().await?;
     let clear: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT tenant, client_id, client_secret FROM clients WHERE instr(client_secret, '$') = 0",
+        // A hash is 16 hex digits of salt, `$`, 64 of digest; anything else is a
+        // secret stored as typed (which may itself contain a `$`).
+        "SELECT tenant, client_id, client_secret FROM clients \
+         WHERE NOT (length(client_secret) = 81 AND substr(client_secret, 17, 1) = '$')",
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -51,6 +51,12 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Set by any write, anywhere, that failed because the file could not take it:
+/// the next health check then checks again rather than trust its last look.
+/// Process-wide, as errors are converted far from the store that saw them; a
+/// false alarm (another database in the same process) costs one extra check.
+static UNWRITABLE_SEEN: AtomicBool = AtomicBool::new(false);
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
         // SQLite's primary result codes (the low byte of an extended code):
@@ -61,7 +67,10 @@ impl From<sqlx::Error> for StoreError {
             .and_then(|d| d.code())
             .and_then(|c| c.parse::<i64>().ok());
         match code {
-            Some(c) if UNWRITABLE.contains(&(c & 0xff)) => StoreError::Unwritable(e.to_string()),
+            Some(c) if UNWRITABLE.contains(&(c & 0xff)) => {
+                UNWRITABLE_SEEN.store(true, Ordering::Relaxed);
+                StoreError::Unwritable(e.to_string())
+            }
             _ => StoreError::Sqlx(e),
         }
     }
@@ -175,15 +184,19 @@ impl Store {
         self.read_only
     }
 
-    /// Whether writes are expected to work, as last checked; while they were not,
-    /// checks again (at most every couple of seconds), so health sees a recovery.
+    /// Whether writes are expected to work, as last checked. Checks again when
+    /// a write somewhere failed for want of a writable file since, and (at most
+    /// every couple of seconds) while they were not working, so health sees a
+    /// recovery too.
     pub async fn writable(&self) -> bool {
         if self.read_only {
             return false;
         }
         let now = i64::try_from(self.opened.elapsed().as_millis()).unwrap_or(i64::MAX);
         let due = now - self.checked_at.load(Ordering::Relaxed) >= RECHECK.as_millis() as i64;
-        if !self.writable.load(Ordering::Relaxed) && due {
+        let failed_since = UNWRITABLE_SEEN.swap(false, Ordering::Relaxed);
+        let believed = self.writable.load(Ordering::Relaxed);
+        if (believed && failed_since) || (!believed && due) {
             let _ = self.check_writable().await;
         }
         self.writable.load(Ordering::Relaxed)
@@ -196,22 +209,20 @@ impl Store {
         }
     }
 
-    /// Writes a row and rolls it back: a cheap way to learn that a write would
-    /// fail before a user's request does.
+    /// Commits one small row: a write that must reach the disk (a rolled-back one
+    /// never does, and succeeds on a full disk), to learn that writes fail before a
+    /// user's request does.
     async fn check_writable(&self) -> Result<(), StoreError> {
         let now = i64::try_from(self.opened.elapsed().as_millis()).unwrap_or(i64::MAX);
         self.checked_at.store(now, Ordering::Relaxed);
-        let outcome = async {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO settings (key, value) VALUES ('phonebox.write_check', '') \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .execute(&mut *tx)
-            .await?;
-            tx.rollback().await
-        }
+        let outcome = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('phonebox.write_check', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(crate::unix_ms::from_time(time::OffsetDateTime::now_utc()).to_string())
+        .execute(&self.pool)
         .await
+        .map(|_| ())
         .map_err(StoreError::from);
         self.writable.store(outcome.is_ok(), Ordering::Relaxed);
         match outcome {

@@ -107,7 +107,7 @@ async fn clients_an_older_version_stored_survive_the_migration_with_their_secret
     .expect("tenant");
     sqlx::query(
         "INSERT INTO clients (client_id, tenant, name, client_secret, on_first_use, created_at) \
-         VALUES ('legacy-app', 'default', 'Legacy', 'legacy-clear-secret-0123', 0, 1)",
+         VALUES ('legacy-app', 'default', 'Legacy', 'legacy$clear-secret-0123', 0, 1)",
     )
     .execute(&pool)
     .await
@@ -131,7 +131,7 @@ async fn clients_an_older_version_stored_survive_the_migration_with_their_secret
             .send()
     };
     assert_eq!(
-        login("legacy-clear-secret-0123")
+        login("legacy$clear-secret-0123")
             .await
             .expect("sent")
             .status(),
@@ -141,6 +141,6 @@ async fn clients_an_older_version_stored_survive_the_migration_with_their_secret
     app.stop().await;
     assert!(!crate::helpers::contains(
         &crate::helpers::database_bytes(&db),
-        "legacy-clear-secret-0123"
+        "legacy$clear-secret-0123"
     ));
 }

@@ -215,27 +215,32 @@ async fn a_flood_at_the_open_file_limit_is_refused_with_503s_and_health_answers_
         server.log_text()
     );
     let addr = server.base.trim_start_matches("http://").to_owned();
+    // One connection after another, each asked for health: the first ones are
+    // served and kept open, then, at the cap, each new one is refused at once.
     let mut flood = Vec::new();
     let mut refused = 0;
-    for _ in 0..300 {
-        let Ok(mut s) = TcpStream::connect(&addr).await else {
-            break;
-        };
+    for _ in 0..200 {
+        let mut s = TcpStream::connect(&addr).await.expect("the kernel accepts");
+        s.write_all(b"GET /emulator/v1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+            .await
+            .expect("writes");
         let mut buf = [0u8; 12];
-        // Accepted ones say nothing until asked; refused ones answer at once.
-        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(20), s.read(&mut buf)).await {
-            if buf[..n].starts_with(b"HTTP/1.1 503") {
-                refused += 1;
-                continue;
-            }
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .expect("every connection is answered")
+            .expect("reads");
+        match &buf[..n] {
+            b"HTTP/1.1 200" => flood.push(s),
+            b"HTTP/1.1 503" => refused += 1,
+            other => panic!("{}", String::from_utf8_lossy(other)),
         }
-        flood.push(s);
     }
     assert!(
-        refused > 0,
-        "past the cap connections are refused, not left hanging"
+        !flood.is_empty() && flood.len() < 128,
+        "{} served",
+        flood.len()
     );
-    assert!(flood.len() <= 128, "{} held", flood.len());
+    assert_eq!(flood.len() + refused, 200);
     drop(flood);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -246,4 +251,32 @@ async fn a_flood_at_the_open_file_limit_is_refused_with_503s_and_health_answers_
         tokio::task::yield_now().await;
     }
     assert_eq!(server.terminate().await, Some(0));
+}
+
+/// An HTTP/2 client that makes a request and then never answers the server's
+/// GOAWAY ping used to keep its connection (and its slot) forever.
+#[tokio::test]
+async fn an_http2_client_that_goes_silent_is_closed_after_the_idle_and_header_timeouts() {
+    let (app, _dir) = spawn_limited(|c| {
+        c.idle_timeout = Duration::from_secs(1);
+        c.header_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut h2 = TcpStream::connect(addr(&app)).await.expect("connects");
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]); // SETTINGS, empty
+                                                           // HEADERS on stream 1, END_STREAM | END_HEADERS: GET http /emulator/v1/health
+                                                           // (:method GET and :scheme http from HPACK's static table, :path literal).
+    let path = b"/emulator/v1/health";
+    let mut block = vec![0x82, 0x86, 0x04, path.len() as u8];
+    block.extend_from_slice(path);
+    hello.extend_from_slice(&[0, 0, block.len() as u8, 1, 0x05, 0, 0, 0, 1]);
+    hello.extend_from_slice(&block);
+    h2.write_all(&hello).await.expect("writes");
+    let started = Instant::now();
+    let seen = read_to_close(&mut h2, Duration::from_secs(15)).await;
+    let seen = seen.expect("the server closed the connection");
+    assert!(seen.len() > 9, "it answered the request before closing");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    app.stop().await;
 }

@@ -168,13 +168,102 @@ async fn a_read_only_database_is_refused_at_start_unless_read_only_is_asked_for(
     assert_eq!(server.terminate().await, Some(0));
 }
 
+/// A tmpfs of a few hundred kilobytes, unmounted when dropped. Mounting needs
+/// root, which CI and this project's test machines have; elsewhere it is `None`.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mounted = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
 #[tokio::test]
-async fn health_says_the_database_takes_writes() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let app = spawn_app_at(&dir.path().join("phonebox.db")).await;
-    let health = app.get_json("/emulator/v1/health").await;
-    assert_eq!(health["status"], "ok");
-    assert_eq!(health["writable"], true);
-    assert_eq!(health["read_only"], false);
+async fn health_says_so_when_the_disk_fills_and_again_when_it_has_room() {
+    let Some(disk) = SmallDisk::mount("2m") else {
+        eprintln!("skipped: mounting a small tmpfs needs root (CI runs this as root)");
+        return;
+    };
+    let db = disk.dir.path().join("phonebox.db");
+    let app = spawn_app_at(&db).await;
+    assert_eq!(app.get_json("/emulator/v1/health").await["writable"], true);
+
+    // Fill the disk, then capture until a write finds no room.
+    let filler = disk.dir.path().join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.write_all(&[0u8; 512]);
+        let _ = f.sync_all();
+    }
+    let mut refused = None;
+    for i in 0..2_000 {
+        let body =
+            json!({ "recipient": "+15555552510", "text": format!("{i:06} {}", "x".repeat(900)) });
+        let r = app
+            .post_json("/capture/auth0/hook", &body.to_string())
+            .await;
+        if r.status() != 201 {
+            refused = Some((r.status().as_u16(), r.json::<Value>().await.expect("json")));
+            break;
+        }
+    }
+    let (status, body) = refused.expect("a capture finds the disk full");
+    assert_eq!(
+        status, 503,
+        "a full disk is unavailable, not an internal error: {body}"
+    );
+    let health = app.get("/emulator/v1/health").await;
+    assert_eq!(health.status(), 503);
+    let health: Value = health.json().await.expect("json");
+    assert_eq!(
+        (health["status"].clone(), health["writable"].clone()),
+        (json!("degraded"), json!(false))
+    );
+
+    std::fs::remove_file(&filler).expect("frees the disk");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let health: Value = app
+            .get("/emulator/v1/health")
+            .await
+            .json()
+            .await
+            .expect("json");
+        if health["status"] == "ok" {
+            assert_eq!(health["writable"], true);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "health never recovered: {health}"
+        );
+        // Health re-checks a failed database every two seconds: wait for that.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     app.stop().await;
 }

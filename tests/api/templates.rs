@@ -224,8 +224,12 @@ async fn nested_loops_stop_at_the_time_budget_while_health_keeps_answering() {
 
 #[tokio::test]
 async fn sigterm_stops_the_server_while_a_hostile_template_renders() {
-    // Ten billion iterations: it never ends unless the engine counts them.
-    let slow = "{% assign n = 100000 %}{% for i in (1..n) %}{% for j in (1..n) %}{% endfor %}{% endfor %}{{code}}";
+    // Ten billion heavy steps: it never ends unless the engine stops it, and it
+    // is still running, within its 250 ms, when the signal comes.
+    let slow =
+        "{% assign s = '' %}{% for i in (1..2000) %}{% assign s = s | append: 'ba' %}{% endfor %}\
+                {% assign n = 100000 %}{% for i in (1..n) %}{% for j in (1..n) %}\
+                {% assign t = s | split: '' | sort | join: '' %}{% endfor %}{% endfor %}{{code}}";
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("phonebox.db");
     let server = crate::helpers::Process::start(

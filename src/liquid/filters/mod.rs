@@ -347,6 +347,14 @@ mod tests {
     }
 
     #[test]
+    fn html_filters_handle_tags_that_never_close() {
+        assert_eq!(out("strip_html", Value::from("<script x>a<b>c"), &[]), "ac");
+        assert_eq!(out("strip_html", Value::from("a<script>b"), &[]), "ab");
+        assert_eq!(out("strip_html", Value::from("1 < 2 <i>x</i>"), &[]), "1 x");
+        assert_eq!(out("escape_once", Value::from("&&amp;"), &[]), "&amp;&amp;");
+    }
+
+    #[test]
     fn strings_and_arrays_behave_as_in_liquid() {
         assert_eq!(
             out("capitalize", Value::from("hELLO wORLD"), &[]),

@@ -59,7 +59,8 @@ fn html_escape(s: &str, once: bool) -> String {
 
 /// Whether `s` starts with an HTML entity such as `&amp;` or `&#39;`.
 fn is_entity(s: &str) -> bool {
-    let Some(end) = s.find(';').filter(|e| *e <= 32) else {
+    // Entities are short: look no further than 32 bytes, or `&&&&...` is quadratic.
+    let Some(end) = s.bytes().take(33).position(|b| b == b';') else {
         return false;
     };
     let body = &s[1..end];
@@ -133,25 +134,35 @@ pub(super) fn newline_to_br(c: &Call<'_>) -> Result<Value, Error> {
 }
 
 /// Removes `<script>` and `<style>` elements, comments, then every other tag.
+/// Linear: once a kind of tag has no end left in the text, it is not looked for
+/// again (else 60 KB of `<script` took a second).
 pub(super) fn strip_html(c: &Call<'_>) -> Result<Value, Error> {
+    const KINDS: [(&str, &str); 4] = [
+        ("<script", "</script>"),
+        ("<style", "</style>"),
+        ("<!--", "-->"),
+        ("<", ">"),
+    ];
     let s = c.input_text();
     let lower = s.to_ascii_lowercase();
     let mut out = String::with_capacity(s.len());
+    let mut unclosed = [false; 4];
     let mut i = 0;
     while i < s.len() {
         let rest = &lower[i..];
-        let skip_to = if rest.starts_with("<script") {
-            rest.find("</script>").map(|e| e + "</script>".len())
-        } else if rest.starts_with("<style") {
-            rest.find("</style>").map(|e| e + "</style>".len())
-        } else if rest.starts_with("<!--") {
-            rest.find("-->").map(|e| e + 3)
-        } else if rest.starts_with('<') {
-            rest.find('>').map(|e| e + 1)
-        } else {
-            None
-        };
-        match skip_to {
+        let mut skip = None;
+        // The first kind that opens here and still has an end somewhere after.
+        for (k, (open, close)) in KINDS.iter().enumerate() {
+            if unclosed[k] || !rest.starts_with(open) {
+                continue;
+            }
+            skip = rest.find(close).map(|e| e + close.len());
+            unclosed[k] = skip.is_none();
+            if skip.is_some() {
+                break;
+            }
+        }
+        match skip {
             Some(n) => i += n,
             None => {
                 let ch = s[i..].chars().next().unwrap_or(' ');
