@@ -186,3 +186,25 @@ test('the limits, logs and settings views show and change the emulated tenant', 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a database opened read-only shows what it holds and says nothing is captured', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phonebox-ro-'));
+  const db = path.join(dir, 'phonebox.db');
+  const writer = await startPhonebox({ db });
+  await capture(writer.base, { recipient: '+15555551299', text: 'Kept code 424242', code: '424242' });
+  assert.equal(await writer.stop(), 0);
+  const reader = await startPhonebox({ db, args: ['--read-only'] });
+  try {
+    const { page, problems, context } = await openPage(browser, reader.base);
+    await page.getByRole('status').getByText('opened read-only').waitFor();
+    await page.locator('[data-number="+15555551299"]').waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    assert.equal(await reader.stop(), 0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

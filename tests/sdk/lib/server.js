@@ -10,13 +10,14 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = process.env.PHONEBOX_BIN || path.join(ROOT, 'target', 'debug', 'phonebox');
 
 /** Resolves with { base, stop() } once the server logs the address it bound; `db`
- * names an existing database (kept), else a fresh one is made (and removed). */
-async function startPhonebox({ db } = {}) {
+ * names an existing database (kept), else a fresh one is made (and removed);
+ * `args` are more `serve` flags. */
+async function startPhonebox({ db, args = [] } = {}) {
   if (!fs.existsSync(BIN)) {
     throw new Error(`${BIN} is missing: run \`cargo build --bin phonebox\` (make test does)`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phonebox-sdk-'));
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--db', db ?? path.join(dir, 'phonebox.db')], {
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--db', db ?? path.join(dir, 'phonebox.db'), ...args], {
     env: { ...process.env, PHONEBOX_LOG: 'info', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

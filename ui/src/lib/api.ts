@@ -54,6 +54,15 @@ export interface Filters {
 
 export class ApiError extends Error {}
 
+export interface Health {
+  status: string;
+  version: string;
+  paused: boolean;
+  writable: boolean;
+  read_only: boolean;
+  notice: string | null;
+}
+
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(path, init);
   if (!res.ok) {
@@ -93,7 +102,12 @@ const mgmt = (init: RequestInit = {}): RequestInit => ({
 });
 
 export const api = {
-  health: () => call<{ status: string; version: string; paused: boolean; notice: string | null }>('/emulator/v1/health'),
+  // A server whose database cannot be written answers 503 with the same body.
+  health: async (): Promise<Health> => {
+    const res = await fetch('/emulator/v1/health');
+    if (!res.ok && res.status !== 503) throw new ApiError(`${res.status} ${res.statusText}`);
+    return res.json() as Promise<Health>;
+  },
   phones: async (before?: string | null, limit = 200): Promise<Page<Phone> & { unread: number }> => {
     const r = await call<{ phones: Phone[]; next_cursor: string | null; unread: number }>(
       `/emulator/v1/phones${query({ limit, before })}`,
