@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::capture::pipeline::{Pipeline, Writer};
 use crate::config::Config;
 use crate::http::serve::ConnectionLimits;
 use crate::http::{self, guard::HostGuard, AppState, Shared};
-use crate::pipeline::{Pipeline, Writer};
 use crate::store::{OpenOptions, Store, StoreError};
 
 /// Why a server could not start or run.
@@ -116,8 +116,8 @@ impl App {
             body_limit: config.body_limit,
             body_timeout: config.body_timeout,
             shutdown: CancellationToken::new(),
-            callbacks: crate::callbacks::StatusCallbacks::new(),
-            chaos: crate::chaos::Chaos::default(),
+            callbacks: crate::receivers::twilio::status_callbacks::StatusCallbacks::new(),
+            chaos: crate::capture::chaos::Chaos::default(),
             notice: config.notice.clone(),
         });
         Ok(App {
@@ -138,7 +138,7 @@ impl App {
 
     /// The capture pipeline: the desktop shell listens to it for its tray and
     /// notifications, and pauses it.
-    pub fn pipeline(&self) -> crate::pipeline::Pipeline {
+    pub fn pipeline(&self) -> crate::capture::pipeline::Pipeline {
         self.state.pipeline.clone()
     }
 

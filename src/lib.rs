@@ -5,29 +5,18 @@
 
 pub mod app;
 pub mod auth0;
-pub mod callbacks;
-pub mod chaos;
+pub mod capture;
 pub mod cli;
-pub mod client;
 pub mod clock;
-pub mod code;
 pub mod config;
 pub mod http;
-pub mod inbox;
 pub mod limits;
 pub mod liquid;
 pub mod message;
-pub mod phone;
-pub mod pipeline;
-pub mod provider;
+pub mod outbound;
 pub mod receivers;
-pub mod redact;
 pub mod secrets;
-pub mod seed;
-pub mod sms;
 pub mod store;
-pub mod twilio_verify;
-pub mod unix_ms;
 
 pub use app::{App, StartError};
 pub use config::Config;

@@ -8,7 +8,7 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 
-use phonebox::pipeline::{Event, Pipeline};
+use phonebox::capture::pipeline::{Event, Pipeline};
 use phonebox::{App, Config};
 use tauri::menu::{CheckMenuItem, Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -181,7 +181,9 @@ fn notify(app: &AppHandle, message: &phonebox::message::Message) {
 }
 
 async fn show_unread(app: &AppHandle, pipeline: &Pipeline) {
-    let unread = phonebox::inbox::unread_total(pipeline).await.unwrap_or(0);
+    let unread = phonebox::capture::inbox::unread_total(pipeline)
+        .await
+        .unwrap_or(0);
     let (title, tooltip) = match unread {
         0 => (
             "Phonebox".to_owned(),

@@ -229,7 +229,7 @@ impl Auth0 {
         }
         Ok(json!({
             "tenant": tenant.id,
-            "now": crate::unix_ms::rfc3339(self.now()),
+            "now": crate::clock::unix_ms::rfc3339(self.now()),
             "builtin_provider": { "used": builtin, "cap": caps.builtin_lifetime.get(), "frees_at": null },
             "users": per_user,
         }))

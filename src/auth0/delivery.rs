@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 
 use super::templates::Purpose;
 use super::tenant::{CustomFormat, GuardianProvider, Tenant};
+use crate::capture::pipeline::Pipeline;
 use crate::limits;
+use crate::message::phone::PhoneNumber;
 use crate::message::{self, Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
-use crate::pipeline::Pipeline;
 use crate::secrets::Secrets;
 use crate::store::clients::ClientRow;
 use crate::store::messages::{self as message_store, Link};
@@ -210,7 +210,7 @@ impl Delivery {
             &out.user.user_id,
             out.channel.as_str(),
             outcome.provider,
-            crate::unix_ms::from_time(self.pipeline.clock().now()),
+            crate::clock::unix_ms::from_time(self.pipeline.clock().now()),
             outcome.delivered,
         )
         .await?;
@@ -464,7 +464,7 @@ fn user_json(user: &UserRow) -> Value {
         "name": user.name.clone().unwrap_or_else(|| user.email.clone()),
         "app_metadata": {},
         "user_metadata": {},
-        "created_at": crate::unix_ms::rfc3339_ms(user.created_at),
+        "created_at": crate::clock::unix_ms::rfc3339_ms(user.created_at),
     })
 }
 

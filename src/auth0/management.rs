@@ -16,8 +16,8 @@ use super::tenant::{
     PhoneTemplateContent, Tenant,
 };
 use super::Auth0;
+use crate::message::phone::PhoneNumber;
 use crate::message::Channel;
-use crate::phone::PhoneNumber;
 use crate::store::clients::ClientRow;
 use crate::store::log_events;
 use crate::store::users::UserRow;
@@ -307,7 +307,7 @@ impl Auth0 {
                 Some("conflict"),
             ));
         }
-        let now = crate::unix_ms::rfc3339(self.now());
+        let now = crate::clock::unix_ms::rfc3339(self.now());
         let provider = PhoneProvider {
             id: format!("pro_{}", random_token(16)),
             name: c.name,
@@ -342,7 +342,7 @@ impl Auth0 {
             credentials: Option<Value>,
         }
         let p: Patch = decode(body)?;
-        let now = crate::unix_ms::rfc3339(self.now());
+        let now = crate::clock::unix_ms::rfc3339(self.now());
         let tenant_id = tenant.id.clone();
         let provider = tenant
             .settings

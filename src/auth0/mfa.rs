@@ -14,8 +14,8 @@ use super::templates::{self, Purpose, Variables};
 use super::tenant::MfaPolicy;
 use super::{Auth0, Caller};
 use crate::limits::{self, Refusal};
+use crate::message::phone::PhoneNumber;
 use crate::message::Channel;
-use crate::phone::PhoneNumber;
 use crate::store::clients::ClientRow;
 use crate::store::mfa_challenges::{self, ChallengeRow};
 use crate::store::mfa_enrollments::{self, EnrollmentRow, RecoveryCodeRow};
@@ -144,7 +144,10 @@ impl Auth0 {
                 audience: grant.audience.clone(),
                 scope: grant.scope.clone(),
                 created_at: now,
-                expires_at: crate::unix_ms::add_secs(now, settings.mfa_token_lifetime_secs.get()),
+                expires_at: crate::clock::unix_ms::add_secs(
+                    now,
+                    settings.mfa_token_lifetime_secs.get(),
+                ),
             };
             mfa_tokens::insert(self.store(), &token).await?;
             let enrolled = mfa_enrollments::for_user(self.store(), &user.user_id)
@@ -485,7 +488,7 @@ impl Auth0 {
                     frees_at,
                 ),
             };
-            let frees = crate::unix_ms::rfc3339_ms(frees_at);
+            let frees = crate::clock::unix_ms::rfc3339_ms(frees_at);
             self.write_log(
                 "gd_otp_rate_limit_exceed",
                 &ctx,
@@ -495,7 +498,7 @@ impl Auth0 {
             .await?;
             return Err(AuthError::new(429, "invalid_request", description));
         }
-        let code = crate::code::random(CODE_DIGITS);
+        let code = crate::message::code::random(CODE_DIGITS);
         let locale = templates::pick_locale(
             &settings.languages,
             ui_locales,
@@ -544,7 +547,7 @@ impl Auth0 {
             attempts: 0,
             status: "pending".to_owned(),
             created_at: now,
-            expires_at: crate::unix_ms::add_secs(now, settings.code_lifetime_secs.get()),
+            expires_at: crate::clock::unix_ms::add_secs(now, settings.code_lifetime_secs.get()),
         };
         mfa_challenges::insert(self.store(), &challenge).await?;
         let recipient = PhoneNumber::parse(&enrollment.phone_number)

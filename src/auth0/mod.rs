@@ -20,7 +20,7 @@ pub mod tokens;
 
 use tokio::sync::OnceCell;
 
-use crate::pipeline::Pipeline;
+use crate::capture::pipeline::Pipeline;
 use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
 use delivery::Delivery;
@@ -72,7 +72,7 @@ impl Auth0 {
         secrets: Secrets,
         own_base: String,
     ) -> Result<Auth0, StoreError> {
-        let now = crate::unix_ms::from_time(pipeline.clock().now());
+        let now = crate::clock::unix_ms::from_time(pipeline.clock().now());
         let store = pipeline.store();
         // A database opened read-only is shown as it is.
         if !store.is_read_only() {
@@ -103,7 +103,7 @@ impl Auth0 {
 
     /// Emulated now, in Unix ms.
     pub fn now_ms(&self) -> i64 {
-        crate::unix_ms::from_time(self.pipeline.clock().now())
+        crate::clock::unix_ms::from_time(self.pipeline.clock().now())
     }
 
     pub fn now(&self) -> time::OffsetDateTime {

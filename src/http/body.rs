@@ -88,7 +88,7 @@ pub async fn read_raw(
         .headers()
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let headers = crate::redact::headers(
+    let headers = crate::message::redact::headers(
         request
             .headers()
             .iter()

@@ -30,7 +30,7 @@ async fn custom_phone_provider(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0_custom_provider::parse(raw)?;
+    let message = receivers::auth0::custom_phone_provider::parse(raw)?;
     let stored = state.pipeline.capture(message).await?;
     Ok(created(&stored))
 }
@@ -39,7 +39,7 @@ async fn send_phone_message(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0_send_phone_message::parse(raw)?;
+    let message = receivers::auth0::send_phone_message::parse(raw)?;
     let stored = state.pipeline.capture(message).await?;
     Ok(created(&stored))
 }
@@ -49,7 +49,7 @@ async fn hook(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0_hook::parse(raw)?;
+    let message = receivers::auth0::hook::parse(raw)?;
     let stored = state.pipeline.capture(message).await?;
     let body = json!({ "MessageID": stored.provider_message_id, "id": stored.id });
     Ok((StatusCode::OK, location(&stored), Json(body)).into_response())

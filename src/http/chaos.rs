@@ -10,7 +10,7 @@ use serde_json::json;
 use super::body::JsonRequest;
 use super::error::ApiError;
 use super::AppState;
-use crate::chaos::{Provider, Rule};
+use crate::capture::chaos::{Provider, Rule};
 use crate::receivers::decode_body;
 
 pub fn router() -> Router<AppState> {

@@ -31,7 +31,7 @@ fn clock_json(state: &AppState) -> Response {
     let clock = state.pipeline.clock();
     let offset = clock.offset();
     Json(json!({
-        "now": crate::unix_ms::rfc3339(clock.now()),
+        "now": crate::clock::unix_ms::rfc3339(clock.now()),
         "offset_ms": offset.as_millis() as u64,
         "offset": humantime::format_duration(offset).to_string(),
     }))

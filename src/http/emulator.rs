@@ -16,9 +16,9 @@ use time::OffsetDateTime;
 use super::body::JsonRequest;
 use super::error::ApiError;
 use super::AppState;
-use crate::inbox;
+use crate::capture::inbox;
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, Source};
-use crate::phone::PhoneNumber;
 use crate::store::messages::{After, Filter};
 
 /// The longest a `latest?wait=` request is held.
@@ -329,7 +329,7 @@ fn duration(value: &str) -> Result<Duration, ApiError> {
 /// An RFC 3339 time or Unix milliseconds.
 fn timestamp(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
     if let Ok(ms) = value.parse::<i64>() {
-        return crate::unix_ms::to_time(ms)
+        return crate::clock::unix_ms::to_time(ms)
             .ok_or_else(|| bad(field, "Unix milliseconds out of range"));
     }
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {

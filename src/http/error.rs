@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::body::BodyError;
 use crate::auth0::error::{AuthError, MgmtError};
-use crate::chaos::{InjectedError, Provider};
+use crate::capture::chaos::{InjectedError, Provider};
+use crate::capture::pipeline::CaptureError;
 use crate::message::SendError;
-use crate::pipeline::CaptureError;
 use crate::receivers::marketplace::ProviderError;
 use crate::receivers::sns::SnsError;
 use crate::receivers::twilio::TwilioError;
@@ -452,7 +452,7 @@ impl IntoResponse for ProviderError {
                 "status": {
                     "code": 11000,
                     "description": self.message,
-                    "updated_on": crate::unix_ms::rfc3339(crate::unix_ms::now()),
+                    "updated_on": crate::clock::unix_ms::rfc3339(crate::clock::unix_ms::now()),
                 },
                 "errors": [{ "code": number(&self.code), "description": self.message }],
             }),

@@ -10,7 +10,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::AppState;
-use crate::pipeline::Event;
+use crate::capture::pipeline::Event;
 
 /// One SSE event per bus event: `event: message.created` with the message as `data`,
 /// and so on. A subscriber too slow to keep up gets `event: lagged` and should reload.

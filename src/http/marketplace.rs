@@ -13,14 +13,14 @@ use serde_json::{json, Value};
 use super::body::read_raw;
 use super::credentials::{authorization, basic_user};
 use super::AppState;
-use crate::chaos;
+use crate::capture::chaos;
+use crate::capture::provider::Provider;
+use crate::clock::unix_ms;
+use crate::message::redact::authorization as key_hint;
 use crate::message::{Message, NewMessage, RawRequest};
-use crate::provider::Provider;
 use crate::receivers::marketplace::{
     clicksend, esendex, infobip, messagebird, mitto, telesign, ProviderError,
 };
-use crate::redact::authorization as key_hint;
-use crate::unix_ms;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -271,7 +271,7 @@ async fn messagebird_send(State(state): State<AppState>, request: Request) -> An
         "validity": null,
         "gateway": 10,
         "typeDetails": {},
-        "datacoding": match first.encoding { crate::sms::Encoding::Gsm7 => "plain", crate::sms::Encoding::Ucs2 => "unicode" },
+        "datacoding": match first.encoding { crate::message::sms::Encoding::Gsm7 => "plain", crate::message::sms::Encoding::Ucs2 => "unicode" },
         "mclass": 1,
         "scheduledDatetime": null,
         "createdDatetime": unix_ms::rfc3339(first.received_at),

@@ -27,7 +27,7 @@ use axum::Router;
 use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
-use crate::pipeline::Pipeline;
+use crate::capture::pipeline::Pipeline;
 
 /// What every handler can reach. Behind one `Arc`: axum clones the state for every
 /// request, and one reference count is cheaper than a clone of each part.
@@ -45,9 +45,9 @@ pub struct Shared {
     /// Cancelled when the server stops: ends held requests and event streams.
     pub shutdown: CancellationToken,
     /// Posts provider status callbacks in the background.
-    pub callbacks: crate::callbacks::StatusCallbacks,
+    pub callbacks: crate::receivers::twilio::status_callbacks::StatusCallbacks,
     /// Provider fault-injection rules (off until set).
-    pub chaos: crate::chaos::Chaos,
+    pub chaos: crate::capture::chaos::Chaos,
     /// Something the UI should tell the user (the desktop moved off a taken port).
     pub notice: Option<String>,
 }

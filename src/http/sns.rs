@@ -12,10 +12,10 @@ use serde_json::{json, Map, Value};
 use super::body::RawBody;
 use super::error::ApiError;
 use super::AppState;
-use crate::chaos;
-use crate::inbox;
+use crate::capture::chaos;
+use crate::capture::inbox;
+use crate::message::phone::PhoneNumber;
 use crate::message::{Message, Source, STATUS_RECEIVED};
-use crate::phone::PhoneNumber;
 use crate::receivers::sns::{self, SnsError};
 use crate::store::messages::{self, Filter};
 

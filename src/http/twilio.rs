@@ -12,11 +12,11 @@ use time::OffsetDateTime;
 
 use super::body::RawBody;
 use super::AppState;
-use crate::chaos;
+use crate::capture::chaos;
 use crate::message::{Message, Source};
+use crate::receivers::twilio::verify as twilio_verify;
 use crate::receivers::twilio::{self, TwilioError};
 use crate::store::messages::{self, Filter};
-use crate::twilio_verify;
 
 const API_VERSION: &str = "2010-04-01";
 
@@ -141,7 +141,7 @@ async fn list_messages(
     };
     let to = param("To")
         .map(|t| {
-            crate::phone::PhoneNumber::parse(t).map_err(|_| {
+            crate::message::phone::PhoneNumber::parse(t).map_err(|_| {
                 TwilioError::new(
                     21211,
                     400,

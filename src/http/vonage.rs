@@ -11,7 +11,7 @@ use serde_json::json;
 use super::body::RawBody;
 use super::credentials::basic_user;
 use super::AppState;
-use crate::chaos;
+use crate::capture::chaos;
 use crate::receivers::vonage::{self, VonageError};
 
 pub fn router() -> Router<AppState> {

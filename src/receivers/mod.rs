@@ -3,10 +3,7 @@
 //! Receivers know nothing of storage, HTTP or the UI; they parse, validate and say
 //! precisely what is wrong and where (a JSON path such as `context.client.name`).
 
-pub mod auth0_custom_provider;
-pub mod auth0_hook;
-pub mod auth0_send_phone_message;
-mod auth0_shared;
+pub mod auth0;
 mod fields;
 pub mod marketplace;
 pub mod sns;
@@ -17,8 +14,8 @@ use std::collections::HashMap;
 
 use serde::de::DeserializeOwned;
 
+use crate::message::phone::{PhoneError, PhoneNumber};
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::{PhoneError, PhoneNumber};
 
 /// The tenant a capture belongs to when the payload names none.
 pub const DEFAULT_TENANT: &str = "default";

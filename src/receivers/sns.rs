@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
 
 /// The region a request is filed under when it was not signed.
 pub const DEFAULT_REGION: &str = "us-east-1";

@@ -5,8 +5,8 @@
 //! with an `error-text` in the message entry.
 
 use super::fields::{self, Fields};
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
 
 /// Body fields that are credentials; their values never reach the store.
 const SECRET_FIELDS: [&str; 2] = ["api_secret", "sig"];

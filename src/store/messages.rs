@@ -6,12 +6,12 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
 use super::{Connection, Store, StoreError};
+use crate::clock::unix_ms;
+use crate::message::phone::PhoneNumber;
+use crate::message::sms::Encoding;
 use crate::message::{
     Channel, Message, MessageDetail, Purpose, RawRequest, SendError, Source, StoredRequest,
 };
-use crate::phone::PhoneNumber;
-use crate::sms::Encoding;
-use crate::unix_ms;
 
 /// Columns of a `Message`, in the order `message_from_row` reads them.
 const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, sender, \
@@ -295,44 +295,6 @@ pub async fn phones(
             })
         })
         .collect()
-}
-
-/// Messages newer than what the inbox last showed, across every phone.
-pub async fn unread_total(store: &Store) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM messages m LEFT JOIN phone_reads r ON r.recipient = m.recipient \
-         WHERE m.id > COALESCE(r.last_read_id, '')",
-    )
-    .fetch_one(store.pool())
-    .await?)
-}
-
-/// Marks a phone read up to its newest message (or `up_to`); the id marked, if any.
-pub async fn mark_read(
-    store: &Store,
-    to: &PhoneNumber,
-    up_to: Option<&str>,
-) -> Result<Option<String>, StoreError> {
-    let newest: Option<String> = sqlx::query_scalar(
-        "SELECT MAX(id) FROM messages WHERE recipient = ? AND (?2 IS NULL OR id <= ?2)",
-    )
-    .bind(to.as_str())
-    .bind(up_to)
-    .fetch_one(store.pool())
-    .await?;
-    let Some(newest) = newest else {
-        return Ok(None);
-    };
-    // Never move the mark backwards: a late request must not unread newer messages.
-    sqlx::query(
-        "INSERT INTO phone_reads (recipient, last_read_id) VALUES (?, ?) \
-         ON CONFLICT (recipient) DO UPDATE SET last_read_id = MAX(last_read_id, excluded.last_read_id)",
-    )
-    .bind(to.as_str())
-    .bind(&newest)
-    .execute(store.pool())
-    .await?;
-    Ok(Some(newest))
 }
 
 fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod mfa_challenges;
 pub mod mfa_enrollments;
 pub mod mfa_tokens;
+pub mod phone_reads;
 pub mod phone_sends;
 pub mod settings;
 pub mod tenants;
@@ -219,7 +220,7 @@ impl Store {
             "INSERT INTO settings (key, value) VALUES ('phonebox.write_check', ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
-        .bind(crate::unix_ms::from_time(time::OffsetDateTime::now_utc()).to_string())
+        .bind(crate::clock::unix_ms::from_time(time::OffsetDateTime::now_utc()).to_string())
         .execute(&self.pool)
         .await
         .map(|_| ())

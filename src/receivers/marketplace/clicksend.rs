@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{account, guid, json_body, recipient, ProviderError};
+use crate::capture::provider::Provider;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::provider::Provider;
 
 const P: Provider = Provider::Clicksend;
 

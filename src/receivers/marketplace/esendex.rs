@@ -7,8 +7,8 @@ use quick_xml::Reader;
 use serde::Deserialize;
 
 use super::{account, guid, json_body, recipient, ProviderError};
+use crate::capture::provider::Provider;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::provider::Provider;
 
 const P: Provider = Provider::Esendex;
 

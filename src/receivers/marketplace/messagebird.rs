@@ -5,9 +5,9 @@
 use serde_json::Value;
 
 use super::{account, ProviderError};
+use crate::capture::provider::Provider;
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
-use crate::provider::Provider;
 use crate::receivers::fields::Fields;
 
 const P: Provider = Provider::Messagebird;

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{account, json_body, ProviderError};
+use crate::capture::provider::Provider;
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
-use crate::provider::Provider;
 
 const P: Provider = Provider::Mitto;
 

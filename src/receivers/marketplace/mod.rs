@@ -12,8 +12,8 @@ pub mod messagebird;
 pub mod mitto;
 pub mod telesign;
 
-use crate::phone::PhoneNumber;
-use crate::provider::Provider;
+use crate::capture::provider::Provider;
+use crate::message::phone::PhoneNumber;
 
 /// An error of a marketplace provider's API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

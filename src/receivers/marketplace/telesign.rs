@@ -3,9 +3,9 @@
 //! `verify_code`), HTTP Basic `customer_id:api_key`.
 
 use super::{account, ProviderError};
+use crate::capture::provider::Provider;
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
-use crate::provider::Provider;
 use crate::receivers::fields::Fields;
 
 const P: Provider = Provider::Telesign;
@@ -91,7 +91,7 @@ pub fn parse_verify(
             code.to_owned()
         }
         Some(other) => return Err(invalid("verify_code", other)),
-        None => crate::code::random(5),
+        None => crate::message::code::random(5),
     };
     let text = match fields.get("template") {
         Some(t) if t.contains(CODE_PLACEHOLDER) => t.replace(CODE_PLACEHOLDER, &code),

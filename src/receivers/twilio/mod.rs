@@ -1,16 +1,19 @@
 //! Twilio's REST API as its SDKs call it: Programmable Messaging and Voice calls.
-//! (Verify lives in `crate::twilio_verify`: it keeps state.)
+//! (Verify lives in `crate::receivers::twilio::verify`: it keeps state.)
 //!
 //! Bodies are `application/x-www-form-urlencoded` with Twilio's capitalised names.
 //! Errors carry Twilio's own codes, including those its magic test numbers produce.
+
+pub mod status_callbacks;
+pub mod verify;
 
 use std::collections::HashMap;
 
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::Reader;
 
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
 
 /// Twilio's limit on a message body, in characters.
 pub const MAX_BODY_CHARS: usize = 1600;

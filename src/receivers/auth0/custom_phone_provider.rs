@@ -7,9 +7,9 @@
 
 use serde::Deserialize;
 
-use super::auth0_shared::{self, Client, Tenant, User};
-use super::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
+use super::{self as shared, Client, Tenant, User};
 use crate::message::{Channel, NewMessage, Purpose, RawRequest, Source};
+use crate::receivers::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 
 /// Any of the accepted shapes: `{"event": ...}`, a bare event (with `notification`),
 /// or the flat body of Auth0's sample Action. One struct, so one parse.
@@ -98,7 +98,7 @@ enum DeliveryMethod {
 /// Parses any of the shapes into a message.
 pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let body: Body = decode_body(&raw.body)?;
-    raw.body = crate::redact::event_secrets(&raw.body);
+    raw.body = crate::message::redact::event_secrets(&raw.body);
     if let Some(event) = body.event {
         let notification = event
             .notification
@@ -117,7 +117,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
 fn from_flat(body: Body, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let recipient = phone("recipient", &non_empty("recipient", body.recipient)?)?;
     let text = non_empty("text", body.text)?;
-    let action = auth0_shared::action("action", body.action)?;
+    let action = shared::action("action", body.action)?;
     let channel = match body.message_type {
         Some(FlatDelivery::Voice) => Channel::Voice,
         Some(FlatDelivery::Text | FlatDelivery::Sms) | None => Channel::Sms,

@@ -1,10 +1,13 @@
 //! The `phonebox` command line: `serve`, and QA helpers that talk to a running server.
 
+pub mod client;
+pub mod seed;
+
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::client::{EmulatorClient, MessageView};
+use crate::cli::client::{EmulatorClient, MessageView};
 use crate::config::Config;
 
 /// Phonebox: capture Auth0's SMS and voice messages on this machine.
@@ -235,7 +238,7 @@ pub async fn chaos(args: &Chaos) -> Outcome {
     };
     match result {
         Ok(text) => Outcome::Print(text),
-        Err(e @ crate::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+        Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
         Err(e) => Outcome::Fail(e.to_string(), 2),
     }
 }
@@ -251,7 +254,7 @@ pub async fn seed(args: &SeedArgs) -> Outcome {
         Err(e) => return Outcome::Fail(format!("cannot open {}: {e}", path.display()), 2),
     };
     let started = std::time::Instant::now();
-    let result = crate::seed::seed(&store, args.count, args.phones).await;
+    let result = crate::cli::seed::seed(&store, args.count, args.phones).await;
     store.close().await;
     match result {
         Ok(n) => Outcome::Print(format!(
@@ -278,7 +281,7 @@ pub async fn clock(args: &ClockArgs) -> Outcome {
             clock["now"].as_str().unwrap_or("?"),
             clock["offset"].as_str().unwrap_or("?")
         )),
-        Err(e @ crate::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+        Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
         Err(e) => Outcome::Fail(e.to_string(), 2),
     }
 }

@@ -6,9 +6,9 @@
 
 use serde::Deserialize;
 
-use super::auth0_shared::{self, Client, SmsOrVoice, User};
-use super::{decode_body, non_empty, phone, ReceiveError, DEFAULT_TENANT};
+use super::{self as shared, Client, SmsOrVoice, User};
 use crate::message::{Channel, NewMessage, RawRequest, Source};
+use crate::receivers::{decode_body, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 
 #[derive(Debug, Deserialize)]
 struct HookCall {
@@ -33,11 +33,11 @@ struct Context {
 /// Parses a Hook call; the message gets a fresh `MessageID`.
 pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let call: HookCall = decode_body(&raw.body)?;
-    raw.body = crate::redact::event_secrets(&raw.body);
+    raw.body = crate::message::redact::event_secrets(&raw.body);
     let recipient = phone("recipient", &non_empty("recipient", call.recipient)?)?;
     let text = non_empty("text", call.text)?;
     let ctx = call.context;
-    let action = auth0_shared::action("context.action", ctx.action)?;
+    let action = shared::action("context.action", ctx.action)?;
     Ok(NewMessage {
         tenant: DEFAULT_TENANT.to_owned(),
         channel: ctx.message_type.map(Channel::from).unwrap_or(Channel::Sms),

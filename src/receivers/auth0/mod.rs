@@ -1,4 +1,10 @@
-//! Pieces of Auth0's event objects that several triggers share.
+//! The three shapes Auth0 hands a custom phone provider: the `custom-phone-provider`
+//! Action's event, the `send-phone-message` Action's event, and the legacy Hook's
+//! parameters; and the pieces of Auth0's event objects they share.
+
+pub mod custom_phone_provider;
+pub mod hook;
+pub mod send_phone_message;
 
 use serde::Deserialize;
 

@@ -6,9 +6,9 @@
 
 use serde::Deserialize;
 
-use super::auth0_shared::{self, Client, RequestInfo, SmsOrVoice, Tenant, User};
-use super::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
+use super::{self as shared, Client, RequestInfo, SmsOrVoice, Tenant, User};
 use crate::message::{NewMessage, RawRequest, Source};
+use crate::receivers::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 
 /// Any of the accepted shapes, so that one parse reads them all.
 #[derive(Debug, Deserialize)]
@@ -57,7 +57,7 @@ struct MessageOptions {
 /// Parses the event or its `message_options` into a message.
 pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let body: Body = decode_body(&raw.body)?;
-    raw.body = crate::redact::event_secrets(&raw.body);
+    raw.body = crate::message::redact::event_secrets(&raw.body);
     let (options, prefix, event) = if let Some(event) = body.event {
         let options = event
             .message_options
@@ -88,7 +88,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let field = |name: &str| join_path(prefix, name);
     let recipient = phone(&field("recipient"), &options.recipient)?;
     let text = non_empty(&field("text"), Some(options.text))?;
-    let action = auth0_shared::action(&field("action"), Some(options.action))?;
+    let action = shared::action(&field("action"), Some(options.action))?;
     Ok(NewMessage {
         tenant: tenant.id.unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
         channel: options.message_type.into(),

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::capture::pipeline::{CaptureError, Pipeline};
+pub use crate::capture::provider::Provider;
 use crate::message::{Message, NewMessage, SendError};
-use crate::pipeline::{CaptureError, Pipeline};
-pub use crate::provider::Provider;
 
 /// What a provider endpoint does when its rule fires.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

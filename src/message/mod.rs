@@ -1,12 +1,17 @@
 //! The one model every receiver produces: a text or voice message sent to a phone.
 
+pub mod code;
+pub mod phone;
+pub mod redact;
+pub mod sms;
+
 use std::fmt;
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::phone::PhoneNumber;
-use crate::sms::Encoding;
+use crate::message::phone::PhoneNumber;
+use crate::message::sms::Encoding;
 
 /// How the phone receives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

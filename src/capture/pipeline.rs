@@ -311,11 +311,11 @@ async fn insert(
 
 /// Completes a parsed message with what only the store side knows.
 pub(crate) fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequest) {
-    let layout = crate::sms::layout(&new.text);
+    let layout = crate::message::sms::layout(&new.text);
     let code = new
         .code
         .filter(|c| !c.trim().is_empty())
-        .or_else(|| crate::code::extract(&new.text));
+        .or_else(|| crate::message::code::extract(&new.text));
     let message = Message {
         id,
         tenant: new.tenant,

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::chaos::Chaos;
+use crate::capture::chaos::Chaos;
+use crate::capture::pipeline::Pipeline;
+use crate::clock::unix_ms;
+use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
-use crate::phone::PhoneNumber;
-use crate::pipeline::Pipeline;
 use crate::receivers::twilio::{new_sid, Form, TwilioError};
 use crate::receivers::DEFAULT_TENANT;
 use crate::store::twilio_verifications::{self as table, VerificationRow};
-use crate::unix_ms;
 
 /// How long a code stays valid (Twilio's default).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -93,7 +93,7 @@ pub async fn start(
             account_sid: account_sid.to_owned(),
             recipient: to.to_string(),
             channel: channel_name(channel).to_owned(),
-            code: custom_code.unwrap_or_else(|| crate::code::random(CODE_LENGTH)),
+            code: custom_code.unwrap_or_else(|| crate::message::code::random(CODE_LENGTH)),
             status: "pending".to_owned(),
             check_attempts: 0,
             send_attempts: "[]".to_owned(),
@@ -129,7 +129,7 @@ pub async fn start(
         error: None,
         raw,
     };
-    let stored = crate::chaos::capture::<TwilioError>(pipeline, chaos, message).await?;
+    let stored = crate::capture::chaos::capture::<TwilioError>(pipeline, chaos, message).await?;
     let mut attempts: Vec<Value> = serde_json::from_str(&row.send_attempts).unwrap_or_default();
     attempts.push(json!({
         "attempt_sid": new_sid("VL"),

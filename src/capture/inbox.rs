@@ -7,11 +7,11 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
+use crate::capture::pipeline::{Event, Pipeline};
+use crate::message::phone::PhoneNumber;
 use crate::message::{Message, MessageDetail, STATUS_RECEIVED};
-use crate::phone::PhoneNumber;
-use crate::pipeline::{Event, Pipeline};
 use crate::store::messages::{self, After, Filter, PhoneSummary};
-use crate::store::StoreError;
+use crate::store::{phone_reads, StoreError};
 
 /// Most messages one page holds.
 pub const MAX_PAGE: u32 = 500;
@@ -80,7 +80,7 @@ pub async fn mark_read(
     to: &PhoneNumber,
     up_to: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
-    let marked = messages::mark_read(pipeline.store(), to, up_to).await?;
+    let marked = phone_reads::mark_read(pipeline.store(), to, up_to).await?;
     if let Some(id) = &marked {
         pipeline.publish(Event::PhoneRead {
             to: to.as_str().to_owned(),
@@ -92,7 +92,7 @@ pub async fn mark_read(
 
 /// How many messages no inbox has shown yet (the tray's count).
 pub async fn unread_total(pipeline: &Pipeline) -> Result<i64, StoreError> {
-    messages::unread_total(pipeline.store()).await
+    phone_reads::unread_total(pipeline.store()).await
 }
 
 /// The newest message `to` received (newer than `after`, if given): one whose send

@@ -1,0 +1,1 @@
+//! The one place Phonebox calls other servers.

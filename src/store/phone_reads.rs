@@ -1,0 +1,43 @@
+//! The `phone_reads` table: how far the inbox has shown each phone's messages;
+//! those newer than its `last_read_id` are unread.
+
+use super::{Store, StoreError};
+use crate::message::phone::PhoneNumber;
+
+/// Messages newer than what the inbox last showed, across every phone.
+pub async fn unread_total(store: &Store) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages m LEFT JOIN phone_reads r ON r.recipient = m.recipient \
+         WHERE m.id > COALESCE(r.last_read_id, '')",
+    )
+    .fetch_one(store.pool())
+    .await?)
+}
+
+/// Marks a phone read up to its newest message (or `up_to`); the id marked, if any.
+pub async fn mark_read(
+    store: &Store,
+    to: &PhoneNumber,
+    up_to: Option<&str>,
+) -> Result<Option<String>, StoreError> {
+    let newest: Option<String> = sqlx::query_scalar(
+        "SELECT MAX(id) FROM messages WHERE recipient = ? AND (?2 IS NULL OR id <= ?2)",
+    )
+    .bind(to.as_str())
+    .bind(up_to)
+    .fetch_one(store.pool())
+    .await?;
+    let Some(newest) = newest else {
+        return Ok(None);
+    };
+    // Never move the mark backwards: a late request must not unread newer messages.
+    sqlx::query(
+        "INSERT INTO phone_reads (recipient, last_read_id) VALUES (?, ?) \
+         ON CONFLICT (recipient) DO UPDATE SET last_read_id = MAX(last_read_id, excluded.last_read_id)",
+    )
+    .bind(to.as_str())
+    .bind(&newest)
+    .execute(store.pool())
+    .await?;
+    Ok(Some(newest))
+}
