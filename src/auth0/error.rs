@@ -13,6 +13,8 @@ pub struct AuthError {
     pub description: String,
     /// More members of the body (`mfa_token`, `mfa_requirements`).
     pub extra: Option<serde_json::Value>,
+    /// What Phonebox itself failed at, for the log; never sent.
+    pub cause: Option<String>,
 }
 
 impl AuthError {
@@ -22,6 +24,7 @@ impl AuthError {
             error: error.to_owned(),
             description: description.into(),
             extra: None,
+            cause: None,
         }
     }
 
@@ -43,8 +46,10 @@ impl AuthError {
     }
 
     pub fn server_error(e: impl std::fmt::Display) -> AuthError {
-        tracing::error!(error = %e, "Auth0 emulation failed");
-        AuthError::new(500, "server_error", "internal error; see the Phonebox log")
+        AuthError {
+            cause: Some(e.to_string()),
+            ..AuthError::new(500, "server_error", "internal error; see the Phonebox log")
+        }
     }
 }
 
@@ -61,6 +66,8 @@ impl From<StoreError> for AuthError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {message}")]
 pub struct MgmtError {
+    /// What Phonebox itself failed at, for the log; never sent.
+    pub cause: Option<String>,
     pub status: u16,
     pub message: String,
     pub error_code: Option<String>,
@@ -69,9 +76,18 @@ pub struct MgmtError {
 impl MgmtError {
     pub fn new(status: u16, message: impl Into<String>, error_code: Option<&str>) -> MgmtError {
         MgmtError {
+            cause: None,
             status,
             message: message.into(),
             error_code: error_code.map(str::to_owned),
+        }
+    }
+
+    /// Phonebox's own failure; the cause is kept for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> MgmtError {
+        MgmtError {
+            cause: Some(cause.to_string()),
+            ..MgmtError::new(500, "internal error; see the Phonebox log", None)
         }
     }
 
@@ -104,7 +120,6 @@ impl From<StoreError> for MgmtError {
         if e.is_unwritable() {
             return MgmtError::new(503, e.to_string(), Some("service_unavailable"));
         }
-        tracing::error!(error = %e, "Management API emulation failed");
-        MgmtError::new(500, "internal error; see the Phonebox log", None)
+        MgmtError::internal(e)
     }
 }

@@ -36,12 +36,14 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, MgmtError> {
 }
 
 fn secret_io(e: std::io::Error) -> MgmtError {
-    tracing::error!(error = %e, "cannot write the secrets file");
-    MgmtError::new(
-        500,
-        "cannot store the credential; see the Phonebox log",
-        None,
-    )
+    MgmtError {
+        cause: Some(format!("cannot write the secrets file: {e}")),
+        ..MgmtError::new(
+            500,
+            "cannot store the credential; see the Phonebox log",
+            None,
+        )
+    }
 }
 
 #[derive(Deserialize)]

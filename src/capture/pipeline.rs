@@ -282,7 +282,7 @@ async fn run_writer(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, rows = rows.len(), "could not commit captured messages");
+                // Each caller logs the failure where it answers, once.
                 store.write_failed(&e).await;
                 let e = Arc::new(e);
                 for reply in replies {

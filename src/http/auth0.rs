@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
+use super::body::BodyError;
 use super::body::RawBody;
 use super::AppState;
 use crate::auth0::error::AuthError;
@@ -277,4 +278,38 @@ async fn openid_configuration(TenantCaller(caller, _): AuthCaller) -> Response {
         "id_token_signing_alg_values_supported": ["RS256"],
     }))
     .into_response()
+}
+
+impl From<BodyError> for AuthError {
+    fn from(e: BodyError) -> AuthError {
+        match e {
+            BodyError::TooLarge(limit) => AuthError::new(
+                413,
+                "invalid_request",
+                format!("The request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => AuthError::invalid_request(why),
+            BodyError::TimedOut(after) => {
+                AuthError::new(408, "invalid_request", BodyError::timed_out_message(after))
+            }
+        }
+    }
+}
+
+/// The Authentication API's `{"error", "error_description"}`, with any extra members.
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        if let Some(cause) = &self.cause {
+            super::error::log_failure("auth0", self.status, cause);
+        }
+        let mut body =
+            serde_json::json!({ "error": self.error, "error_description": self.description });
+        if let (Some(serde_json::Value::Object(extra)), Some(map)) =
+            (self.extra, body.as_object_mut())
+        {
+            map.extend(extra);
+        }
+        (status, Json(body)).into_response()
+    }
 }

@@ -54,7 +54,9 @@ impl From<BodyError> for ApiError {
         match e {
             BodyError::TooLarge(limit) => ApiError::PayloadTooLarge(limit),
             BodyError::Unreadable(why) => ApiError::UnreadableBody(why),
-            BodyError::TimedOut(after) => ApiError::BodyTimedOut(after),
+            BodyError::TimedOut(after) => {
+                ApiError::BodyTimedOut(BodyError::timed_out_message(after))
+            }
         }
     }
 }

@@ -1,8 +1,7 @@
-//! The one place errors become responses.
-//!
-//! Phonebox's own endpoints answer `{"error": kind, "message": text, "field": path?}`;
-//! emulated provider APIs will map into their own shapes here too. 5xx are logged and
-//! never leak details.
+//! Phonebox's own error answer, `{"error": kind, "message": text, "field": path?}`,
+//! and what every API's errors share: a server-side failure is logged once, where
+//! it becomes a response (`log_failure`), and its cause never reaches the client.
+//! Each emulated API's own shape lives beside that API's routes.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -12,17 +11,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use super::body::BodyError;
-use crate::auth0::error::{AuthError, MgmtError};
-use crate::capture::chaos::{InjectedError, Provider};
 use crate::capture::pipeline::CaptureError;
-use crate::message::SendError;
-use crate::receivers::marketplace::ProviderError;
-use crate::receivers::sns::SnsError;
-use crate::receivers::twilio::TwilioError;
-use crate::receivers::vonage::VonageError;
 use crate::receivers::ReceiveError;
 use crate::store::StoreError;
+
+/// Logs what Phonebox itself failed at while answering `api`, once: where the
+/// error is turned into a response.
+pub fn log_failure(api: &'static str, status: u16, cause: &str) {
+    tracing::error!(api, status, error = %cause, "request failed");
+}
 
 /// Everything an HTTP handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +32,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("could not read the request body: {0}")]
     UnreadableBody(String),
-    #[error("{}", BodyError::timed_out_message(*.0))]
-    BodyTimedOut(std::time::Duration),
+    /// The body did not arrive in time; the text says how long it was given.
+    #[error("{0}")]
+    BodyTimedOut(String),
     #[error("`{field}`: {message}")]
     BadParameter { field: String, message: String },
     #[error("{0}")]
@@ -113,7 +111,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, "request failed");
+            log_failure("emulator", status.as_u16(), &self.to_string());
             "internal error; see the server log".to_owned()
         } else {
             self.to_string()
@@ -163,376 +161,4 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
-}
-
-impl From<BodyError> for TwilioError {
-    fn from(e: BodyError) -> TwilioError {
-        match e {
-            BodyError::TooLarge(limit) => TwilioError::new(
-                20413,
-                413,
-                format!("Request body is larger than Phonebox's {limit}-byte limit"),
-            ),
-            BodyError::Unreadable(why) => TwilioError::new(20001, 400, why),
-            BodyError::TimedOut(after) => {
-                TwilioError::new(20001, 408, BodyError::timed_out_message(after))
-            }
-        }
-    }
-}
-
-impl From<StoreError> for TwilioError {
-    fn from(e: StoreError) -> TwilioError {
-        if e.is_unwritable() {
-            return TwilioError::new(20503, 503, e.to_string());
-        }
-        tracing::error!(error = %e, "Twilio request failed");
-        TwilioError::new(20500, 500, "An internal server error has occurred")
-    }
-}
-
-impl InjectedError for TwilioError {
-    fn internal(_: Option<Provider>, e: CaptureError) -> TwilioError {
-        if e.is_unavailable() {
-            return TwilioError::new(20503, 503, e.to_string());
-        }
-        tracing::error!(error = %e, "Twilio capture failed");
-        TwilioError::new(20500, 500, "An internal server error has occurred")
-    }
-
-    fn injected(_: Provider, code: &str) -> TwilioError {
-        let (status, message) = match code {
-            "20003" => (401, "Authenticate"),
-            "20429" => (429, "Too Many Requests"),
-            "20500" => (500, "An internal server error has occurred"),
-            "20503" => (503, "Service is unavailable. Please try again"),
-            "21211" => (400, "The 'To' number is not a valid phone number."),
-            "21408" => (400, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number."),
-            "21606" => (400, "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account."),
-            "21608" => (400, "The number is unverified. Trial accounts cannot send messages to unverified numbers; verify it at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers."),
-            "21610" => (400, "Attempt to send to unsubscribed recipient"),
-            "21611" => (400, "This 'From' number has exceeded the maximum number of queued messages"),
-            "21612" => (400, "The 'To' phone number is not currently reachable using the 'From' phone number via SMS."),
-            "21614" => (400, "'To' number is not a valid mobile number"),
-            "60203" => (429, "Max send attempts reached"),
-            _ => (400, "Error injected by Phonebox chaos"),
-        };
-        // `validate` let only numbers through for Twilio.
-        TwilioError::new(code.parse().unwrap_or(20001), status, message)
-    }
-
-    fn send_error(&self) -> SendError {
-        SendError {
-            code: self.code.to_string(),
-            message: self.message.clone(),
-        }
-    }
-}
-
-/// Twilio's error body: `{"code", "message", "more_info", "status"}`.
-impl IntoResponse for TwilioError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let body = serde_json::json!({
-            "code": self.code,
-            "message": self.message,
-            "more_info": self.more_info(),
-            "status": self.status,
-        });
-        (status, Json(body)).into_response()
-    }
-}
-
-impl From<BodyError> for SnsError {
-    fn from(e: BodyError) -> SnsError {
-        match e {
-            BodyError::TooLarge(limit) => SnsError::new(
-                "RequestEntityTooLarge",
-                413,
-                format!("Request body is larger than Phonebox's {limit}-byte limit"),
-            ),
-            BodyError::Unreadable(why) => SnsError::invalid_parameter(why),
-            BodyError::TimedOut(after) => {
-                SnsError::new("RequestTimeout", 408, BodyError::timed_out_message(after))
-            }
-        }
-    }
-}
-
-impl InjectedError for SnsError {
-    fn internal(_: Option<Provider>, e: CaptureError) -> SnsError {
-        if e.is_unavailable() {
-            return SnsError::new("ServiceUnavailable", 503, e.to_string());
-        }
-        tracing::error!(error = %e, "SNS capture failed");
-        SnsError::new("InternalError", 500, "Internal service error")
-    }
-
-    fn injected(_: Provider, code: &str) -> SnsError {
-        let (status, message) = match code {
-            "Throttling" => (400, "Rate exceeded"),
-            "InternalError" | "InternalFailure" => (500, "Internal service error"),
-            "ServiceUnavailable" => (503, "Service is unavailable"),
-            "AuthorizationError" => (403, "User is not authorized to perform: SNS:Publish"),
-            "InvalidClientTokenId" => (
-                403,
-                "The security token included in the request is invalid.",
-            ),
-            "SignatureDoesNotMatch" => (
-                403,
-                "The request signature we calculated does not match the signature you provided.",
-            ),
-            "InvalidParameter" => (400, "Invalid parameter: PhoneNumber"),
-            _ => (400, "Error injected by Phonebox chaos"),
-        };
-        SnsError::new(code, status, message)
-    }
-
-    fn send_error(&self) -> SendError {
-        SendError {
-            code: self.code.clone(),
-            message: self.message.clone(),
-        }
-    }
-}
-
-/// SNS's XML error: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
-impl IntoResponse for SnsError {
-    fn into_response(self) -> Response {
-        use quick_xml::escape::escape;
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let body = format!(
-            "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{fault}</Type><Code>{code}</Code>\
-             <Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-            xmlns = super::sns::XMLNS,
-            fault = self.fault(),
-            code = escape(self.code.as_str()),
-            message = escape(self.message.as_str()),
-        );
-        super::sns::xml(status, &request_id, body)
-    }
-}
-
-impl From<BodyError> for VonageError {
-    fn from(e: BodyError) -> VonageError {
-        match e {
-            BodyError::TooLarge(limit) => VonageError::new(
-                12,
-                format!("Message Too Long: the request is over Phonebox's {limit}-byte limit"),
-            ),
-            BodyError::Unreadable(why) => VonageError::new(3, why),
-            BodyError::TimedOut(after) => VonageError::new(3, BodyError::timed_out_message(after)),
-        }
-    }
-}
-
-impl InjectedError for VonageError {
-    fn internal(_: Option<Provider>, e: CaptureError) -> VonageError {
-        if e.is_unavailable() {
-            return VonageError::new(1, format!("Throttled: {e}"));
-        }
-        tracing::error!(error = %e, "Vonage capture failed");
-        VonageError::for_status(5)
-    }
-
-    fn injected(_: Provider, code: &str) -> VonageError {
-        // `validate` let only numbers through for Vonage.
-        VonageError::for_status(code.parse().unwrap_or(5))
-    }
-
-    fn send_error(&self) -> SendError {
-        SendError {
-            code: self.status.to_string(),
-            message: self.text.clone(),
-        }
-    }
-}
-
-/// Vonage reports a refused send in a 200: `{"message-count":"1","messages":[{"status","error-text"}]}`.
-impl IntoResponse for VonageError {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "message-count": "1",
-            "messages": [{ "status": self.status.to_string(), "error-text": self.text }],
-        });
-        (StatusCode::OK, Json(body)).into_response()
-    }
-}
-
-impl ProviderError {
-    /// A body that could not be read, in `provider`'s shape.
-    pub fn body(provider: Provider, e: BodyError) -> ProviderError {
-        let (status, message) = match e {
-            BodyError::TooLarge(limit) => (
-                413,
-                format!("Request body is larger than Phonebox's {limit}-byte limit"),
-            ),
-            BodyError::Unreadable(why) => (400, why),
-            BodyError::TimedOut(after) => (408, BodyError::timed_out_message(after)),
-        };
-        let code = match provider {
-            Provider::Infobip | Provider::Clicksend => "BAD_REQUEST",
-            Provider::Mitto => "4",
-            Provider::Telesign => "-10001",
-            Provider::Messagebird => "10",
-            _ => "bad_request",
-        };
-        ProviderError::new(provider, status, code, message)
-    }
-}
-
-impl InjectedError for ProviderError {
-    fn internal(provider: Option<Provider>, e: CaptureError) -> ProviderError {
-        let provider = provider.unwrap_or(Provider::Clicksend);
-        if e.is_unavailable() {
-            return ProviderError::new(provider, 503, "SERVICE_UNAVAILABLE", e.to_string());
-        }
-        tracing::error!(error = %e, "provider capture failed");
-        let code = match provider {
-            Provider::Infobip => "GENERAL_ERROR",
-            Provider::Mitto => "1",
-            Provider::Telesign => "-90001",
-            Provider::Messagebird => "99",
-            Provider::Esendex => "internal_error",
-            _ => "INTERNAL_ERROR",
-        };
-        ProviderError::new(provider, 500, code, "Internal error")
-    }
-
-    fn injected(provider: Provider, code: &str) -> ProviderError {
-        ProviderError::injected(provider, code)
-    }
-
-    fn send_error(&self) -> SendError {
-        SendError {
-            code: self.code.clone(),
-            message: self.message.clone(),
-        }
-    }
-}
-
-/// Each marketplace provider's own error shape.
-impl IntoResponse for ProviderError {
-    fn into_response(self) -> Response {
-        use serde_json::{json, Value};
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let number = |code: &str| {
-            code.parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| json!(code))
-        };
-        let body = match self.provider {
-            Provider::Esendex if self.xml => {
-                use quick_xml::escape::escape;
-                let xml = format!(
-                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><response xmlns=\"http://api.esendex.com/ns/\">\
-                     <errors><error><code>{}</code><description>{}</description></error></errors></response>",
-                    escape(self.code.as_str()),
-                    escape(self.message.as_str()),
-                );
-                return (
-                    status,
-                    [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-                    xml,
-                )
-                    .into_response();
-            }
-            Provider::Esendex => {
-                json!({ "errors": [{ "code": self.code, "description": self.message }] })
-            }
-            Provider::Infobip => json!({
-                "requestError": { "serviceException": { "messageId": self.code, "text": self.message } }
-            }),
-            Provider::Mitto => {
-                json!({ "responseCode": number(&self.code), "responseText": self.message })
-            }
-            Provider::Telesign => json!({
-                "reference_id": null,
-                "status": {
-                    "code": 11000,
-                    "description": self.message,
-                    "updated_on": crate::clock::unix_ms::rfc3339(crate::clock::unix_ms::now()),
-                },
-                "errors": [{ "code": number(&self.code), "description": self.message }],
-            }),
-            Provider::Messagebird => json!({
-                "errors": [{ "code": number(&self.code), "description": self.message, "parameter": self.field }]
-            }),
-            // ClickSend's envelope; also the neutral shape for errors raised before
-            // the provider was known.
-            _ => json!({
-                "http_code": self.status,
-                "response_code": self.code,
-                "response_msg": self.message,
-                "data": null,
-            }),
-        };
-        (status, Json(body)).into_response()
-    }
-}
-
-impl From<BodyError> for AuthError {
-    fn from(e: BodyError) -> AuthError {
-        match e {
-            BodyError::TooLarge(limit) => AuthError::new(
-                413,
-                "invalid_request",
-                format!("The request body is larger than Phonebox's {limit}-byte limit"),
-            ),
-            BodyError::Unreadable(why) => AuthError::invalid_request(why),
-            BodyError::TimedOut(after) => {
-                AuthError::new(408, "invalid_request", BodyError::timed_out_message(after))
-            }
-        }
-    }
-}
-
-/// The Authentication API's `{"error", "error_description"}`, with any extra members.
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut body =
-            serde_json::json!({ "error": self.error, "error_description": self.description });
-        if let (Some(serde_json::Value::Object(extra)), Some(map)) =
-            (self.extra, body.as_object_mut())
-        {
-            map.extend(extra);
-        }
-        (status, Json(body)).into_response()
-    }
-}
-
-impl From<BodyError> for MgmtError {
-    fn from(e: BodyError) -> MgmtError {
-        match e {
-            BodyError::TooLarge(limit) => MgmtError::new(
-                413,
-                format!("Payload too large: Phonebox takes at most {limit} bytes"),
-                Some("payload_too_large"),
-            ),
-            BodyError::Unreadable(why) => MgmtError::bad_request(why),
-            BodyError::TimedOut(after) => MgmtError::new(
-                408,
-                BodyError::timed_out_message(after),
-                Some("request_timeout"),
-            ),
-        }
-    }
-}
-
-/// The Management API's `{"statusCode", "error", "message", "errorCode"}`.
-impl IntoResponse for MgmtError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
-        let mut body = serde_json::json!({
-            "statusCode": self.status,
-            "error": self.reason(),
-            "message": self.message,
-        });
-        if let Some(code) = &self.error_code {
-            body["errorCode"] = serde_json::json!(code);
-        }
-        (status, Json(body)).into_response()
-    }
 }

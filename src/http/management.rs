@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::{Map, Value};
 
 use super::auth0::{TenantCaller, UnknownTenant};
+use super::body::BodyError;
 use super::body::RawBody;
 use super::AppState;
 use crate::auth0::error::MgmtError;
@@ -345,4 +346,41 @@ async fn log(
     Path(p): Path<HashMap<String, String>>,
 ) -> Answer {
     ok(s.auth0.log(&c.tenant, id(&p)).await?)
+}
+
+impl From<BodyError> for MgmtError {
+    fn from(e: BodyError) -> MgmtError {
+        match e {
+            BodyError::TooLarge(limit) => MgmtError::new(
+                413,
+                format!("Payload too large: Phonebox takes at most {limit} bytes"),
+                Some("payload_too_large"),
+            ),
+            BodyError::Unreadable(why) => MgmtError::bad_request(why),
+            BodyError::TimedOut(after) => MgmtError::new(
+                408,
+                BodyError::timed_out_message(after),
+                Some("request_timeout"),
+            ),
+        }
+    }
+}
+
+/// The Management API's `{"statusCode", "error", "message", "errorCode"}`.
+impl IntoResponse for MgmtError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        if let Some(cause) = &self.cause {
+            super::error::log_failure("management", self.status, cause);
+        }
+        let mut body = serde_json::json!({
+            "statusCode": self.status,
+            "error": self.reason(),
+            "message": self.message,
+        });
+        if let Some(code) = &self.error_code {
+            body["errorCode"] = serde_json::json!(code);
+        }
+        (status, Json(body)).into_response()
+    }
 }

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::body::read_raw;
+use super::body::BodyError;
 use super::credentials::{authorization, basic_user};
 use super::AppState;
 use crate::capture::chaos;
@@ -51,7 +52,7 @@ async fn read(
 ) -> Result<RawRequest, ProviderError> {
     read_raw(request, state.body_limit, state.body_timeout)
         .await
-        .map_err(|e| ProviderError::body(provider, e))
+        .map_err(|e| body_error(provider, e))
 }
 
 fn attribute<'a>(m: &'a Message, name: &str) -> &'a Value {
@@ -284,4 +285,90 @@ async fn messagebird_send(State(state): State<AppState>, request: Request) -> An
         },
     });
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// A body that could not be read, in `provider`'s shape.
+fn body_error(provider: Provider, e: BodyError) -> ProviderError {
+    let (status, message) = match e {
+        BodyError::TooLarge(limit) => (
+            413,
+            format!("Request body is larger than Phonebox's {limit}-byte limit"),
+        ),
+        BodyError::Unreadable(why) => (400, why),
+        BodyError::TimedOut(after) => (408, BodyError::timed_out_message(after)),
+    };
+    let code = match provider {
+        Provider::Infobip | Provider::Clicksend => "BAD_REQUEST",
+        Provider::Mitto => "4",
+        Provider::Telesign => "-10001",
+        Provider::Messagebird => "10",
+        _ => "bad_request",
+    };
+    ProviderError::new(provider, status, code, message)
+}
+
+/// Each marketplace provider's own error shape.
+impl IntoResponse for ProviderError {
+    fn into_response(self) -> Response {
+        use serde_json::{json, Value};
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        if let Some(cause) = &self.cause {
+            super::error::log_failure(self.provider.as_str(), self.status, cause);
+        }
+        let number = |code: &str| {
+            code.parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| json!(code))
+        };
+        let body = match self.provider {
+            Provider::Esendex if self.xml => {
+                use quick_xml::escape::escape;
+                let xml = format!(
+                    "<?xml version=\"1.0\" encoding=\"utf-8\"?><response xmlns=\"http://api.esendex.com/ns/\">\
+                     <errors><error><code>{}</code><description>{}</description></error></errors></response>",
+                    escape(self.code.as_str()),
+                    escape(self.message.as_str()),
+                );
+                return (
+                    status,
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/xml; charset=utf-8",
+                    )],
+                    xml,
+                )
+                    .into_response();
+            }
+            Provider::Esendex => {
+                json!({ "errors": [{ "code": self.code, "description": self.message }] })
+            }
+            Provider::Infobip => json!({
+                "requestError": { "serviceException": { "messageId": self.code, "text": self.message } }
+            }),
+            Provider::Mitto => {
+                json!({ "responseCode": number(&self.code), "responseText": self.message })
+            }
+            Provider::Telesign => json!({
+                "reference_id": null,
+                "status": {
+                    "code": 11000,
+                    "description": self.message,
+                    "updated_on": crate::clock::unix_ms::rfc3339(crate::clock::unix_ms::now()),
+                },
+                "errors": [{ "code": number(&self.code), "description": self.message }],
+            }),
+            Provider::Messagebird => json!({
+                "errors": [{ "code": number(&self.code), "description": self.message, "parameter": self.field }]
+            }),
+            // ClickSend's envelope; also the neutral shape for errors raised before
+            // the provider was known.
+            _ => json!({
+                "http_code": self.status,
+                "response_code": self.code,
+                "response_msg": self.message,
+                "data": null,
+            }),
+        };
+        (status, Json(body)).into_response()
+    }
 }

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::body::BodyError;
 use super::body::RawBody;
 use super::error::ApiError;
 use super::AppState;
@@ -164,4 +165,41 @@ async fn localstack_delete(
         inbox::delete(&state.pipeline, &m.id).await?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+impl From<BodyError> for SnsError {
+    fn from(e: BodyError) -> SnsError {
+        match e {
+            BodyError::TooLarge(limit) => SnsError::new(
+                "RequestEntityTooLarge",
+                413,
+                format!("Request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => SnsError::invalid_parameter(why),
+            BodyError::TimedOut(after) => {
+                SnsError::new("RequestTimeout", 408, BodyError::timed_out_message(after))
+            }
+        }
+    }
+}
+
+/// SNS's XML error: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
+impl IntoResponse for SnsError {
+    fn into_response(self) -> Response {
+        use quick_xml::escape::escape;
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        if let Some(cause) = &self.cause {
+            super::error::log_failure("sns", self.status, cause);
+        }
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let body = format!(
+            "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{fault}</Type><Code>{code}</Code>\
+             <Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            xmlns = XMLNS,
+            fault = self.fault(),
+            code = escape(self.code.as_str()),
+            message = escape(self.message.as_str()),
+        );
+        xml(status, &request_id, body)
+    }
 }

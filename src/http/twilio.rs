@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc2822;
 use time::OffsetDateTime;
 
+use super::body::BodyError;
 use super::body::RawBody;
 use super::AppState;
 use crate::capture::chaos;
@@ -268,4 +269,37 @@ fn call_json(m: &Message) -> Value {
         "trunk_sid": null,
         "uri": format!("{uri}.json"),
     })
+}
+
+impl From<BodyError> for TwilioError {
+    fn from(e: BodyError) -> TwilioError {
+        match e {
+            BodyError::TooLarge(limit) => TwilioError::new(
+                20413,
+                413,
+                format!("Request body is larger than Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => TwilioError::new(20001, 400, why),
+            BodyError::TimedOut(after) => {
+                TwilioError::new(20001, 408, BodyError::timed_out_message(after))
+            }
+        }
+    }
+}
+
+/// Twilio's error body: `{"code", "message", "more_info", "status"}`.
+impl IntoResponse for TwilioError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        if let Some(cause) = &self.cause {
+            super::error::log_failure("twilio", self.status, cause);
+        }
+        let body = serde_json::json!({
+            "code": self.code,
+            "message": self.message,
+            "more_info": self.more_info(),
+            "status": self.status,
+        });
+        (status, Json(body)).into_response()
+    }
 }

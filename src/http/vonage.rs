@@ -8,6 +8,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
+use super::body::BodyError;
 use super::body::RawBody;
 use super::credentials::basic_user;
 use super::AppState;
@@ -48,4 +49,31 @@ async fn send(
         Json(json!({ "message-count": parts.len().to_string(), "messages": parts }))
             .into_response(),
     )
+}
+
+impl From<BodyError> for VonageError {
+    fn from(e: BodyError) -> VonageError {
+        match e {
+            BodyError::TooLarge(limit) => VonageError::new(
+                12,
+                format!("Message Too Long: the request is over Phonebox's {limit}-byte limit"),
+            ),
+            BodyError::Unreadable(why) => VonageError::new(3, why),
+            BodyError::TimedOut(after) => VonageError::new(3, BodyError::timed_out_message(after)),
+        }
+    }
+}
+
+/// Vonage reports a refused send in a 200: `{"message-count":"1","messages":[{"status","error-text"}]}`.
+impl IntoResponse for VonageError {
+    fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            super::error::log_failure("vonage", 200, cause);
+        }
+        let body = serde_json::json!({
+            "message-count": "1",
+            "messages": [{ "status": self.status.to_string(), "error-text": self.text }],
+        });
+        (axum::http::StatusCode::OK, Json(body)).into_response()
+    }
 }

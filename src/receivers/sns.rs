@@ -8,7 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
+use crate::capture::chaos::InjectedError;
+use crate::capture::pipeline::CaptureError;
+use crate::capture::provider::Provider;
 use crate::message::phone::PhoneNumber;
+use crate::message::SendError;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 
 /// The region a request is filed under when it was not signed.
@@ -26,6 +30,8 @@ pub struct SnsError {
     pub code: String,
     pub message: String,
     pub status: u16,
+    /// What Phonebox itself failed at, for the log; never sent.
+    pub cause: Option<String>,
 }
 
 impl SnsError {
@@ -34,6 +40,7 @@ impl SnsError {
             code: code.to_owned(),
             message: message.into(),
             status,
+            cause: None,
         }
     }
 
@@ -48,6 +55,46 @@ impl SnsError {
             "Receiver"
         } else {
             "Sender"
+        }
+    }
+}
+
+/// SNS's errors for what chaos injects.
+impl InjectedError for SnsError {
+    fn internal(_: Option<Provider>, e: CaptureError) -> SnsError {
+        if e.is_unavailable() {
+            return SnsError::new("ServiceUnavailable", 503, e.to_string());
+        }
+        SnsError {
+            cause: Some(e.to_string()),
+            ..SnsError::new("InternalError", 500, "Internal service error")
+        }
+    }
+
+    fn injected(_: Provider, code: &str) -> SnsError {
+        let (status, message) = match code {
+            "Throttling" => (400, "Rate exceeded"),
+            "InternalError" | "InternalFailure" => (500, "Internal service error"),
+            "ServiceUnavailable" => (503, "Service is unavailable"),
+            "AuthorizationError" => (403, "User is not authorized to perform: SNS:Publish"),
+            "InvalidClientTokenId" => (
+                403,
+                "The security token included in the request is invalid.",
+            ),
+            "SignatureDoesNotMatch" => (
+                403,
+                "The request signature we calculated does not match the signature you provided.",
+            ),
+            "InvalidParameter" => (400, "Invalid parameter: PhoneNumber"),
+            _ => (400, "Error injected by Phonebox chaos"),
+        };
+        SnsError::new(code, status, message)
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.code.clone(),
+            message: self.message.clone(),
         }
     }
 }

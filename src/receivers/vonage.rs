@@ -5,7 +5,11 @@
 //! with an `error-text` in the message entry.
 
 use super::fields::{self, Fields};
+use crate::capture::chaos::InjectedError;
+use crate::capture::pipeline::CaptureError;
+use crate::capture::provider::Provider;
 use crate::message::phone::PhoneNumber;
+use crate::message::SendError;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 
 /// Body fields that are credentials; their values never reach the store.
@@ -17,6 +21,8 @@ const SECRET_FIELDS: [&str; 2] = ["api_secret", "sig"];
 pub struct VonageError {
     pub status: u32,
     pub text: String,
+    /// What Phonebox itself failed at, for the log; never sent.
+    pub cause: Option<String>,
 }
 
 impl VonageError {
@@ -24,6 +30,7 @@ impl VonageError {
         VonageError {
             status,
             text: text.into(),
+            cause: None,
         }
     }
 
@@ -116,6 +123,31 @@ pub fn parse(mut raw: RawRequest, basic_user: Option<String>) -> Result<NewMessa
 /// A Vonage message id: 16 upper-case hex digits.
 pub fn message_id() -> String {
     format!("{:016X}", uuid::Uuid::new_v4().as_u64_pair().0)
+}
+
+/// Vonage's statuses for what chaos injects.
+impl InjectedError for VonageError {
+    fn internal(_: Option<Provider>, e: CaptureError) -> VonageError {
+        if e.is_unavailable() {
+            return VonageError::new(1, format!("Throttled: {e}"));
+        }
+        VonageError {
+            cause: Some(e.to_string()),
+            ..VonageError::for_status(5)
+        }
+    }
+
+    fn injected(_: Provider, code: &str) -> VonageError {
+        // `validate` let only numbers through for Vonage.
+        VonageError::for_status(code.parse().unwrap_or(5))
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.status.to_string(),
+            message: self.text.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ pub mod messagebird;
 pub mod mitto;
 pub mod telesign;
 
+use crate::capture::chaos::InjectedError;
+use crate::capture::pipeline::CaptureError;
 use crate::capture::provider::Provider;
 use crate::message::phone::PhoneNumber;
+use crate::message::SendError;
 
 /// An error of a marketplace provider's API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,6 +31,8 @@ pub struct ProviderError {
     pub field: Option<String>,
     /// Answer in XML (Esendex, when the request was XML).
     pub xml: bool,
+    /// What Phonebox itself failed at, for the log; never sent.
+    pub cause: Option<String>,
 }
 
 impl ProviderError {
@@ -44,6 +49,7 @@ impl ProviderError {
             message: message.into(),
             field: None,
             xml: false,
+            cause: None,
         }
     }
 
@@ -94,6 +100,39 @@ impl ProviderError {
             _ => (400, "Error injected by Phonebox chaos"),
         };
         ProviderError::new(provider, status, code, message)
+    }
+}
+
+/// Each provider's errors for what chaos injects.
+impl InjectedError for ProviderError {
+    fn internal(provider: Option<Provider>, e: CaptureError) -> ProviderError {
+        let provider = provider.unwrap_or(Provider::Clicksend);
+        if e.is_unavailable() {
+            return ProviderError::new(provider, 503, "SERVICE_UNAVAILABLE", e.to_string());
+        }
+        let code = match provider {
+            Provider::Infobip => "GENERAL_ERROR",
+            Provider::Mitto => "1",
+            Provider::Telesign => "-90001",
+            Provider::Messagebird => "99",
+            Provider::Esendex => "internal_error",
+            _ => "INTERNAL_ERROR",
+        };
+        ProviderError {
+            cause: Some(e.to_string()),
+            ..ProviderError::new(provider, 500, code, "Internal error")
+        }
+    }
+
+    fn injected(provider: Provider, code: &str) -> ProviderError {
+        ProviderError::injected(provider, code)
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.code.clone(),
+            message: self.message.clone(),
+        }
     }
 }
 

@@ -12,8 +12,13 @@ use std::collections::HashMap;
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::Reader;
 
+use crate::capture::chaos::InjectedError;
+use crate::capture::pipeline::CaptureError;
+use crate::capture::provider::Provider;
 use crate::message::phone::PhoneNumber;
+use crate::message::SendError;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
+use crate::store::StoreError;
 
 /// Twilio's limit on a message body, in characters.
 pub const MAX_BODY_CHARS: usize = 1600;
@@ -25,6 +30,8 @@ pub struct TwilioError {
     pub code: u32,
     pub message: String,
     pub status: u16,
+    /// What Phonebox itself failed at, for the log; never sent.
+    pub cause: Option<String>,
 }
 
 impl TwilioError {
@@ -33,12 +40,69 @@ impl TwilioError {
             code,
             message: message.into(),
             status,
+            cause: None,
+        }
+    }
+
+    /// Phonebox's own failure, in Twilio's words; the cause is kept for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> TwilioError {
+        TwilioError {
+            cause: Some(cause.to_string()),
+            ..TwilioError::new(20500, 500, "An internal server error has occurred")
         }
     }
 
     /// Twilio's documentation page for the code.
     pub fn more_info(&self) -> String {
         format!("https://www.twilio.com/docs/errors/{}", self.code)
+    }
+}
+
+impl From<StoreError> for TwilioError {
+    fn from(e: StoreError) -> TwilioError {
+        if e.is_unwritable() {
+            return TwilioError::new(20503, 503, e.to_string());
+        }
+        TwilioError::internal(e)
+    }
+}
+
+/// Twilio's errors for what chaos injects: each code with Twilio's own status and
+/// wording.
+impl InjectedError for TwilioError {
+    fn internal(_: Option<Provider>, e: CaptureError) -> TwilioError {
+        if e.is_unavailable() {
+            return TwilioError::new(20503, 503, e.to_string());
+        }
+        TwilioError::internal(e)
+    }
+
+    fn injected(_: Provider, code: &str) -> TwilioError {
+        let (status, message) = match code {
+            "20003" => (401, "Authenticate"),
+            "20429" => (429, "Too Many Requests"),
+            "20500" => (500, "An internal server error has occurred"),
+            "20503" => (503, "Service is unavailable. Please try again"),
+            "21211" => (400, "The 'To' number is not a valid phone number."),
+            "21408" => (400, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number."),
+            "21606" => (400, "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account."),
+            "21608" => (400, "The number is unverified. Trial accounts cannot send messages to unverified numbers; verify it at twilio.com/user/account/phone-numbers/verified, or purchase a Twilio number to send messages to unverified numbers."),
+            "21610" => (400, "Attempt to send to unsubscribed recipient"),
+            "21611" => (400, "This 'From' number has exceeded the maximum number of queued messages"),
+            "21612" => (400, "The 'To' phone number is not currently reachable using the 'From' phone number via SMS."),
+            "21614" => (400, "'To' number is not a valid mobile number"),
+            "60203" => (429, "Max send attempts reached"),
+            _ => (400, "Error injected by Phonebox chaos"),
+        };
+        // `validate` let only numbers through for Twilio.
+        TwilioError::new(code.parse().unwrap_or(20001), status, message)
+    }
+
+    fn send_error(&self) -> SendError {
+        SendError {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+        }
     }
 }
 
