@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::capture::pipeline::{Event, Pipeline};
 use crate::message::phone::PhoneNumber;
-use crate::message::{Message, MessageDetail, STATUS_RECEIVED};
+use crate::message::{Message, MessageDetail, Status};
 use crate::store::messages::{self, After, Filter, PhoneSummary};
 use crate::store::{phone_reads, StoreError};
 
@@ -110,7 +110,7 @@ pub async fn wait_latest(
     let filter = Filter {
         to: Some(to),
         after,
-        status: Some(STATUS_RECEIVED.to_owned()),
+        status: Some(Status::Received),
         ..Filter::default()
     };
     if let Some(found) = messages::latest(pipeline.store(), &filter).await? {
@@ -144,7 +144,7 @@ pub async fn wait_latest(
 /// Whether a just-created message satisfies the `to`, `status` and `after` parts of a filter.
 fn matches(filter: &Filter, m: &Message) -> bool {
     let to_ok = filter.to.as_ref().is_none_or(|to| *to == m.recipient)
-        && filter.status.as_ref().is_none_or(|s| *s == m.status);
+        && filter.status.is_none_or(|s| s == m.status);
     let after_ok = match &filter.after {
         None => true,
         Some(After::Id(id)) => m.id.as_str() > id.as_str(),

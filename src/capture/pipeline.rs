@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
-use crate::message::{Message, NewMessage, RawRequest, STATUS_FAILED, STATUS_RECEIVED};
+use crate::message::{Message, NewMessage, RawRequest, Status};
 use crate::store::{messages, Connection, Store, StoreError};
 
 /// The most messages one transaction commits.
@@ -332,11 +332,10 @@ pub(crate) fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Messa
         user_id: new.user_id,
         client_id: new.client_id,
         status: if new.error.is_some() {
-            STATUS_FAILED
+            Status::Failed
         } else {
-            STATUS_RECEIVED
-        }
-        .to_owned(),
+            Status::Received
+        },
         encoding: layout.encoding,
         segments: layout.segments,
         provider_message_id: new.provider_message_id,

@@ -1,55 +1,23 @@
 //! The provider APIs Phonebox emulates, as one closed list.
 
-use serde::{Deserialize, Serialize};
-
 use crate::message::Source;
 
-/// A provider whose API Phonebox speaks (beyond Auth0's own shapes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Twilio,
-    Sns,
-    Vonage,
-    Clicksend,
-    Esendex,
-    Infobip,
-    Mitto,
-    Telesign,
-    Messagebird,
+crate::message::text_enum! {
+    /// A provider whose API Phonebox speaks (beyond Auth0's own shapes).
+    pub enum Provider {
+        Twilio = "twilio",
+        Sns = "sns",
+        Vonage = "vonage",
+        Clicksend = "clicksend",
+        Esendex = "esendex",
+        Infobip = "infobip",
+        Mitto = "mitto",
+        Telesign = "telesign",
+        Messagebird = "messagebird",
+    }
 }
 
 impl Provider {
-    pub const ALL: [Provider; 9] = [
-        Provider::Twilio,
-        Provider::Sns,
-        Provider::Vonage,
-        Provider::Clicksend,
-        Provider::Esendex,
-        Provider::Infobip,
-        Provider::Mitto,
-        Provider::Telesign,
-        Provider::Messagebird,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Twilio => "twilio",
-            Provider::Sns => "sns",
-            Provider::Vonage => "vonage",
-            Provider::Clicksend => "clicksend",
-            Provider::Esendex => "esendex",
-            Provider::Infobip => "infobip",
-            Provider::Mitto => "mitto",
-            Provider::Telesign => "telesign",
-            Provider::Messagebird => "messagebird",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
     /// The provider whose API a message came through; Auth0's own shapes have none.
     pub fn of(source: Source) -> Option<Provider> {
         Some(match source {

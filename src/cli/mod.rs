@@ -296,7 +296,7 @@ fn table(list: &[MessageView]) -> String {
     );
     for m in list {
         let mut text: String = m.text.chars().take(60).collect();
-        if m.status == crate::message::STATUS_FAILED {
+        if m.status == crate::message::Status::Failed.as_str() {
             text = format!("[failed] {text}");
         }
         out.push_str(&format!(

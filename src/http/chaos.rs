@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 
 fn provider(name: &str) -> Result<Provider, ApiError> {
     Provider::parse(name).ok_or_else(|| {
-        let known: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+        let known = Provider::spellings();
         ApiError::NotFound(format!(
             "no provider '{name}'; chaos applies to {}",
             known.join(", ")
@@ -34,7 +34,7 @@ fn provider(name: &str) -> Result<Provider, ApiError> {
 
 /// `{"rules": {"twilio": {...}}, "providers": [...]}`.
 async fn list(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let providers: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+    let providers = Provider::spellings();
     Json(json!({ "rules": state.chaos.rules(), "providers": providers }))
 }
 

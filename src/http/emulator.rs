@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::AppState;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;
-use crate::message::{Channel, Source};
+use crate::message::{Channel, Source, Status};
 use crate::store::messages::{After, Filter};
 
 /// The longest a `latest?wait=` request is held.
@@ -102,13 +102,24 @@ async fn list(
             .as_deref()
             .map(|s| {
                 Source::parse(s).ok_or_else(|| {
-                    let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
+                    let known = Source::spellings();
                     bad("source", &format!("expected one of {}", known.join(", ")))
                 })
             })
             .transpose()?,
         tenant: p.tenant,
-        status: p.status,
+        status: p
+            .status
+            .as_deref()
+            .map(|s| {
+                Status::parse(s).ok_or_else(|| {
+                    bad(
+                        "status",
+                        &format!("expected one of {}", Status::spellings().join(", ")),
+                    )
+                })
+            })
+            .transpose()?,
         query: p.q.filter(|q| !q.is_empty()),
         since: p
             .since

@@ -16,7 +16,7 @@ use super::AppState;
 use crate::capture::chaos;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;
-use crate::message::{Message, Source, STATUS_RECEIVED};
+use crate::message::{Message, Source, Status};
 use crate::receivers::sns::{self, SnsError};
 use crate::store::messages::{self, Filter};
 
@@ -111,7 +111,7 @@ async fn select(state: &AppState, query: &LocalStackQuery) -> Result<Vec<Message
         to,
         source: Some(Source::AwsSns),
         // LocalStack keeps only what was published.
-        status: Some(STATUS_RECEIVED.to_owned()),
+        status: Some(Status::Received),
         ..Filter::default()
     };
     let account = query.account_id.as_deref().unwrap_or(DEFAULT_ACCOUNT);

@@ -4,8 +4,9 @@ pub mod code;
 pub mod phone;
 pub mod redact;
 pub mod sms;
+mod text_enum;
 
-use std::fmt;
+pub(crate) use text_enum::text_enum;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -13,154 +14,46 @@ use time::OffsetDateTime;
 use crate::message::phone::PhoneNumber;
 use crate::message::sms::Encoding;
 
-/// How the phone receives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    Sms,
-    Voice,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Sms => "sms",
-            Channel::Voice => "voice",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Channel> {
-        match s {
-            "sms" => Some(Channel::Sms),
-            "voice" => Some(Channel::Voice),
-            _ => None,
-        }
+text_enum! {
+    /// How the phone receives it.
+    pub enum Channel {
+        Sms = "sms",
+        Voice = "voice",
     }
 }
 
-/// Which receiver (wire format) a message came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Source {
-    #[serde(rename = "auth0.custom-phone-provider")]
-    Auth0CustomPhoneProvider,
-    #[serde(rename = "auth0.send-phone-message")]
-    Auth0SendPhoneMessage,
-    #[serde(rename = "auth0.hook")]
-    Auth0Hook,
-    /// Sent by the emulated tenant through Auth0's built-in (test) provider.
-    #[serde(rename = "auth0.builtin")]
-    Auth0Builtin,
-    #[serde(rename = "twilio.messages")]
-    TwilioMessages,
-    #[serde(rename = "twilio.calls")]
-    TwilioCalls,
-    #[serde(rename = "twilio.verify")]
-    TwilioVerify,
-    #[serde(rename = "aws.sns")]
-    AwsSns,
-    #[serde(rename = "vonage.sms")]
-    VonageSms,
-    #[serde(rename = "clicksend.sms")]
-    ClicksendSms,
-    #[serde(rename = "esendex.messages")]
-    EsendexMessages,
-    #[serde(rename = "infobip.sms")]
-    InfobipSms,
-    #[serde(rename = "mitto.sms")]
-    MittoSms,
-    #[serde(rename = "telesign.messaging")]
-    TelesignMessaging,
-    #[serde(rename = "telesign.verify")]
-    TelesignVerify,
-    #[serde(rename = "messagebird.messages")]
-    MessagebirdMessages,
-}
-
-impl Source {
-    pub const ALL: [Source; 16] = [
-        Source::Auth0CustomPhoneProvider,
-        Source::Auth0SendPhoneMessage,
-        Source::Auth0Hook,
-        Source::Auth0Builtin,
-        Source::TwilioMessages,
-        Source::TwilioCalls,
-        Source::TwilioVerify,
-        Source::AwsSns,
-        Source::VonageSms,
-        Source::ClicksendSms,
-        Source::EsendexMessages,
-        Source::InfobipSms,
-        Source::MittoSms,
-        Source::TelesignMessaging,
-        Source::TelesignVerify,
-        Source::MessagebirdMessages,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Auth0CustomPhoneProvider => "auth0.custom-phone-provider",
-            Source::Auth0SendPhoneMessage => "auth0.send-phone-message",
-            Source::Auth0Hook => "auth0.hook",
-            Source::Auth0Builtin => "auth0.builtin",
-            Source::TwilioMessages => "twilio.messages",
-            Source::TwilioCalls => "twilio.calls",
-            Source::TwilioVerify => "twilio.verify",
-            Source::AwsSns => "aws.sns",
-            Source::VonageSms => "vonage.sms",
-            Source::ClicksendSms => "clicksend.sms",
-            Source::EsendexMessages => "esendex.messages",
-            Source::InfobipSms => "infobip.sms",
-            Source::MittoSms => "mitto.sms",
-            Source::TelesignMessaging => "telesign.messaging",
-            Source::TelesignVerify => "telesign.verify",
-            Source::MessagebirdMessages => "messagebird.messages",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Source> {
-        Source::ALL.into_iter().find(|source| source.as_str() == s)
+text_enum! {
+    /// Which receiver (wire format) a message came through.
+    pub enum Source {
+        Auth0CustomPhoneProvider = "auth0.custom-phone-provider",
+        Auth0SendPhoneMessage = "auth0.send-phone-message",
+        Auth0Hook = "auth0.hook",
+        /// Sent by the emulated tenant through Auth0's built-in (test) provider.
+        Auth0Builtin = "auth0.builtin",
+        TwilioMessages = "twilio.messages",
+        TwilioCalls = "twilio.calls",
+        TwilioVerify = "twilio.verify",
+        AwsSns = "aws.sns",
+        VonageSms = "vonage.sms",
+        ClicksendSms = "clicksend.sms",
+        EsendexMessages = "esendex.messages",
+        InfobipSms = "infobip.sms",
+        MittoSms = "mitto.sms",
+        TelesignMessaging = "telesign.messaging",
+        TelesignVerify = "telesign.verify",
+        MessagebirdMessages = "messagebird.messages",
     }
 }
 
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why Auth0 sent the message, in the vocabulary of the `custom-phone-provider`
-/// trigger (`notification.message_type`); the legacy `action` values map onto it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    OtpEnroll,
-    OtpVerify,
-    BlockedAccount,
-    ChangePassword,
-    PasswordBreach,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::OtpEnroll => "otp_enroll",
-            Purpose::OtpVerify => "otp_verify",
-            Purpose::BlockedAccount => "blocked_account",
-            Purpose::ChangePassword => "change_password",
-            Purpose::PasswordBreach => "password_breach",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Purpose> {
-        [
-            Purpose::OtpEnroll,
-            Purpose::OtpVerify,
-            Purpose::BlockedAccount,
-            Purpose::ChangePassword,
-            Purpose::PasswordBreach,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+text_enum! {
+    /// Why Auth0 sent the message, in the vocabulary of the `custom-phone-provider`
+    /// trigger (`notification.message_type`); the legacy `action` values map onto it.
+    pub enum Purpose {
+        OtpEnroll = "otp_enroll",
+        OtpVerify = "otp_verify",
+        BlockedAccount = "blocked_account",
+        ChangePassword = "change_password",
+        PasswordBreach = "password_breach",
     }
 }
 
@@ -209,10 +102,16 @@ pub struct SendError {
     pub message: String,
 }
 
-/// Where a captured message stands: on the phone.
-pub const STATUS_RECEIVED: &str = "received";
-/// The provider refused the send (its error is on the message); the phone got nothing.
-pub const STATUS_FAILED: &str = "failed";
+text_enum! {
+    /// Where a captured message stands.
+    pub enum Status {
+        /// On the phone.
+        Received = "received",
+        /// The provider refused the send (its error is on the message); the phone
+        /// got nothing.
+        Failed = "failed",
+    }
+}
 
 /// A stored message without its raw request: what lists and events carry.
 #[derive(Debug, Clone, Serialize)]
@@ -235,7 +134,7 @@ pub struct Message {
     pub locale: Option<String>,
     pub user_id: Option<String>,
     pub client_id: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub encoding: Encoding,
     pub segments: u32,
     pub provider_message_id: Option<String>,

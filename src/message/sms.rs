@@ -2,34 +2,13 @@
 //!
 //! Rules from 3GPP TS 23.038 (payloads.md §10). This counts; it does not encode.
 
-use serde::Serialize;
-
-/// The alphabet a text would be sent in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Encoding {
-    /// GSM 03.38 default alphabet (7-bit septets).
-    Gsm7,
-    /// UTF-16 code units, used as soon as one character is outside GSM-7.
-    Ucs2,
-}
-
-impl Encoding {
-    /// The name stored and shown: `gsm7` or `ucs2`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Gsm7 => "gsm7",
-            Encoding::Ucs2 => "ucs2",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Encoding> {
-        match s {
-            "gsm7" => Some(Encoding::Gsm7),
-            "ucs2" => Some(Encoding::Ucs2),
-            _ => None,
-        }
+crate::message::text_enum! {
+    /// The alphabet a text would be sent in.
+    pub enum Encoding {
+        /// GSM 03.38 default alphabet (7-bit septets).
+        Gsm7 = "gsm7",
+        /// UTF-16 code units, used as soon as one character is outside GSM-7.
+        Ucs2 = "ucs2",
     }
 }
 

@@ -8,9 +8,8 @@ use time::OffsetDateTime;
 use super::{Connection, Store, StoreError};
 use crate::clock::unix_ms;
 use crate::message::phone::PhoneNumber;
-use crate::message::sms::Encoding;
 use crate::message::{
-    Channel, Message, MessageDetail, Purpose, RawRequest, SendError, Source, StoredRequest,
+    Channel, Message, MessageDetail, Purpose, RawRequest, SendError, Source, Status, StoredRequest,
 };
 
 /// Columns of a `Message`, in the order `message_from_row` reads them.
@@ -30,7 +29,7 @@ pub struct Filter {
     /// Sent by this provider account (Twilio AccountSid...).
     pub provider_account: Option<String>,
     /// In this state (`received`, `failed`).
-    pub status: Option<String>,
+    pub status: Option<Status>,
     /// Text, number or code contains this (case-insensitive for ASCII).
     pub query: Option<String>,
     /// Received at or after this time.
@@ -96,19 +95,19 @@ pub async fn insert_batch(
             b.push_bind(&m.id)
                 .push_bind(&m.tenant)
                 .push_bind(unix_ms::from_time(m.received_at))
-                .push_bind(m.channel.as_str())
-                .push_bind(m.source.as_str())
+                .push_bind(m.channel)
+                .push_bind(m.source)
                 .push_bind(m.recipient.as_str())
                 .push_bind(&m.sender)
                 .push_bind(&m.text)
                 .push_bind(&m.code)
                 .push_bind(&m.action)
-                .push_bind(m.purpose.map(Purpose::as_str))
+                .push_bind(m.purpose)
                 .push_bind(&m.locale)
                 .push_bind(&m.user_id)
                 .push_bind(&m.client_id)
-                .push_bind(&m.status)
-                .push_bind(m.encoding.as_str())
+                .push_bind(m.status)
+                .push_bind(m.encoding)
                 .push_bind(m.segments as i64)
                 .push_bind(&m.provider_message_id)
                 .push_bind(&m.provider_account)
@@ -333,7 +332,7 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
     }
     if let Some(status) = &filter.status {
         and(builder);
-        builder.push("status = ").push_bind(status.clone());
+        builder.push("status = ").push_bind(*status);
     }
     if let Some(query) = &filter.query {
         let pattern = format!("%{}%", escape_like(query));
@@ -388,30 +387,23 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of message {id}"));
     let received_ms: i64 = row.try_get("received_at")?;
     let received_at = unix_ms::to_time(received_ms).ok_or_else(|| corrupt("received_at"))?;
-    let channel: String = row.try_get("channel")?;
-    let source: String = row.try_get("source")?;
-    let encoding: String = row.try_get("encoding")?;
-    let purpose: Option<String> = row.try_get("purpose")?;
     let segments: i64 = row.try_get("segments")?;
     Ok(Message {
         tenant: row.try_get("tenant")?,
         received_at,
-        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel"))?,
-        source: Source::parse(&source).ok_or_else(|| corrupt("source"))?,
+        channel: row.try_get("channel")?,
+        source: row.try_get("source")?,
         recipient: PhoneNumber::from_stored(row.try_get("recipient")?),
         sender: row.try_get("sender")?,
         text: row.try_get("text")?,
         code: row.try_get("code")?,
         action: row.try_get("action")?,
-        purpose: match purpose {
-            Some(p) => Some(Purpose::parse(&p).ok_or_else(|| corrupt("purpose"))?),
-            None => None,
-        },
+        purpose: row.try_get("purpose")?,
         locale: row.try_get("locale")?,
         user_id: row.try_get("user_id")?,
         client_id: row.try_get("client_id")?,
         status: row.try_get("status")?,
-        encoding: Encoding::parse(&encoding).ok_or_else(|| corrupt("encoding"))?,
+        encoding: row.try_get("encoding")?,
         segments: u32::try_from(segments).map_err(|_| corrupt("segments"))?,
         provider_message_id: row.try_get("provider_message_id")?,
         provider_account: row.try_get("provider_account")?,
