@@ -7,6 +7,7 @@
 //! types below and write the errors in Auth0's shapes.
 
 pub mod admin;
+pub mod bearer;
 pub mod bounded;
 pub mod delivery;
 pub mod directory;

@@ -20,7 +20,6 @@ use super::body::RawBody;
 use super::AppState;
 use crate::auth0::error::MgmtError;
 use crate::auth0::Caller;
-use crate::store::clients;
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new().route("/api/v2/guardian/factors", get(factors));
@@ -101,23 +100,14 @@ impl FromRequestParts<AppState> for Mgmt {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, MgmtError> {
         let TenantCaller(caller, _) =
             TenantCaller::<MgmtError>::from_request_parts(parts, state).await?;
-        let token = parts
+        let authorization = parts
             .headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| MgmtError::new(401, "Missing authentication", None))?;
-        if !caller.tenant.settings.permissive {
-            let known = clients::list(state.auth0.store(), &caller.tenant.id)
-                .await?
-                .iter()
-                .any(|c| c.client_secret == token);
-            if !known {
-                return Err(MgmtError::new(401, "Invalid token", Some("invalid_token")));
-            }
-        }
+            .and_then(|v| v.to_str().ok());
+        state
+            .auth0
+            .authorize_management(&caller.tenant, authorization)
+            .await?;
         Ok(Mgmt(caller))
     }
 }

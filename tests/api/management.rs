@@ -627,3 +627,41 @@ async fn credentials_never_appear_in_answers_logs_or_the_database() {
         std::fs::read_to_string(dir.path().join("phonebox.secrets.json")).expect("secrets file");
     assert!(secrets_file.contains(TOKEN), "kept where it belongs");
 }
+
+/// Outside permissive mode the Management API takes one of the tenant's client
+/// secrets as its bearer; they are stored hashed, and still match.
+#[tokio::test]
+async fn strict_mode_management_accepts_a_client_secret_and_refuses_others() {
+    let app = spawn_app().await;
+    let created: Value = app
+        .http
+        .post(app.url("/emulator/v1/tenants/default/clients"))
+        .json(&json!({ "name": "Ops", "client_id": "ops" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let secret = created["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    crate::mfa::settings(&app, "default", json!({ "permissive": false })).await;
+    let factors = |token: String| {
+        app.http
+            .get(app.url("/api/v2/guardian/factors"))
+            .header("authorization", format!("bearer {token}"))
+            .send()
+    };
+    assert_eq!(
+        factors(secret).await.expect("sent").status(),
+        200,
+        "the scheme in any case"
+    );
+    let refused = factors("not-a-secret".into()).await.expect("sent");
+    assert_eq!(refused.status(), 401);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["errorCode"], "invalid_token");
+    app.stop().await;
+}
