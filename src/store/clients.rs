@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError};
+use super::{on, Db, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ClientRow {
@@ -17,33 +17,37 @@ pub struct ClientRow {
 }
 
 pub async fn get(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     client_id: &str,
 ) -> Result<Option<ClientRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT client_id, tenant, name, client_secret, on_first_use, created_at FROM clients \
+    Ok(on!(
+        db,
+        sqlx::query_as(
+            "SELECT client_id, tenant, name, client_secret, on_first_use, created_at FROM clients \
          WHERE tenant = ? AND client_id = ?",
-    )
-    .bind(tenant)
-    .bind(client_id)
-    .fetch_optional(store.pool())
-    .await?)
+        )
+        .bind(tenant)
+        .bind(client_id),
+        fetch_optional
+    )?)
 }
 
-pub async fn list(store: &Store, tenant: &str) -> Result<Vec<ClientRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT client_id, tenant, name, client_secret, on_first_use, created_at FROM clients \
+pub async fn list(db: impl Into<Db<'_>>, tenant: &str) -> Result<Vec<ClientRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(
+            "SELECT client_id, tenant, name, client_secret, on_first_use, created_at FROM clients \
          WHERE tenant = ? ORDER BY created_at, client_id",
-    )
-    .bind(tenant)
-    .fetch_all(store.pool())
-    .await?)
+        )
+        .bind(tenant),
+        fetch_all
+    )?)
 }
 
 /// Inserts a client; `false` if its tenant already has that id.
-pub async fn insert(store: &Store, row: &ClientRow) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+pub async fn insert(db: impl Into<Db<'_>>, row: &ClientRow) -> Result<bool, StoreError> {
+    let done = on!(db, sqlx::query(
         "INSERT INTO clients (client_id, tenant, name, client_secret, on_first_use, created_at) \
          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, client_id) DO NOTHING",
     )
@@ -52,9 +56,7 @@ pub async fn insert(store: &Store, row: &ClientRow) -> Result<bool, StoreError> 
     .bind(&row.name)
     .bind(&row.client_secret)
     .bind(row.on_first_use)
-    .bind(row.created_at)
-    .execute(store.pool())
-    .await?;
+    .bind(row.created_at), execute)?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -2,7 +2,7 @@
 
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::{Store, StoreError};
+use super::{on, Db, Store, StoreError};
 
 pub struct LogRow<'a> {
     pub log_id: &'a str,
@@ -14,20 +14,22 @@ pub struct LogRow<'a> {
     pub body: &'a str,
 }
 
-pub async fn insert(store: &Store, row: &LogRow<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO log_events (log_id, tenant, date, type, user_id, client_id, body) \
+pub async fn insert(db: impl Into<Db<'_>>, row: &LogRow<'_>) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query(
+            "INSERT INTO log_events (log_id, tenant, date, type, user_id, client_id, body) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(row.log_id)
-    .bind(row.tenant)
-    .bind(row.date)
-    .bind(row.kind)
-    .bind(row.user_id)
-    .bind(row.client_id)
-    .bind(row.body)
-    .execute(store.pool())
-    .await?;
+        )
+        .bind(row.log_id)
+        .bind(row.tenant)
+        .bind(row.date)
+        .bind(row.kind)
+        .bind(row.user_id)
+        .bind(row.client_id)
+        .bind(row.body),
+        execute
+    )?;
     Ok(())
 }
 
@@ -102,12 +104,16 @@ pub async fn list(
     Ok((bodies, total))
 }
 
-pub async fn get(store: &Store, tenant: &str, log_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(
+pub async fn get(
+    db: impl Into<Db<'_>>,
+    tenant: &str,
+    log_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(on!(
+        db,
         sqlx::query_scalar("SELECT body FROM log_events WHERE tenant = ? AND log_id = ?")
             .bind(tenant)
-            .bind(log_id)
-            .fetch_optional(store.pool())
-            .await?,
-    )
+            .bind(log_id),
+        fetch_optional
+    )?)
 }

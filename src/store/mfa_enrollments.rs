@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError};
+use super::{on, Db, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EnrollmentRow {
@@ -17,42 +17,51 @@ pub struct EnrollmentRow {
 
 const COLUMNS: &str = "id, tenant, user_id, phone_number, active, created_at, confirmed_at";
 
-pub async fn for_user(store: &Store, user_id: &str) -> Result<Vec<EnrollmentRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM mfa_enrollments WHERE user_id = ? ORDER BY created_at, id"
-    ))
-    .bind(user_id)
-    .fetch_all(store.pool())
-    .await?)
+pub async fn for_user(
+    db: impl Into<Db<'_>>,
+    user_id: &str,
+) -> Result<Vec<EnrollmentRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM mfa_enrollments WHERE user_id = ? ORDER BY created_at, id"
+        ))
+        .bind(user_id),
+        fetch_all
+    )?)
 }
 
 pub async fn get(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     user_id: &str,
     id: &str,
 ) -> Result<Option<EnrollmentRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM mfa_enrollments WHERE user_id = ? AND id = ?"
-    ))
-    .bind(user_id)
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?)
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM mfa_enrollments WHERE user_id = ? AND id = ?"
+        ))
+        .bind(user_id)
+        .bind(id),
+        fetch_optional
+    )?)
 }
 
-pub async fn insert(store: &Store, row: &EnrollmentRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "INSERT INTO mfa_enrollments ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&row.id)
-    .bind(&row.tenant)
-    .bind(&row.user_id)
-    .bind(&row.phone_number)
-    .bind(row.active)
-    .bind(row.created_at)
-    .bind(row.confirmed_at)
-    .execute(store.pool())
-    .await?;
+pub async fn insert(db: impl Into<Db<'_>>, row: &EnrollmentRow) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query(&format!(
+            "INSERT INTO mfa_enrollments ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&row.id)
+        .bind(&row.tenant)
+        .bind(&row.user_id)
+        .bind(&row.phone_number)
+        .bind(row.active)
+        .bind(row.created_at)
+        .bind(row.confirmed_at),
+        execute
+    )?;
     Ok(())
 }
 
@@ -77,12 +86,14 @@ pub async fn activate(store: &Store, user_id: &str, id: &str, at: i64) -> Result
 }
 
 /// Removes an enrollment; whether there was one.
-pub async fn delete(store: &Store, user_id: &str, id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = ? AND id = ?")
-        .bind(user_id)
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+pub async fn delete(db: impl Into<Db<'_>>, user_id: &str, id: &str) -> Result<bool, StoreError> {
+    let done = on!(
+        db,
+        sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = ? AND id = ?")
+            .bind(user_id)
+            .bind(id),
+        execute
+    )?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -95,31 +106,32 @@ pub struct RecoveryCodeRow {
 }
 
 pub async fn recovery_code(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     user_id: &str,
 ) -> Result<Option<RecoveryCodeRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT user_id, id, code_hash, created_at FROM recovery_codes WHERE user_id = ?",
-    )
-    .bind(user_id)
-    .fetch_optional(store.pool())
-    .await?)
+    Ok(on!(
+        db,
+        sqlx::query_as(
+            "SELECT user_id, id, code_hash, created_at FROM recovery_codes WHERE user_id = ?",
+        )
+        .bind(user_id),
+        fetch_optional
+    )?)
 }
 
 /// Stores the user's recovery code; `false` if they already have one.
 pub async fn insert_recovery_code(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     row: &RecoveryCodeRow,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done =
+        on!(db, sqlx::query(
         "INSERT INTO recovery_codes (user_id, id, code_hash, created_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (user_id) DO NOTHING",
     )
     .bind(&row.user_id)
     .bind(&row.id)
     .bind(&row.code_hash)
-    .bind(row.created_at)
-    .execute(store.pool())
-    .await?;
+    .bind(row.created_at), execute)?;
     Ok(done.rows_affected() == 1)
 }

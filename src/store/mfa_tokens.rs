@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError};
+use super::{on, Db, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MfaTokenRow {
@@ -16,18 +16,20 @@ pub struct MfaTokenRow {
     pub expires_at: i64,
 }
 
-pub async fn get(store: &Store, token: &str) -> Result<Option<MfaTokenRow>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT token, tenant, user_id, client_id, audience, scope, created_at, expires_at \
+pub async fn get(db: impl Into<Db<'_>>, token: &str) -> Result<Option<MfaTokenRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(
+            "SELECT token, tenant, user_id, client_id, audience, scope, created_at, expires_at \
          FROM mfa_tokens WHERE token = ?",
-    )
-    .bind(token)
-    .fetch_optional(store.pool())
-    .await?)
+        )
+        .bind(token),
+        fetch_optional
+    )?)
 }
 
-pub async fn insert(store: &Store, row: &MfaTokenRow) -> Result<(), StoreError> {
-    sqlx::query(
+pub async fn insert(db: impl Into<Db<'_>>, row: &MfaTokenRow) -> Result<(), StoreError> {
+    on!(db, sqlx::query(
         "INSERT INTO mfa_tokens (token, tenant, user_id, client_id, audience, scope, created_at, expires_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
@@ -38,8 +40,6 @@ pub async fn insert(store: &Store, row: &MfaTokenRow) -> Result<(), StoreError> 
     .bind(&row.audience)
     .bind(&row.scope)
     .bind(row.created_at)
-    .bind(row.expires_at)
-    .execute(store.pool())
-    .await?;
+    .bind(row.expires_at), execute)?;
     Ok(())
 }

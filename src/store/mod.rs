@@ -255,6 +255,49 @@ impl Store {
     }
 }
 
+/// A write transaction, begun `IMMEDIATE`: it holds SQLite's write lock from its
+/// first statement, so a flow that reads, decides and writes inside one cannot
+/// interleave with another doing the same. Dropped without `commit`, it rolls back.
+pub type Tx = sqlx::Transaction<'static, Sqlite>;
+
+impl Store {
+    /// Begins a write transaction. Never hold one across a call to another server.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Where one statement runs: the store's pool, or an open transaction. Table
+/// functions take `impl Into<Db>`, so a flow passes its transaction (`&mut tx`)
+/// and everyone else the store.
+pub enum Db<'a> {
+    Pool(&'a SqlitePool),
+    Conn(&'a mut sqlx::SqliteConnection),
+}
+
+impl<'a> From<&'a Store> for Db<'a> {
+    fn from(store: &'a Store) -> Db<'a> {
+        Db::Pool(&store.pool)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Db<'a> {
+    fn from(tx: &'a mut Tx) -> Db<'a> {
+        Db::Conn(&mut *tx)
+    }
+}
+
+/// Runs `$query.$method(executor)` on whichever executor `$db` is.
+macro_rules! on {
+    ($db:expr, $query:expr, $method:ident) => {
+        match $db.into() {
+            $crate::store::Db::Pool(pool) => $query.$method(pool).await,
+            $crate::store::Db::Conn(conn) => $query.$method(conn).await,
+        }
+    };
+}
+pub(crate) use on;
+
 /// A connection held by one owner; returned to the pool when dropped.
 pub struct Connection(PoolConnection<Sqlite>);
 

@@ -1,10 +1,10 @@
 //! The `phone_sends` table: every SMS or voice message a tenant tried to send, which
 //! is what Auth0's limits count. Never cleared with the inbox.
 
-use super::{Store, StoreError};
+use super::{on, Db, StoreError};
 
 pub async fn insert(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     user_id: &str,
     channel: &str,
@@ -12,65 +12,65 @@ pub async fn insert(
     sent_at: i64,
     delivered: bool,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO phone_sends (tenant, user_id, channel, provider, sent_at, delivered) \
+    on!(
+        db,
+        sqlx::query(
+            "INSERT INTO phone_sends (tenant, user_id, channel, provider, sent_at, delivered) \
          VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(tenant)
-    .bind(user_id)
-    .bind(channel)
-    .bind(provider)
-    .bind(sent_at)
-    .bind(delivered)
-    .execute(store.pool())
-    .await?;
+        )
+        .bind(tenant)
+        .bind(user_id)
+        .bind(channel)
+        .bind(provider)
+        .bind(sent_at)
+        .bind(delivered),
+        execute
+    )?;
     Ok(())
 }
 
 /// When each of a user's sends since `since` happened, by channel, oldest first.
 pub async fn user_sends_since(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     user_id: &str,
     since: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(sqlx::query_as(
+    Ok(on!(db, sqlx::query_as(
         "SELECT channel, sent_at FROM phone_sends WHERE tenant = ? AND user_id = ? AND sent_at > ? \
          ORDER BY sent_at",
     )
     .bind(tenant)
     .bind(user_id)
-    .bind(since)
-    .fetch_all(store.pool())
-    .await?)
+    .bind(since), fetch_all)?)
 }
 
 /// How many messages went through `provider` in the tenant's whole life.
 pub async fn lifetime_count(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     provider: &str,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM phone_sends WHERE tenant = ? AND provider = ? AND delivered = 1",
-    )
-    .bind(tenant)
-    .bind(provider)
-    .fetch_one(store.pool())
-    .await?)
+    Ok(on!(
+        db,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM phone_sends WHERE tenant = ? AND provider = ? AND delivered = 1",
+        )
+        .bind(tenant)
+        .bind(provider),
+        fetch_one
+    )?)
 }
 
 /// Users with a send since `since`, for the limits view.
 pub async fn active_users(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     since: i64,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(sqlx::query_scalar(
+    Ok(on!(db, sqlx::query_scalar(
         "SELECT DISTINCT user_id FROM phone_sends WHERE tenant = ? AND sent_at > ? ORDER BY user_id",
     )
     .bind(tenant)
-    .bind(since)
-    .fetch_all(store.pool())
-    .await?)
+    .bind(since), fetch_all)?)
 }

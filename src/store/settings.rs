@@ -1,25 +1,26 @@
 //! The `settings` table: a few named values that outlive a restart.
 
-use super::{Store, StoreError};
+use super::{on, Db, Store, StoreError};
 
-pub async fn get(store: &Store, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(store.pool())
-            .await?,
-    )
+pub async fn get(db: impl Into<Db<'_>>, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?").bind(key),
+        fetch_optional
+    )?)
 }
 
-pub async fn set(store: &Store, key: &str, value: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES (?, ?) \
+pub async fn set(db: impl Into<Db<'_>>, key: &str, value: &str) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(store.pool())
-    .await?;
+        )
+        .bind(key)
+        .bind(value),
+        execute
+    )?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError};
+use super::{on, Db, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TenantRow {
@@ -13,13 +13,13 @@ pub struct TenantRow {
     pub created_at: i64,
 }
 
-pub async fn get(store: &Store, id: &str) -> Result<Option<TenantRow>, StoreError> {
-    Ok(
+pub async fn get(db: impl Into<Db<'_>>, id: &str) -> Result<Option<TenantRow>, StoreError> {
+    Ok(on!(
+        db,
         sqlx::query_as("SELECT id, friendly_name, settings, created_at FROM tenants WHERE id = ?")
-            .bind(id)
-            .fetch_optional(store.pool())
-            .await?,
-    )
+            .bind(id),
+        fetch_optional
+    )?)
 }
 
 pub async fn list(store: &Store) -> Result<Vec<TenantRow>, StoreError> {
@@ -31,31 +31,32 @@ pub async fn list(store: &Store) -> Result<Vec<TenantRow>, StoreError> {
 }
 
 /// Inserts a tenant; `false` if the id is taken.
-pub async fn insert(store: &Store, row: &TenantRow) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+pub async fn insert(db: impl Into<Db<'_>>, row: &TenantRow) -> Result<bool, StoreError> {
+    let done =
+        on!(db, sqlx::query(
         "INSERT INTO tenants (id, friendly_name, settings, created_at) VALUES (?, ?, ?, ?) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&row.id)
     .bind(&row.friendly_name)
     .bind(&row.settings)
-    .bind(row.created_at)
-    .execute(store.pool())
-    .await?;
+    .bind(row.created_at), execute)?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn update(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     id: &str,
     friendly_name: &str,
     settings: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE tenants SET friendly_name = ?, settings = ? WHERE id = ?")
-        .bind(friendly_name)
-        .bind(settings)
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+    on!(
+        db,
+        sqlx::query("UPDATE tenants SET friendly_name = ?, settings = ? WHERE id = ?")
+            .bind(friendly_name)
+            .bind(settings)
+            .bind(id),
+        execute
+    )?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError};
+use super::{on, Db, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -20,78 +20,90 @@ const COLUMNS: &str =
     "user_id, tenant, email, password_hash, name, failed_codes, last_failed_at, created_at";
 
 pub async fn by_email(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     email: &str,
 ) -> Result<Option<UserRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users WHERE tenant = ? AND email = ? COLLATE NOCASE"
-    ))
-    .bind(tenant)
-    .bind(email)
-    .fetch_optional(store.pool())
-    .await?)
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND email = ? COLLATE NOCASE"
+        ))
+        .bind(tenant)
+        .bind(email),
+        fetch_optional
+    )?)
 }
 
 pub async fn get(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     user_id: &str,
 ) -> Result<Option<UserRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users WHERE tenant = ? AND user_id = ?"
-    ))
-    .bind(tenant)
-    .bind(user_id)
-    .fetch_optional(store.pool())
-    .await?)
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND user_id = ?"
+        ))
+        .bind(tenant)
+        .bind(user_id),
+        fetch_optional
+    )?)
 }
 
-pub async fn list(store: &Store, tenant: &str) -> Result<Vec<UserRow>, StoreError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users WHERE tenant = ? ORDER BY created_at, user_id"
-    ))
-    .bind(tenant)
-    .fetch_all(store.pool())
-    .await?)
+pub async fn list(db: impl Into<Db<'_>>, tenant: &str) -> Result<Vec<UserRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant = ? ORDER BY created_at, user_id"
+        ))
+        .bind(tenant),
+        fetch_all
+    )?)
 }
 
 /// Inserts a user; `false` if the email is taken in the tenant.
-pub async fn insert(store: &Store, row: &UserRow) -> Result<bool, StoreError> {
-    let done = sqlx::query(&format!(
-        "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+pub async fn insert(db: impl Into<Db<'_>>, row: &UserRow) -> Result<bool, StoreError> {
+    let done = on!(
+        db,
+        sqlx::query(&format!(
+            "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT DO NOTHING"
-    ))
-    .bind(&row.user_id)
-    .bind(&row.tenant)
-    .bind(&row.email)
-    .bind(&row.password_hash)
-    .bind(&row.name)
-    .bind(row.failed_codes)
-    .bind(row.last_failed_at)
-    .bind(row.created_at)
-    .execute(store.pool())
-    .await?;
+        ))
+        .bind(&row.user_id)
+        .bind(&row.tenant)
+        .bind(&row.email)
+        .bind(&row.password_hash)
+        .bind(&row.name)
+        .bind(row.failed_codes)
+        .bind(row.last_failed_at)
+        .bind(row.created_at),
+        execute
+    )?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Counts a wrong code; the new count of wrong codes in a row.
-pub async fn record_failed_code(store: &Store, user_id: &str, at: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
+pub async fn record_failed_code(
+    db: impl Into<Db<'_>>,
+    user_id: &str,
+    at: i64,
+) -> Result<i64, StoreError> {
+    Ok(on!(db, sqlx::query_scalar(
         "UPDATE users SET failed_codes = failed_codes + 1, last_failed_at = ? WHERE user_id = ? \
          RETURNING failed_codes",
     )
     .bind(at)
-    .bind(user_id)
-    .fetch_one(store.pool())
-    .await?)
+    .bind(user_id), fetch_one)?)
 }
 
 /// A right code ends the run of wrong ones.
-pub async fn reset_failed_codes(store: &Store, user_id: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET failed_codes = 0, last_failed_at = NULL WHERE user_id = ?")
-        .bind(user_id)
-        .execute(store.pool())
-        .await?;
+pub async fn reset_failed_codes(db: impl Into<Db<'_>>, user_id: &str) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query("UPDATE users SET failed_codes = 0, last_failed_at = NULL WHERE user_id = ?")
+            .bind(user_id),
+        execute
+    )?;
     Ok(())
 }
