@@ -211,7 +211,6 @@ impl Auth0 {
                 phone_sends::user_sends_since(self.store(), &tenant.id, &id, now - limits::HOUR_MS)
                     .await?
                     .into_iter()
-                    .filter_map(|(c, at)| Channel::parse(&c).map(|c| (c, at)))
                     .collect();
             let (hourly, voice) = limits::user_gauges(caps, &sends, now);
             let locked = limits::locked_out(caps, user.failed_codes, user.last_failed_at, now);

@@ -15,13 +15,11 @@ use serde_json::{json, Value};
 use super::templates::Purpose;
 use super::tenant::{CustomFormat, GuardianProvider, Tenant};
 use crate::capture::pipeline::Pipeline;
-use crate::limits;
 use crate::message::phone::PhoneNumber;
 use crate::message::{self, Channel, NewMessage, RawRequest, Source};
 use crate::secrets::Secrets;
 use crate::store::clients::ClientRow;
 use crate::store::messages::{self as message_store, Link};
-use crate::store::phone_sends;
 use crate::store::users::UserRow;
 use crate::store::StoreError;
 
@@ -179,10 +177,10 @@ impl Delivery {
         &self.own_base
     }
 
-    /// Sends `out` by the tenant's route and records the send for the limits.
-    pub async fn deliver(&self, out: &Outgoing<'_>) -> Result<Outcome, StoreError> {
-        let route = Route::of(out.tenant);
-        let outcome = match &route {
+    /// Sends `out` by `route` (the caller counted the send, and checked the
+    /// built-in provider's lifetime cap, before it started).
+    pub async fn deliver(&self, out: &Outgoing<'_>, route: &Route) -> Result<Outcome, StoreError> {
+        let outcome = match route {
             Route::Builtin => self.builtin(out).await?,
             Route::Twilio => self.twilio(out).await?,
             Route::PhoneMessageHook(format) => {
@@ -204,33 +202,10 @@ impl Delivery {
                 .await?
             }
         };
-        phone_sends::insert(
-            self.pipeline.store(),
-            &out.tenant.id,
-            &out.user.user_id,
-            out.channel.as_str(),
-            outcome.provider,
-            crate::clock::unix_ms::from_time(self.pipeline.clock().now()),
-            outcome.delivered,
-        )
-        .await?;
         Ok(outcome)
     }
 
     async fn builtin(&self, out: &Outgoing<'_>) -> Result<Outcome, StoreError> {
-        let store = self.pipeline.store();
-        let sent = phone_sends::lifetime_count(store, &out.tenant.id, "auth0").await?;
-        if !limits::builtin_allows(&out.tenant.settings.limits, sent) {
-            return Ok(Outcome {
-                provider: "auth0",
-                delivered: false,
-                error: Some(format!(
-                    "Auth0's built-in phone provider has sent its {} messages for this tenant; configure Twilio or a custom provider",
-                    out.tenant.settings.limits.builtin_lifetime
-                )),
-                message_id: None,
-            });
-        }
         let message = NewMessage {
             tenant: out.tenant.id.clone(),
             channel: out.channel,

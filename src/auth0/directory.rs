@@ -10,7 +10,7 @@ use super::error::AuthError;
 use super::tenant::Tenant;
 use crate::store::clients::{self, ClientRow};
 use crate::store::users::{self, UserRow};
-use crate::store::{Store, StoreError};
+use crate::store::{Db, Store, StoreError, Tx};
 
 /// A random token of `bytes` bytes, URL-safe base64 (ids, secrets, codes).
 pub fn random_token(bytes: usize) -> String {
@@ -54,7 +54,7 @@ pub fn secret_matches(stored: &str, secret: &str) -> bool {
 /// A new client in `tenant`, and its secret (stored only as a hash, so this is
 /// the one time anyone sees it).
 pub async fn create_client(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     client_id: Option<String>,
     name: &str,
@@ -70,7 +70,7 @@ pub async fn create_client(
         on_first_use,
         created_at: now,
     };
-    Ok(clients::insert(store, &row).await?.then_some((row, secret)))
+    Ok(clients::insert(db, &row).await?.then_some((row, secret)))
 }
 
 /// Hashes the client secrets an older Phonebox stored as typed.
@@ -86,9 +86,10 @@ pub async fn hash_legacy_client_secrets(store: &Store) -> Result<(), StoreError>
 }
 
 /// The client a request names, checking its secret when one is sent. In permissive
-/// mode an unknown client is registered under that id.
+/// mode an unknown client is registered under that id (in the caller's
+/// transaction, so concurrent first uses register it once).
 pub async fn client(
-    store: &Store,
+    tx: &mut Tx,
     tenant: &Tenant,
     client_id: Option<&str>,
     client_secret: Option<&str>,
@@ -97,11 +98,11 @@ pub async fn client(
     let client_id = client_id
         .filter(|c| !c.is_empty())
         .ok_or_else(|| AuthError::invalid_request("Missing required parameter: client_id"))?;
-    let found = match clients::get(store, &tenant.id, client_id).await? {
+    let found = match clients::get(&mut *tx, &tenant.id, client_id).await? {
         Some(found) => found,
         None if tenant.settings.permissive => {
             create_client(
-                store,
+                &mut *tx,
                 &tenant.id,
                 Some(client_id.to_owned()),
                 client_id,
@@ -109,7 +110,7 @@ pub async fn client(
                 now,
             )
             .await?;
-            clients::get(store, &tenant.id, client_id)
+            clients::get(&mut *tx, &tenant.id, client_id)
                 .await?
                 .ok_or_else(|| AuthError::server_error("client vanished after creation"))?
         }
@@ -131,7 +132,7 @@ pub async fn client(
 
 /// A new user; `None` if the email is taken in the tenant.
 pub async fn create_user(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     tenant: &str,
     email: &str,
     password: &str,
@@ -148,13 +149,13 @@ pub async fn create_user(
         last_failed_at: None,
         created_at: now,
     };
-    Ok(users::insert(store, &row).await?.then_some(row))
+    Ok(users::insert(db, &row).await?.then_some(row))
 }
 
 /// The user a password login names. In permissive mode an unknown user is created
 /// and any password is accepted; otherwise it must match.
 pub async fn login(
-    store: &Store,
+    tx: &mut Tx,
     tenant: &Tenant,
     username: &str,
     password: &str,
@@ -166,7 +167,7 @@ pub async fn login(
             "Missing required parameter: username and password",
         ));
     }
-    if let Some(user) = users::by_email(store, &tenant.id, username).await? {
+    if let Some(user) = users::by_email(&mut *tx, &tenant.id, username).await? {
         if tenant.settings.permissive || secret_matches(&user.password_hash, password) {
             return Ok(user);
         }
@@ -175,8 +176,8 @@ pub async fn login(
     if !tenant.settings.permissive {
         return Err(wrong());
     }
-    create_user(store, &tenant.id, username, password, None, now).await?;
-    users::by_email(store, &tenant.id, username)
+    create_user(&mut *tx, &tenant.id, username, password, None, now).await?;
+    users::by_email(&mut *tx, &tenant.id, username)
         .await?
         .ok_or_else(|| AuthError::server_error("user vanished after creation"))
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::clock::unix_ms;
 use crate::store::log_events::{self, LogFilter, LogRow};
-use crate::store::{Store, StoreError};
+use crate::store::{Db, StoreError};
 
 /// The Auth0 description of each log type Phonebox writes.
 pub fn description(kind: &str) -> &'static str {
@@ -58,7 +58,7 @@ pub struct Context<'a> {
 
 /// Writes one event; `description` overrides the type's own when the event says more.
 pub async fn write(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     at: OffsetDateTime,
     kind: &str,
     ctx: &Context<'_>,
@@ -86,7 +86,7 @@ pub async fn write(
         "user_agent": ctx.user_agent,
     });
     log_events::insert(
-        store,
+        db,
         &LogRow {
             log_id: &log_id,
             tenant: ctx.tenant,

@@ -670,7 +670,7 @@ impl Auth0 {
             ip: None,
             user_agent: None,
         };
-        let outcome = self.delivery.deliver(&outgoing).await?;
+        let outcome = self.deliver_test(&outgoing).await?;
         Ok(match outcome.error {
             None => json!({ "code": 202, "message": "Test message sent" }),
             Some(why) => json!({ "code": 400, "message": why }),

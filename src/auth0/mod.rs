@@ -7,14 +7,15 @@
 //! types below and write the errors in Auth0's shapes.
 
 pub mod admin;
+pub mod api;
 pub mod bearer;
 pub mod bounded;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod json;
 pub mod logs;
 pub mod management;
-pub mod mfa;
 pub mod templates;
 pub mod tenant;
 pub mod tokens;
@@ -130,7 +131,21 @@ impl Auth0 {
         description: Option<&str>,
         details: serde_json::Value,
     ) -> Result<(), StoreError> {
-        logs::write(self.store(), self.now(), kind, ctx, description, details).await
+        self.log_in(self.store(), kind, ctx, description, details)
+            .await
+    }
+
+    /// `write_log` inside a flow's transaction (a write through the pool would
+    /// wait for the very lock the flow holds).
+    async fn log_in(
+        &self,
+        db: impl Into<crate::store::Db<'_>>,
+        kind: &str,
+        ctx: &logs::Context<'_>,
+        description: Option<&str>,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        logs::write(db, self.now(), kind, ctx, description, details).await
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {

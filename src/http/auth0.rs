@@ -19,8 +19,9 @@ use serde_json::{json, Map, Value};
 use super::body::BodyError;
 use super::body::RawBody;
 use super::AppState;
+use crate::auth0::api::token::MFA_OOB_GRANT;
 use crate::auth0::error::AuthError;
-use crate::auth0::mfa::{self, Associate, Challenge, OobGrant, PasswordGrant};
+use crate::auth0::json::{Associate, Challenge, OobGrant, PasswordGrant};
 use crate::auth0::tenant::{self, DEFAULT_TENANT};
 use crate::auth0::Caller;
 use crate::message::RawRequest;
@@ -182,7 +183,7 @@ async fn token(
                 .password_grant(&caller, &typed::<PasswordGrant>(body)?)
                 .await?
         }
-        mfa::MFA_OOB_GRANT => {
+        MFA_OOB_GRANT => {
             state
                 .auth0
                 .oob_grant(&caller, &typed::<OobGrant>(body)?)
@@ -271,7 +272,7 @@ async fn openid_configuration(TenantCaller(caller, _): AuthCaller) -> Response {
         "token_endpoint": format!("{issuer}oauth/token"),
         "jwks_uri": format!("{issuer}.well-known/jwks.json"),
         "mfa_challenge_endpoint": format!("{issuer}mfa/challenge"),
-        "grant_types_supported": ["password", mfa::MFA_OOB_GRANT],
+        "grant_types_supported": ["password", MFA_OOB_GRANT],
         "id_token_signing_alg_values_supported": ["RS256"],
     }))
     .into_response()

@@ -1,8 +1,24 @@
 //! The `mfa_challenges` table: each code sent, with its attempts and outcome.
+//! Checking a code changes its row only through guarded statements, so two
+//! requests with the same code cannot both succeed.
 
 use sqlx::FromRow;
 
 use super::{on, Db, StoreError};
+use crate::message::{Channel, Purpose};
+
+crate::message::text_enum! {
+    /// Where a sent code stands.
+    pub enum ChallengeStatus {
+        /// Waiting for the user to type it.
+        Pending = "pending",
+        /// Typed right: it signed someone in, and cannot again.
+        Verified = "verified",
+        /// Typed wrong too often.
+        Failed = "failed",
+        Expired = "expired",
+    }
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ChallengeRow {
@@ -13,11 +29,11 @@ pub struct ChallengeRow {
     pub client_id: String,
     pub mfa_token: String,
     pub enrollment_id: String,
-    pub channel: String,
-    pub purpose: String,
+    pub channel: Channel,
+    pub purpose: Purpose,
     pub code: String,
     pub attempts: i64,
-    pub status: String,
+    pub status: ChallengeStatus,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -43,8 +59,8 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &ChallengeRow) -> Result<(), Sto
     on!(
         db,
         sqlx::query(&format!(
-        "INSERT INTO mfa_challenges ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
+            "INSERT INTO mfa_challenges ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
         .bind(&row.id)
         .bind(&row.oob_code)
         .bind(&row.tenant)
@@ -52,11 +68,11 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &ChallengeRow) -> Result<(), Sto
         .bind(&row.client_id)
         .bind(&row.mfa_token)
         .bind(&row.enrollment_id)
-        .bind(&row.channel)
-        .bind(&row.purpose)
+        .bind(row.channel)
+        .bind(row.purpose)
         .bind(&row.code)
         .bind(row.attempts)
-        .bind(&row.status)
+        .bind(row.status)
         .bind(row.created_at)
         .bind(row.expires_at),
         execute
@@ -64,20 +80,39 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &ChallengeRow) -> Result<(), Sto
     Ok(())
 }
 
-/// Records one check of the code: its attempt count and new status.
-pub async fn record_attempt(
+/// Counts one wrong code against a pending challenge, failing it when that makes
+/// `max` attempts; the attempts counted so far, or `None` if it was no longer
+/// pending (another request used it up first).
+pub async fn count_wrong(
     db: impl Into<Db<'_>>,
     id: &str,
-    attempts: i64,
-    status: &str,
-) -> Result<(), StoreError> {
-    on!(
+    max: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(on!(
         db,
-        sqlx::query("UPDATE mfa_challenges SET attempts = ?, status = ? WHERE id = ?")
-            .bind(attempts)
-            .bind(status)
-            .bind(id),
+        sqlx::query_scalar(
+            "UPDATE mfa_challenges SET attempts = attempts + 1, \
+             status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE status END \
+             WHERE id = ? AND status = 'pending' RETURNING attempts",
+        )
+        .bind(max)
+        .bind(id),
+        fetch_optional
+    )?)
+}
+
+/// Marks a pending, unexpired challenge verified; whether this call was the one
+/// that did (at most one ever is).
+pub async fn verify(db: impl Into<Db<'_>>, id: &str, now: i64) -> Result<bool, StoreError> {
+    let done = on!(
+        db,
+        sqlx::query(
+            "UPDATE mfa_challenges SET attempts = attempts + 1, status = 'verified' \
+             WHERE id = ? AND status = 'pending' AND expires_at > ?",
+        )
+        .bind(id)
+        .bind(now),
         execute
     )?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

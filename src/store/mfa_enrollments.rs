@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{on, Db, Store, StoreError};
+use super::{on, Db, StoreError, Tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EnrollmentRow {
@@ -66,22 +66,20 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &EnrollmentRow) -> Result<(), St
 }
 
 /// Confirms an enrollment (the first right code) and drops the user's other
-/// unconfirmed ones.
-pub async fn activate(store: &Store, user_id: &str, id: &str, at: i64) -> Result<(), StoreError> {
-    let mut tx = store.pool().begin().await?;
+/// unconfirmed ones, inside the caller's transaction.
+pub async fn activate(tx: &mut Tx, user_id: &str, id: &str, at: i64) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE mfa_enrollments SET active = 1, confirmed_at = ? WHERE user_id = ? AND id = ?",
     )
     .bind(at)
     .bind(user_id)
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = ? AND active = 0")
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 

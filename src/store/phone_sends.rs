@@ -2,21 +2,25 @@
 //! is what Auth0's limits count. Never cleared with the inbox.
 
 use super::{on, Db, StoreError};
+use crate::message::Channel;
 
+/// Records a send as it starts (so concurrent sends count it at once); `delivered`
+/// says whether it counts as delivered until its outcome is known. Its row id.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: impl Into<Db<'_>>,
     tenant: &str,
     user_id: &str,
-    channel: &str,
+    channel: Channel,
     provider: &str,
     sent_at: i64,
     delivered: bool,
-) -> Result<(), StoreError> {
-    on!(
+) -> Result<i64, StoreError> {
+    Ok(on!(
         db,
-        sqlx::query(
+        sqlx::query_scalar(
             "INSERT INTO phone_sends (tenant, user_id, channel, provider, sent_at, delivered) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(tenant)
         .bind(user_id)
@@ -24,6 +28,21 @@ pub async fn insert(
         .bind(provider)
         .bind(sent_at)
         .bind(delivered),
+        fetch_one
+    )?)
+}
+
+/// Records how a send ended.
+pub async fn set_delivered(
+    db: impl Into<Db<'_>>,
+    id: i64,
+    delivered: bool,
+) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query("UPDATE phone_sends SET delivered = ? WHERE id = ?")
+            .bind(delivered)
+            .bind(id),
         execute
     )?;
     Ok(())
@@ -35,7 +54,7 @@ pub async fn user_sends_since(
     tenant: &str,
     user_id: &str,
     since: i64,
-) -> Result<Vec<(String, i64)>, StoreError> {
+) -> Result<Vec<(Channel, i64)>, StoreError> {
     Ok(on!(db, sqlx::query_as(
         "SELECT channel, sent_at FROM phone_sends WHERE tenant = ? AND user_id = ? AND sent_at > ? \
          ORDER BY sent_at",

@@ -8,6 +8,7 @@ mod chaos;
 mod cli;
 mod clients;
 mod clock;
+mod concurrency;
 mod connections;
 mod encoding;
 mod errors;

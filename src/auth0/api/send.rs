@@ -1,0 +1,325 @@
+//! Sending a code, in two steps so that a cap holds under any concurrency and no
+//! transaction waits on another server:
+//! 1. `reserve`, inside the flow's write transaction: check the user's hourly cap
+//!    and the built-in provider's lifetime cap against the sends already counted,
+//!    count this one, and store its challenge;
+//! 2. `deliver`, after the commit: render, deliver through the tenant's route, and
+//!    record the outcome and its log event.
+
+use serde_json::json;
+
+use super::user_context;
+use crate::auth0::delivery::{Outgoing, Route};
+use crate::auth0::directory::random_token;
+use crate::auth0::error::AuthError;
+use crate::auth0::templates::{self, Purpose, Variables};
+use crate::auth0::{Auth0, Caller};
+use crate::limits::{self, Refusal};
+use crate::message::phone::PhoneNumber;
+use crate::message::{self, Channel};
+use crate::store::clients::ClientRow;
+use crate::store::mfa_challenges::{self, ChallengeRow, ChallengeStatus};
+use crate::store::mfa_enrollments::EnrollmentRow;
+use crate::store::mfa_tokens::MfaTokenRow;
+use crate::store::phone_sends;
+use crate::store::users::UserRow;
+use crate::store::Tx;
+
+const CODE_DIGITS: u32 = 6;
+
+/// A send counted and its challenge stored, waiting for the commit to deliver.
+pub(super) struct Reserved {
+    pub challenge: ChallengeRow,
+    send_id: i64,
+    route: Route,
+    /// The built-in provider has sent all it ever will: nothing is delivered.
+    exhausted: Option<String>,
+}
+
+/// The refusal a user's hourly cap gives, as Auth0 words it.
+pub(super) struct CapRefusal {
+    pub description: &'static str,
+    pub frees_at: i64,
+}
+
+/// Why the built-in provider sends no more, when `route` is it and it has sent
+/// its lifetime's worth (read in the caller's transaction).
+async fn builtin_exhausted(
+    tx: &mut Tx,
+    tenant: &crate::auth0::tenant::Tenant,
+    route: &Route,
+) -> Result<Option<String>, crate::store::StoreError> {
+    if *route != Route::Builtin {
+        return Ok(None);
+    }
+    let limits = &tenant.settings.limits;
+    let sent = phone_sends::lifetime_count(&mut *tx, &tenant.id, "auth0").await?;
+    Ok((!limits::builtin_allows(limits, sent)).then(|| {
+        format!(
+            "Auth0's built-in phone provider has sent its {} messages for this tenant; configure Twilio or a custom provider",
+            limits.builtin_lifetime
+        )
+    }))
+}
+
+impl Auth0 {
+    /// A test message (the Management API's `/try`): counted against the built-in
+    /// provider's lifetime like any send, then delivered.
+    pub(crate) async fn deliver_test(
+        &self,
+        out: &Outgoing<'_>,
+    ) -> Result<crate::auth0::delivery::Outcome, crate::store::StoreError> {
+        let route = Route::of(out.tenant);
+        let mut tx = self.store().begin().await?;
+        let exhausted = builtin_exhausted(&mut tx, out.tenant, &route).await?;
+        let send_id = phone_sends::insert(
+            &mut tx,
+            &out.tenant.id,
+            &out.user.user_id,
+            out.channel,
+            route.provider(),
+            self.now_ms(),
+            route == Route::Builtin && exhausted.is_none(),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(why) = exhausted {
+            return Ok(crate::auth0::delivery::Outcome {
+                provider: route.provider(),
+                delivered: false,
+                error: Some(why),
+                message_id: None,
+            });
+        }
+        let outcome = self.delivery.deliver(out, &route).await?;
+        phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
+        Ok(outcome)
+    }
+
+    /// Checks the caps and counts the send, in the caller's transaction; a refusal
+    /// leaves nothing counted once the transaction rolls back.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn reserve(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        token: &MfaTokenRow,
+        enrollment: &EnrollmentRow,
+        channel: Channel,
+        purpose: Purpose,
+    ) -> Result<Result<Reserved, CapRefusal>, AuthError> {
+        let settings = &caller.tenant.settings;
+        let now = self.now_ms();
+        let sends = phone_sends::user_sends_since(
+            &mut *tx,
+            &caller.tenant.id,
+            &user.user_id,
+            now - limits::HOUR_MS,
+        )
+        .await?;
+        if let Err(refusal) = limits::check_send(&settings.limits, &sends, channel, now) {
+            let (description, frees_at) = match refusal {
+                Refusal::UserHourly { frees_at } => (
+                    "Too many SMS sent by the user. Wait for some minutes before retrying.",
+                    frees_at,
+                ),
+                Refusal::VoiceHourly { frees_at } => (
+                    "Too many voice calls made to the user. Wait for some minutes before retrying.",
+                    frees_at,
+                ),
+            };
+            return Ok(Err(CapRefusal {
+                description,
+                frees_at,
+            }));
+        }
+        let route = Route::of(&caller.tenant);
+        let exhausted = builtin_exhausted(tx, &caller.tenant, &route).await?;
+        // A built-in send counts against the lifetime cap from now, so concurrent
+        // sends see it; it is uncounted again if the delivery fails.
+        let counted = route == Route::Builtin && exhausted.is_none();
+        let send_id = phone_sends::insert(
+            &mut *tx,
+            &caller.tenant.id,
+            &user.user_id,
+            channel,
+            route.provider(),
+            now,
+            counted,
+        )
+        .await?;
+        let challenge = ChallengeRow {
+            id: ulid::Ulid::from_datetime(self.now().into()).to_string(),
+            oob_code: format!("Fe26.2**{}", random_token(32)),
+            tenant: caller.tenant.id.clone(),
+            user_id: user.user_id.clone(),
+            client_id: client.client_id.clone(),
+            mfa_token: token.token.clone(),
+            enrollment_id: enrollment.id.clone(),
+            channel,
+            purpose: match purpose {
+                Purpose::Enrollment => message::Purpose::OtpEnroll,
+                Purpose::Verification => message::Purpose::OtpVerify,
+            },
+            code: crate::message::code::random(CODE_DIGITS),
+            attempts: 0,
+            status: ChallengeStatus::Pending,
+            created_at: now,
+            expires_at: crate::clock::unix_ms::add_secs(now, settings.code_lifetime_secs.get()),
+        };
+        mfa_challenges::insert(&mut *tx, &challenge).await?;
+        Ok(Ok(Reserved {
+            challenge,
+            send_id,
+            route,
+            exhausted,
+        }))
+    }
+
+    /// Logs a refusal by the hourly cap (after its transaction rolled back) and
+    /// answers it as Auth0 does.
+    pub(super) async fn refuse_send(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        channel: Channel,
+        refusal: CapRefusal,
+    ) -> AuthError {
+        let ctx = user_context(caller, user, client);
+        let frees = crate::clock::unix_ms::rfc3339_ms(refusal.frees_at);
+        let logged = self
+            .write_log(
+                "gd_otp_rate_limit_exceed",
+                &ctx,
+                Some(refusal.description),
+                json!({ "channel": channel.as_str(), "frees_at": frees }),
+            )
+            .await;
+        match logged {
+            Ok(()) => AuthError::new(429, "invalid_request", refusal.description),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Renders and delivers a reserved send, then records how it went; the
+    /// `oob_code`. Auth0 tells the app nothing of a failed delivery: the code is
+    /// just never seen, and the failure is in the log.
+    pub(super) async fn deliver(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        reserved: Reserved,
+        recipient: &str,
+        ui_locales: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let Reserved {
+            challenge,
+            send_id,
+            route,
+            exhausted,
+        } = reserved;
+        let settings = &caller.tenant.settings;
+        let ctx = user_context(caller, user, client);
+        let channel = challenge.channel;
+        let purpose = match challenge.purpose {
+            message::Purpose::OtpEnroll => Purpose::Enrollment,
+            _ => Purpose::Verification,
+        };
+        let failure_kind = match channel {
+            Channel::Sms => "gd_send_sms_failure",
+            Channel::Voice => "gd_send_voice_failure",
+        };
+        let recipient = PhoneNumber::parse(recipient)
+            .map_err(|e| AuthError::server_error(format!("stored phone number: {e}")))?;
+        let masked = super::masked(recipient.as_str());
+        if let Some(why) = exhausted {
+            let details = json!({ "transaction_id": challenge.id, "provider": route.provider(), "to": masked, "error": why });
+            self.write_log(failure_kind, &ctx, Some(&why), details)
+                .await?;
+            return Ok(challenge.oob_code);
+        }
+        let locale = templates::pick_locale(
+            &settings.languages,
+            ui_locales,
+            caller.accept_language.as_deref(),
+        );
+        let template = |channel: Channel| {
+            templates::branding_template(settings, purpose, channel)
+                .filter(|_| settings.branding_provider().is_some())
+                .unwrap_or_else(|| templates::guardian_template(settings, &locale, purpose))
+        };
+        let vars = |channel| Variables {
+            tenant: &caller.tenant,
+            code: &challenge.code,
+            channel,
+            locale: &locale,
+            accept_language: caller.accept_language.as_deref(),
+        };
+        let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
+        let jobs = [
+            (template(Channel::Sms), &sms),
+            (template(Channel::Voice), &voice),
+        ];
+        let (as_text, as_voice) = match templates::render(&self.templates, &jobs, self.now()).await
+        {
+            Ok(texts) => {
+                let mut texts = texts.into_iter();
+                (
+                    texts.next().unwrap_or_default(),
+                    texts.next().unwrap_or_default(),
+                )
+            }
+            Err(why) => {
+                // A template that cannot render is a send that failed, as in Auth0.
+                phone_sends::set_delivered(self.store(), send_id, false).await?;
+                let description =
+                    format!("The tenant's message template could not be rendered: {why}");
+                let details =
+                    json!({ "transaction_id": challenge.id, "to": masked, "error": description });
+                self.write_log(failure_kind, &ctx, Some(&description), details)
+                    .await?;
+                return Ok(challenge.oob_code);
+            }
+        };
+        let outgoing = Outgoing {
+            tenant: &caller.tenant,
+            user,
+            client,
+            channel,
+            recipient: &recipient,
+            text: match channel {
+                Channel::Sms => as_text.clone(),
+                Channel::Voice => as_voice.clone(),
+            },
+            as_text,
+            as_voice,
+            code: &challenge.code,
+            purpose,
+            locale: &locale,
+            transaction_id: &challenge.id,
+            ip: caller.ip.as_deref(),
+            user_agent: caller.user_agent.as_deref(),
+        };
+        let outcome = self.delivery.deliver(&outgoing, &route).await?;
+        phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
+        let kind = match (channel, outcome.delivered) {
+            (Channel::Sms, true) => "gd_send_sms",
+            (Channel::Voice, true) => "gd_send_voice",
+            (_, false) => failure_kind,
+        };
+        let details = json!({
+            "transaction_id": challenge.id,
+            "provider": outcome.provider,
+            "to": masked,
+            "message_id": outcome.message_id,
+            "error": outcome.error,
+        });
+        self.write_log(kind, &ctx, outcome.error.as_deref(), details)
+            .await?;
+        Ok(challenge.oob_code)
+    }
+}

@@ -1,0 +1,287 @@
+//! `POST /oauth/token`: the password grant (answering `mfa_required` when the
+//! tenant asks for MFA) and the `mfa-oob` grant that checks the code the user
+//! typed, then the RS256 tokens they earn.
+
+use serde_json::json;
+
+use super::user_context;
+use crate::auth0::directory;
+use crate::auth0::error::AuthError;
+use crate::auth0::json::{
+    FactorType, MfaRequired, MfaRequirements, OobGrant, PasswordGrant, Tokens,
+};
+use crate::auth0::logs;
+use crate::auth0::tenant::MfaPolicy;
+use crate::auth0::{Auth0, Caller};
+use crate::limits;
+use crate::store::clients::ClientRow;
+use crate::store::mfa_challenges::{self, ChallengeStatus};
+use crate::store::mfa_enrollments;
+use crate::store::mfa_tokens::{self, MfaTokenRow};
+use crate::store::users::{self, UserRow};
+
+pub const MFA_OOB_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-oob";
+
+impl Auth0 {
+    /// `POST /oauth/token` with `grant_type=password`.
+    pub async fn password_grant(
+        &self,
+        caller: &Caller,
+        grant: &PasswordGrant,
+    ) -> Result<Tokens, AuthError> {
+        let now = self.now_ms();
+        let mut tx = self.store().begin().await?;
+        let client = directory::client(
+            &mut tx,
+            &caller.tenant,
+            grant.client_id.as_deref(),
+            grant.client_secret.as_deref(),
+            now,
+        )
+        .await?;
+        let username = grant.username.as_deref().unwrap_or_default();
+        let password = grant.password.as_deref().unwrap_or_default();
+        let user = match directory::login(&mut tx, &caller.tenant, username, password, now).await {
+            Ok(user) => user,
+            Err(e) => {
+                let ctx = logs::Context {
+                    client_id: Some(&client.client_id),
+                    client_name: Some(&client.name),
+                    user_name: Some(username),
+                    ..caller.log_context()
+                };
+                self.log_in(&mut tx, "fp", &ctx, None, json!({})).await?;
+                tx.commit().await.map_err(crate::store::StoreError::from)?;
+                return Err(e);
+            }
+        };
+        let ctx = user_context(caller, &user, &client);
+        let settings = &caller.tenant.settings;
+        if settings.phone_enabled && settings.mfa_policy == MfaPolicy::Always {
+            let token = MfaTokenRow {
+                token: format!("Fe26.2**{}", directory::random_token(48)),
+                tenant: caller.tenant.id.clone(),
+                user_id: user.user_id.clone(),
+                client_id: client.client_id.clone(),
+                audience: grant.audience.clone(),
+                scope: grant.scope.clone(),
+                created_at: now,
+                expires_at: crate::clock::unix_ms::add_secs(
+                    now,
+                    settings.mfa_token_lifetime_secs.get(),
+                ),
+            };
+            mfa_tokens::insert(&mut tx, &token).await?;
+            let enrolled = mfa_enrollments::for_user(&mut tx, &user.user_id)
+                .await?
+                .iter()
+                .any(|e| e.active);
+            let phone = || Some(vec![FactorType { kind: "phone" }]);
+            let requirements = MfaRequirements {
+                enroll: (!enrolled).then(phone).flatten(),
+                challenge: enrolled.then(phone).flatten(),
+            };
+            self.log_in(
+                &mut tx,
+                "mfar",
+                &ctx,
+                None,
+                json!({ "mfa_requirements": requirements }),
+            )
+            .await?;
+            tx.commit().await.map_err(crate::store::StoreError::from)?;
+            let required = MfaRequired {
+                mfa_token: token.token,
+                mfa_requirements: requirements,
+            };
+            return Err(
+                AuthError::new(403, "mfa_required", "Multifactor authentication required")
+                    .with(serde_json::to_value(required).map_err(AuthError::server_error)?),
+            );
+        }
+        self.log_in(&mut tx, "s", &ctx, None, json!({})).await?;
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
+        self.issue_tokens(
+            caller,
+            &user,
+            &client,
+            grant.audience.as_deref(),
+            grant.scope.as_deref(),
+            false,
+        )
+        .await
+    }
+
+    /// `POST /oauth/token` with the `mfa-oob` grant: checks the code the user typed.
+    /// One transaction decides, so of many requests with one right code exactly one
+    /// signs in, and wrong codes are counted no more often than the limits allow.
+    pub async fn oob_grant(&self, caller: &Caller, grant: &OobGrant) -> Result<Tokens, AuthError> {
+        let binding_code = grant.binding_code.as_deref().ok_or_else(|| {
+            AuthError::invalid_request("Missing required parameter: binding_code")
+        })?;
+        let oob_code = grant
+            .oob_code
+            .as_deref()
+            .ok_or_else(|| AuthError::invalid_request("Missing required parameter: oob_code"))?;
+        let mut tx = self.store().begin().await?;
+        let token = self
+            .mfa_token(&mut tx, caller, grant.mfa_token.as_deref())
+            .await?;
+        let client = self
+            .token_client(
+                &mut tx,
+                caller,
+                &token,
+                grant.client_id.as_deref(),
+                grant.client_secret.as_deref(),
+            )
+            .await?;
+        let user = self.token_user(&mut tx, caller, &token).await?;
+        let challenge = mfa_challenges::by_oob_code(&mut tx, oob_code)
+            .await?
+            .filter(|c| c.mfa_token == token.token)
+            .ok_or_else(|| {
+                AuthError::invalid_request("The oob_code doesn't match the mfa_token")
+            })?;
+        let now = self.now_ms();
+        let ctx = user_context(caller, &user, &client);
+        let settings = &caller.tenant.settings;
+        let details = json!({ "transaction_id": challenge.id, "authenticator": format!("{}|{}", challenge.channel, challenge.enrollment_id) });
+        if limits::locked_out(
+            &settings.limits,
+            user.failed_codes,
+            user.last_failed_at,
+            now,
+        ) {
+            let description = "Too many failed codes. Wait for some minutes before retrying.";
+            self.log_in(
+                &mut tx,
+                "gd_otp_rate_limit_exceed",
+                &ctx,
+                Some(description),
+                json!({ "transaction_id": challenge.id }),
+            )
+            .await?;
+            tx.commit().await.map_err(crate::store::StoreError::from)?;
+            return Err(AuthError::new(429, "invalid_request", description));
+        }
+        match challenge.status {
+            ChallengeStatus::Verified => {
+                return Err(AuthError::invalid_grant(
+                    "Invalid oob_code: it has already been used to sign in",
+                ))
+            }
+            ChallengeStatus::Failed | ChallengeStatus::Expired => {
+                return Err(AuthError::new(403, "expired_token", "oob_code is expired"))
+            }
+            ChallengeStatus::Pending if challenge.expires_at <= now => {
+                return Err(AuthError::new(403, "expired_token", "oob_code is expired"))
+            }
+            ChallengeStatus::Pending => {}
+        }
+        if binding_code.trim() != challenge.code {
+            if mfa_challenges::count_wrong(&mut tx, &challenge.id, settings.code_attempts.get_i64())
+                .await?
+                .is_none()
+            {
+                return Err(AuthError::new(403, "expired_token", "oob_code is expired"));
+            }
+            users::record_failed_code(&mut tx, &user.user_id, now).await?;
+            self.log_in(
+                &mut tx,
+                "gd_auth_failed",
+                &ctx,
+                Some("Invalid binding_code."),
+                details.clone(),
+            )
+            .await?;
+            self.log_in(
+                &mut tx,
+                "feoobft",
+                &ctx,
+                Some("Invalid binding_code."),
+                details,
+            )
+            .await?;
+            tx.commit().await.map_err(crate::store::StoreError::from)?;
+            return Err(AuthError::invalid_grant("Invalid binding_code."));
+        }
+        if !mfa_challenges::verify(&mut tx, &challenge.id, now).await? {
+            return Err(AuthError::invalid_grant(
+                "Invalid oob_code: it has already been used to sign in",
+            ));
+        }
+        users::reset_failed_codes(&mut tx, &user.user_id).await?;
+        let enrollment =
+            mfa_enrollments::get(&mut tx, &user.user_id, &challenge.enrollment_id).await?;
+        if enrollment.is_some_and(|e| !e.active) {
+            mfa_enrollments::activate(&mut tx, &user.user_id, &challenge.enrollment_id, now)
+                .await?;
+            self.log_in(
+                &mut tx,
+                "gd_enrollment_complete",
+                &ctx,
+                None,
+                details.clone(),
+            )
+            .await?;
+        }
+        self.log_in(&mut tx, "gd_auth_succeed", &ctx, None, details.clone())
+            .await?;
+        self.log_in(&mut tx, "seoobft", &ctx, None, details).await?;
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
+        self.issue_tokens(
+            caller,
+            &user,
+            &client,
+            token.audience.as_deref(),
+            token.scope.as_deref(),
+            true,
+        )
+        .await
+    }
+
+    /// Access and ID tokens for a user, signed RS256.
+    async fn issue_tokens(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        audience: Option<&str>,
+        scope: Option<&str>,
+        mfa: bool,
+    ) -> Result<Tokens, AuthError> {
+        let signer = self.signer().await?;
+        let issuer = caller.issuer();
+        let now = self.now().unix_timestamp();
+        let lifetime = caller.tenant.settings.access_token_lifetime_secs.get_i64();
+        let scope = scope.unwrap_or("openid profile email");
+        let amr: Vec<&str> = if mfa { vec!["pwd", "mfa"] } else { vec!["pwd"] };
+        let userinfo = format!("{issuer}userinfo");
+        let access_audience = match audience {
+            Some(a) => json!([a, userinfo]),
+            None => json!(userinfo),
+        };
+        let access = json!({
+            "iss": issuer, "sub": user.user_id, "aud": access_audience, "azp": client.client_id,
+            "iat": now, "exp": now.saturating_add(lifetime), "scope": scope, "amr": amr,
+        });
+        let id = json!({
+            "iss": issuer, "sub": user.user_id, "aud": client.client_id, "iat": now, "exp": now.saturating_add(lifetime),
+            "email": user.email, "name": user.name.clone().unwrap_or_else(|| user.email.clone()), "amr": amr,
+        });
+        let sign =
+            |claims: &serde_json::Value| signer.sign(claims).map_err(AuthError::server_error);
+        Ok(Tokens {
+            access_token: sign(&access)?,
+            id_token: if scope.split_whitespace().any(|s| s == "openid") {
+                Some(sign(&id)?)
+            } else {
+                None
+            },
+            scope: scope.to_owned(),
+            expires_in: lifetime,
+            token_type: "Bearer",
+        })
+    }
+}

@@ -1,0 +1,115 @@
+//! The Authentication API's request and response bodies, typed: what an app sends
+//! to `/oauth/token` and `/mfa/*`, and what Auth0 answers (`payloads.md` §4).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /oauth/token` with `grant_type=password` (or `password-realm`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PasswordGrant {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub audience: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// `POST /oauth/token` with `grant_type=http://auth0.com/oauth/grant-type/mfa-oob`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OobGrant {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub mfa_token: Option<String>,
+    pub oob_code: Option<String>,
+    pub binding_code: Option<String>,
+}
+
+/// `POST /mfa/associate`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Associate {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub authenticator_types: Vec<String>,
+    #[serde(default)]
+    pub oob_channels: Vec<String>,
+    pub phone_number: Option<String>,
+    /// New Universal Login's language choice.
+    pub ui_locales: Option<String>,
+}
+
+/// `POST /mfa/challenge`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Challenge {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub mfa_token: Option<String>,
+    pub challenge_type: Option<String>,
+    pub authenticator_id: Option<String>,
+    pub ui_locales: Option<String>,
+}
+
+/// A grant's tokens.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tokens {
+    pub access_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+    pub expires_in: i64,
+    pub token_type: &'static str,
+}
+
+/// `/mfa/associate`'s answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Associated {
+    pub authenticator_type: &'static str,
+    pub binding_method: &'static str,
+    pub oob_channel: &'static str,
+    pub oob_code: String,
+    /// Only on the user's first association.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// `/mfa/challenge`'s answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Challenged {
+    pub challenge_type: &'static str,
+    pub oob_code: String,
+    pub binding_method: &'static str,
+}
+
+/// One entry of `GET /mfa/authenticators`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Authenticator {
+    pub id: String,
+    pub authenticator_type: &'static str,
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oob_channel: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What the user must do next, in `mfa_required`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MfaRequirements {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enroll: Option<Vec<FactorType>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<Vec<FactorType>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FactorType {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// The members `mfa_required` adds to Auth0's error body.
+#[derive(Debug, Clone, Serialize)]
+pub struct MfaRequired {
+    pub mfa_token: String,
+    pub mfa_requirements: MfaRequirements,
+}
