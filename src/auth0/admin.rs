@@ -86,33 +86,38 @@ impl Auth0 {
         self.existing(id).await
     }
 
-    /// Applies `{"friendly_name"?, "settings"?}`, the settings as a merge patch.
+    /// Applies `{"friendly_name"?, "settings"?}`, the settings as a merge patch
+    /// of what is stored when the change commits.
     pub async fn patch_tenant(&self, id: &str, patch: &Value) -> Result<Tenant, AdminError> {
-        let mut tenant = self.existing(id).await?;
         let Value::Object(fields) = patch else {
             return Err(invalid("(body)", "must be a JSON object"));
         };
-        for (k, v) in fields {
-            match k.as_str() {
-                "friendly_name" => {
-                    tenant.friendly_name = v
-                        .as_str()
-                        .filter(|s| !s.trim().is_empty())
-                        .ok_or_else(|| invalid("friendly_name", "must be a non-empty string"))?
-                        .to_owned();
+        let updated = tenant::update(self.store(), id, |tenant| -> Result<(), AdminError> {
+            for (k, v) in fields {
+                match k.as_str() {
+                    "friendly_name" => {
+                        tenant.friendly_name = v
+                            .as_str()
+                            .filter(|s| !s.trim().is_empty())
+                            .ok_or_else(|| invalid("friendly_name", "must be a non-empty string"))?
+                            .to_owned();
+                    }
+                    "settings" => {
+                        let mut current = serde_json::to_value(&tenant.settings)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        merge(&mut current, v);
+                        tenant.settings = Settings::from_json(current)
+                            .map_err(|e| invalid(&e.field(), e.message))?;
+                    }
+                    other => return Err(invalid(other, "unknown field (friendly_name, settings)")),
                 }
-                "settings" => {
-                    let mut current = serde_json::to_value(&tenant.settings)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    merge(&mut current, v);
-                    tenant.settings =
-                        Settings::from_json(current).map_err(|e| invalid(&e.field(), e.message))?;
-                }
-                other => return Err(invalid(other, "unknown field (friendly_name, settings)")),
             }
-        }
-        tenant::save(self.store(), &tenant).await?;
-        Ok(tenant)
+            Ok(())
+        })
+        .await?;
+        updated
+            .map(|((), tenant)| tenant)
+            .ok_or_else(|| AdminError::NotFound(format!("no tenant '{id}'")))
     }
 
     /// A new application; its secret is shown this once.

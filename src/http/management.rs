@@ -12,13 +12,18 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
-use serde_json::{Map, Value};
 
 use super::auth0::{TenantCaller, UnknownTenant};
 use super::body::BodyError;
 use super::body::RawBody;
 use super::AppState;
 use crate::auth0::error::MgmtError;
+use crate::auth0::management::branding_providers::{NewProvider, ProviderPatch};
+use crate::auth0::management::branding_templates::{NewTemplate, TemplatePatch};
+use crate::auth0::management::guardian::{Enabled, MessageTypes, SelectedProvider, TwilioSettings};
+use crate::auth0::management::logs::LogQuery;
+use crate::auth0::management::test_message::TryMessage;
+use crate::auth0::tenant::GuardianTemplates;
 use crate::auth0::Caller;
 
 pub fn routes() -> Router<AppState> {
@@ -112,14 +117,30 @@ impl FromRequestParts<AppState> for Mgmt {
     }
 }
 
-type Body = RawBody<MgmtError>;
+/// A JSON body decoded into `T`, or the Management API's 400 naming the field.
+struct MgmtBody<T>(T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for MgmtBody<T> {
+    type Rejection = MgmtError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, MgmtError> {
+        let RawBody(raw, _) = RawBody::<MgmtError>::from_request(request, state).await?;
+        crate::receivers::decode_body(&raw.body)
+            .map(MgmtBody)
+            .map_err(|e| MgmtError::bad_request(format!("Payload validation error: {e}")))
+    }
+}
+
 type Answer = Result<Response, MgmtError>;
 
-fn ok(value: Value) -> Answer {
+fn ok(value: impl serde::Serialize) -> Answer {
     Ok(Json(value).into_response())
 }
 
-fn created(value: Value) -> Answer {
+fn created(value: impl serde::Serialize) -> Answer {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
@@ -150,8 +171,12 @@ async fn factors(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.factors(&c.tenant))
 }
 
-async fn set_factor(State(s): State<AppState>, Mgmt(mut c): Mgmt, RawBody(raw, _): Body) -> Answer {
-    ok(s.auth0.set_phone_enabled(&mut c.tenant, &raw.body).await?)
+async fn set_factor(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<Enabled>,
+) -> Answer {
+    ok(s.auth0.set_phone_enabled(&c.tenant.id, body).await?)
 }
 
 async fn message_types(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
@@ -160,10 +185,10 @@ async fn message_types(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
 
 async fn set_message_types(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    RawBody(raw, _): Body,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<MessageTypes>,
 ) -> Answer {
-    ok(s.auth0.set_message_types(&mut c.tenant, &raw.body).await?)
+    ok(s.auth0.set_message_types(&c.tenant.id, body).await?)
 }
 
 async fn selected_provider(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
@@ -172,20 +197,22 @@ async fn selected_provider(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
 
 async fn set_selected_provider(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    RawBody(raw, _): Body,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<SelectedProvider>,
 ) -> Answer {
-    ok(s.auth0
-        .set_selected_provider(&mut c.tenant, &raw.body)
-        .await?)
+    ok(s.auth0.set_selected_provider(&c.tenant.id, body).await?)
 }
 
 async fn twilio(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
     ok(s.auth0.twilio(&c.tenant))
 }
 
-async fn set_twilio(State(s): State<AppState>, Mgmt(mut c): Mgmt, RawBody(raw, _): Body) -> Answer {
-    ok(s.auth0.set_twilio(&mut c.tenant, &raw.body).await?)
+async fn set_twilio(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<TwilioSettings>,
+) -> Answer {
+    ok(s.auth0.set_twilio(&c.tenant.id, body).await?)
 }
 
 async fn templates(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
@@ -194,12 +221,10 @@ async fn templates(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
 
 async fn set_templates(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    RawBody(raw, _): Body,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<GuardianTemplates>,
 ) -> Answer {
-    ok(s.auth0
-        .set_guardian_templates(&mut c.tenant, &raw.body)
-        .await?)
+    ok(s.auth0.set_guardian_templates(&c.tenant.id, body).await?)
 }
 
 async fn providers(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQuery) -> Answer {
@@ -208,14 +233,10 @@ async fn providers(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQue
 
 async fn create_provider(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    RawBody(raw, _): Body,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<NewProvider>,
 ) -> Answer {
-    created(
-        s.auth0
-            .create_phone_provider(&mut c.tenant, &raw.body)
-            .await?,
-    )
+    created(s.auth0.create_phone_provider(&c.tenant.id, body).await?)
 }
 
 async fn provider(
@@ -228,21 +249,21 @@ async fn provider(
 
 async fn update_provider(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
+    Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
-    RawBody(raw, _): Body,
+    MgmtBody(body): MgmtBody<ProviderPatch>,
 ) -> Answer {
     ok(s.auth0
-        .update_phone_provider(&mut c.tenant, id(&p), &raw.body)
+        .update_phone_provider(&c.tenant.id, id(&p), body)
         .await?)
 }
 
 async fn delete_provider(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
+    Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
 ) -> Answer {
-    s.auth0.delete_phone_provider(&mut c.tenant, id(&p)).await?;
+    s.auth0.delete_phone_provider(&c.tenant.id, id(&p)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -250,10 +271,10 @@ async fn try_provider(
     State(s): State<AppState>,
     Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
-    RawBody(raw, _): Body,
+    MgmtBody(body): MgmtBody<TryMessage>,
 ) -> Answer {
     s.auth0.phone_provider(&c.tenant, id(&p))?;
-    let answer = s.auth0.try_send(&c.tenant, None, &raw.body).await?;
+    let answer = s.auth0.try_send(&c.tenant, None, body).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
@@ -267,14 +288,10 @@ async fn phone_templates(
 
 async fn create_template(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
-    RawBody(raw, _): Body,
+    Mgmt(c): Mgmt,
+    MgmtBody(body): MgmtBody<NewTemplate>,
 ) -> Answer {
-    created(
-        s.auth0
-            .create_phone_template(&mut c.tenant, &raw.body)
-            .await?,
-    )
+    created(s.auth0.create_phone_template(&c.tenant.id, body).await?)
 }
 
 async fn phone_template(
@@ -287,29 +304,29 @@ async fn phone_template(
 
 async fn update_template(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
+    Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
-    RawBody(raw, _): Body,
+    MgmtBody(body): MgmtBody<TemplatePatch>,
 ) -> Answer {
     ok(s.auth0
-        .update_phone_template(&mut c.tenant, id(&p), &raw.body)
+        .update_phone_template(&c.tenant.id, id(&p), body)
         .await?)
 }
 
 async fn reset_template(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
+    Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
 ) -> Answer {
-    ok(s.auth0.reset_phone_template(&mut c.tenant, id(&p)).await?)
+    ok(s.auth0.reset_phone_template(&c.tenant.id, id(&p)).await?)
 }
 
 async fn delete_template(
     State(s): State<AppState>,
-    Mgmt(mut c): Mgmt,
+    Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
 ) -> Answer {
-    s.auth0.delete_phone_template(&mut c.tenant, id(&p)).await?;
+    s.auth0.delete_phone_template(&c.tenant.id, id(&p)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -317,16 +334,20 @@ async fn try_template(
     State(s): State<AppState>,
     Mgmt(c): Mgmt,
     Path(p): Path<HashMap<String, String>>,
-    RawBody(raw, _): Body,
+    MgmtBody(body): MgmtBody<TryMessage>,
 ) -> Answer {
-    let answer = s.auth0.try_send(&c.tenant, Some(id(&p)), &raw.body).await?;
+    let answer = s.auth0.try_send(&c.tenant, Some(id(&p)), body).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
 async fn logs(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQuery) -> Answer {
-    let query: Map<String, Value> = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect();
+    let query: LogQuery = serde_urlencoded::from_str(&q.unwrap_or_default()).map_err(|e| {
+        MgmtError::new(
+            400,
+            format!("Query validation error: {e}"),
+            Some("invalid_query_string"),
+        )
+    })?;
     ok(s.auth0.logs(&c.tenant, &query).await?)
 }
 

@@ -1,0 +1,227 @@
+//! `/api/v2/guardian/factors/phone` (and its `sms` twin): whether the phone factor
+//! is on, its message types, the selected provider, Twilio's settings and the
+//! enrollment and verification templates.
+
+use serde::{Deserialize, Serialize};
+
+use super::{invalid, secret_io};
+use crate::auth0::delivery::twilio_token_key;
+use crate::auth0::error::MgmtError;
+use crate::auth0::templates::{DEFAULT_ENROLLMENT, DEFAULT_VERIFICATION};
+use crate::auth0::tenant::{GuardianProvider, GuardianTemplates, GuardianTwilio, Tenant};
+use crate::auth0::Auth0;
+
+/// One entry of `GET /api/v2/guardian/factors`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Factor {
+    pub name: &'static str,
+    pub enabled: bool,
+    pub trial_expired: bool,
+}
+
+/// `PUT /api/v2/guardian/factors/phone` and its answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Enabled {
+    pub enabled: bool,
+}
+
+/// `.../message-types`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTypes {
+    pub message_types: Vec<String>,
+}
+
+/// `.../selected-provider`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectedProvider {
+    pub provider: GuardianProvider,
+}
+
+/// `PUT .../providers/twilio`: the auth token is written, never read back.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioSettings {
+    pub from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub auth_token: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// `GET .../providers/twilio`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TwilioView {
+    pub from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub sid: Option<String>,
+}
+
+/// `GET .../templates`: the tenant's, or Auth0's defaults.
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplatesView {
+    pub enrollment_message: String,
+    pub verification_message: String,
+}
+
+impl Auth0 {
+    pub fn factors(&self, tenant: &Tenant) -> Vec<Factor> {
+        let enabled = tenant.settings.phone_enabled;
+        ["sms", "phone"]
+            .into_iter()
+            .map(|name| Factor {
+                name,
+                enabled,
+                trial_expired: false,
+            })
+            .collect()
+    }
+
+    /// `PUT /api/v2/guardian/factors/{phone|sms}`.
+    pub async fn set_phone_enabled(
+        &self,
+        tenant: &str,
+        body: Enabled,
+    ) -> Result<Enabled, MgmtError> {
+        self.change(tenant, |t| {
+            t.settings.phone_enabled = body.enabled;
+            Ok(())
+        })
+        .await?;
+        Ok(body)
+    }
+
+    pub fn message_types(&self, tenant: &Tenant) -> MessageTypes {
+        MessageTypes {
+            message_types: tenant.settings.message_types.clone(),
+        }
+    }
+
+    pub async fn set_message_types(
+        &self,
+        tenant: &str,
+        body: MessageTypes,
+    ) -> Result<MessageTypes, MgmtError> {
+        let mut types = body.message_types;
+        types.sort();
+        types.dedup();
+        if types.is_empty() || types.iter().any(|t| t != "sms" && t != "voice") {
+            return Err(invalid(
+                "message_types must be [\"sms\"], [\"voice\"] or [\"sms\",\"voice\"]",
+            ));
+        }
+        let (_, tenant) = self
+            .change(tenant, |t| {
+                t.settings.message_types = types;
+                Ok(())
+            })
+            .await?;
+        Ok(self.message_types(&tenant))
+    }
+
+    pub fn selected_provider(&self, tenant: &Tenant) -> SelectedProvider {
+        SelectedProvider {
+            provider: tenant.settings.selected_provider,
+        }
+    }
+
+    pub async fn set_selected_provider(
+        &self,
+        tenant: &str,
+        body: SelectedProvider,
+    ) -> Result<SelectedProvider, MgmtError> {
+        self.change(tenant, |t| {
+            t.settings.selected_provider = body.provider;
+            Ok(())
+        })
+        .await?;
+        Ok(body)
+    }
+
+    /// `GET .../providers/twilio`: the settings, never the auth token.
+    pub fn twilio(&self, tenant: &Tenant) -> TwilioView {
+        let t = &tenant.settings.twilio;
+        TwilioView {
+            from: t.from.clone(),
+            messaging_service_sid: t.messaging_service_sid.clone(),
+            sid: t.sid.clone(),
+        }
+    }
+
+    pub async fn set_twilio(
+        &self,
+        tenant: &str,
+        b: TwilioSettings,
+    ) -> Result<TwilioView, MgmtError> {
+        if b.from.as_ref().is_some_and(|f| f.chars().count() > 64) {
+            return Err(invalid("from is longer than 64 characters"));
+        }
+        for (name, value) in [
+            ("messaging_service_sid", &b.messaging_service_sid),
+            ("auth_token", &b.auth_token),
+            ("sid", &b.sid),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.is_empty() || v.chars().count() > 1000)
+            {
+                return Err(invalid(format!("{name} must be 1 to 1000 characters")));
+            }
+        }
+        if let Some(token) = &b.auth_token {
+            self.secrets()
+                .set(&twilio_token_key(tenant), token)
+                .map_err(secret_io)?;
+        }
+        let (_, tenant) = self
+            .change(tenant, |t| {
+                t.settings.twilio = GuardianTwilio {
+                    from: b.from,
+                    messaging_service_sid: b.messaging_service_sid,
+                    sid: b.sid,
+                };
+                Ok(())
+            })
+            .await?;
+        Ok(self.twilio(&tenant))
+    }
+
+    pub fn guardian_templates(&self, tenant: &Tenant) -> TemplatesView {
+        let t = &tenant.settings.templates;
+        TemplatesView {
+            enrollment_message: t
+                .enrollment_message
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ENROLLMENT.into()),
+            verification_message: t
+                .verification_message
+                .clone()
+                .unwrap_or_else(|| DEFAULT_VERIFICATION.into()),
+        }
+    }
+
+    pub async fn set_guardian_templates(
+        &self,
+        tenant: &str,
+        t: GuardianTemplates,
+    ) -> Result<TemplatesView, MgmtError> {
+        for (name, value) in [
+            ("enrollment_message", &t.enrollment_message),
+            ("verification_message", &t.verification_message),
+        ] {
+            if let Some(v) = value {
+                crate::liquid::validate(v).map_err(|e| {
+                    MgmtError::bad_request(format!("{name} is not valid Liquid: {e}"))
+                })?;
+            }
+        }
+        let (_, tenant) = self
+            .change(tenant, |tenant| {
+                tenant.settings.templates = t;
+                Ok(())
+            })
+            .await?;
+        Ok(self.guardian_templates(&tenant))
+    }
+}

@@ -1,0 +1,47 @@
+//! The Management API's phone parts: the Guardian phone factor (legacy), the
+//! Unified Phone providers and templates (branding), a test message, and the
+//! tenant's logs. Requests and answers are typed; every change to a tenant's
+//! settings is one read-change-write transaction (`tenant::update`), so
+//! concurrent changes do not undo each other.
+//!
+//! Credentials are write-only: they go to the secrets file and no answer carries them.
+
+pub mod branding_providers;
+pub mod branding_templates;
+pub mod guardian;
+pub mod logs;
+pub mod test_message;
+
+use super::error::MgmtError;
+use super::tenant::{self, Tenant};
+use super::Auth0;
+
+/// A body the Management API refuses, in its words.
+fn invalid(message: impl std::fmt::Display) -> MgmtError {
+    MgmtError::bad_request(format!("Payload validation error: {message}"))
+}
+
+fn secret_io(e: std::io::Error) -> MgmtError {
+    MgmtError {
+        cause: Some(format!("cannot write the secrets file: {e}")),
+        ..MgmtError::new(
+            500,
+            "cannot store the credential; see the Phonebox log",
+            None,
+        )
+    }
+}
+
+impl Auth0 {
+    /// Applies `change` to the tenant's settings as stored when it commits; the
+    /// change's own answer and the tenant after it.
+    async fn change<T>(
+        &self,
+        tenant: &str,
+        change: impl FnOnce(&mut Tenant) -> Result<T, MgmtError>,
+    ) -> Result<(T, Tenant), MgmtError> {
+        tenant::update(self.store(), tenant, change)
+            .await?
+            .ok_or_else(|| MgmtError::not_found(format!("No tenant '{tenant}' in this Phonebox")))
+    }
+}
