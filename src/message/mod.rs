@@ -94,6 +94,69 @@ pub struct NewMessage {
     pub raw: RawRequest,
 }
 
+/// What the emulated tenant knows of a message it sends: whose it is and which MFA
+/// transaction it carries the code of. Set on the message before it is captured,
+/// so its one insert and its one event already carry it; sent to another Phonebox
+/// in the `x-phonebox-link` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Link {
+    pub tenant: String,
+    pub user_id: String,
+    pub client_id: String,
+    /// The legacy `action` (`enrollment`, `second-factor-authentication`).
+    pub action: String,
+    pub purpose: Purpose,
+    pub locale: String,
+    pub transaction_id: String,
+    /// Which route delivered it: `auth0`, `twilio`, `custom`.
+    pub delivered_by: String,
+    /// The code, when the carrier's payload does not say it.
+    pub code: Option<String>,
+}
+
+/// The header a `Link` travels in to another Phonebox.
+pub const LINK_HEADER: &str = "x-phonebox-link";
+
+/// The most a link header may hold: more is not a link.
+const MAX_LINK_BYTES: usize = 4096;
+
+impl Link {
+    pub fn to_header(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A link read from its header, if it is one.
+    pub fn from_header(value: &str) -> Option<Link> {
+        (value.len() <= MAX_LINK_BYTES)
+            .then(|| serde_json::from_str(value).ok())
+            .flatten()
+    }
+}
+
+impl NewMessage {
+    /// The message as the tenant sent it: its tenant, user, client, purpose and
+    /// transaction set from `link`.
+    pub fn linked(self, link: Link) -> NewMessage {
+        let mut attributes = match self.attributes {
+            Some(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        attributes.insert("transaction_id".into(), link.transaction_id.into());
+        attributes.insert("delivered_by".into(), link.delivered_by.into());
+        NewMessage {
+            tenant: link.tenant,
+            user_id: Some(link.user_id),
+            client_id: Some(link.client_id),
+            action: Some(link.action),
+            purpose: Some(link.purpose),
+            locale: Some(link.locale),
+            code: self.code.or(link.code),
+            attributes: Some(serde_json::Value::Object(attributes)),
+            ..self
+        }
+    }
+}
+
 /// A provider error a send ended with, in the provider's own terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SendError {

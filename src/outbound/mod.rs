@@ -1,1 +1,57 @@
-//! The one place Phonebox calls other servers.
+//! The one place Phonebox calls other servers: one HTTP client, built once with
+//! timeouts and no redirects, shared by the emulated tenant's delivery and the
+//! Twilio status callbacks (and, later, forwarding). Provider clients sit beside it.
+//!
+//! Error texts never carry a URL: one may hold credentials.
+
+pub mod twilio;
+pub mod webhook;
+
+use std::time::Duration;
+
+/// Cheap to clone; every clone shares one connection pool.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    http: reqwest::Client,
+}
+
+impl Default for Outbound {
+    fn default() -> Outbound {
+        Outbound::new()
+    }
+}
+
+impl Outbound {
+    pub fn new() -> Outbound {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Outbound { http }
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}
+
+/// Whether `url` names this machine: only then is Phonebox's own link header sent
+/// with a request (a second Phonebox reads it; a real provider has no use for it).
+pub fn is_loopback(url: &str) -> bool {
+    let Ok(url) = url::Url::parse(url) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A reqwest error's text without the URL.
+pub(crate) fn without_url(e: reqwest::Error) -> String {
+    e.without_url().to_string()
+}

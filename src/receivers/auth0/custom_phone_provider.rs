@@ -7,7 +7,9 @@
 
 use serde::Deserialize;
 
-use super::{self as shared, Client, Tenant, User};
+use super::event::{
+    Client, CustomPhoneProviderEvent, DeliveryMethod, Notification, NotificationType, Tenant, User,
+};
 use crate::message::{Channel, NewMessage, Purpose, RawRequest, Source};
 use crate::receivers::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 
@@ -15,7 +17,7 @@ use crate::receivers::{decode_body, join_path, non_empty, phone, ReceiveError, D
 /// or the flat body of Auth0's sample Action. One struct, so one parse.
 #[derive(Debug, Deserialize)]
 struct Body {
-    event: Option<Event>,
+    event: Option<CustomPhoneProviderEvent>,
     notification: Option<Notification>,
     #[serde(default)]
     tenant: Tenant,
@@ -42,40 +44,6 @@ enum FlatDelivery {
     Voice,
 }
 
-/// The `custom-phone-provider` event object (the parts we keep).
-#[derive(Debug, Deserialize)]
-struct Event {
-    notification: Option<Notification>,
-    #[serde(default)]
-    tenant: Tenant,
-    #[serde(default)]
-    client: Client,
-    #[serde(default)]
-    user: User,
-}
-
-#[derive(Debug, Deserialize)]
-struct Notification {
-    message_type: NotificationType,
-    delivery_method: DeliveryMethod,
-    recipient: String,
-    as_text: Option<String>,
-    as_voice: Option<String>,
-    code: Option<String>,
-    from: Option<String>,
-    locale: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum NotificationType {
-    OtpVerify,
-    OtpEnroll,
-    BlockedAccount,
-    ChangePassword,
-    PasswordBreach,
-}
-
 impl From<NotificationType> for Purpose {
     fn from(t: NotificationType) -> Purpose {
         match t {
@@ -88,11 +56,16 @@ impl From<NotificationType> for Purpose {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum DeliveryMethod {
-    Text,
-    Voice,
+impl From<Purpose> for NotificationType {
+    fn from(p: Purpose) -> NotificationType {
+        match p {
+            Purpose::OtpVerify => NotificationType::OtpVerify,
+            Purpose::OtpEnroll => NotificationType::OtpEnroll,
+            Purpose::BlockedAccount => NotificationType::BlockedAccount,
+            Purpose::ChangePassword => NotificationType::ChangePassword,
+            Purpose::PasswordBreach => NotificationType::PasswordBreach,
+        }
+    }
 }
 
 /// Parses any of the shapes into a message.
@@ -117,7 +90,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
 fn from_flat(body: Body, raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let recipient = phone("recipient", &non_empty("recipient", body.recipient)?)?;
     let text = non_empty("text", body.text)?;
-    let action = shared::action("action", body.action)?;
+    let action = super::action("action", body.action)?;
     let channel = match body.message_type {
         Some(FlatDelivery::Voice) => Channel::Voice,
         Some(FlatDelivery::Text | FlatDelivery::Sms) | None => Channel::Sms,

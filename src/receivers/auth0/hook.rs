@@ -4,31 +4,9 @@
 //! `{"recipient", "text", "context"}`. The answer carries a `MessageID`, as the Hook
 //! runner's sample response does.
 
-use serde::Deserialize;
-
-use super::{self as shared, Client, SmsOrVoice, User};
+use super::event::HookCall;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::receivers::{decode_body, non_empty, phone, ReceiveError, DEFAULT_TENANT};
-
-#[derive(Debug, Deserialize)]
-struct HookCall {
-    recipient: Option<String>,
-    text: Option<String>,
-    #[serde(default)]
-    context: Context,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Context {
-    message_type: Option<SmsOrVoice>,
-    action: Option<String>,
-    language: Option<String>,
-    code: Option<String>,
-    #[serde(default)]
-    client: Client,
-    #[serde(default)]
-    user: User,
-}
 
 /// Parses a Hook call; the message gets a fresh `MessageID`.
 pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
@@ -37,7 +15,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let recipient = phone("recipient", &non_empty("recipient", call.recipient)?)?;
     let text = non_empty("text", call.text)?;
     let ctx = call.context;
-    let action = shared::action("context.action", ctx.action)?;
+    let action = super::action("context.action", ctx.action)?;
     Ok(NewMessage {
         tenant: DEFAULT_TENANT.to_owned(),
         channel: ctx.message_type.map(Channel::from).unwrap_or(Channel::Sms),

@@ -3,50 +3,12 @@
 //! parameters; and the pieces of Auth0's event objects they share.
 
 pub mod custom_phone_provider;
+pub mod event;
 pub mod hook;
 pub mod send_phone_message;
 
-use serde::Deserialize;
-
 use super::ReceiveError;
 use crate::message::Purpose;
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Tenant {
-    pub id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Client {
-    pub client_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct User {
-    pub user_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct RequestInfo {
-    pub language: Option<String>,
-}
-
-/// `sms` or `voice`, as the legacy trigger and Hook write it.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum SmsOrVoice {
-    Sms,
-    Voice,
-}
-
-impl From<SmsOrVoice> for crate::message::Channel {
-    fn from(v: SmsOrVoice) -> Self {
-        match v {
-            SmsOrVoice::Sms => crate::message::Channel::Sms,
-            SmsOrVoice::Voice => crate::message::Channel::Voice,
-        }
-    }
-}
 
 /// The legacy `action` spellings Auth0 has used, and what each means. The Hook guides
 /// say `authentication`, the reference says `second-factor-authentication`, and the

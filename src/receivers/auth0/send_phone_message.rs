@@ -6,17 +6,18 @@
 
 use serde::Deserialize;
 
-use super::{self as shared, Client, RequestInfo, SmsOrVoice, Tenant, User};
+use super::event::{Client, MessageOptions, Request, SendPhoneMessageEvent, SmsOrVoice, Tenant, User};
 use crate::message::{NewMessage, RawRequest, Source};
 use crate::receivers::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 
-/// Any of the accepted shapes, so that one parse reads them all.
+/// Any of the accepted shapes, so that one parse reads them all: `{"event": ...}`,
+/// a bare event, or bare `message_options`.
 #[derive(Debug, Deserialize)]
 struct Body {
-    event: Option<Event>,
+    event: Option<SendPhoneMessageEvent>,
     message_options: Option<MessageOptions>,
     #[serde(default)]
-    request: RequestInfo,
+    request: Request,
     #[serde(default)]
     tenant: Tenant,
     #[serde(default)]
@@ -29,29 +30,6 @@ struct Body {
     message_type: Option<SmsOrVoice>,
     recipient: Option<String>,
     text: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Event {
-    message_options: Option<MessageOptions>,
-    #[serde(default)]
-    request: RequestInfo,
-    #[serde(default)]
-    tenant: Tenant,
-    #[serde(default)]
-    client: Client,
-    #[serde(default)]
-    user: User,
-}
-
-/// All five fields are required by Auth0's type definitions.
-#[derive(Debug, Deserialize)]
-struct MessageOptions {
-    action: String,
-    code: String,
-    message_type: SmsOrVoice,
-    recipient: String,
-    text: String,
 }
 
 /// Parses the event or its `message_options` into a message.
@@ -88,7 +66,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
     let field = |name: &str| join_path(prefix, name);
     let recipient = phone(&field("recipient"), &options.recipient)?;
     let text = non_empty(&field("text"), Some(options.text))?;
-    let action = shared::action(&field("action"), Some(options.action))?;
+    let action = super::action(&field("action"), Some(options.action))?;
     Ok(NewMessage {
         tenant: tenant.id.unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
         channel: options.message_type.into(),
