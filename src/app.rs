@@ -104,20 +104,28 @@ impl App {
             addr.ip()
         };
         let own_base = format!("http://{}", SocketAddr::new(own_ip, addr.port()));
-        let auth0 = crate::auth0::Auth0::start(pipeline.clone(), secrets, own_base)
-            .await
-            .map_err(|source| StartError::Store {
-                path: db_path.clone(),
-                source,
-            })?;
+        let chaos = crate::capture::chaos::Chaos::default();
+        let outbound = crate::outbound::Outbound::new();
+        let auth0 = crate::auth0::Auth0::start(
+            pipeline.clone(),
+            secrets,
+            own_base,
+            chaos.clone(),
+            outbound.clone(),
+        )
+        .await
+        .map_err(|source| StartError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
         let state = AppState::new(Shared {
             pipeline,
             auth0,
             body_limit: config.body_limit,
             body_timeout: config.body_timeout,
             shutdown: CancellationToken::new(),
-            callbacks: crate::receivers::twilio::status_callbacks::StatusCallbacks::new(),
-            chaos: crate::capture::chaos::Chaos::default(),
+            outbound,
+            chaos,
             notice: config.notice.clone(),
         });
         Ok(App {

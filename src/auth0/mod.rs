@@ -73,6 +73,8 @@ impl Auth0 {
         pipeline: Pipeline,
         secrets: Secrets,
         own_base: String,
+        chaos: crate::capture::chaos::Chaos,
+        outbound: crate::outbound::Outbound,
     ) -> Result<Auth0, StoreError> {
         let now = crate::clock::unix_ms::from_time(pipeline.clock().now());
         let store = pipeline.store();
@@ -87,7 +89,7 @@ impl Auth0 {
             directory::hash_legacy_client_secrets(store).await?;
         }
         Ok(Auth0 {
-            delivery: Delivery::new(own_base, pipeline.clone(), secrets.clone()),
+            delivery: Delivery::new(own_base, pipeline.clone(), secrets.clone(), chaos, outbound),
             pipeline,
             secrets,
             signer: std::sync::Arc::new(OnceCell::new()),

@@ -1,4 +1,7 @@
 //! `/capture/auth0/*`: where Auth0 Actions and Hooks post their messages.
+//!
+//! A message another Phonebox's tenant sent carries its link (`x-phonebox-link`)
+//! and is stored under that tenant, user and transaction.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -30,7 +33,7 @@ async fn custom_phone_provider(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0::custom_phone_provider::parse(raw)?;
+    let message = receivers::auth0::custom_phone_provider::parse(raw)?.with_link_header();
     let stored = state.pipeline.capture(message).await?;
     Ok(created(&stored))
 }
@@ -39,7 +42,7 @@ async fn send_phone_message(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0::send_phone_message::parse(raw)?;
+    let message = receivers::auth0::send_phone_message::parse(raw)?.with_link_header();
     let stored = state.pipeline.capture(message).await?;
     Ok(created(&stored))
 }
@@ -49,7 +52,7 @@ async fn hook(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0::hook::parse(raw)?;
+    let message = receivers::auth0::hook::parse(raw)?.with_link_header();
     let stored = state.pipeline.capture(message).await?;
     let body = json!({ "MessageID": stored.provider_message_id, "id": stored.id });
     Ok((StatusCode::OK, location(&stored), Json(body)).into_response())

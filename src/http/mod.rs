@@ -44,8 +44,8 @@ pub struct Shared {
     pub body_timeout: std::time::Duration,
     /// Cancelled when the server stops: ends held requests and event streams.
     pub shutdown: CancellationToken,
-    /// Posts provider status callbacks in the background.
-    pub callbacks: crate::receivers::twilio::status_callbacks::StatusCallbacks,
+    /// Makes every request to another server (status callbacks here).
+    pub outbound: crate::outbound::Outbound,
     /// Provider fault-injection rules (off until set).
     pub chaos: crate::capture::chaos::Chaos,
     /// Something the UI should tell the user (the desktop moved off a taken port).

@@ -88,10 +88,14 @@ async fn create_message(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let request = twilio::parse_message(&account, raw)?;
-    let stored =
-        chaos::capture::<TwilioError>(&state.pipeline, &state.chaos, request.message).await?;
+    let stored = chaos::capture::<TwilioError>(
+        &state.pipeline,
+        &state.chaos,
+        request.message.with_link_header(),
+    )
+    .await?;
     if let Some(url) = &request.status_callback {
-        state.callbacks.twilio_message(url, &stored);
+        state.outbound.twilio_status_callbacks(url, &stored);
     }
     Ok((StatusCode::CREATED, Json(message_json(&stored, "queued"))).into_response())
 }
@@ -181,8 +185,12 @@ async fn create_call(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let request = twilio::parse_call(&account, raw)?;
-    let stored =
-        chaos::capture::<TwilioError>(&state.pipeline, &state.chaos, request.message).await?;
+    let stored = chaos::capture::<TwilioError>(
+        &state.pipeline,
+        &state.chaos,
+        request.message.with_link_header(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(call_json(&stored))).into_response())
 }
 

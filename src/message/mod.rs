@@ -133,7 +133,25 @@ impl Link {
     }
 }
 
+impl RawRequest {
+    /// The link a second Phonebox sent in its header, if it sent one.
+    pub fn link(&self) -> Option<Link> {
+        self.headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(LINK_HEADER))
+            .and_then(|(_, value)| Link::from_header(value))
+    }
+}
+
 impl NewMessage {
+    /// The message linked as the header of its request says, if it says.
+    pub fn with_link_header(self) -> NewMessage {
+        match self.raw.link() {
+            Some(link) => self.linked(link),
+            None => self,
+        }
+    }
+
     /// The message as the tenant sent it: its tenant, user, client, purpose and
     /// transaction set from `link`.
     pub fn linked(self, link: Link) -> NewMessage {
@@ -221,4 +239,66 @@ pub struct StoredRequest {
     pub headers: Vec<(String, String)>,
     /// The body as text when it is UTF-8 (it always is for JSON and forms).
     pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link() -> Link {
+        Link {
+            tenant: "acme".into(),
+            user_id: "auth0|1".into(),
+            client_id: "app".into(),
+            action: "enrollment".into(),
+            purpose: Purpose::OtpEnroll,
+            locale: "en".into(),
+            transaction_id: "01TX".into(),
+            delivered_by: "twilio".into(),
+            code: Some("123456".into()),
+        }
+    }
+
+    #[test]
+    fn a_link_survives_its_header_and_nothing_else_is_a_link() {
+        let header = link().to_header();
+        let raw = RawRequest {
+            headers: vec![(LINK_HEADER.to_uppercase(), header.clone())],
+            ..RawRequest::default()
+        };
+        assert_eq!(raw.link(), Some(link()));
+        assert_eq!(Link::from_header("{}"), None);
+        assert_eq!(Link::from_header("not json"), None);
+        let padded = format!("{}{}", header, " ".repeat(MAX_LINK_BYTES));
+        assert_eq!(Link::from_header(&padded), None, "too long is not a link");
+    }
+
+    #[test]
+    fn linking_keeps_the_provider_attributes_and_the_code_the_sender_gave() {
+        let message = NewMessage {
+            tenant: "default".into(),
+            channel: Channel::Sms,
+            source: Source::AwsSns,
+            recipient: PhoneNumber::parse("+15555550100").expect("number"),
+            sender: None,
+            text: "654321 is your code".into(),
+            code: Some("654321".into()),
+            action: None,
+            purpose: None,
+            locale: None,
+            user_id: None,
+            client_id: None,
+            provider_message_id: None,
+            provider_account: None,
+            attributes: Some(serde_json::json!({ "region": "us-east-1" })),
+            error: None,
+            raw: RawRequest::default(),
+        }
+        .linked(link());
+        assert_eq!(message.tenant, "acme");
+        assert_eq!(message.code.as_deref(), Some("654321"));
+        let attributes = message.attributes.expect("attributes");
+        assert_eq!(attributes["region"], "us-east-1");
+        assert_eq!(attributes["transaction_id"], "01TX");
+    }
 }

@@ -4,6 +4,7 @@
 //!
 //! Error texts never carry a URL: one may hold credentials.
 
+pub mod status_callbacks;
 pub mod twilio;
 pub mod webhook;
 
@@ -37,12 +38,16 @@ impl Outbound {
     }
 }
 
-/// Whether `url` names this machine: only then is Phonebox's own link header sent
-/// with a request (a second Phonebox reads it; a real provider has no use for it).
+/// Whether `url` is `http(s)://` to this machine: only then is Phonebox's own link
+/// header sent with a request (a second Phonebox reads it; a real provider has no
+/// use for it), and only such URLs get Twilio status callbacks.
 pub fn is_loopback(url: &str) -> bool {
     let Ok(url) = url::Url::parse(url) else {
         return false;
     };
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -9,7 +9,7 @@ use super::{Connection, Store, StoreError};
 use crate::clock::unix_ms;
 use crate::message::phone::PhoneNumber;
 use crate::message::{
-    Channel, Message, MessageDetail, Purpose, RawRequest, SendError, Source, Status, StoredRequest,
+    Channel, Message, MessageDetail, RawRequest, SendError, Source, Status, StoredRequest,
 };
 
 /// Columns of a `Message`, in the order `message_from_row` reads them.
@@ -154,65 +154,6 @@ pub async fn by_provider_id(
     .fetch_optional(store.pool())
     .await?;
     row.as_ref().map(message_from_row).transpose()
-}
-
-/// Who a message sent through a provider API belongs to, when the emulated tenant
-/// sent it (the provider API itself cannot say).
-#[derive(Debug, Clone)]
-pub struct Link<'a> {
-    pub tenant: &'a str,
-    pub user_id: &'a str,
-    pub client_id: &'a str,
-    pub action: &'a str,
-    pub purpose: Purpose,
-    pub locale: &'a str,
-    pub attributes: &'a serde_json::Value,
-}
-
-/// Ties the message a provider answered `provider_message_id` for to its MFA
-/// transaction; whether there was such a message.
-pub async fn link(
-    store: &Store,
-    source: Source,
-    provider_message_id: &str,
-    link: &Link<'_>,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE messages SET tenant = ?, user_id = ?, client_id = ?, action = ?, purpose = ?, \
-         locale = ?, attributes = ? WHERE provider_message_id = ? AND source = ?",
-    )
-    .bind(link.tenant)
-    .bind(link.user_id)
-    .bind(link.client_id)
-    .bind(link.action)
-    .bind(link.purpose.as_str())
-    .bind(link.locale)
-    .bind(link.attributes.to_string())
-    .bind(provider_message_id)
-    .bind(source.as_str())
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// `link` for a message known by its own id (one a custom provider's webhook, being
-/// Phonebox's capture endpoint, stored).
-pub async fn link_by_id(store: &Store, id: &str, link: &Link<'_>) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE messages SET tenant = ?, user_id = ?, client_id = ?, action = ?, purpose = ?, \
-         locale = ?, attributes = ? WHERE id = ?",
-    )
-    .bind(link.tenant)
-    .bind(link.user_id)
-    .bind(link.client_id)
-    .bind(link.action)
-    .bind(link.purpose.as_str())
-    .bind(link.locale)
-    .bind(link.attributes.to_string())
-    .bind(id)
-    .execute(store.pool())
-    .await?;
-    Ok(done.rows_affected() > 0)
 }
 
 /// One message with its raw request.

@@ -185,9 +185,14 @@ pub async fn verified_claims(app: &TestApp, token: &str) -> Option<Value> {
 
 /// Log events of `kind` in the default tenant, newest first.
 pub async fn logs_of(app: &TestApp, kind: &str) -> Vec<Value> {
+    tenant_logs_of(app, "", kind).await
+}
+
+/// Log events of `kind` in the tenant at `prefix` (`/t/acme`), newest first.
+pub async fn tenant_logs_of(app: &TestApp, prefix: &str, kind: &str) -> Vec<Value> {
     let response = app
         .http
-        .get(app.url(&format!("/api/v2/logs?q=type:{kind}")))
+        .get(app.url(&format!("{prefix}/api/v2/logs?q=type:{kind}")))
         .bearer_auth("any-token")
         .send()
         .await

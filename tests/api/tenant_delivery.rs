@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::mfa::{latest, logs_of, settings, Mfa};
+use crate::mfa::{latest, logs_of, settings, tenant_logs_of, Mfa};
 
 const SID: &str = "AC11111111111111111111111111111111";
 const TOKEN: &str = "twilio-auth-token-never-shown-7f3e";
@@ -56,10 +56,18 @@ fn keys(v: &Value) -> Vec<String> {
 #[tokio::test]
 async fn twilio_delivers_through_phonebox_own_twilio_api_linked_to_the_transaction() {
     let app = spawn_app().await;
+    // A tenant other than `default`, which is what a receiver assumes unlinked.
+    let created = app
+        .post_json(
+            "/emulator/v1/tenants",
+            r#"{"id":"acme","friendly_name":"Acme"}"#,
+        )
+        .await;
+    assert_eq!(created.status(), 201);
     assert_eq!(
         mgmt_put(
             &app,
-            "/api/v2/guardian/factors/phone/providers/twilio",
+            "/t/acme/api/v2/guardian/factors/phone/providers/twilio",
             json!({ "sid": SID, "auth_token": TOKEN, "from": "+15005550006" })
         )
         .await
@@ -69,30 +77,44 @@ async fn twilio_delivers_through_phonebox_own_twilio_api_linked_to_the_transacti
     assert_eq!(
         mgmt_put(
             &app,
-            "/api/v2/guardian/factors/phone/selected-provider",
+            "/t/acme/api/v2/guardian/factors/phone/selected-provider",
             json!({ "provider": "twilio" })
         )
         .await
         .status(),
         200
     );
-    let mfa = Mfa::new(&app);
+    let mut mfa = Mfa::new(&app);
+    mfa.prefix = "/t/acme".into();
     mfa.enroll("tw@example.com", "+15555551001").await;
     let sent = latest(&app, "+15555551001").await;
     assert_eq!(sent["source"], "twilio.messages");
     assert_eq!(sent["from"], "+15005550006");
     assert_eq!(sent["provider_account"], SID);
-    assert_eq!(sent["tenant"], "default");
+    assert_eq!(sent["tenant"], "acme");
     assert_eq!(sent["purpose"], "otp_enroll");
+    assert_eq!(sent["client_id"], crate::mfa::CLIENT);
     assert!(sent["user_id"]
         .as_str()
         .is_some_and(|u| u.starts_with("auth0|")));
-    let logs = logs_of(&app, "gd_send_sms").await;
+    let logs = tenant_logs_of(&app, "/t/acme", "gd_send_sms").await;
     assert_eq!(logs[0]["details"]["provider"], "twilio");
     assert_eq!(
         sent["attributes"]["transaction_id"],
         logs[0]["details"]["transaction_id"]
     );
+    assert_eq!(logs[0]["details"]["message_id"], sent["id"]);
+    // Captured once: the raw request is the form Twilio would have got, its
+    // credentials redacted.
+    let detail = app
+        .get_json(&format!(
+            "/emulator/v1/messages/{}",
+            sent["id"].as_str().expect("id")
+        ))
+        .await;
+    let raw = detail.to_string();
+    assert!(!raw.contains(TOKEN), "{raw}");
+    assert_eq!(app.messages().await.len(), 1);
     app.stop().await;
 }
 
@@ -127,6 +149,17 @@ async fn twilio_voice_and_a_second_phonebox_standing_in_for_twilio() {
     let call = latest(&fake_twilio, "+15555551002").await;
     assert_eq!(call["source"], "twilio.calls");
     assert_eq!(call["channel"], "voice");
+    // The link travelled in Phonebox's header: the second Phonebox knows whose call it is.
+    assert_eq!(call["purpose"], "otp_enroll");
+    assert_eq!(call["client_id"], crate::mfa::CLIENT);
+    assert!(call["user_id"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("auth0|")));
+    let voice_log = &logs_of(&app, "gd_send_voice").await[0];
+    assert_eq!(
+        call["attributes"]["transaction_id"],
+        voice_log["details"]["transaction_id"]
+    );
     let code = call["code"].as_str().expect("code");
     let spoken: Vec<String> = code.chars().map(String::from).collect();
     assert!(
@@ -378,4 +411,43 @@ async fn a_unified_phone_template_is_what_the_enrolling_user_receives() {
         )
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_webhook_on_a_second_phonebox_gets_the_message_already_linked() {
+    let other = spawn_app().await;
+    let app = spawn_app().await;
+    let created = app
+        .post_json("/emulator/v1/tenants", r#"{"id":"acme"}"#)
+        .await;
+    assert_eq!(created.status(), 201);
+    settings(
+        &app,
+        "acme",
+        json!({
+            "selected_provider": "phone-message-hook",
+            "custom": { "url": other.url("/capture/auth0/hook"), "format": "hook" }
+        }),
+    )
+    .await;
+    let mut mfa = Mfa::new(&app);
+    mfa.prefix = "/t/acme".into();
+    let token = mfa.mfa_token("second@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555551010", "sms").await.status(),
+        200
+    );
+    assert!(app.messages().await.is_empty(), "posted to the other one");
+    let sent = latest(&other, "+15555551010").await;
+    assert_eq!(sent["source"], "auth0.hook");
+    assert_eq!(sent["tenant"], "acme");
+    assert_eq!(sent["purpose"], "otp_enroll");
+    assert_eq!(sent["attributes"]["delivered_by"], "custom");
+    let log = &tenant_logs_of(&app, "/t/acme", "gd_send_sms").await[0];
+    assert_eq!(
+        sent["attributes"]["transaction_id"],
+        log["details"]["transaction_id"]
+    );
+    app.stop().await;
+    other.stop().await;
 }

@@ -91,7 +91,7 @@ impl Auth0 {
                 message_id: None,
             });
         }
-        let outcome = self.delivery.deliver(out, &route).await?;
+        let outcome = self.delivery.deliver(out, &route).await;
         phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
         Ok(outcome)
     }
@@ -304,7 +304,7 @@ impl Auth0 {
             ip: caller.ip.as_deref(),
             user_agent: caller.user_agent.as_deref(),
         };
-        let outcome = self.delivery.deliver(&outgoing, &route).await?;
+        let outcome = self.delivery.deliver(&outgoing, &route).await;
         phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
         let kind = match (channel, outcome.delivered) {
             (Channel::Sms, true) => "gd_send_sms",

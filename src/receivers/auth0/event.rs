@@ -156,7 +156,7 @@ pub struct Notification {
     pub as_voice: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Written `null` when the provider has no sender, as Auth0 does.
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
@@ -223,7 +223,7 @@ pub struct HookContext {
     pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Always written, `null` when the caller sent none.
     pub user_agent: Option<String>,
     #[serde(default)]
     pub client: HookClient,
@@ -263,10 +263,14 @@ mod tests {
             ..CustomPhoneProviderEvent::default()
         };
         let json = serde_json::to_value(&event).expect("writes");
-        assert_eq!(json["notification"].get("from"), None);
+        assert_eq!(json["notification"].get("as_voice"), None);
+        assert_eq!(json["notification"]["from"], serde_json::Value::Null);
         assert_eq!(json["notification"]["message_type"], "otp_enroll");
         assert_eq!(json["secrets"], serde_json::json!({}));
         let back: CustomPhoneProviderEvent = serde_json::from_value(json).expect("reads back");
-        assert_eq!(back.notification.map(|n| n.recipient).as_deref(), Some("+15555550100"));
+        assert_eq!(
+            back.notification.map(|n| n.recipient).as_deref(),
+            Some("+15555550100")
+        );
     }
 }

@@ -6,7 +6,9 @@
 
 use serde::Deserialize;
 
-use super::event::{Client, MessageOptions, Request, SendPhoneMessageEvent, SmsOrVoice, Tenant, User};
+use super::event::{
+    Client, MessageOptions, Request, SendPhoneMessageEvent, SmsOrVoice, Tenant, User,
+};
 use crate::message::{NewMessage, RawRequest, Source};
 use crate::receivers::{decode_body, join_path, non_empty, phone, ReceiveError, DEFAULT_TENANT};
 

@@ -3,43 +3,21 @@
 //! Phonebox only calls loopback addresses: a callback URL comes from the request, and
 //! an emulator must never reach real hosts on a caller's say-so.
 
-use std::time::Duration;
-
+use super::{is_loopback, Outbound};
 use crate::message::Message;
 
-/// Posts status callbacks without ever holding up a capture.
-#[derive(Clone)]
-pub struct StatusCallbacks {
-    http: reqwest::Client,
-}
-
-impl Default for StatusCallbacks {
-    fn default() -> Self {
-        StatusCallbacks::new()
-    }
-}
-
-impl StatusCallbacks {
-    pub fn new() -> StatusCallbacks {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        StatusCallbacks { http }
-    }
-
+impl Outbound {
     /// Posts `queued`, `sent`, `delivered` for a Twilio message, one after the other,
     /// in the background. A URL that is not loopback HTTP is logged and skipped.
-    pub fn twilio_message(&self, url: &str, message: &Message) {
-        if !is_loopback_http(url) {
+    pub fn twilio_status_callbacks(&self, url: &str, message: &Message) {
+        if !is_loopback(url) {
             tracing::warn!(
                 url,
                 "StatusCallback skipped: Phonebox only calls loopback addresses"
             );
             return;
         }
-        let http = self.http.clone();
+        let http = self.http().clone();
         let url = url.to_owned();
         let sid = message.provider_message_id.clone().unwrap_or_default();
         let account = message.provider_account.clone().unwrap_or_default();
@@ -66,34 +44,18 @@ impl StatusCallbacks {
     }
 }
 
-/// `http(s)://` to localhost, *.localhost or a loopback IP.
-pub fn is_loopback_http(url: &str) -> bool {
-    let Ok(parsed) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return false;
-    }
-    match parsed.host() {
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::is_loopback_http;
+    use super::is_loopback;
 
     #[test]
     fn only_loopback_http_urls_are_called() {
-        assert!(is_loopback_http("http://127.0.0.1:9000/status"));
-        assert!(is_loopback_http("http://localhost/x"));
-        assert!(is_loopback_http("http://[::1]:80/"));
-        assert!(!is_loopback_http("https://example.com/status"));
-        assert!(!is_loopback_http("http://10.0.0.1/"));
-        assert!(!is_loopback_http("file:///etc/passwd"));
-        assert!(!is_loopback_http("not a url"));
+        assert!(is_loopback("http://127.0.0.1:9000/status"));
+        assert!(is_loopback("http://localhost/x"));
+        assert!(is_loopback("http://[::1]:80/"));
+        assert!(!is_loopback("https://example.com/status"));
+        assert!(!is_loopback("http://10.0.0.1/"));
+        assert!(!is_loopback("file:///etc/passwd"));
+        assert!(!is_loopback("not a url"));
     }
 }

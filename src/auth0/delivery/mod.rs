@@ -1,0 +1,248 @@
+//! Delivering a message the tenant sends, by the provider the tenant selected, the
+//! way Auth0 does:
+//! - `auth0` (built-in test provider): straight to the inbox, SMS only, at most
+//!   `builtin_lifetime` messages in the tenant's life;
+//! - `twilio`: through Twilio's API with the tenant's credentials;
+//! - custom (`phone-message-hook`, or the Unified Phone `custom` provider): the exact
+//!   event the user's code would get, posted to a webhook.
+//!
+//! When the target is Phonebox itself (the defaults) nothing goes over HTTP: the
+//! request is built as it would be sent, parsed by the receiver that would get it,
+//! linked to its tenant, user and transaction, and captured once. A foreign target
+//! gets a real request through `outbound`, with the link in a header when it is
+//! on this machine (a second Phonebox).
+
+mod custom;
+mod twilio;
+
+use super::templates::Purpose;
+use super::tenant::{CustomFormat, GuardianProvider, Tenant};
+use crate::capture::chaos::Chaos;
+use crate::capture::pipeline::Pipeline;
+use crate::message::phone::PhoneNumber;
+use crate::message::{self, Channel, Link, NewMessage, RawRequest, Source};
+use crate::outbound::Outbound;
+use crate::secrets::Secrets;
+use crate::store::clients::ClientRow;
+use crate::store::users::UserRow;
+
+/// Where a tenant's messages go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Builtin,
+    Twilio,
+    /// The legacy `phone-message-hook`, posting the send-phone-message event or the
+    /// Hook's parameters.
+    PhoneMessageHook(CustomFormat),
+    /// The Unified Phone `custom` provider, posting the custom-phone-provider event.
+    CustomPhoneProvider,
+}
+
+impl Route {
+    /// The route in force: an enabled Unified Phone provider wins over the legacy
+    /// Guardian selection, as in Auth0.
+    pub fn of(tenant: &Tenant) -> Route {
+        if let Some(provider) = tenant.settings.branding_provider() {
+            return match provider.name.as_str() {
+                "twilio" => Route::Twilio,
+                _ => Route::CustomPhoneProvider,
+            };
+        }
+        match tenant.settings.selected_provider {
+            GuardianProvider::Auth0 => Route::Builtin,
+            GuardianProvider::Twilio => Route::Twilio,
+            GuardianProvider::PhoneMessageHook => {
+                Route::PhoneMessageHook(tenant.settings.custom.format)
+            }
+        }
+    }
+
+    /// The provider name the limits and logs use.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            Route::Builtin => "auth0",
+            Route::Twilio => "twilio",
+            Route::PhoneMessageHook(_) | Route::CustomPhoneProvider => "custom",
+        }
+    }
+}
+
+/// One message to send.
+pub struct Outgoing<'a> {
+    pub tenant: &'a Tenant,
+    pub user: &'a UserRow,
+    pub client: &'a ClientRow,
+    pub channel: Channel,
+    pub recipient: &'a PhoneNumber,
+    /// The rendered text for `channel`.
+    pub text: String,
+    /// Both renderings, for the custom-phone-provider event's `as_text`/`as_voice`.
+    pub as_text: String,
+    pub as_voice: String,
+    pub code: &'a str,
+    pub purpose: Purpose,
+    pub locale: &'a str,
+    /// The MFA challenge this message carries the code of.
+    pub transaction_id: &'a str,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+impl Outgoing<'_> {
+    /// The legacy `action` the send-phone-message event and the Hook carry.
+    fn action(&self) -> &'static str {
+        match self.purpose {
+            Purpose::Enrollment => "enrollment",
+            Purpose::Verification => "second-factor-authentication",
+        }
+    }
+
+    fn message_purpose(&self) -> message::Purpose {
+        match self.purpose {
+            Purpose::Enrollment => message::Purpose::OtpEnroll,
+            Purpose::Verification => message::Purpose::OtpVerify,
+        }
+    }
+
+    /// Whose message this is, for the inbox, set before it is captured.
+    fn link(&self, delivered_by: &str) -> Link {
+        Link {
+            tenant: self.tenant.id.clone(),
+            user_id: self.user.user_id.clone(),
+            client_id: self.client.client_id.clone(),
+            action: self.action().to_owned(),
+            purpose: self.message_purpose(),
+            locale: self.locale.to_owned(),
+            transaction_id: self.transaction_id.to_owned(),
+            delivered_by: delivered_by.to_owned(),
+            code: Some(self.code.to_owned()),
+        }
+    }
+}
+
+/// How a delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub provider: &'static str,
+    pub delivered: bool,
+    /// Why not, when not.
+    pub error: Option<String>,
+    /// The inbox message, when it landed in this Phonebox.
+    pub message_id: Option<String>,
+}
+
+impl Outcome {
+    fn delivered(provider: &'static str, message_id: Option<String>) -> Outcome {
+        Outcome {
+            provider,
+            delivered: true,
+            error: None,
+            message_id,
+        }
+    }
+
+    fn failed(provider: &'static str, why: impl Into<String>) -> Outcome {
+        Outcome {
+            provider,
+            delivered: false,
+            error: Some(why.into()),
+            message_id: None,
+        }
+    }
+}
+
+/// Sends messages for the emulated tenants.
+#[derive(Clone)]
+pub struct Delivery {
+    outbound: Outbound,
+    /// This server's own base URL (`http://127.0.0.1:7676`).
+    own_base: String,
+    pipeline: Pipeline,
+    secrets: Secrets,
+    /// The provider failures the user asked for apply to the tenant's sends too.
+    chaos: Chaos,
+}
+
+/// The secrets-file key of a tenant's Guardian Twilio auth token.
+pub fn twilio_token_key(tenant: &str) -> String {
+    format!("{tenant}/guardian/twilio/auth_token")
+}
+
+/// The secrets-file key of a Unified Phone provider's auth token.
+pub fn branding_token_key(tenant: &str, provider_id: &str) -> String {
+    format!("{tenant}/branding/{provider_id}/auth_token")
+}
+
+impl Delivery {
+    pub fn new(
+        own_base: String,
+        pipeline: Pipeline,
+        secrets: Secrets,
+        chaos: Chaos,
+        outbound: Outbound,
+    ) -> Delivery {
+        Delivery {
+            outbound,
+            own_base,
+            pipeline,
+            secrets,
+            chaos,
+        }
+    }
+
+    pub fn own_base(&self) -> &str {
+        &self.own_base
+    }
+
+    /// The path on this Phonebox that `url` names, if it names this Phonebox.
+    fn own_path<'u>(&self, url: &'u str) -> Option<&'u str> {
+        let rest = url.strip_prefix(self.own_base.as_str())?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+    }
+
+    /// Sends `out` by `route` (the caller counted the send, and checked the
+    /// built-in provider's lifetime cap, before it started). `Err` only when this
+    /// Phonebox failed; a provider's refusal is an undelivered `Outcome`.
+    pub async fn deliver(&self, out: &Outgoing<'_>, route: &Route) -> Outcome {
+        match route {
+            Route::Builtin => self.builtin(out).await,
+            Route::Twilio => self.twilio(out).await,
+            Route::PhoneMessageHook(format) => self.custom(out, custom::Shape::from(*format)).await,
+            Route::CustomPhoneProvider => {
+                self.custom(out, custom::Shape::CustomPhoneProvider).await
+            }
+        }
+    }
+
+    async fn builtin(&self, out: &Outgoing<'_>) -> Outcome {
+        let message = NewMessage {
+            tenant: String::new(),
+            channel: out.channel,
+            source: Source::Auth0Builtin,
+            recipient: out.recipient.clone(),
+            sender: None,
+            text: out.text.clone(),
+            code: None,
+            action: None,
+            purpose: None,
+            locale: None,
+            user_id: None,
+            client_id: None,
+            provider_message_id: None,
+            provider_account: None,
+            attributes: None,
+            error: None,
+            raw: RawRequest::default(),
+        }
+        .linked(out.link("auth0"));
+        self.capture("auth0", message).await
+    }
+
+    /// Stores a message the tenant sent into this Phonebox.
+    async fn capture(&self, provider: &'static str, message: NewMessage) -> Outcome {
+        match self.pipeline.capture(message).await {
+            Ok(stored) => Outcome::delivered(provider, Some(stored.id.clone())),
+            Err(e) => Outcome::failed(provider, format!("could not store the message: {e}")),
+        }
+    }
+}
