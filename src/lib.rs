@@ -14,6 +14,7 @@ pub mod limits;
 pub mod liquid;
 pub mod message;
 pub mod outbound;
+pub mod random;
 pub mod receivers;
 pub mod secrets;
 pub mod store;

@@ -12,27 +12,6 @@ use crate::store::clients::{self, ClientRow};
 use crate::store::users::{self, UserRow};
 use crate::store::{Db, Store, StoreError, Tx};
 
-/// A random token of `bytes` bytes, URL-safe base64 (ids, secrets, codes).
-pub fn random_token(bytes: usize) -> String {
-    use base64::Engine;
-    let mut raw = Vec::with_capacity(bytes + 16);
-    while raw.len() < bytes {
-        raw.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
-    }
-    raw.truncate(bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
-/// Lower-case hex of `bytes` random bytes.
-pub fn random_hex(bytes: usize) -> String {
-    let mut out = String::with_capacity(bytes * 2);
-    while out.len() < bytes * 2 {
-        out.push_str(&uuid::Uuid::new_v4().simple().to_string());
-    }
-    out.truncate(bytes * 2);
-    out
-}
-
 fn hash(salt: &str, secret: &str) -> String {
     let digest = Sha256::digest(format!("{salt}{secret}").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -41,7 +20,7 @@ fn hash(salt: &str, secret: &str) -> String {
 /// `salt$sha256(salt || secret)`: enough for an emulator's test passwords, which
 /// must still never sit in the database as typed.
 pub fn hash_secret(secret: &str) -> String {
-    let salt = random_hex(8);
+    let salt = crate::random::hex(8);
     format!("{salt}${}", hash(&salt, secret))
 }
 
@@ -61,9 +40,9 @@ pub async fn create_client(
     on_first_use: bool,
     now: i64,
 ) -> Result<Option<(ClientRow, String)>, StoreError> {
-    let secret = random_token(48);
+    let secret = crate::random::token(48);
     let row = ClientRow {
-        client_id: client_id.unwrap_or_else(|| random_token(24)),
+        client_id: client_id.unwrap_or_else(|| crate::random::token(24)),
         tenant: tenant.to_owned(),
         name: name.to_owned(),
         client_secret: hash_secret(&secret),
@@ -140,7 +119,7 @@ pub async fn create_user(
     now: i64,
 ) -> Result<Option<UserRow>, StoreError> {
     let row = UserRow {
-        user_id: format!("auth0|{}", random_hex(12)),
+        user_id: format!("auth0|{}", crate::random::hex(12)),
         tenant: tenant.to_owned(),
         email: email.to_owned(),
         password_hash: hash_secret(password),
@@ -195,10 +174,4 @@ mod tests {
         assert_ne!(hash_secret("hunter2"), stored, "salted");
     }
 
-    #[test]
-    fn random_tokens_have_the_asked_size() {
-        assert_eq!(random_hex(12).len(), 24);
-        assert_eq!(random_token(24).len(), 32);
-        assert_ne!(random_token(24), random_token(24));
     }
-}

@@ -148,8 +148,7 @@ impl Chaos {
             return Decision::default();
         };
         let latency = Duration::from_millis(rule.latency_ms);
-        // `random() < 1.0` always holds and `< 0.0` never does, so 1 and 0 are exact.
-        let fires = fastrand::f64() < rule.probability;
+        let fires = crate::random::chance(rule.probability);
         if !fires {
             return Decision {
                 latency,

@@ -48,7 +48,7 @@ async fn query_api(
     let message = sns::parse(raw, signer)?;
     let stored = chaos::capture::<SnsError>(&state.pipeline, &state.chaos, message).await?;
     let message_id = stored.provider_message_id.clone().unwrap_or_default();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = crate::random::uuid().to_string();
     let body = format!(
         "<PublishResponse xmlns=\"{XMLNS}\"><PublishResult><MessageId>{message_id}</MessageId>\
          </PublishResult><ResponseMetadata><RequestId>{request_id}</RequestId>\
@@ -191,7 +191,7 @@ impl IntoResponse for SnsError {
         if let Some(cause) = &self.cause {
             super::error::log_failure("sns", self.status, cause);
         }
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = crate::random::uuid().to_string();
         let body = format!(
             "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{fault}</Type><Code>{code}</Code>\
              <Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",

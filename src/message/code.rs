@@ -6,11 +6,6 @@
 
 const MIN_DIGITS: usize = 4;
 
-/// A new code of `digits` random decimal digits (from the OS's generator, via uuid).
-pub fn random(digits: u32) -> String {
-    let n = uuid::Uuid::new_v4().as_u128() % 10u128.pow(digits);
-    format!("{n:0width$}", width = digits as usize)
-}
 const MAX_DIGITS: usize = 10;
 
 /// The first plausible code in `text`: a standalone run of 4–10 digits, else 4–10
@@ -72,18 +67,7 @@ fn spelled_out(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{extract, random};
-
-    #[test]
-    fn random_codes_have_the_asked_digits() {
-        for digits in [5, 6] {
-            for _ in 0..100 {
-                let code = random(digits);
-                assert_eq!(code.len(), digits as usize);
-                assert!(code.bytes().all(|b| b.is_ascii_digit()));
-            }
-        }
-    }
+    use super::extract;
 
     #[test]
     fn finds_auth0_default_template_code() {

@@ -193,7 +193,7 @@ pub fn parse(raw: RawRequest, signer: Option<Signer>) -> Result<NewMessage, SnsE
             recipient,
             sender,
             text,
-            uuid::Uuid::new_v4().to_string(),
+            crate::random::uuid().to_string(),
             signer.map(|s| s.access_key_id),
         )
     })

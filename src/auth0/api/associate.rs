@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::user_context;
-use crate::auth0::directory::{self, random_token};
+use crate::auth0::directory;
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{Associate, Associated};
 use crate::auth0::templates::Purpose;
@@ -18,12 +18,7 @@ use crate::store::StoreError;
 /// 24 upper-case letters and digits, as Auth0's recovery codes, drawn without
 /// bias from the OS generator.
 fn recovery_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..24)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
+    crate::random::from_alphabet(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24)
 }
 
 impl Auth0 {
@@ -77,7 +72,7 @@ impl Auth0 {
         }
         let now = self.now_ms();
         let enrollment = EnrollmentRow {
-            id: format!("dev_{}", random_token(12)),
+            id: format!("dev_{}", crate::random::token(12)),
             tenant: caller.tenant.id.clone(),
             user_id: user.user_id.clone(),
             phone_number: phone.as_str().to_owned(),
@@ -92,7 +87,7 @@ impl Auth0 {
                 let code = recovery_code();
                 let row = RecoveryCodeRow {
                     user_id: user.user_id.clone(),
-                    id: format!("dev_{}", random_token(12)),
+                    id: format!("dev_{}", crate::random::token(12)),
                     code_hash: directory::hash_secret(&code),
                     created_at: now,
                 };

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::user_context;
 use crate::auth0::delivery::{Outgoing, Route};
-use crate::auth0::directory::random_token;
 use crate::auth0::error::AuthError;
 use crate::auth0::templates::{self, Purpose, Variables};
 use crate::auth0::{Auth0, Caller};
@@ -152,7 +151,7 @@ impl Auth0 {
         .await?;
         let challenge = ChallengeRow {
             id: ulid::Ulid::from_datetime(self.now().into()).to_string(),
-            oob_code: format!("Fe26.2**{}", random_token(32)),
+            oob_code: format!("Fe26.2**{}", crate::random::token(32)),
             tenant: caller.tenant.id.clone(),
             user_id: user.user_id.clone(),
             client_id: client.client_id.clone(),
@@ -163,7 +162,7 @@ impl Auth0 {
                 Purpose::Enrollment => message::Purpose::OtpEnroll,
                 Purpose::Verification => message::Purpose::OtpVerify,
             },
-            code: crate::message::code::random(CODE_DIGITS),
+            code: crate::random::digits(CODE_DIGITS),
             attempts: 0,
             status: ChallengeStatus::Pending,
             created_at: now,

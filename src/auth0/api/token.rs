@@ -59,7 +59,7 @@ impl Auth0 {
         let settings = &caller.tenant.settings;
         if settings.phone_enabled && settings.mfa_policy == MfaPolicy::Always {
             let token = MfaTokenRow {
-                token: format!("Fe26.2**{}", directory::random_token(48)),
+                token: format!("Fe26.2**{}", crate::random::token(48)),
                 tenant: caller.tenant.id.clone(),
                 user_id: user.user_id.clone(),
                 client_id: client.client_id.clone(),

@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use super::{invalid, secret_io};
 use crate::auth0::delivery::branding_token_key;
-use crate::auth0::directory::random_token;
 use crate::auth0::error::MgmtError;
 use crate::auth0::tenant::{PhoneProvider, Tenant};
 use crate::auth0::Auth0;
@@ -153,7 +152,7 @@ impl Auth0 {
         check(&c.name, &c.configuration, &c.credentials)?;
         let now = crate::clock::unix_ms::rfc3339(self.now());
         let provider = PhoneProvider {
-            id: format!("pro_{}", random_token(16)),
+            id: format!("pro_{}", crate::random::token(16)),
             name: c.name,
             disabled: c.disabled,
             configuration: c.configuration,

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::invalid;
-use crate::auth0::directory::random_token;
 use crate::auth0::error::MgmtError;
 use crate::auth0::templates::{DEFAULT_ENROLLMENT, DEFAULT_VERIFICATION};
 use crate::auth0::tenant::{PhoneTemplate, PhoneTemplateContent, Tenant};
@@ -145,7 +144,7 @@ impl Auth0 {
         let content = c.content.unwrap_or_else(|| default_content(&c.kind));
         check_content(&content)?;
         let template = PhoneTemplate {
-            id: format!("tem_{}", random_token(16)),
+            id: format!("tem_{}", crate::random::token(16)),
             kind: c.kind,
             disabled: c.disabled,
             content,

@@ -29,7 +29,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         locale: ctx.language,
         user_id: ctx.user.user_id,
         client_id: ctx.client.client_id,
-        provider_message_id: Some(uuid::Uuid::new_v4().to_string()),
+        provider_message_id: Some(crate::random::uuid().to_string()),
         provider_account: None,
         attributes: None,
         error: None,

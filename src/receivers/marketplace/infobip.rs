@@ -47,7 +47,7 @@ pub fn parse(
     }
     let bulk_id = send
         .bulk_id
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        .unwrap_or_else(|| crate::random::uuid().simple().to_string());
     let mut out = Vec::new();
     for (i, m) in send.messages.into_iter().enumerate() {
         if m.destinations.is_empty() {
@@ -63,7 +63,7 @@ pub fn parse(
             let to = recipient(&field, &d.to, bad_request)?;
             let id = d
                 .message_id
-                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+                .unwrap_or_else(|| crate::random::uuid().simple().to_string());
             out.push(NewMessage {
                 attributes: Some(json!({ "bulkId": bulk_id })),
                 raw: raw.clone(),

@@ -77,7 +77,7 @@ pub fn parse(raw: RawRequest, key: Option<String>) -> Result<Vec<NewMessage>, Pr
     if listed.is_empty() {
         return Err(missing("recipients"));
     }
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = crate::random::uuid().simple().to_string();
     listed
         .iter()
         .map(|r| {

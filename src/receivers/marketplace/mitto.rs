@@ -77,7 +77,7 @@ pub fn parse(raw: RawRequest, key: Option<String>) -> Result<NewMessage, Provide
             to,
             Some(from),
             text,
-            uuid::Uuid::new_v4().simple().to_string(),
+            crate::random::uuid().simple().to_string(),
             Some(key),
         )
     })

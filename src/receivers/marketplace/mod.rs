@@ -168,5 +168,5 @@ pub(crate) fn account(
 
 /// An upper-case GUID, the form ClickSend and Esendex give their message ids.
 pub(crate) fn guid() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string().to_uppercase()
+    crate::random::uuid().hyphenated().to_string().to_uppercase()
 }

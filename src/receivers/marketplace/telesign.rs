@@ -44,7 +44,7 @@ fn phone(fields: &Fields) -> Result<PhoneNumber, ProviderError> {
 }
 
 fn id() -> String {
-    uuid::Uuid::new_v4().simple().to_string().to_uppercase()
+    crate::random::uuid().simple().to_string().to_uppercase()
 }
 
 /// `POST /v1/messaging`.
@@ -91,7 +91,7 @@ pub fn parse_verify(
             code.to_owned()
         }
         Some(other) => return Err(invalid("verify_code", other)),
-        None => crate::message::code::random(5),
+        None => crate::random::digits(5),
     };
     let text = match fields.get("template") {
         Some(t) if t.contains(CODE_PLACEHOLDER) => t.replace(CODE_PLACEHOLDER, &code),

@@ -132,7 +132,7 @@ impl Form {
 
 /// A new Twilio id: two-letter prefix and 32 hex digits.
 pub fn new_sid(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+    format!("{prefix}{}", crate::random::hex(16))
 }
 
 /// What Messages.json was asked to do, besides the message itself.

@@ -93,7 +93,7 @@ pub async fn start(
             account_sid: account_sid.to_owned(),
             recipient: to.to_string(),
             channel: channel_name(channel).to_owned(),
-            code: custom_code.unwrap_or_else(|| crate::message::code::random(CODE_LENGTH)),
+            code: custom_code.unwrap_or_else(|| crate::random::digits(CODE_LENGTH)),
             status: "pending".to_owned(),
             check_attempts: 0,
             send_attempts: "[]".to_owned(),
