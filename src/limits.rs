@@ -53,11 +53,13 @@ pub enum Refusal {
 
 /// One counter as the limits view shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Gauge {
     pub used: u32,
     pub cap: u32,
     /// When `used` next goes down (RFC 3339), if anything is counted.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(test, ts(type = "string | null"))]
     pub frees_at: Option<time::OffsetDateTime>,
 }
 

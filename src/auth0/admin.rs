@@ -1,7 +1,9 @@
 //! Phonebox's own handles on the emulated tenants (`/emulator/v1/tenants`,
 //! `/emulator/v1/limits`): what Auth0's dashboard would do, for tests and demos.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::directory;
 use super::tenant::{self, Settings, Tenant};
@@ -31,13 +33,91 @@ fn invalid(field: &str, message: impl Into<String>) -> AdminError {
 }
 
 /// A tenant as the emulator API shows it: settings, never credentials.
-pub fn tenant_json(tenant: &Tenant, own_base: &str) -> Value {
-    let domain = if tenant.id == tenant::DEFAULT_TENANT {
-        own_base.to_owned()
-    } else {
-        format!("{own_base}/t/{}", tenant.id)
-    };
-    json!({ "id": tenant.id, "friendly_name": tenant.friendly_name, "domain": domain, "settings": tenant.settings })
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TenantView {
+    pub id: String,
+    pub friendly_name: String,
+    /// The base URL an SDK is given for this tenant.
+    pub domain: String,
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    pub settings: Settings,
+}
+
+impl TenantView {
+    pub fn of(tenant: Tenant, own_base: &str) -> TenantView {
+        let domain = if tenant.id == tenant::DEFAULT_TENANT {
+            own_base.to_owned()
+        } else {
+            format!("{own_base}/t/{}", tenant.id)
+        };
+        TenantView {
+            id: tenant.id,
+            friendly_name: tenant.friendly_name,
+            domain,
+            settings: tenant.settings,
+        }
+    }
+}
+
+/// An application as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientView {
+    pub client_id: String,
+    pub name: String,
+    /// Registered by permissive mode when an app first used it.
+    pub registered_on_first_use: bool,
+}
+
+/// An application just created: its secret is in this answer only.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub name: String,
+    pub tenant: String,
+}
+
+/// A user as listed, or just created.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub user_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// Every counter of a tenant.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LimitsView {
+    pub tenant: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
+    pub now: OffsetDateTime,
+    pub builtin_provider: limits::Gauge,
+    pub users: Vec<UserLimits>,
+}
+
+/// One user's counters.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct UserLimits {
+    pub user_id: String,
+    pub email: String,
+    pub messages_per_hour: limits::Gauge,
+    pub voice_per_hour: limits::Gauge,
+    pub failed_codes: FailedCodes,
+}
+
+/// The run of wrong codes that locks a user out.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FailedCodes {
+    pub used: i64,
+    pub cap: u32,
+    pub locked: bool,
 }
 
 /// RFC 7396 merge patch: objects merge, `null` removes, anything else replaces.
@@ -126,7 +206,7 @@ impl Auth0 {
         tenant: &str,
         name: &str,
         client_id: Option<String>,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<NewClient, AdminError> {
         self.existing(tenant).await?;
         if name.trim().is_empty() {
             return Err(invalid("name", "must not be empty"));
@@ -137,19 +217,25 @@ impl Auth0 {
                 .ok_or_else(|| {
                     AdminError::Conflict(format!("tenant '{tenant}' already has that client_id"))
                 })?;
-        Ok(
-            json!({ "client_id": row.client_id, "client_secret": secret, "name": row.name, "tenant": tenant }),
-        )
+        Ok(NewClient {
+            client_id: row.client_id,
+            client_secret: secret,
+            name: row.name,
+            tenant: tenant.to_owned(),
+        })
     }
 
-    pub async fn clients(&self, tenant: &str) -> Result<Value, AdminError> {
+    pub async fn clients(&self, tenant: &str) -> Result<Vec<ClientView>, AdminError> {
         self.existing(tenant).await?;
-        let list: Vec<Value> = clients::list(self.store(), tenant)
+        Ok(clients::list(self.store(), tenant)
             .await?
             .into_iter()
-            .map(|c| json!({ "client_id": c.client_id, "name": c.name, "registered_on_first_use": c.on_first_use }))
-            .collect();
-        Ok(Value::Array(list))
+            .map(|c| ClientView {
+                client_id: c.client_id,
+                name: c.name,
+                registered_on_first_use: c.on_first_use,
+            })
+            .collect())
     }
 
     pub async fn add_user(
@@ -158,7 +244,7 @@ impl Auth0 {
         email: &str,
         password: &str,
         name: Option<&str>,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<UserView, AdminError> {
         self.existing(tenant).await?;
         if email.trim().is_empty() {
             return Err(invalid("email", "must not be empty"));
@@ -172,19 +258,26 @@ impl Auth0 {
                 .ok_or_else(|| {
                     AdminError::Conflict(format!("a user with email '{email}' exists"))
                 })?;
-        Ok(
-            json!({ "user_id": row.user_id, "email": row.email, "name": row.name, "tenant": tenant }),
-        )
+        Ok(UserView {
+            user_id: row.user_id,
+            email: row.email,
+            name: row.name,
+            tenant: Some(tenant.to_owned()),
+        })
     }
 
-    pub async fn users(&self, tenant: &str) -> Result<Value, AdminError> {
+    pub async fn users(&self, tenant: &str) -> Result<Vec<UserView>, AdminError> {
         self.existing(tenant).await?;
-        let list: Vec<Value> = users::list(self.store(), tenant)
+        Ok(users::list(self.store(), tenant)
             .await?
             .into_iter()
-            .map(|u| json!({ "user_id": u.user_id, "email": u.email, "name": u.name }))
-            .collect();
-        Ok(Value::Array(list))
+            .map(|u| UserView {
+                user_id: u.user_id,
+                email: u.email,
+                name: u.name,
+                tenant: None,
+            })
+            .collect())
     }
 
     /// Every counter of a tenant: the built-in provider's lifetime, and per user
@@ -194,7 +287,7 @@ impl Auth0 {
         &self,
         tenant: &str,
         user_id: Option<&str>,
-    ) -> Result<Value, AdminError> {
+    ) -> Result<LimitsView, AdminError> {
         let tenant = self.existing(tenant).await?;
         let now = self.now_ms();
         let caps = &tenant.settings.limits;
@@ -219,23 +312,28 @@ impl Auth0 {
                     .collect();
             let (hourly, voice) = limits::user_gauges(caps, &sends, now);
             let locked = limits::locked_out(caps, user.failed_codes, user.last_failed_at, now);
-            per_user.push(json!({
-                "user_id": user.user_id,
-                "email": user.email,
-                "messages_per_hour": hourly,
-                "voice_per_hour": voice,
-                "failed_codes": {
-                    "used": user.failed_codes,
-                    "cap": caps.max_failed_codes.get(),
-                    "locked": locked,
+            per_user.push(UserLimits {
+                user_id: user.user_id,
+                email: user.email,
+                messages_per_hour: hourly,
+                voice_per_hour: voice,
+                failed_codes: FailedCodes {
+                    used: user.failed_codes,
+                    cap: caps.max_failed_codes.get_u32(),
+                    locked,
                 },
-            }));
+            });
         }
-        Ok(json!({
-            "tenant": tenant.id,
-            "now": crate::clock::unix_ms::rfc3339(self.now()),
-            "builtin_provider": { "used": builtin, "cap": caps.builtin_lifetime.get(), "frees_at": null },
-            "users": per_user,
-        }))
+        Ok(LimitsView {
+            tenant: tenant.id,
+            now: self.now(),
+            builtin_provider: limits::Gauge {
+                used: u32::try_from(builtin).unwrap_or(u32::MAX),
+                cap: caps.builtin_lifetime.get_u32(),
+                // A lifetime cap never frees.
+                frees_at: None,
+            },
+            users: per_user,
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! The tenant's log, in Auth0's log-object shape, and the `q` filter syntax of
 //! `GET /api/v2/logs` (`type:gd_send_sms AND user_id:"auth0|..." AND date:[A TO B]`).
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -56,6 +57,33 @@ pub struct Context<'a> {
     pub hostname: Option<&'a str>,
 }
 
+/// One log event, as Auth0's Management API answers it (`payloads.md`, logs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LogEvent {
+    pub date: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    pub connection: Option<String>,
+    pub connection_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
+    pub ip: Option<String>,
+    pub hostname: Option<String>,
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub strategy: Option<String>,
+    pub strategy_type: Option<String>,
+    pub log_id: String,
+    #[serde(rename = "isMobile", default)]
+    pub is_mobile: bool,
+    /// What the event is about; its keys depend on the event's type.
+    #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    pub details: Value,
+    pub user_agent: Option<String>,
+}
+
 /// Writes one event; `description` overrides the type's own when the event says more.
 pub async fn write(
     db: impl Into<Db<'_>>,
@@ -66,25 +94,27 @@ pub async fn write(
     details: Value,
 ) -> Result<(), StoreError> {
     let log_id = next_log_id(at);
-    let body = json!({
-        "date": unix_ms::rfc3339(at),
-        "type": kind,
-        "description": description_override.unwrap_or(description(kind)),
-        "connection": "Username-Password-Authentication",
-        "connection_id": "con_phonebox",
-        "client_id": ctx.client_id,
-        "client_name": ctx.client_name,
-        "ip": ctx.ip.unwrap_or("127.0.0.1"),
-        "hostname": ctx.hostname,
-        "user_id": ctx.user_id,
-        "user_name": ctx.user_name,
-        "strategy": "auth0",
-        "strategy_type": "database",
-        "log_id": log_id,
-        "isMobile": false,
-        "details": details,
-        "user_agent": ctx.user_agent,
-    });
+    let owned = |v: Option<&str>| v.map(str::to_owned);
+    let event = LogEvent {
+        date: unix_ms::rfc3339(at),
+        kind: kind.to_owned(),
+        description: description_override.unwrap_or(description(kind)).to_owned(),
+        connection: Some("Username-Password-Authentication".into()),
+        connection_id: Some("con_phonebox".into()),
+        client_id: owned(ctx.client_id),
+        client_name: owned(ctx.client_name),
+        ip: Some(ctx.ip.unwrap_or("127.0.0.1").to_owned()),
+        hostname: owned(ctx.hostname),
+        user_id: owned(ctx.user_id),
+        user_name: owned(ctx.user_name),
+        strategy: Some("auth0".into()),
+        strategy_type: Some("database".into()),
+        log_id: log_id.clone(),
+        is_mobile: false,
+        details,
+        user_agent: owned(ctx.user_agent),
+    };
+    let body = serde_json::to_string(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     log_events::insert(
         db,
         &LogRow {
@@ -94,7 +124,7 @@ pub async fn write(
             kind,
             user_id: ctx.user_id,
             client_id: ctx.client_id,
-            body: &body.to_string(),
+            body: &body,
         },
     )
     .await

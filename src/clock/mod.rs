@@ -21,6 +21,18 @@ pub struct Clock {
     offset_ms: Arc<AtomicI64>,
 }
 
+/// The clock as `/emulator/v1/clock` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ClockView {
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
+    pub now: OffsetDateTime,
+    /// How far ahead of real time, in ms and as `1h 30m`.
+    pub offset_ms: u64,
+    pub offset: String,
+}
+
 impl Clock {
     /// The clock as last left in `store`.
     pub async fn load(store: &Store) -> Result<Clock, StoreError> {
@@ -41,6 +53,15 @@ impl Clock {
     }
 
     /// How far ahead of real time the clock runs.
+    pub fn view(&self) -> ClockView {
+        let offset = self.offset();
+        ClockView {
+            now: self.now(),
+            offset_ms: u64::try_from(offset.as_millis()).unwrap_or(u64::MAX),
+            offset: humantime::format_duration(offset).to_string(),
+        }
+    }
+
     pub fn offset(&self) -> Duration {
         Duration::from_millis(self.offset_ms.load(Ordering::Relaxed).max(0) as u64)
     }

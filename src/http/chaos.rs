@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
@@ -32,10 +33,19 @@ fn provider(name: &str) -> Result<Provider, ApiError> {
     })
 }
 
-/// `{"rules": {"twilio": {...}}, "providers": [...]}`.
-async fn list(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let providers = Provider::spellings();
-    Json(json!({ "rules": state.chaos.rules(), "providers": providers }))
+/// `GET /emulator/v1/chaos`: the rules in force, and every provider one can be set for.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ChaosRules {
+    pub rules: BTreeMap<Provider, Rule>,
+    pub providers: &'static [&'static str],
+}
+
+async fn list(State(state): State<AppState>) -> Json<ChaosRules> {
+    Json(ChaosRules {
+        rules: state.chaos.rules(),
+        providers: Provider::spellings(),
+    })
 }
 
 async fn one(

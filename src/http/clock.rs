@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
@@ -28,14 +27,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn clock_json(state: &AppState) -> Response {
-    let clock = state.pipeline.clock();
-    let offset = clock.offset();
-    Json(json!({
-        "now": crate::clock::unix_ms::rfc3339(clock.now()),
-        "offset_ms": offset.as_millis() as u64,
-        "offset": humantime::format_duration(offset).to_string(),
-    }))
-    .into_response()
+    Json(state.pipeline.clock().view()).into_response()
 }
 
 async fn read(State(state): State<AppState>) -> Response {

@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -19,7 +18,7 @@ use super::AppState;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, Source, Status};
-use crate::store::messages::{After, Filter};
+use crate::store::messages::{After, Filter, PhoneSummary};
 
 /// The longest a `latest?wait=` request is held.
 const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -44,6 +43,51 @@ pub fn router() -> Router<AppState> {
         .route("/emulator/v1/events", get(super::events::stream))
 }
 
+/// `GET /emulator/v1/health`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Health {
+    /// `ok`, or `degraded` when the database stopped taking writes.
+    pub status: &'static str,
+    pub version: &'static str,
+    pub writable: bool,
+    pub read_only: bool,
+    pub held_waits: usize,
+    pub paused: bool,
+    pub live_views: usize,
+    /// What the desktop shell wants shown (e.g. that it moved to another port).
+    pub notice: Option<String>,
+}
+
+/// `GET /emulator/v1/phones`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PhonesPage {
+    pub phones: Vec<PhoneSummary>,
+    /// Unread messages on every phone.
+    pub unread: i64,
+    pub next_cursor: Option<String>,
+}
+
+/// How many messages a delete removed.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    pub deleted: u64,
+}
+
+/// `POST /emulator/v1/phones/{number}/read`: the newest message now read.
+#[derive(Debug, Serialize)]
+pub struct MarkedRead {
+    pub to: PhoneNumber,
+    pub last_read_id: Option<String>,
+}
+
+/// Whether capture is paused.
+#[derive(Debug, Serialize)]
+pub struct Capture {
+    pub paused: bool,
+}
+
 /// Liveness, whether the database takes writes, and how many `latest?wait=`
 /// requests are held (so a test can know its wait has reached the server before
 /// it triggers a message). A database that stopped taking writes answers 503
@@ -53,16 +97,16 @@ async fn health(State(state): State<AppState>) -> Response {
     let writable = store.writable().await;
     let read_only = store.is_read_only();
     let healthy = writable || read_only;
-    let body = Json(json!({
-        "status": if healthy { "ok" } else { "degraded" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "writable": writable,
-        "read_only": read_only,
-        "held_waits": state.pipeline.held_waits(),
-        "paused": state.pipeline.is_paused(),
-        "live_views": state.pipeline.live_views(),
-        "notice": state.notice,
-    }));
+    let body = Json(Health {
+        status: if healthy { "ok" } else { "degraded" },
+        version: env!("CARGO_PKG_VERSION"),
+        writable,
+        read_only,
+        held_waits: state.pipeline.held_waits(),
+        paused: state.pipeline.is_paused(),
+        live_views: state.pipeline.live_views(),
+        notice: state.notice.clone(),
+    });
     let status = if healthy {
         StatusCode::OK
     } else {
@@ -164,7 +208,7 @@ async fn clear_all(
     let p: ClearParams = params(query)?;
     let to = p.to.as_deref().map(|t| number("to", t)).transpose()?;
     let deleted = inbox::clear(&state.pipeline, to).await?;
-    Ok(Json(json!({ "deleted": deleted })).into_response())
+    Ok(Json(Deleted { deleted }).into_response())
 }
 
 async fn clear_phone(
@@ -173,7 +217,7 @@ async fn clear_phone(
 ) -> Result<Response, ApiError> {
     let to = number("number", &raw_number)?;
     let deleted = inbox::clear(&state.pipeline, Some(to)).await?;
-    Ok(Json(json!({ "deleted": deleted })).into_response())
+    Ok(Json(Deleted { deleted }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -198,10 +242,12 @@ async fn phones(
         .then(|| phones.last().map(|p| p.last_message.id.clone()))
         .flatten();
     let unread = inbox::unread_total(&state.pipeline).await?;
-    Ok(
-        Json(json!({ "phones": phones, "unread": unread, "next_cursor": next_cursor }))
-            .into_response(),
-    )
+    Ok(Json(PhonesPage {
+        phones,
+        unread,
+        next_cursor,
+    })
+    .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -223,7 +269,11 @@ async fn mark_read(
         crate::receivers::decode_body(&raw.body)?
     };
     let marked = inbox::mark_read(&state.pipeline, &to, body.up_to.as_deref()).await?;
-    Ok(Json(json!({ "to": to, "last_read_id": marked })).into_response())
+    Ok(Json(MarkedRead {
+        to,
+        last_read_id: marked,
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -234,8 +284,10 @@ struct CaptureBody {
 
 /// `GET|PUT /emulator/v1/capture`: `{"paused": bool}`. While paused every capture
 /// endpoint answers 503 in its own shape.
-async fn capture_state(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "paused": state.pipeline.is_paused() }))
+async fn capture_state(State(state): State<AppState>) -> Json<Capture> {
+    Json(Capture {
+        paused: state.pipeline.is_paused(),
+    })
 }
 
 async fn set_capture(
@@ -244,7 +296,10 @@ async fn set_capture(
 ) -> Result<Response, ApiError> {
     let body: CaptureBody = crate::receivers::decode_body(&raw.body)?;
     state.pipeline.set_paused(body.paused);
-    Ok(Json(json!({ "paused": state.pipeline.is_paused() })).into_response())
+    Ok(Json(Capture {
+        paused: state.pipeline.is_paused(),
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]

@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
 use super::AppState;
-use crate::auth0::admin::{tenant_json, AdminError};
+use crate::auth0::admin::{AdminError, TenantView};
 use crate::auth0::tenant::DEFAULT_TENANT;
 use crate::receivers::decode_body;
 
@@ -42,14 +42,21 @@ impl From<AdminError> for ApiError {
 type Answer = Result<Response, ApiError>;
 
 async fn list(State(s): State<AppState>) -> Answer {
-    let list: Vec<Value> = s
+    let tenants: Vec<TenantView> = s
         .auth0
         .tenants()
         .await?
-        .iter()
-        .map(|t| tenant_json(t, s.auth0.own_base()))
+        .into_iter()
+        .map(|t| TenantView::of(t, s.auth0.own_base()))
         .collect();
-    Ok(Json(serde_json::json!({ "tenants": list })).into_response())
+    Ok(Json(Tenants { tenants }).into_response())
+}
+
+/// `GET /emulator/v1/tenants`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Tenants {
+    pub tenants: Vec<TenantView>,
 }
 
 #[derive(Deserialize)]
@@ -65,14 +72,14 @@ async fn create(State(s): State<AppState>, JsonRequest(raw): JsonRequest) -> Ans
     let tenant = s.auth0.create_tenant(&body.id, &name).await?;
     Ok((
         StatusCode::CREATED,
-        Json(tenant_json(&tenant, s.auth0.own_base())),
+        Json(TenantView::of(tenant, s.auth0.own_base())),
     )
         .into_response())
 }
 
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     let tenant = s.auth0.get_tenant(&id).await?;
-    Ok(Json(tenant_json(&tenant, s.auth0.own_base())).into_response())
+    Ok(Json(TenantView::of(tenant, s.auth0.own_base())).into_response())
 }
 
 async fn patch(
@@ -82,7 +89,7 @@ async fn patch(
 ) -> Answer {
     let body: Value = decode_body(&raw.body)?;
     let tenant = s.auth0.patch_tenant(&id, &body).await?;
-    Ok(Json(tenant_json(&tenant, s.auth0.own_base())).into_response())
+    Ok(Json(TenantView::of(tenant, s.auth0.own_base())).into_response())
 }
 
 #[derive(Deserialize)]

@@ -2,10 +2,9 @@
 //! Auth0's `q` syntax, paged.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::auth0::error::MgmtError;
-use crate::auth0::logs::parse_q;
+use crate::auth0::logs::{parse_q, LogEvent};
 use crate::auth0::tenant::Tenant;
 use crate::auth0::Auth0;
 use crate::store::log_events::{self, LogFilter};
@@ -28,15 +27,14 @@ pub struct LogPage {
     pub limit: u32,
     pub length: usize,
     pub total: i64,
-    /// Stored log objects, as Auth0 writes them.
-    pub logs: Vec<Value>,
+    pub logs: Vec<LogEvent>,
 }
 
 /// The answer: the log objects, or a page with its totals.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Logs {
-    List(Vec<Value>),
+    List(Vec<LogEvent>),
     Page(LogPage),
 }
 
@@ -71,7 +69,7 @@ impl Auth0 {
         let per_page = number("per_page", query.per_page.as_deref(), 50, 100)?;
         let (bodies, total) =
             log_events::list(self.store(), &tenant.id, &filter, page * per_page, per_page).await?;
-        let logs: Vec<Value> = bodies
+        let logs: Vec<LogEvent> = bodies
             .iter()
             .filter_map(|b| serde_json::from_str(b).ok())
             .collect();
@@ -87,7 +85,7 @@ impl Auth0 {
         Ok(Logs::List(logs))
     }
 
-    pub async fn log(&self, tenant: &Tenant, id: &str) -> Result<Value, MgmtError> {
+    pub async fn log(&self, tenant: &Tenant, id: &str) -> Result<LogEvent, MgmtError> {
         let body = log_events::get(self.store(), &tenant.id, id)
             .await?
             .ok_or_else(|| MgmtError::not_found("Log event not found"))?;
