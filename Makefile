@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= auto
 
 UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.js
 
-.PHONY: run test serve bench ui lint test-rust test-sdk test-e2e test-desktop help
+.PHONY: run test serve bench ui ui-types lint test-rust test-sdk test-e2e test-desktop help
 
 help:
 	@echo "make run     install what is missing, build, and open the desktop app"
@@ -24,11 +24,23 @@ run: ui
 ## test: formatting, lints, Rust tests, SDK tests, the UI in Chromium, the desktop window
 test: lint test-rust test-sdk test-e2e test-desktop
 
+## lint: formatting, clippy, licenses and sources (cargo deny), unused dependencies
+## (cargo machete), the UI's types. Advisories need the RustSec database: where it
+## cannot be fetched, that one check is skipped and says so.
 lint: ui/node_modules/.installed
 	@scripts/deps.sh test
+	@scripts/deps.sh lint
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) machete
+	$(CARGO) deny check licenses bans sources
+	@if $(CARGO) deny fetch db >/dev/null 2>&1; then $(CARGO) deny check advisories; \
+	else echo "skipped: cargo deny check advisories (the RustSec database cannot be fetched from here)"; fi
 	cd ui && npm run check --silent
+
+## ui-types: rewrite ui/src/lib/types.gen.ts from the Rust types (cargo test checks it)
+ui-types:
+	PHONEBOX_WRITE_UI_TYPES=1 $(CARGO) test --lib ui_types
 
 test-rust: ui
 	$(CARGO) test

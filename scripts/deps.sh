@@ -8,6 +8,7 @@
 #   scripts/deps.sh bench     wrk, the load generator
 #   scripts/deps.sh xvfb      a virtual display, xdotool and ImageMagick for the window smoke test
 #   scripts/deps.sh browser   Debian's Chromium for the UI tests
+#   scripts/deps.sh lint      cargo-deny and cargo-machete, from crates.io
 set -euo pipefail
 
 DESKTOP_PKGS=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
@@ -74,9 +75,20 @@ case "${1:-}" in
     if [ -x "${PHONEBOX_CHROMIUM:-/usr/bin/chromium}" ]; then exit 0; fi
     apt_install chromium
     ;;
+  lint)
+    need_cargo
+    # Pinned, so every machine checks with the same rules.
+    for tool in cargo-deny@0.20.2 cargo-machete@0.9.2; do
+      name=${tool%@*} version=${tool#*@}
+      if ! "$name" --version 2>/dev/null | grep -q "$version"; then
+        echo "Installing $name $version from crates.io"
+        cargo install --locked --quiet "$name" --version "$version"
+      fi
+    done
+    ;;
   has-desktop)
     # Exit 0 when the desktop crate can be built here without installing anything.
     [ -z "$(missing "${DESKTOP_PKGS[@]}")" ]
     ;;
-  *) echo "usage: $0 test|desktop|bench|xvfb|browser|has-desktop" >&2; exit 2 ;;
+  *) echo "usage: $0 test|desktop|bench|xvfb|browser|lint|has-desktop" >&2; exit 2 ;;
 esac

@@ -18,6 +18,7 @@ pub mod random;
 pub mod receivers;
 pub mod secrets;
 pub mod store;
+mod ui_types;
 
 pub use app::{App, StartError};
 pub use config::Config;

@@ -173,5 +173,4 @@ mod tests {
         assert!(!secret_matches(&stored, "hunter3"));
         assert_ne!(hash_secret("hunter2"), stored, "salted");
     }
-
-    }
+}

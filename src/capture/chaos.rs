@@ -19,6 +19,7 @@ use crate::message::{Message, NewMessage, SendError};
 /// What a provider endpoint does when its rule fires.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Rule {
     /// The provider's own error code to answer with (`21611`, `Throttling`, `1`);
     /// none for latency only.

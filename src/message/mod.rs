@@ -177,6 +177,7 @@ impl NewMessage {
 
 /// A provider error a send ended with, in the provider's own terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SendError {
     /// The provider's code: `21611` for Twilio, `Throttling` for SNS, `1` for Vonage.
     pub code: String,
@@ -196,15 +197,18 @@ text_enum! {
 
 /// A stored message without its raw request: what lists and events carry.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Message {
     /// ULID: sorts by arrival.
     pub id: String,
     pub tenant: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub received_at: OffsetDateTime,
     pub channel: Channel,
     pub source: Source,
     #[serde(rename = "to")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub recipient: PhoneNumber,
     #[serde(rename = "from")]
     pub sender: Option<String>,
@@ -220,12 +224,14 @@ pub struct Message {
     pub segments: u32,
     pub provider_message_id: Option<String>,
     pub provider_account: Option<String>,
+    #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
     pub attributes: Option<serde_json::Value>,
     pub error: Option<SendError>,
 }
 
 /// A stored message with the request it arrived in.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MessageDetail {
     #[serde(flatten)]
     pub message: Message,
@@ -234,6 +240,7 @@ pub struct MessageDetail {
 
 /// The raw request as the API shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StoredRequest {
     pub content_type: Option<String>,
     pub headers: Vec<(String, String)>,

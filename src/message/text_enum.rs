@@ -13,8 +13,9 @@ macro_rules! text_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(test, derive(ts_rs::TS))]
         $vis enum $name {
-            $($(#[$vmeta])* $variant),+
+            $($(#[$vmeta])* #[cfg_attr(test, ts(rename = $text))] $variant),+
         }
 
         impl $name {

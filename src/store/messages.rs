@@ -49,7 +49,9 @@ pub enum After {
 
 /// One phone number that received messages.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PhoneSummary {
+    #[cfg_attr(test, ts(type = "string"))]
     pub number: PhoneNumber,
     /// Whether libphonenumber knows the number as assigned; fictional test numbers
     /// are captured all the same, this is only a hint.

@@ -29,6 +29,7 @@ pub struct Enabled {
 /// `.../message-types`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MessageTypes {
     pub message_types: Vec<String>,
 }
@@ -60,6 +61,7 @@ pub struct TwilioView {
 
 /// `GET .../templates`: the tenant's, or Auth0's defaults.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TemplatesView {
     pub enrollment_message: String,
     pub verification_message: String,

@@ -168,5 +168,8 @@ pub(crate) fn account(
 
 /// An upper-case GUID, the form ClickSend and Esendex give their message ids.
 pub(crate) fn guid() -> String {
-    crate::random::uuid().hyphenated().to_string().to_uppercase()
+    crate::random::uuid()
+        .hyphenated()
+        .to_string()
+        .to_uppercase()
 }

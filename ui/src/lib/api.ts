@@ -1,42 +1,36 @@
 // The one transport of the UI: Phonebox's public HTTP API, same origin.
 
-export type Channel = 'sms' | 'voice';
+import type {
+  ChaosRules,
+  ClockView,
+  Health,
+  LimitsView,
+  LogEvent,
+  Message,
+  MessageDetail,
+  MessageTypes,
+  PhonesPage,
+  PhoneSummary,
+  Rule,
+  Tenants,
+  TemplatesView,
+} from './types.gen';
 
-export interface Message {
-  id: string;
-  tenant: string;
-  received_at: string;
-  channel: Channel;
-  source: string;
-  to: string;
-  from: string | null;
-  text: string;
-  code: string | null;
-  action: string | null;
-  purpose: string | null;
-  locale: string | null;
-  user_id: string | null;
-  client_id: string | null;
-  status: string;
-  encoding: string;
-  segments: number;
-  provider_message_id: string | null;
-  provider_account: string | null;
-  attributes: Record<string, unknown> | null;
-  error: { code: string; message: string } | null;
-}
-
-export interface MessageDetail extends Message {
-  request: { content_type: string | null; headers: [string, string][]; body: string };
-}
-
-export interface Phone {
-  number: string;
-  valid: boolean;
-  count: number;
-  unread: number;
-  last_message: Message;
-}
+// The API's own shapes come from the Rust types (types.gen.ts); these names are
+// the ones the components use.
+export type {
+  Channel,
+  Gauge,
+  Health,
+  LogEvent,
+  Message,
+  MessageDetail,
+  PhoneSummary as Phone,
+  LimitsView as Limits,
+  ClockView as Clock,
+  TemplatesView as Templates,
+} from './types.gen';
+export type ChaosRule = Partial<Rule>;
 
 export interface Page<T> {
   items: T[];
@@ -54,14 +48,6 @@ export interface Filters {
 
 export class ApiError extends Error {}
 
-export interface Health {
-  status: string;
-  version: string;
-  paused: boolean;
-  writable: boolean;
-  read_only: boolean;
-  notice: string | null;
-}
 
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(path, init);
@@ -108,8 +94,8 @@ export const api = {
     if (!res.ok && res.status !== 503) throw new ApiError(`${res.status} ${res.statusText}`);
     return res.json() as Promise<Health>;
   },
-  phones: async (before?: string | null, limit = 200): Promise<Page<Phone> & { unread: number }> => {
-    const r = await call<{ phones: Phone[]; next_cursor: string | null; unread: number }>(
+  phones: async (before?: string | null, limit = 200): Promise<Page<PhoneSummary> & { unread: number }> => {
+    const r = await call<PhonesPage>(
       `/emulator/v1/phones${query({ limit, before })}`,
     );
     return { items: r.phones, next: r.next_cursor, unread: r.unread };
@@ -127,11 +113,11 @@ export const api = {
   markRead: (to: string, upTo?: string) =>
     call<unknown>(`/emulator/v1/phones/${encodeURIComponent(to)}/read`, json(upTo ? { up_to: upTo } : {})),
   setPaused: (paused: boolean) => call<{ paused: boolean }>('/emulator/v1/capture', json({ paused }, 'PUT')),
-  tenants: () => call<{ tenants: { id: string; friendly_name: string; domain: string }[] }>('/emulator/v1/tenants'),
-  limits: (tenant: string) => call<Limits>(`/emulator/v1/limits${query({ tenant })}`),
-  clock: () => call<Clock>('/emulator/v1/clock'),
-  advanceClock: (by: string) => call<Clock>('/emulator/v1/clock/advance', json({ by })),
-  resetClock: () => call<Clock>('/emulator/v1/clock', { method: 'DELETE' }),
+  tenants: () => call<Tenants>('/emulator/v1/tenants'),
+  limits: (tenant: string) => call<LimitsView>(`/emulator/v1/limits${query({ tenant })}`),
+  clock: () => call<ClockView>('/emulator/v1/clock'),
+  advanceClock: (by: string) => call<ClockView>('/emulator/v1/clock/advance', json({ by })),
+  resetClock: () => call<ClockView>('/emulator/v1/clock', { method: 'DELETE' }),
   logs: (tenant: string, q?: string, perPage = 100) =>
     call<LogEvent[]>(`${tenantBase(tenant)}/api/v2/logs${query({ q, per_page: perPage })}`, mgmt()),
   selectedProvider: (tenant: string) =>
@@ -142,19 +128,19 @@ export const api = {
       mgmt(json({ provider }, 'PUT')),
     ),
   messageTypes: (tenant: string) =>
-    call<{ message_types: string[] }>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/message-types`, mgmt()),
+    call<MessageTypes>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/message-types`, mgmt()),
   setMessageTypes: (tenant: string, types: string[]) =>
-    call<{ message_types: string[] }>(
+    call<MessageTypes>(
       `${tenantBase(tenant)}/api/v2/guardian/factors/phone/message-types`,
       mgmt(json({ message_types: types }, 'PUT')),
     ),
   templates: (tenant: string) =>
-    call<Templates>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/templates`, mgmt()),
-  setTemplates: (tenant: string, t: Templates) =>
-    call<Templates>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/templates`, mgmt(json(t, 'PUT'))),
-  chaos: () => call<{ rules: Record<string, ChaosRule>; providers: string[] }>('/emulator/v1/chaos'),
+    call<TemplatesView>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/templates`, mgmt()),
+  setTemplates: (tenant: string, t: TemplatesView) =>
+    call<TemplatesView>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/templates`, mgmt(json(t, 'PUT'))),
+  chaos: () => call<ChaosRules>('/emulator/v1/chaos'),
   setChaos: (provider: string, rule: ChaosRule) =>
-    call<ChaosRule>(`/emulator/v1/chaos/${encodeURIComponent(provider)}`, json(rule, 'PUT')),
+    call<Rule>(`/emulator/v1/chaos/${encodeURIComponent(provider)}`, json(rule, 'PUT')),
   clearChaos: (provider?: string) =>
     call<void>(provider ? `/emulator/v1/chaos/${encodeURIComponent(provider)}` : '/emulator/v1/chaos', {
       method: 'DELETE',
@@ -162,50 +148,3 @@ export const api = {
 };
 
 export const tenantBase = (tenant: string) => (tenant === 'default' ? '' : `/t/${encodeURIComponent(tenant)}`);
-
-export interface Gauge {
-  used: number;
-  cap: number;
-  frees_at: string | null;
-}
-
-export interface Limits {
-  tenant: string;
-  now: string;
-  builtin_provider: Gauge;
-  users: {
-    user_id: string;
-    email: string;
-    messages_per_hour: Gauge;
-    voice_per_hour: Gauge;
-    failed_codes: { used: number; cap: number; locked: boolean };
-  }[];
-}
-
-export interface Clock {
-  now: string;
-  offset_ms: number;
-  offset: string;
-}
-
-export interface LogEvent {
-  log_id: string;
-  date: string;
-  type: string;
-  description: string;
-  user_name: string | null;
-  client_name: string | null;
-  details: Record<string, unknown>;
-}
-
-export interface Templates {
-  enrollment_message: string;
-  verification_message: string;
-}
-
-export interface ChaosRule {
-  error?: string | null;
-  probability?: number;
-  latency_ms?: number;
-  times?: number | null;
-}

@@ -1,0 +1,84 @@
+//! The UI's TypeScript types are generated from the Rust types the API answers
+//! with, so the two cannot drift apart: `ui/src/lib/types.gen.ts` is checked
+//! against them by `cargo test`, and rewritten with
+//! `PHONEBOX_WRITE_UI_TYPES=1 cargo test --lib ui_types` (`make ui-types`).
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use ts_rs::TS;
+
+    use crate::auth0::admin::{FailedCodes, LimitsView, TenantView, UserLimits};
+    use crate::auth0::logs::LogEvent;
+    use crate::auth0::management::guardian::{MessageTypes, TemplatesView};
+    use crate::capture::chaos::Rule;
+    use crate::capture::provider::Provider;
+    use crate::clock::ClockView;
+    use crate::http::chaos::ChaosRules;
+    use crate::http::emulator::{Health, PhonesPage};
+    use crate::http::tenants::Tenants;
+    use crate::limits::Gauge;
+    use crate::message::sms::Encoding;
+    use crate::message::{
+        Channel, Message, MessageDetail, Purpose, SendError, Source, Status, StoredRequest,
+    };
+    use crate::store::messages::PhoneSummary;
+
+    const HEADER: &str = "// Generated from the Rust types by src/ui_types.rs: do not edit.\n\
+        // `make ui-types` rewrites it after a change to those types.\n";
+
+    fn declaration<T: TS>() -> String {
+        // JSON numbers: the API's counters and times never pass 2^53.
+        let config = ts_rs::Config::new().with_large_int("number");
+        let docs = T::docs().unwrap_or_default();
+        format!("{docs}export {}\n", T::decl(&config))
+    }
+
+    fn generated() -> String {
+        let declarations = [
+            declaration::<Channel>(),
+            declaration::<Source>(),
+            declaration::<Purpose>(),
+            declaration::<Status>(),
+            declaration::<Encoding>(),
+            declaration::<SendError>(),
+            declaration::<Message>(),
+            declaration::<StoredRequest>(),
+            declaration::<MessageDetail>(),
+            declaration::<PhoneSummary>(),
+            declaration::<PhonesPage>(),
+            declaration::<Health>(),
+            declaration::<Gauge>(),
+            declaration::<FailedCodes>(),
+            declaration::<UserLimits>(),
+            declaration::<LimitsView>(),
+            declaration::<ClockView>(),
+            declaration::<LogEvent>(),
+            declaration::<TemplatesView>(),
+            declaration::<MessageTypes>(),
+            declaration::<Provider>(),
+            declaration::<Rule>(),
+            declaration::<ChaosRules>(),
+            declaration::<TenantView>(),
+            declaration::<Tenants>(),
+        ];
+        format!("{HEADER}\n{}", declarations.join("\n"))
+    }
+
+    #[test]
+    fn the_ui_types_are_the_rust_types() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/types.gen.ts");
+        let want = generated();
+        if std::env::var_os("PHONEBOX_WRITE_UI_TYPES").is_some() {
+            std::fs::write(&path, &want).expect("write the UI types");
+            return;
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{} is stale: run `make ui-types` and commit it",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,198 @@
+// Generated from the Rust types by src/ui_types.rs: do not edit.
+// `make ui-types` rewrites it after a change to those types.
+
+/**
+ * How the phone receives it.
+ */
+export type Channel = "sms" | "voice";
+
+/**
+ * Which receiver (wire format) a message came through.
+ */
+export type Source = "auth0.custom-phone-provider" | "auth0.send-phone-message" | "auth0.hook" | "auth0.builtin" | "twilio.messages" | "twilio.calls" | "twilio.verify" | "aws.sns" | "vonage.sms" | "clicksend.sms" | "esendex.messages" | "infobip.sms" | "mitto.sms" | "telesign.messaging" | "telesign.verify" | "messagebird.messages";
+
+/**
+ * Why Auth0 sent the message, in the vocabulary of the `custom-phone-provider`
+ * trigger (`notification.message_type`); the legacy `action` values map onto it.
+ */
+export type Purpose = "otp_enroll" | "otp_verify" | "blocked_account" | "change_password" | "password_breach";
+
+/**
+ * Where a captured message stands.
+ */
+export type Status = "received" | "failed";
+
+/**
+ * The alphabet a text would be sent in.
+ */
+export type Encoding = "gsm7" | "ucs2";
+
+/**
+ * A provider error a send ended with, in the provider's own terms.
+ */
+export type SendError = { 
+/**
+ * The provider's code: `21611` for Twilio, `Throttling` for SNS, `1` for Vonage.
+ */
+code: string, message: string, };
+
+/**
+ * A stored message without its raw request: what lists and events carry.
+ */
+export type Message = { 
+/**
+ * ULID: sorts by arrival.
+ */
+id: string, tenant: string, received_at: string, channel: Channel, source: Source, to: string, from: string | null, text: string, code: string | null, action: string | null, purpose: Purpose | null, locale: string | null, user_id: string | null, client_id: string | null, status: Status, encoding: Encoding, segments: number, provider_message_id: string | null, provider_account: string | null, attributes: Record<string, unknown> | null, error: SendError | null, };
+
+/**
+ * The raw request as the API shows it.
+ */
+export type StoredRequest = { content_type: string | null, headers: Array<[string, string]>, 
+/**
+ * The body as text when it is UTF-8 (it always is for JSON and forms).
+ */
+body: string, };
+
+/**
+ * A stored message with the request it arrived in.
+ */
+export type MessageDetail = { request: StoredRequest, 
+/**
+ * ULID: sorts by arrival.
+ */
+id: string, tenant: string, received_at: string, channel: Channel, source: Source, to: string, from: string | null, text: string, code: string | null, action: string | null, purpose: Purpose | null, locale: string | null, user_id: string | null, client_id: string | null, status: Status, encoding: Encoding, segments: number, provider_message_id: string | null, provider_account: string | null, attributes: Record<string, unknown> | null, error: SendError | null, };
+
+/**
+ * One phone number that received messages.
+ */
+export type PhoneSummary = { number: string, 
+/**
+ * Whether libphonenumber knows the number as assigned; fictional test numbers
+ * are captured all the same, this is only a hint.
+ */
+valid: boolean, count: number, 
+/**
+ * Messages the inbox has not shown yet.
+ */
+unread: number, last_message: Message, };
+
+/**
+ * `GET /emulator/v1/phones`.
+ */
+export type PhonesPage = { phones: Array<PhoneSummary>, 
+/**
+ * Unread messages on every phone.
+ */
+unread: number, next_cursor: string | null, };
+
+/**
+ * `GET /emulator/v1/health`.
+ */
+export type Health = { 
+/**
+ * `ok`, or `degraded` when the database stopped taking writes.
+ */
+status: string, version: string, writable: boolean, read_only: boolean, held_waits: number, paused: boolean, live_views: number, 
+/**
+ * What the desktop shell wants shown (e.g. that it moved to another port).
+ */
+notice: string | null, };
+
+/**
+ * One counter as the limits view shows it.
+ */
+export type Gauge = { used: number, cap: number, 
+/**
+ * When `used` next goes down (RFC 3339), if anything is counted.
+ */
+frees_at: string | null, };
+
+/**
+ * The run of wrong codes that locks a user out.
+ */
+export type FailedCodes = { used: number, cap: number, locked: boolean, };
+
+/**
+ * One user's counters.
+ */
+export type UserLimits = { user_id: string, email: string, messages_per_hour: Gauge, voice_per_hour: Gauge, failed_codes: FailedCodes, };
+
+/**
+ * Every counter of a tenant.
+ */
+export type LimitsView = { tenant: string, now: string, builtin_provider: Gauge, users: Array<UserLimits>, };
+
+/**
+ * The clock as `/emulator/v1/clock` shows it.
+ */
+export type ClockView = { now: string, 
+/**
+ * How far ahead of real time, in ms and as `1h 30m`.
+ */
+offset_ms: number, offset: string, };
+
+/**
+ * One log event, as Auth0's Management API answers it (`payloads.md`, logs).
+ */
+export type LogEvent = { date: string, type: string, description: string, connection: string | null, connection_id: string | null, client_id: string | null, client_name: string | null, ip: string | null, hostname: string | null, user_id: string | null, user_name: string | null, strategy: string | null, strategy_type: string | null, log_id: string, isMobile: boolean, 
+/**
+ * What the event is about; its keys depend on the event's type.
+ */
+details: Record<string, unknown>, user_agent: string | null, };
+
+/**
+ * `GET .../templates`: the tenant's, or Auth0's defaults.
+ */
+export type TemplatesView = { enrollment_message: string, verification_message: string, };
+
+/**
+ * `.../message-types`.
+ */
+export type MessageTypes = { message_types: Array<string>, };
+
+/**
+ * A provider whose API Phonebox speaks (beyond Auth0's own shapes).
+ */
+export type Provider = "twilio" | "sns" | "vonage" | "clicksend" | "esendex" | "infobip" | "mitto" | "telesign" | "messagebird";
+
+/**
+ * What a provider endpoint does when its rule fires.
+ */
+export type Rule = { 
+/**
+ * The provider's own error code to answer with (`21611`, `Throttling`, `1`);
+ * none for latency only.
+ */
+error: string | null, 
+/**
+ * Chance in [0, 1] that the error is given; 1 unless said.
+ */
+probability: number, 
+/**
+ * Added before every answer of this provider, failed or not.
+ */
+latency_ms: number, 
+/**
+ * Fire at most this many more times, then the rule removes itself.
+ */
+times: number | null, };
+
+/**
+ * `GET /emulator/v1/chaos`: the rules in force, and every provider one can be set for.
+ */
+export type ChaosRules = { rules: { [key in Provider]?: Rule }, providers: Array<string>, };
+
+/**
+ * A tenant as the emulator API shows it: settings, never credentials.
+ */
+export type TenantView = { id: string, friendly_name: string, 
+/**
+ * The base URL an SDK is given for this tenant.
+ */
+domain: string, settings: Record<string, unknown>, };
+
+/**
+ * `GET /emulator/v1/tenants`.
+ */
+export type Tenants = { tenants: Array<TenantView>, };
