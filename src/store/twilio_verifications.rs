@@ -1,22 +1,43 @@
 //! The `twilio_verifications` table: Twilio Verify's state between start and check.
+//! A check changes its row in one guarded statement, so concurrent checks can
+//! neither approve one code twice nor be counted from a stale read.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::FromRow;
 
-use super::{Store, StoreError};
+use super::{on, Db, StoreError, Tx};
+
+crate::message::text_enum! {
+    /// Where a verification stands, in Twilio's words.
+    pub enum VerifyStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Canceled = "canceled",
+        MaxAttemptsReached = "max_attempts_reached",
+        /// Never written: a pending verification past its expiry reads so.
+        Expired = "expired",
+    }
+}
+
+crate::message::text_enum! {
+    /// How the code is sent, in Twilio's words.
+    pub enum VerifyChannel {
+        Sms = "sms",
+        Call = "call",
+    }
+}
 
 /// One verification as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct VerificationRow {
     pub sid: String,
     pub service_sid: String,
     pub account_sid: String,
     pub recipient: String,
-    pub channel: String,
+    pub channel: VerifyChannel,
     pub code: String,
-    pub status: String,
+    pub status: VerifyStatus,
     pub check_attempts: i64,
-    /// JSON array of `{attempt_sid, channel, time}`.
+    /// JSON array of `{attempt_sid, channel, time}`, appended to in SQL.
     pub send_attempts: String,
     pub message_id: Option<String>,
     pub created_at: i64,
@@ -27,77 +48,157 @@ pub struct VerificationRow {
 const COLUMNS: &str = "sid, service_sid, account_sid, recipient, channel, code, status, \
      check_attempts, send_attempts, message_id, created_at, updated_at, expires_at";
 
-/// Inserts a new verification, or replaces one with the same sid (a resend).
-pub async fn upsert(store: &Store, v: &VerificationRow) -> Result<(), StoreError> {
+/// The pending, unexpired verification of `new.recipient` in `new.service_sid`,
+/// given `new`'s channel (and its code, when `custom_code`); or `new`, inserted.
+/// In the caller's transaction, so two starts at once make one verification.
+pub async fn pending_or_insert(
+    tx: &mut Tx,
+    new: &VerificationRow,
+    custom_code: bool,
+    now: i64,
+) -> Result<VerificationRow, StoreError> {
+    let pending: Option<VerificationRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM twilio_verifications WHERE service_sid = ? AND recipient = ? \
+         AND status = 'pending' AND expires_at > ? ORDER BY created_at DESC, sid DESC LIMIT 1"
+    ))
+    .bind(&new.service_sid)
+    .bind(&new.recipient)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(pending) = pending {
+        let code = if custom_code {
+            &new.code
+        } else {
+            &pending.code
+        };
+        let row: VerificationRow = sqlx::query_as(&format!(
+            "UPDATE twilio_verifications SET channel = ?, code = ?, updated_at = ? \
+             WHERE sid = ? RETURNING {COLUMNS}"
+        ))
+        .bind(new.channel)
+        .bind(code)
+        .bind(now)
+        .bind(&pending.sid)
+        .fetch_one(&mut **tx)
+        .await?;
+        return Ok(row);
+    }
     sqlx::query(&format!(
-        "INSERT OR REPLACE INTO twilio_verifications ({COLUMNS}) \
+        "INSERT INTO twilio_verifications ({COLUMNS}) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
-    .bind(&v.sid)
-    .bind(&v.service_sid)
-    .bind(&v.account_sid)
-    .bind(&v.recipient)
-    .bind(&v.channel)
-    .bind(&v.code)
-    .bind(&v.status)
-    .bind(v.check_attempts)
-    .bind(&v.send_attempts)
-    .bind(&v.message_id)
-    .bind(v.created_at)
-    .bind(v.updated_at)
-    .bind(v.expires_at)
-    .execute(store.pool())
+    .bind(&new.sid)
+    .bind(&new.service_sid)
+    .bind(&new.account_sid)
+    .bind(&new.recipient)
+    .bind(new.channel)
+    .bind(&new.code)
+    .bind(new.status)
+    .bind(new.check_attempts)
+    .bind(&new.send_attempts)
+    .bind(&new.message_id)
+    .bind(new.created_at)
+    .bind(new.updated_at)
+    .bind(new.expires_at)
+    .execute(&mut **tx)
     .await?;
+    Ok(new.clone())
+}
+
+/// Appends one send attempt (a JSON object) and points at its message.
+pub async fn record_send(
+    db: impl Into<Db<'_>>,
+    sid: &str,
+    attempt: &str,
+    message_id: &str,
+    now: i64,
+) -> Result<Option<VerificationRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "UPDATE twilio_verifications SET \
+             send_attempts = json_insert(send_attempts, '$[#]', json(?)), \
+             message_id = ?, updated_at = ? WHERE sid = ? RETURNING {COLUMNS}"
+        ))
+        .bind(attempt)
+        .bind(message_id)
+        .bind(now)
+        .bind(sid),
+        fetch_optional
+    )?)
+}
+
+/// Removes a verification no code was ever sent for (its first send failed).
+pub async fn forget_unsent(db: impl Into<Db<'_>>, sid: &str) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query("DELETE FROM twilio_verifications WHERE sid = ? AND send_attempts = '[]'")
+            .bind(sid),
+        execute
+    )?;
     Ok(())
+}
+
+/// Counts one check of a pending, unexpired verification and settles it in the
+/// same statement: `approved` when `code` is its code, `max_attempts_reached`
+/// past `max` checks. The row after, or `None` when it was not pending (another
+/// check settled it first, or it expired).
+pub async fn check(
+    db: impl Into<Db<'_>>,
+    sid: &str,
+    code: &str,
+    max: i64,
+    now: i64,
+) -> Result<Option<VerificationRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "UPDATE twilio_verifications SET check_attempts = check_attempts + 1, updated_at = ?, \
+             status = CASE WHEN check_attempts + 1 > ? THEN 'max_attempts_reached' \
+                           WHEN code = ? THEN 'approved' ELSE status END \
+             WHERE sid = ? AND status = 'pending' AND expires_at > ? RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(max)
+        .bind(code)
+        .bind(sid)
+        .bind(now),
+        fetch_optional
+    )?)
 }
 
 /// The newest verification of `recipient` in a service, whatever its status.
 pub async fn latest(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     service_sid: &str,
     recipient: &str,
 ) -> Result<Option<VerificationRow>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM twilio_verifications WHERE service_sid = ? AND recipient = ? \
-         ORDER BY created_at DESC, sid DESC LIMIT 1"
-    ))
-    .bind(service_sid)
-    .bind(recipient)
-    .fetch_optional(store.pool())
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM twilio_verifications WHERE service_sid = ? AND recipient = ? \
+             ORDER BY created_at DESC, sid DESC LIMIT 1"
+        ))
+        .bind(service_sid)
+        .bind(recipient),
+        fetch_optional
+    )?)
 }
 
 /// One verification by sid, within a service.
 pub async fn get(
-    store: &Store,
+    db: impl Into<Db<'_>>,
     service_sid: &str,
     sid: &str,
 ) -> Result<Option<VerificationRow>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM twilio_verifications WHERE service_sid = ? AND sid = ?"
-    ))
-    .bind(service_sid)
-    .bind(sid)
-    .fetch_optional(store.pool())
-    .await?;
-    row.as_ref().map(from_row).transpose()
-}
-
-fn from_row(row: &SqliteRow) -> Result<VerificationRow, StoreError> {
-    Ok(VerificationRow {
-        sid: row.try_get("sid")?,
-        service_sid: row.try_get("service_sid")?,
-        account_sid: row.try_get("account_sid")?,
-        recipient: row.try_get("recipient")?,
-        channel: row.try_get("channel")?,
-        code: row.try_get("code")?,
-        status: row.try_get("status")?,
-        check_attempts: row.try_get("check_attempts")?,
-        send_attempts: row.try_get("send_attempts")?,
-        message_id: row.try_get("message_id")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        expires_at: row.try_get("expires_at")?,
-    })
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM twilio_verifications WHERE service_sid = ? AND sid = ?"
+        ))
+        .bind(service_sid)
+        .bind(sid),
+        fetch_optional
+    )?)
 }

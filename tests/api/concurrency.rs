@@ -583,3 +583,100 @@ async fn a_recovery_code_refused_with_its_first_send_is_shown_on_the_next_associ
         .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
     app.stop().await;
 }
+
+const VERIFY: &str = "/v2/Services/VA00000000000000000000000000000009";
+
+/// A Twilio Verify start for `to` by SMS, not yet sent.
+fn verify_start(app: &TestApp, to: &str) -> reqwest::RequestBuilder {
+    app.http
+        .post(app.url(&format!("{VERIFY}/Verifications")))
+        .basic_auth("AC00000000000000000000000000000009", Some("token"))
+        .form(&[("To", to), ("Channel", "sms")])
+}
+
+/// A Twilio Verify check of `code` for `to`, not yet sent.
+fn verify_check(app: &TestApp, to: &str, code: &str) -> reqwest::RequestBuilder {
+    app.http
+        .post(app.url(&format!("{VERIFY}/VerificationCheck")))
+        .form(&[("To", to), ("Code", code)])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_twilio_verify_starts_make_one_verification() {
+    let app = spawn_app().await;
+    let to = "+15555553701";
+    let answers = all_at_once((0..10).map(|_| verify_start(&app, to)).collect()).await;
+    assert!(answers.iter().all(|(s, _)| *s == 201), "{answers:?}");
+    let sids: std::collections::BTreeSet<&str> = answers
+        .iter()
+        .map(|(_, b)| b["sid"].as_str().expect("sid"))
+        .collect();
+    assert_eq!(sids.len(), 1, "one verification, reused: {sids:?}");
+    let sid = *sids.iter().next().expect("sid");
+    let fetched = app.get_json(&format!("{VERIFY}/Verifications/{sid}")).await;
+    assert_eq!(
+        fetched["send_code_attempts"]
+            .as_array()
+            .expect("attempts")
+            .len(),
+        10,
+        "every send is recorded: {fetched}"
+    );
+    let codes: std::collections::BTreeSet<String> = app
+        .messages()
+        .await
+        .iter()
+        .map(|m| m["code"].as_str().expect("code").to_owned())
+        .collect();
+    assert_eq!(codes.len(), 1, "the same code each time: {codes:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_right_twilio_verify_checks_approve_once() {
+    let app = spawn_app().await;
+    let to = "+15555553702";
+    assert_eq!(
+        verify_start(&app, to).send().await.expect("sent").status(),
+        201
+    );
+    let code = latest_code(&app, to).await;
+    let answers = all_at_once((0..10).map(|_| verify_check(&app, to, &code)).collect()).await;
+    let approved = answers
+        .iter()
+        .filter(|(s, b)| *s == 200 && b["status"] == "approved")
+        .count();
+    assert_eq!(approved, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, b)| (*s == 200 && b["status"] == "approved") || *s == 404),
+        "the rest find it gone, as Twilio forgets an approved one: {answers:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_wrong_twilio_verify_checks_count_only_five() {
+    let app = spawn_app().await;
+    let to = "+15555553703";
+    assert_eq!(
+        verify_start(&app, to).send().await.expect("sent").status(),
+        201
+    );
+    let code = latest_code(&app, to).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let answers = all_at_once((0..20).map(|_| verify_check(&app, to, wrong)).collect()).await;
+    let checked = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(
+        checked, 5,
+        "Twilio checks five codes, then closes it: {answers:?}"
+    );
+    assert!(
+        answers.iter().all(|(s, _)| [200, 404, 429].contains(s)),
+        "{answers:?}"
+    );
+    let right = verify_check(&app, to, &code).send().await.expect("sent");
+    assert_eq!(right.status(), 404, "closed: the right code is too late");
+    app.stop().await;
+}

@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::capture::chaos::Chaos;
 use crate::capture::pipeline::Pipeline;
@@ -15,7 +18,9 @@ use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::receivers::twilio::{new_sid, Form, TwilioError};
 use crate::receivers::DEFAULT_TENANT;
-use crate::store::twilio_verifications::{self as table, VerificationRow};
+use crate::store::twilio_verifications::{
+    self as table, VerificationRow, VerifyChannel, VerifyStatus,
+};
 
 /// How long a code stays valid (Twilio's default).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
@@ -33,7 +38,7 @@ pub async fn start(
     service_sid: &str,
     account_sid: &str,
     raw: RawRequest,
-) -> Result<Value, TwilioError> {
+) -> Result<Verification, TwilioError> {
     let form = Form::parse(&raw)?;
     let to_param = form
         .get("To")
@@ -76,33 +81,26 @@ pub async fn start(
     let now = unix_ms::from_time(pipeline.clock().now());
     let store = pipeline.store();
 
-    let reusable = table::latest(store, service_sid, to.as_str())
-        .await?
-        .filter(|v| v.status == "pending" && v.expires_at > now);
-    let mut row = match reusable {
-        Some(mut v) => {
-            if let Some(code) = custom_code {
-                v.code = code;
-            }
-            v.channel = channel_name(channel).to_owned();
-            v
-        }
-        None => VerificationRow {
-            sid: new_sid("VE"),
-            service_sid: service_sid.to_owned(),
-            account_sid: account_sid.to_owned(),
-            recipient: to.to_string(),
-            channel: channel_name(channel).to_owned(),
-            code: custom_code.unwrap_or_else(|| crate::random::digits(CODE_LENGTH)),
-            status: "pending".to_owned(),
-            check_attempts: 0,
-            send_attempts: "[]".to_owned(),
-            message_id: None,
-            created_at: now,
-            updated_at: now,
-            expires_at: now + CODE_LIFETIME.as_millis() as i64,
-        },
+    let custom = custom_code.is_some();
+    let fresh = VerificationRow {
+        sid: new_sid("VE"),
+        service_sid: service_sid.to_owned(),
+        account_sid: account_sid.to_owned(),
+        recipient: to.to_string(),
+        channel: verify_channel(channel),
+        code: custom_code.unwrap_or_else(|| crate::random::digits(CODE_LENGTH)),
+        status: VerifyStatus::Pending,
+        check_attempts: 0,
+        send_attempts: "[]".to_owned(),
+        message_id: None,
+        created_at: now,
+        updated_at: now,
+        expires_at: now + CODE_LIFETIME.as_millis() as i64,
     };
+    // One transaction: two starts at once for a number make one verification.
+    let mut tx = store.begin().await?;
+    let row = table::pending_or_insert(&mut tx, &fresh, custom, now).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
     let text = match channel {
         Channel::Sms => format!("Your {friendly} verification code is: {}", row.code),
         Channel::Voice => format!(
@@ -129,18 +127,27 @@ pub async fn start(
         error: None,
         raw,
     };
-    let stored = crate::capture::chaos::capture::<TwilioError>(pipeline, chaos, message).await?;
-    let mut attempts: Vec<Value> = serde_json::from_str(&row.send_attempts).unwrap_or_default();
-    attempts.push(json!({
-        "attempt_sid": new_sid("VL"),
-        "channel": row.channel,
-        "time": unix_ms::rfc3339(stored.received_at),
-    }));
-    row.send_attempts = Value::Array(attempts).to_string();
-    row.message_id = Some(stored.id.clone());
-    row.updated_at = now;
-    table::upsert(store, &row).await?;
-    Ok(verification_json(&row))
+    let stored = match crate::capture::chaos::capture::<TwilioError>(pipeline, chaos, message).await
+    {
+        Ok(stored) => stored,
+        Err(e) => {
+            // The API refused the start: a verification it made stays unmade.
+            table::forget_unsent(store, &row.sid).await?;
+            return Err(e);
+        }
+    };
+    let attempt = SendAttempt {
+        attempt_sid: new_sid("VL"),
+        channel: row.channel,
+        time: unix_ms::rfc3339(stored.received_at),
+    };
+    let attempt = serde_json::to_string(&attempt).map_err(TwilioError::internal)?;
+    let row = table::record_send(store, &row.sid, &attempt, &stored.id, now)
+        .await?
+        .ok_or_else(|| {
+            TwilioError::internal("the verification vanished while its code was sent")
+        })?;
+    Ok(Verification::of(&row, now))
 }
 
 /// `POST /v2/Services/{ServiceSid}/VerificationCheck`.
@@ -148,7 +155,7 @@ pub async fn check(
     pipeline: &Pipeline,
     service_sid: &str,
     raw: &RawRequest,
-) -> Result<Value, TwilioError> {
+) -> Result<VerificationCheck, TwilioError> {
     let form = Form::parse(raw)?;
     let code = form
         .get("Code")
@@ -184,24 +191,19 @@ pub async fn check(
             ),
         )
     };
-    // Twilio forgets a verification once it is approved, expired or closed.
-    let mut row = found
-        .filter(|v| v.status == "pending" && v.expires_at > now)
+    let sid = found.ok_or_else(not_found)?.sid;
+    // Twilio forgets a verification once it is approved, expired or closed: the
+    // guarded check finds nothing then.
+    let row = table::check(store, &sid, code, MAX_CHECK_ATTEMPTS, now)
+        .await?
         .ok_or_else(not_found)?;
-    row.check_attempts += 1;
-    row.updated_at = now;
-    if row.check_attempts > MAX_CHECK_ATTEMPTS {
-        row.status = "max_attempts_reached".to_owned();
-        table::upsert(store, &row).await?;
+    if row.status == VerifyStatus::MaxAttemptsReached {
         return Err(TwilioError::new(60202, 429, "Max check attempts reached"));
     }
-    if code == row.code {
-        row.status = "approved".to_owned();
-    }
-    table::upsert(store, &row).await?;
-    let mut check = shared_fields(&row);
-    check["sna_attempts_error_codes"] = json!([]);
-    Ok(check)
+    Ok(VerificationCheck {
+        common: Common::of(&row, now),
+        sna_attempts_error_codes: Vec::new(),
+    })
 }
 
 /// `GET /v2/Services/{ServiceSid}/Verifications/{Sid}`.
@@ -209,17 +211,11 @@ pub async fn fetch(
     pipeline: &Pipeline,
     service_sid: &str,
     sid: &str,
-) -> Result<Value, TwilioError> {
+) -> Result<Verification, TwilioError> {
     let now = unix_ms::from_time(pipeline.clock().now());
     table::get(pipeline.store(), service_sid, sid)
         .await?
-        .map(|mut row| {
-            // Nothing writes the lapse down; it shows when asked.
-            if row.status == "pending" && row.expires_at <= now {
-                row.status = "expired".to_owned();
-            }
-            verification_json(&row)
-        })
+        .map(|row| Verification::of(&row, now))
         .ok_or_else(|| {
             TwilioError::new(
                 20404,
@@ -229,41 +225,88 @@ pub async fn fetch(
         })
 }
 
-/// The Verification resource.
-fn verification_json(row: &VerificationRow) -> Value {
-    let mut verification = shared_fields(row);
-    verification["lookup"] = json!({});
-    verification["send_code_attempts"] =
-        serde_json::from_str(&row.send_attempts).unwrap_or(json!([]));
-    verification["sna"] = Value::Null;
-    verification["url"] = json!(format!(
-        "/v2/Services/{}/Verifications/{}",
-        row.service_sid, row.sid
-    ));
-    verification
+/// One entry of `send_code_attempts`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendAttempt {
+    pub attempt_sid: String,
+    pub channel: VerifyChannel,
+    pub time: String,
 }
 
 /// What the Verification and VerificationCheck resources both carry.
-fn shared_fields(row: &VerificationRow) -> Value {
-    json!({
-        "sid": row.sid,
-        "service_sid": row.service_sid,
-        "account_sid": row.account_sid,
-        "to": row.recipient,
-        "channel": row.channel,
-        "status": row.status,
-        "valid": row.status == "approved",
-        "amount": null,
-        "payee": null,
-        "date_created": unix_ms::rfc3339_ms(row.created_at),
-        "date_updated": unix_ms::rfc3339_ms(row.updated_at),
-    })
+#[derive(Debug, Clone, Serialize)]
+pub struct Common {
+    pub sid: String,
+    pub service_sid: String,
+    pub account_sid: String,
+    pub to: String,
+    pub channel: VerifyChannel,
+    pub status: VerifyStatus,
+    pub valid: bool,
+    pub amount: Option<String>,
+    pub payee: Option<String>,
+    pub date_created: String,
+    pub date_updated: String,
 }
 
-fn channel_name(channel: Channel) -> &'static str {
+impl Common {
+    fn of(row: &VerificationRow, now: i64) -> Common {
+        // Nothing writes the lapse down; it shows when asked.
+        let status = match row.status {
+            VerifyStatus::Pending if row.expires_at <= now => VerifyStatus::Expired,
+            status => status,
+        };
+        Common {
+            sid: row.sid.clone(),
+            service_sid: row.service_sid.clone(),
+            account_sid: row.account_sid.clone(),
+            to: row.recipient.clone(),
+            channel: row.channel,
+            status,
+            valid: status == VerifyStatus::Approved,
+            amount: None,
+            payee: None,
+            date_created: unix_ms::rfc3339_ms(row.created_at),
+            date_updated: unix_ms::rfc3339_ms(row.updated_at),
+        }
+    }
+}
+
+/// The Verification resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    #[serde(flatten)]
+    pub common: Common,
+    pub lookup: BTreeMap<String, Value>,
+    pub send_code_attempts: Vec<SendAttempt>,
+    pub sna: Option<Value>,
+    pub url: String,
+}
+
+impl Verification {
+    fn of(row: &VerificationRow, now: i64) -> Verification {
+        Verification {
+            common: Common::of(row, now),
+            lookup: BTreeMap::new(),
+            send_code_attempts: serde_json::from_str(&row.send_attempts).unwrap_or_default(),
+            sna: None,
+            url: format!("/v2/Services/{}/Verifications/{}", row.service_sid, row.sid),
+        }
+    }
+}
+
+/// The VerificationCheck resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerificationCheck {
+    #[serde(flatten)]
+    pub common: Common,
+    pub sna_attempts_error_codes: Vec<Value>,
+}
+
+fn verify_channel(channel: Channel) -> VerifyChannel {
     match channel {
-        Channel::Sms => "sms",
-        Channel::Voice => "call",
+        Channel::Sms => VerifyChannel::Sms,
+        Channel::Voice => VerifyChannel::Call,
     }
 }
 
