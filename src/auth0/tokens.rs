@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
-use serde_json::{json, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::secrets::Secrets;
@@ -44,7 +44,59 @@ pub async fn move_legacy_key(store: &Store, secrets: &Secrets) -> Result<(), Sto
 pub struct Signer {
     key: EncodingKey,
     kid: String,
-    jwk: Value,
+    jwk: Jwk,
+}
+
+/// The public half of the signing key, as `/.well-known/jwks.json` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Jwk {
+    pub kty: &'static str,
+    #[serde(rename = "use")]
+    pub usage: &'static str,
+    pub alg: &'static str,
+    pub kid: String,
+    pub n: String,
+    pub e: String,
+}
+
+/// `/.well-known/jwks.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Jwks<'a> {
+    pub keys: [&'a Jwk; 1],
+}
+
+/// Where a token may be used: one audience or several, as JWT allows.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessClaims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub aud: Audience,
+    pub azp: &'a str,
+    pub iat: i64,
+    pub exp: i64,
+    pub scope: &'a str,
+    pub amr: &'a [&'a str],
+}
+
+/// The claims of an ID token.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdClaims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub aud: &'a str,
+    pub iat: i64,
+    pub exp: i64,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub amr: &'a [&'a str],
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -87,18 +139,25 @@ impl Signer {
         let thumbprint =
             Sha256::digest(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#).as_bytes());
         let kid = b64(&thumbprint);
-        let jwk = json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e });
+        let jwk = Jwk {
+            kty: "RSA",
+            usage: "sig",
+            alg: "RS256",
+            kid: kid.clone(),
+            n,
+            e,
+        };
         Ok(Signer { key, kid, jwk })
     }
 
     /// Signs `claims` with RS256 under this key's id.
-    pub fn sign(&self, claims: &Value) -> Result<String, jsonwebtoken::errors::Error> {
+    pub fn sign(&self, claims: &impl Serialize) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key)
     }
 
-    pub fn jwks(&self) -> Value {
-        json!({ "keys": [self.jwk] })
+    pub fn jwks(&self) -> Jwks<'_> {
+        Jwks { keys: [&self.jwk] }
     }
 }

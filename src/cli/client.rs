@@ -1,8 +1,13 @@
 //! A small client of a running server's `/emulator/v1` API, for the CLI.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::capture::chaos::Rule;
+use crate::capture::provider::Provider;
+use crate::clock::ClockView;
 
 /// What the CLI reads of a message.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -114,13 +119,13 @@ impl EmulatorClient {
         Ok(page.messages)
     }
 
-    /// The emulated clock: `{"now", "offset_ms", "offset"}`.
-    pub async fn clock(&self) -> Result<serde_json::Value, ClientError> {
+    /// The emulated clock.
+    pub async fn clock(&self) -> Result<ClockView, ClientError> {
         let request = self.http.get(format!("{}/emulator/v1/clock", self.base));
         self.call(request).await
     }
 
-    pub async fn advance_clock(&self, by: &str) -> Result<serde_json::Value, ClientError> {
+    pub async fn advance_clock(&self, by: &str) -> Result<ClockView, ClientError> {
         let request = self
             .http
             .post(format!("{}/emulator/v1/clock/advance", self.base))
@@ -128,7 +133,7 @@ impl EmulatorClient {
         self.call(request).await
     }
 
-    pub async fn reset_clock(&self) -> Result<serde_json::Value, ClientError> {
+    pub async fn reset_clock(&self) -> Result<ClockView, ClientError> {
         let request = self.http.delete(format!("{}/emulator/v1/clock", self.base));
         self.call(request).await
     }
@@ -146,18 +151,18 @@ impl EmulatorClient {
     }
 
     /// The chaos rules, by provider.
-    pub async fn chaos_rules(&self) -> Result<serde_json::Value, ClientError> {
+    pub async fn chaos_rules(&self) -> Result<BTreeMap<Provider, Rule>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Rules {
+            rules: BTreeMap<Provider, Rule>,
+        }
         let request = self.http.get(format!("{}/emulator/v1/chaos", self.base));
-        let body: serde_json::Value = self.call(request).await?;
-        Ok(body["rules"].clone())
+        let body: Rules = self.call(request).await?;
+        Ok(body.rules)
     }
 
     /// Sets `provider`'s chaos rule; the rule as the server keeps it.
-    pub async fn set_chaos(
-        &self,
-        provider: &str,
-        rule: &serde_json::Value,
-    ) -> Result<serde_json::Value, ClientError> {
+    pub async fn set_chaos(&self, provider: &str, rule: &Rule) -> Result<Rule, ClientError> {
         let response = self
             .http
             .put(format!(

@@ -198,14 +198,14 @@ pub async fn chaos(args: &Chaos) -> Outcome {
     let client = EmulatorClient::new(&args.server.server);
     let result = match &args.action {
         ChaosAction::List => client.chaos_rules().await.map(|rules| {
-            match rules.as_object().filter(|r| !r.is_empty()) {
-                None => "no chaos rules: every provider answers normally".to_owned(),
-                Some(rules) => rules
-                    .iter()
-                    .map(|(provider, rule)| format!("{provider}: {rule}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+            if rules.is_empty() {
+                return "no chaos rules: every provider answers normally".to_owned();
             }
+            rules
+                .iter()
+                .map(|(provider, rule)| format!("{provider}: {}", rule_text(rule)))
+                .collect::<Vec<_>>()
+                .join("\n")
         }),
         ChaosAction::Set {
             provider,
@@ -215,16 +215,16 @@ pub async fn chaos(args: &Chaos) -> Outcome {
             times,
         } => {
             let latency_ms = latency.map_or(0, |l| Duration::from(l).as_millis() as u64);
-            let rule = serde_json::json!({
-                "error": error,
-                "probability": probability,
-                "latency_ms": latency_ms,
-                "times": times,
-            });
+            let rule = crate::capture::chaos::Rule {
+                error: error.clone(),
+                probability: *probability,
+                latency_ms,
+                times: *times,
+            };
             client
                 .set_chaos(provider, &rule)
                 .await
-                .map(|kept| format!("{provider}: {kept}"))
+                .map(|kept| format!("{provider}: {}", rule_text(&kept)))
         }
         ChaosAction::Clear { provider } => {
             client
@@ -241,6 +241,11 @@ pub async fn chaos(args: &Chaos) -> Outcome {
         Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
         Err(e) => Outcome::Fail(e.to_string(), 2),
     }
+}
+
+/// A rule as one line of JSON, as the API shows it.
+fn rule_text(rule: &crate::capture::chaos::Rule) -> String {
+    serde_json::to_string(rule).unwrap_or_default()
 }
 
 /// Runs `seed`.
@@ -278,8 +283,8 @@ pub async fn clock(args: &ClockArgs) -> Outcome {
     match result {
         Ok(clock) => Outcome::Print(format!(
             "{} (ahead of real time by {})",
-            clock["now"].as_str().unwrap_or("?"),
-            clock["offset"].as_str().unwrap_or("?")
+            crate::clock::unix_ms::rfc3339(clock.now),
+            clock.offset
         )),
         Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
         Err(e) => Outcome::Fail(e.to_string(), 2),

@@ -22,7 +22,7 @@ pub struct Clock {
 }
 
 /// The clock as `/emulator/v1/clock` shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClockView {
     #[serde(with = "time::serde::rfc3339")]

@@ -12,6 +12,7 @@ use crate::auth0::json::{
 };
 use crate::auth0::logs;
 use crate::auth0::tenant::MfaPolicy;
+use crate::auth0::tokens::{AccessClaims, Audience, IdClaims};
 use crate::auth0::{Auth0, Caller};
 use crate::limits;
 use crate::store::clients::ClientRow;
@@ -258,24 +259,33 @@ impl Auth0 {
         let scope = scope.unwrap_or("openid profile email");
         let amr: Vec<&str> = if mfa { vec!["pwd", "mfa"] } else { vec!["pwd"] };
         let userinfo = format!("{issuer}userinfo");
-        let access_audience = match audience {
-            Some(a) => json!([a, userinfo]),
-            None => json!(userinfo),
+        let access = AccessClaims {
+            iss: &issuer,
+            sub: &user.user_id,
+            aud: match audience {
+                Some(a) => Audience::Many(vec![a.to_owned(), userinfo]),
+                None => Audience::One(userinfo),
+            },
+            azp: &client.client_id,
+            iat: now,
+            exp: now.saturating_add(lifetime),
+            scope,
+            amr: &amr,
         };
-        let access = json!({
-            "iss": issuer, "sub": user.user_id, "aud": access_audience, "azp": client.client_id,
-            "iat": now, "exp": now.saturating_add(lifetime), "scope": scope, "amr": amr,
-        });
-        let id = json!({
-            "iss": issuer, "sub": user.user_id, "aud": client.client_id, "iat": now, "exp": now.saturating_add(lifetime),
-            "email": user.email, "name": user.name.clone().unwrap_or_else(|| user.email.clone()), "amr": amr,
-        });
-        let sign =
-            |claims: &serde_json::Value| signer.sign(claims).map_err(AuthError::server_error);
+        let id = IdClaims {
+            iss: &issuer,
+            sub: &user.user_id,
+            aud: &client.client_id,
+            iat: now,
+            exp: now.saturating_add(lifetime),
+            email: &user.email,
+            name: user.name.as_deref().unwrap_or(&user.email),
+            amr: &amr,
+        };
         Ok(Tokens {
-            access_token: sign(&access)?,
+            access_token: signer.sign(&access).map_err(AuthError::server_error)?,
             id_token: if scope.split_whitespace().any(|s| s == "openid") {
-                Some(sign(&id)?)
+                Some(signer.sign(&id).map_err(AuthError::server_error)?)
             } else {
                 None
             },
