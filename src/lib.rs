@@ -10,7 +10,6 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod http;
-pub mod limits;
 pub mod liquid;
 pub mod message;
 pub mod outbound;
@@ -19,6 +18,7 @@ pub mod receivers;
 pub mod secrets;
 pub mod store;
 mod ui_types;
+pub mod unix_ms;
 
 pub use app::{App, StartError};
 pub use config::Config;

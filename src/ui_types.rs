@@ -10,6 +10,7 @@ mod tests {
     use ts_rs::TS;
 
     use crate::auth0::admin::{FailedCodes, LimitsView, TenantView, UserLimits};
+    use crate::auth0::limits::Gauge;
     use crate::auth0::logs::LogEvent;
     use crate::auth0::management::guardian::{MessageTypes, TemplatesView};
     use crate::capture::chaos::Rule;
@@ -18,7 +19,6 @@ mod tests {
     use crate::http::chaos::ChaosRules;
     use crate::http::emulator::{Health, PhonesPage};
     use crate::http::tenants::Tenants;
-    use crate::limits::Gauge;
     use crate::message::sms::Encoding;
     use crate::message::{
         Channel, Message, MessageDetail, Purpose, SendError, Source, Status, StoredRequest,

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::directory;
 use super::tenant::{self, Settings, Tenant};
 use super::Auth0;
-use crate::limits;
+use crate::auth0::limits;
 use crate::message::Channel;
 use crate::store::{clients, phone_sends, users, StoreError};
 

@@ -6,9 +6,9 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::clock::unix_ms;
 use crate::store::log_events::{self, LogFilter, LogRow};
 use crate::store::{Db, StoreError};
+use crate::unix_ms;
 
 /// The Auth0 description of each log type Phonebox writes.
 pub fn description(kind: &str) -> &'static str {

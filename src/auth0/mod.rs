@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod directory;
 pub mod error;
 pub mod json;
+pub mod limits;
 pub mod logs;
 pub mod management;
 pub mod templates;
@@ -76,7 +77,7 @@ impl Auth0 {
         chaos: crate::capture::chaos::Chaos,
         outbound: crate::outbound::Outbound,
     ) -> Result<Auth0, StoreError> {
-        let now = crate::clock::unix_ms::from_time(pipeline.clock().now());
+        let now = crate::unix_ms::from_time(pipeline.clock().now());
         let store = pipeline.store();
         // A database opened read-only is shown as it is.
         if !store.is_read_only() {
@@ -107,7 +108,7 @@ impl Auth0 {
 
     /// Emulated now, in Unix ms.
     pub fn now_ms(&self) -> i64 {
-        crate::clock::unix_ms::from_time(self.pipeline.clock().now())
+        crate::unix_ms::from_time(self.pipeline.clock().now())
     }
 
     pub fn now(&self) -> time::OffsetDateTime {

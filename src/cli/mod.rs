@@ -283,7 +283,7 @@ pub async fn clock(args: &ClockArgs) -> Outcome {
     match result {
         Ok(clock) => Outcome::Print(format!(
             "{} (ahead of real time by {})",
-            crate::clock::unix_ms::rfc3339(clock.now),
+            crate::unix_ms::rfc3339(clock.now),
             clock.offset
         )),
         Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),

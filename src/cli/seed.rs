@@ -2,11 +2,11 @@
 //! to SQLite in large batches (for demos, and for measuring the UI with 100,000).
 
 use crate::capture::pipeline;
-use crate::clock::unix_ms;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, Purpose, RawRequest, Source};
 use crate::store::messages::{self, MAX_INSERT_ROWS};
 use crate::store::{Store, StoreError};
+use crate::unix_ms;
 
 const SOURCES: [Source; 5] = [
     Source::Auth0CustomPhoneProvider,

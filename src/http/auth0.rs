@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 
 use super::body::BodyError;
 use super::body::RawBody;
-use super::AppState;
+use super::state::AppState;
 use crate::auth0::api::token::MFA_OOB_GRANT;
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{Associate, Challenge, OobGrant, PasswordGrant};

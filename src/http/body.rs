@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::message::RawRequest;
 
 /// A request body that may carry JSON, read within the body limit.

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::message::Message;
 use crate::receivers;
 

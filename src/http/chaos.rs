@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::capture::chaos::{Provider, Rule};
 use crate::receivers::decode_body;
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::receivers::decode_body;
 
 /// The most one call moves the clock: a year covers every limit Phonebox models.

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, Source, Status};
@@ -395,7 +395,7 @@ fn duration(value: &str) -> Result<Duration, ApiError> {
 /// An RFC 3339 time or Unix milliseconds.
 fn timestamp(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
     if let Ok(ms) = value.parse::<i64>() {
-        return crate::clock::unix_ms::to_time(ms)
+        return crate::unix_ms::to_time(ms)
             .ok_or_else(|| bad(field, "Unix milliseconds out of range"));
     }
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {

@@ -9,7 +9,7 @@ use futures_util::stream::{Stream, StreamExt};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::AppState;
+use super::state::AppState;
 use crate::capture::pipeline::Event;
 
 /// One SSE event per bus event: `event: message.created` with the message as `data`,

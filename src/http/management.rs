@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use super::auth0::{TenantCaller, UnknownTenant};
 use super::body::BodyError;
 use super::body::RawBody;
-use super::AppState;
+use super::state::AppState;
 use crate::auth0::error::MgmtError;
 use crate::auth0::management::branding_providers::{NewProvider, ProviderPatch};
 use crate::auth0::management::branding_templates::{NewTemplate, TemplatePatch};

@@ -13,15 +13,15 @@ use serde_json::{json, Value};
 use super::body::read_raw;
 use super::body::BodyError;
 use super::credentials::{authorization, basic_user};
-use super::AppState;
+use super::state::AppState;
 use crate::capture::chaos;
 use crate::capture::provider::Provider;
-use crate::clock::unix_ms;
 use crate::message::redact::authorization as key_hint;
 use crate::message::{Message, NewMessage, RawRequest};
 use crate::receivers::marketplace::{
     clicksend, esendex, infobip, messagebird, mitto, telesign, ProviderError,
 };
+use crate::unix_ms;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -353,7 +353,7 @@ impl IntoResponse for ProviderError {
                 "status": {
                     "code": 11000,
                     "description": self.message,
-                    "updated_on": crate::clock::unix_ms::rfc3339(crate::clock::unix_ms::now()),
+                    "updated_on": crate::unix_ms::rfc3339(crate::unix_ms::now()),
                 },
                 "errors": [{ "code": number(&self.code), "description": self.message }],
             }),

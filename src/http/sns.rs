@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::body::BodyError;
 use super::body::RawBody;
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::capture::chaos;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;

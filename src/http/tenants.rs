@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::body::JsonRequest;
 use super::error::ApiError;
-use super::AppState;
+use super::state::AppState;
 use crate::auth0::admin::{AdminError, TenantView};
 use crate::auth0::tenant::DEFAULT_TENANT;
 use crate::receivers::decode_body;

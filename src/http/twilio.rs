@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::body::BodyError;
 use super::body::RawBody;
-use super::AppState;
+use super::state::AppState;
 use crate::capture::chaos;
 use crate::message::{Message, Source};
 use crate::receivers::twilio::verify as twilio_verify;

@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use rust_embed::RustEmbed;
 
-use super::AppState;
+use super::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "ui/dist/"]

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::body::BodyError;
 use super::body::RawBody;
 use super::credentials::basic_user;
-use super::AppState;
+use super::state::AppState;
 use crate::capture::chaos;
 use crate::receivers::vonage::{self, VonageError};
 

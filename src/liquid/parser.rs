@@ -7,8 +7,8 @@ use super::error::{Error, Position};
 use super::expr::{Condition, Expr, Output, Parser as ExprParser};
 use super::filters::range_len;
 use super::lexer::Token;
+use super::limits::Limits;
 use super::value::Value;
-use super::Limits;
 
 #[derive(Debug, Clone)]
 pub enum Node {

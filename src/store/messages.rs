@@ -6,11 +6,11 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
 use super::{Connection, Store, StoreError};
-use crate::clock::unix_ms;
 use crate::message::phone::PhoneNumber;
 use crate::message::{
     Channel, Message, MessageDetail, RawRequest, SendError, Source, Status, StoredRequest,
 };
+use crate::unix_ms;
 
 /// Columns of a `Message`, in the order `message_from_row` reads them.
 const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, sender, \

@@ -220,7 +220,7 @@ impl Store {
             "INSERT INTO settings (key, value) VALUES ('phonebox.write_check', ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
-        .bind(crate::clock::unix_ms::from_time(time::OffsetDateTime::now_utc()).to_string())
+        .bind(crate::unix_ms::from_time(time::OffsetDateTime::now_utc()).to_string())
         .execute(&self.pool)
         .await
         .map(|_| ())

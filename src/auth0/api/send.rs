@@ -11,9 +11,9 @@ use serde_json::json;
 use super::user_context;
 use crate::auth0::delivery::{Outgoing, Route};
 use crate::auth0::error::AuthError;
+use crate::auth0::limits::{self, Refusal};
 use crate::auth0::templates::{self, Purpose, Variables};
 use crate::auth0::{Auth0, Caller};
-use crate::limits::{self, Refusal};
 use crate::message::phone::PhoneNumber;
 use crate::message::{self, Channel};
 use crate::store::clients::ClientRow;
@@ -166,7 +166,7 @@ impl Auth0 {
             attempts: 0,
             status: ChallengeStatus::Pending,
             created_at: now,
-            expires_at: crate::clock::unix_ms::add_secs(now, settings.code_lifetime_secs.get()),
+            expires_at: crate::unix_ms::add_secs(now, settings.code_lifetime_secs.get()),
         };
         mfa_challenges::insert(&mut *tx, &challenge).await?;
         Ok(Ok(Reserved {
@@ -188,7 +188,7 @@ impl Auth0 {
         refusal: CapRefusal,
     ) -> AuthError {
         let ctx = user_context(caller, user, client);
-        let frees = crate::clock::unix_ms::rfc3339_ms(refusal.frees_at);
+        let frees = crate::unix_ms::rfc3339_ms(refusal.frees_at);
         let logged = self
             .write_log(
                 "gd_otp_rate_limit_exceed",

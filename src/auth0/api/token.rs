@@ -10,11 +10,11 @@ use crate::auth0::error::AuthError;
 use crate::auth0::json::{
     FactorType, MfaRequired, MfaRequirements, OobGrant, PasswordGrant, Tokens,
 };
+use crate::auth0::limits;
 use crate::auth0::logs;
 use crate::auth0::tenant::MfaPolicy;
 use crate::auth0::tokens::{AccessClaims, Audience, IdClaims};
 use crate::auth0::{Auth0, Caller};
-use crate::limits;
 use crate::store::clients::ClientRow;
 use crate::store::mfa_challenges::{self, ChallengeStatus};
 use crate::store::mfa_enrollments;
@@ -67,10 +67,7 @@ impl Auth0 {
                 audience: grant.audience.clone(),
                 scope: grant.scope.clone(),
                 created_at: now,
-                expires_at: crate::clock::unix_ms::add_secs(
-                    now,
-                    settings.mfa_token_lifetime_secs.get(),
-                ),
+                expires_at: crate::unix_ms::add_secs(now, settings.mfa_token_lifetime_secs.get()),
             };
             mfa_tokens::insert(&mut tx, &token).await?;
             let enrolled = mfa_enrollments::for_user(&mut tx, &user.user_id)

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use super::{Delivery, Outcome, Outgoing};
 use crate::auth0::templates::Purpose;
 use crate::auth0::tenant::CustomFormat;
-use crate::clock::unix_ms::rfc3339_ms;
 use crate::message::{Channel, NewMessage, RawRequest};
 use crate::receivers::auth0 as receiver;
 use crate::receivers::auth0::event::{
@@ -15,6 +14,7 @@ use crate::receivers::auth0::event::{
     MessageOptions, Notification, NotificationType, Request, SendPhoneMessageEvent, Tenant, User,
 };
 use crate::receivers::ReceiveError;
+use crate::unix_ms::rfc3339_ms;
 
 /// Which of the three events a custom route posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

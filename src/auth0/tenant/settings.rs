@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::auth0::bounded::Bounded;
-use crate::limits::Limits;
+use crate::auth0::limits::Limits;
 
 /// Whether users are asked for a second factor (Auth0's "Require Multi-factor Auth").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

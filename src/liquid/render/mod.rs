@@ -12,9 +12,9 @@ mod loops;
 use super::error::{Error, Position};
 use super::expr::{CmpOp, Comparison, Condition, Expr, Logic, Output, Segment, Variable};
 use super::filters::{range_len, Call, Env};
+use super::limits::Limits;
 use super::parser::Node;
 use super::value::{Number, Object, Value};
-use super::Limits;
 
 /// How deep arrays and objects may nest in a value a template makes (loop objects
 /// nest once per enclosing loop; nothing else a template does nests at all).

@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use crate::capture::chaos::Chaos;
 use crate::capture::pipeline::Pipeline;
-use crate::clock::unix_ms;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::receivers::twilio::{new_sid, Form, TwilioError};
@@ -21,6 +20,7 @@ use crate::receivers::DEFAULT_TENANT;
 use crate::store::twilio_verifications::{
     self as table, VerificationRow, VerifyChannel, VerifyStatus,
 };
+use crate::unix_ms;
 
 /// How long a code stays valid (Twilio's default).
 pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);

@@ -120,7 +120,7 @@ pub fn user_gauges(limits: &Limits, sends: &[(Channel, i64)], now: i64) -> (Gaug
             cap,
             frees_at: times
                 .first()
-                .and_then(|t| crate::clock::unix_ms::to_time(t + HOUR_MS)),
+                .and_then(|t| crate::unix_ms::to_time(t + HOUR_MS)),
         }
     };
     let all = in_window(sends, now).map(|(_, at)| *at).collect();
@@ -200,7 +200,7 @@ mod tests {
         sends.push((Channel::Voice, T0 + 45 * 60_000));
         let (all, voice) = user_gauges(&limits, &sends, T0 + 50 * 60_000);
         assert_eq!((all.used, all.cap, voice.used, voice.cap), (3, 10, 1, 1));
-        assert_eq!(all.frees_at, crate::clock::unix_ms::to_time(T0 + HOUR_MS));
+        assert_eq!(all.frees_at, crate::unix_ms::to_time(T0 + HOUR_MS));
         let (all, _) = user_gauges(&limits, &sends, T0 + 2 * HOUR_MS);
         assert_eq!((all.used, all.frees_at), (0, None));
     }

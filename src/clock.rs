@@ -3,8 +3,6 @@
 //! needs no waiting. The offset is stored, so time never runs backwards across a
 //! restart.
 
-pub mod unix_ms;
-
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +10,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::store::{settings, Store, StoreError};
+use crate::unix_ms;
 
 const OFFSET_KEY: &str = "clock.offset_ms";
 
