@@ -95,7 +95,7 @@ async fn create_message(
     )
     .await?;
     if let Some(url) = &request.status_callback {
-        state.outbound.twilio_status_callbacks(url, &stored);
+        twilio::status_callbacks::post(&state.outbound, url, &stored);
     }
     Ok((StatusCode::CREATED, Json(message_json(&stored, "queued"))).into_response())
 }

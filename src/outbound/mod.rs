@@ -4,7 +4,6 @@
 //!
 //! Error texts never carry a URL: one may hold credentials.
 
-pub mod status_callbacks;
 pub mod twilio;
 pub mod webhook;
 
@@ -36,6 +35,17 @@ impl Outbound {
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }
+
+    /// Posts a form; `Err` says why it did not arrive (never with the URL).
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), String> {
+        self.http
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .map(drop)
+            .map_err(without_url)
+    }
 }
 
 /// Whether `url` is `http(s)://` to this machine: only then is Phonebox's own link
@@ -59,4 +69,20 @@ pub fn is_loopback(url: &str) -> bool {
 /// A reqwest error's text without the URL.
 pub(crate) fn without_url(e: reqwest::Error) -> String {
     e.without_url().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_loopback_http_urls_are_called() {
+        assert!(is_loopback("http://127.0.0.1:9000/status"));
+        assert!(is_loopback("http://localhost/x"));
+        assert!(is_loopback("http://[::1]:80/"));
+        assert!(!is_loopback("https://example.com/status"));
+        assert!(!is_loopback("http://10.0.0.1/"));
+        assert!(!is_loopback("file:///etc/passwd"));
+        assert!(!is_loopback("not a url"));
+    }
 }

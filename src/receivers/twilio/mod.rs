@@ -4,6 +4,7 @@
 //! Bodies are `application/x-www-form-urlencoded` with Twilio's capitalised names.
 //! Errors carry Twilio's own codes, including those its magic test numbers produce.
 
+pub mod status_callbacks;
 pub mod verify;
 
 use std::collections::HashMap;
