@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::user_context;
+use super::{user_context, MfaSession};
 use crate::auth0::directory;
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{Associate, Associated};
@@ -30,17 +30,19 @@ impl Auth0 {
         body: &Associate,
     ) -> Result<Associated, AuthError> {
         let mut tx = self.store().begin().await?;
-        let token = self.mfa_token(&mut tx, caller, bearer).await?;
-        let client = self
-            .token_client(
+        let MfaSession {
+            token,
+            client,
+            user,
+        } = self
+            .mfa_session(
                 &mut tx,
                 caller,
-                &token,
+                bearer,
                 body.client_id.as_deref(),
                 body.client_secret.as_deref(),
             )
             .await?;
-        let user = self.token_user(&mut tx, caller, &token).await?;
         if !body.authenticator_types.iter().any(|t| t == "oob") {
             return Err(AuthError::invalid_request(
                 "authenticator_types must contain \"oob\": Phonebox emulates phone (SMS and voice) authenticators",

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::user_context;
+use super::{user_context, MfaSession};
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{Challenge, Challenged};
 use crate::auth0::templates::Purpose;
@@ -20,19 +20,19 @@ impl Auth0 {
         body: &Challenge,
     ) -> Result<Challenged, AuthError> {
         let mut tx = self.store().begin().await?;
-        let token = self
-            .mfa_token(&mut tx, caller, body.mfa_token.as_deref())
-            .await?;
-        let client = self
-            .token_client(
+        let MfaSession {
+            token,
+            client,
+            user,
+        } = self
+            .mfa_session(
                 &mut tx,
                 caller,
-                &token,
+                body.mfa_token.as_deref(),
                 body.client_id.as_deref(),
                 body.client_secret.as_deref(),
             )
             .await?;
-        let user = self.token_user(&mut tx, caller, &token).await?;
         let types = body.challenge_type.as_deref().unwrap_or("oob");
         if !types.split_whitespace().any(|t| t == "oob") {
             return Err(AuthError::new(

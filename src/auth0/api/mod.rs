@@ -48,7 +48,36 @@ fn user_context<'a>(
     }
 }
 
+/// The token, client and user an MFA request acts for.
+pub(super) struct MfaSession {
+    pub token: MfaTokenRow,
+    pub client: ClientRow,
+    pub user: UserRow,
+}
+
 impl Auth0 {
+    /// What an `mfa_token` stands for, each part checked: the token, the client
+    /// (the token's, authenticated as the tenant requires), the user.
+    async fn mfa_session(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        token: Option<&str>,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+    ) -> Result<MfaSession, AuthError> {
+        let token = self.mfa_token(tx, caller, token).await?;
+        let client = self
+            .token_client(tx, caller, &token, client_id, client_secret)
+            .await?;
+        let user = self.token_user(tx, caller, &token).await?;
+        Ok(MfaSession {
+            token,
+            client,
+            user,
+        })
+    }
+
     /// The `mfa_token` a request carries, checked: known, this tenant's, not expired.
     async fn mfa_token(
         &self,

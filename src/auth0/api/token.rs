@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::user_context;
+use super::{user_context, MfaSession};
 use crate::auth0::directory;
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{
@@ -122,19 +122,19 @@ impl Auth0 {
             .as_deref()
             .ok_or_else(|| AuthError::invalid_request("Missing required parameter: oob_code"))?;
         let mut tx = self.store().begin().await?;
-        let token = self
-            .mfa_token(&mut tx, caller, grant.mfa_token.as_deref())
-            .await?;
-        let client = self
-            .token_client(
+        let MfaSession {
+            token,
+            client,
+            user,
+        } = self
+            .mfa_session(
                 &mut tx,
                 caller,
-                &token,
+                grant.mfa_token.as_deref(),
                 grant.client_id.as_deref(),
                 grant.client_secret.as_deref(),
             )
             .await?;
-        let user = self.token_user(&mut tx, caller, &token).await?;
         let challenge = mfa_challenges::by_oob_code(&mut tx, oob_code)
             .await?
             .filter(|c| c.mfa_token == token.token)
