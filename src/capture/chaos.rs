@@ -198,6 +198,16 @@ pub async fn capture<E: InjectedError>(
         .ok_or_else(|| E::internal(provider, CaptureError::Stopped))
 }
 
+/// Applies `provider`'s rule to one request: waits its latency, then gives the
+/// error it injects, if it fires.
+pub async fn verdict<E: InjectedError>(chaos: &Chaos, provider: Provider) -> Option<E> {
+    let decision = chaos.decide(provider);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    decision.error.map(|code| E::injected(provider, &code))
+}
+
 /// `capture` for one request that sends several messages (one per recipient): chaos
 /// decides once for the request, and a failure marks every message failed.
 pub async fn capture_all<E: InjectedError>(
@@ -206,13 +216,9 @@ pub async fn capture_all<E: InjectedError>(
     messages: Vec<NewMessage>,
 ) -> Result<Vec<Arc<Message>>, E> {
     let provider = messages.first().and_then(|m| Provider::of(m.source));
-    let decision = provider.map(|p| chaos.decide(p)).unwrap_or_default();
-    if !decision.latency.is_zero() {
-        tokio::time::sleep(decision.latency).await;
-    }
-    let failure = match (provider, decision.error) {
-        (Some(provider), Some(code)) => Some(E::injected(provider, &code)),
-        _ => None,
+    let failure = match provider {
+        Some(provider) => verdict::<E>(chaos, provider).await,
+        None => None,
     };
     let mut stored = Vec::with_capacity(messages.len());
     for mut message in messages {

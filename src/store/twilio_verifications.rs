@@ -129,17 +129,6 @@ pub async fn record_send(
     )?)
 }
 
-/// Removes a verification no code was ever sent for (its first send failed).
-pub async fn forget_unsent(db: impl Into<Db<'_>>, sid: &str) -> Result<(), StoreError> {
-    on!(
-        db,
-        sqlx::query("DELETE FROM twilio_verifications WHERE sid = ? AND send_attempts = '[]'")
-            .bind(sid),
-        execute
-    )?;
-    Ok(())
-}
-
 /// Counts one check of a pending, unexpired verification and settles it in the
 /// same statement: `approved` when `code` is its code, `max_attempts_reached`
 /// past `max` checks. The row after, or `None` when it was not pending (another

@@ -680,3 +680,28 @@ async fn twenty_concurrent_wrong_twilio_verify_checks_count_only_five() {
     assert_eq!(right.status(), 404, "closed: the right code is too late");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_twilio_verify_start_refused_by_chaos_leaves_concurrent_starts_whole() {
+    let app = spawn_app().await;
+    let to = "+15555553704";
+    for round in 0..20 {
+        let set = app
+            .http
+            .put(app.url("/emulator/v1/chaos/twilio"))
+            .json(&json!({ "error": "60200", "times": 1 }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(set.status(), 200);
+        let answers = all_at_once((0..3).map(|_| verify_start(&app, to)).collect()).await;
+        let refused = answers.iter().filter(|(s, _)| *s == 400).count();
+        let started = answers.iter().filter(|(s, _)| *s == 201).count();
+        assert_eq!(
+            (refused, started),
+            (1, 2),
+            "round {round}: one refused, the others started: {answers:?}"
+        );
+    }
+    app.stop().await;
+}

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::capture::chaos::Chaos;
+use crate::capture::chaos::{self, Chaos, InjectedError};
 use crate::capture::pipeline::Pipeline;
+use crate::capture::provider::Provider;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 use crate::receivers::twilio::{new_sid, Form, TwilioError};
@@ -97,45 +98,26 @@ pub async fn start(
         updated_at: now,
         expires_at: now + CODE_LIFETIME.as_millis() as i64,
     };
+    // Chaos first: a start it refuses makes no verification (the failed send is
+    // kept, as every injected failure is).
+    if let Some(refused) = chaos::verdict::<TwilioError>(chaos, Provider::Twilio).await {
+        let mut message = sent_code(&fresh, channel, &friendly, locale, to, raw);
+        message.error = Some(refused.send_error());
+        pipeline
+            .capture(message)
+            .await
+            .map_err(|e| <TwilioError as InjectedError>::internal(Some(Provider::Twilio), e))?;
+        return Err(refused);
+    }
     // One transaction: two starts at once for a number make one verification.
     let mut tx = store.begin().await?;
     let row = table::pending_or_insert(&mut tx, &fresh, custom, now).await?;
     tx.commit().await.map_err(crate::store::StoreError::from)?;
-    let text = match channel {
-        Channel::Sms => format!("Your {friendly} verification code is: {}", row.code),
-        Channel::Voice => format!(
-            "Your {friendly} verification code is: {}.",
-            spaced(&row.code)
-        ),
-    };
-    let message = NewMessage {
-        tenant: DEFAULT_TENANT.to_owned(),
-        channel,
-        source: Source::TwilioVerify,
-        recipient: to,
-        sender: None,
-        text,
-        code: Some(row.code.clone()),
-        action: None,
-        purpose: None,
-        locale,
-        user_id: None,
-        client_id: None,
-        provider_message_id: Some(row.sid.clone()),
-        provider_account: Some(account_sid.to_owned()),
-        attributes: None,
-        error: None,
-        raw,
-    };
-    let stored = match crate::capture::chaos::capture::<TwilioError>(pipeline, chaos, message).await
-    {
-        Ok(stored) => stored,
-        Err(e) => {
-            // The API refused the start: a verification it made stays unmade.
-            table::forget_unsent(store, &row.sid).await?;
-            return Err(e);
-        }
-    };
+    let message = sent_code(&row, channel, &friendly, locale, to, raw);
+    let stored = pipeline
+        .capture(message)
+        .await
+        .map_err(|e| <TwilioError as InjectedError>::internal(Some(Provider::Twilio), e))?;
     let attempt = SendAttempt {
         attempt_sid: new_sid("VL"),
         channel: row.channel,
@@ -223,6 +205,43 @@ pub async fn fetch(
                 format!("The requested resource /Services/{service_sid}/Verifications/{sid} was not found"),
             )
         })
+}
+
+/// The message a start sends: the verification's code, worded as Twilio words it.
+fn sent_code(
+    row: &VerificationRow,
+    channel: Channel,
+    friendly: &str,
+    locale: Option<String>,
+    to: PhoneNumber,
+    raw: RawRequest,
+) -> NewMessage {
+    let text = match channel {
+        Channel::Sms => format!("Your {friendly} verification code is: {}", row.code),
+        Channel::Voice => format!(
+            "Your {friendly} verification code is: {}.",
+            spaced(&row.code)
+        ),
+    };
+    NewMessage {
+        tenant: DEFAULT_TENANT.to_owned(),
+        channel,
+        source: Source::TwilioVerify,
+        recipient: to,
+        sender: None,
+        text,
+        code: Some(row.code.clone()),
+        action: None,
+        purpose: None,
+        locale,
+        user_id: None,
+        client_id: None,
+        provider_message_id: Some(row.sid.clone()),
+        provider_account: Some(row.account_sid.clone()),
+        attributes: None,
+        error: None,
+        raw,
+    }
 }
 
 /// One entry of `send_code_attempts`.
