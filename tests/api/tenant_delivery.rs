@@ -451,3 +451,39 @@ async fn a_webhook_on_a_second_phonebox_gets_the_message_already_linked() {
     app.stop().await;
     other.stop().await;
 }
+
+#[tokio::test]
+async fn a_base_url_spelling_phonebox_another_way_is_still_delivered_in_process() {
+    let app = spawn_app().await;
+    let localhost = app.base.replace("127.0.0.1", "localhost");
+    mgmt_put(
+        &app,
+        "/api/v2/guardian/factors/phone/providers/twilio",
+        json!({ "sid": SID, "auth_token": TOKEN, "from": "+15005550006" }),
+    )
+    .await;
+    settings(
+        &app,
+        "default",
+        json!({ "selected_provider": "twilio", "twilio_base_url": format!("{localhost}/") }),
+    )
+    .await;
+    Mfa::new(&app)
+        .enroll("spelt@example.com", "+15555551011")
+        .await;
+    let sent = latest(&app, "+15555551011").await;
+    let detail = app
+        .get_json(&format!(
+            "/emulator/v1/messages/{}",
+            sent["id"].as_str().expect("id")
+        ))
+        .await;
+    let headers = detail["request"]["headers"].to_string();
+    assert!(
+        !headers.contains("host") && !headers.contains("x-phonebox-link"),
+        "not posted over HTTP: {headers}"
+    );
+    let log = &logs_of(&app, "gd_send_sms").await[0];
+    assert_eq!(log["details"]["message_id"], sent["id"]);
+    app.stop().await;
+}

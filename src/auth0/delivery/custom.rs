@@ -79,7 +79,7 @@ impl Delivery {
         // A URL naming one of this Phonebox's capture endpoints is served here.
         let here = match url {
             None => Some(shape),
-            Some(url) => self.own_path(url).and_then(Shape::at),
+            Some(url) => self.own_path(url).as_deref().and_then(Shape::at),
         };
         if let Some(receiving) = here {
             let raw = RawRequest {

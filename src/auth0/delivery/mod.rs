@@ -163,6 +163,18 @@ pub struct Delivery {
     chaos: Chaos,
 }
 
+/// The path on the Phonebox at `own_base` that `url` names, if it names that
+/// Phonebox: plain HTTP to its port on a loopback host (any spelling) or on the
+/// address it listens on.
+fn own_path(own_base: &str, url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let own = url::Url::parse(own_base).ok()?;
+    let here = url.scheme() == "http"
+        && url.port_or_known_default() == own.port_or_known_default()
+        && (crate::outbound::is_loopback(url.as_str()) || url.host() == own.host());
+    here.then(|| url.path().to_owned())
+}
+
 /// The secrets-file key of a tenant's Guardian Twilio auth token.
 pub fn twilio_token_key(tenant: &str) -> String {
     format!("{tenant}/guardian/twilio/auth_token")
@@ -194,10 +206,8 @@ impl Delivery {
         &self.own_base
     }
 
-    /// The path on this Phonebox that `url` names, if it names this Phonebox.
-    fn own_path<'u>(&self, url: &'u str) -> Option<&'u str> {
-        let rest = url.strip_prefix(self.own_base.as_str())?;
-        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+    fn own_path(&self, url: &str) -> Option<String> {
+        own_path(&self.own_base, url)
     }
 
     /// Sends `out` by `route` (the caller counted the send, and checked the
@@ -244,5 +254,42 @@ impl Delivery {
             Ok(stored) => Outcome::delivered(provider, Some(stored.id.clone())),
             Err(e) => Outcome::failed(provider, format!("could not store the message: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_path;
+
+    #[test]
+    fn every_spelling_of_this_phonebox_is_this_phonebox() {
+        let own = "http://127.0.0.1:7676";
+        for url in [
+            "http://127.0.0.1:7676",
+            "http://127.0.0.1:7676/",
+            "HTTP://LOCALHOST:7676/",
+            "http://[::1]:7676/",
+            "http://127.0.0.2:7676/",
+        ] {
+            assert_eq!(own_path(own, url).as_deref(), Some("/"), "{url}");
+        }
+        assert_eq!(
+            own_path(own, "http://localhost:7676/capture/auth0/hook?x=1").as_deref(),
+            Some("/capture/auth0/hook")
+        );
+        for url in [
+            "http://127.0.0.1:7677/",
+            "https://127.0.0.1:7676/",
+            "http://example.com:7676/",
+            "http://10.0.0.1:7676/",
+            "not a url",
+        ] {
+            assert_eq!(own_path(own, url), None, "{url}");
+        }
+        assert_eq!(
+            own_path("http://10.0.0.5:80", "http://10.0.0.5/").as_deref(),
+            Some("/"),
+            "the address it listens on"
+        );
     }
 }

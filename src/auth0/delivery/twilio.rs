@@ -26,7 +26,7 @@ impl Delivery {
             .settings
             .twilio_base_url
             .clone()
-            .filter(|base| self.own_path(base.trim_end_matches('/')) != Some(""));
+            .filter(|base| self.own_path(base).as_deref() != Some("/"));
         if let Some(provider) = tenant.settings.branding_provider() {
             let config = &provider.configuration;
             let text = |k: &str| config.get(k).and_then(Value::as_str).map(str::to_owned);
