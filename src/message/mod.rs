@@ -145,11 +145,18 @@ impl RawRequest {
 
 impl NewMessage {
     /// The message linked as the header of its request says, if it says.
+    /// Any caller may send the header, so it is taken as a claim: its code only
+    /// when the text carries it, and the message says it was linked by header.
     pub fn with_link_header(self) -> NewMessage {
-        match self.raw.link() {
-            Some(link) => self.linked(link),
-            None => self,
+        let Some(mut link) = self.raw.link() else {
+            return self;
+        };
+        link.code = link.code.filter(|code| self.text.contains(code.as_str()));
+        let mut message = self.linked(link);
+        if let Some(serde_json::Value::Object(attributes)) = message.attributes.as_mut() {
+            attributes.insert("linked_by".into(), LINK_HEADER.into());
         }
+        message
     }
 
     /// The message as the tenant sent it: its tenant, user, client, purpose and
@@ -278,6 +285,40 @@ mod tests {
         assert_eq!(Link::from_header("not json"), None);
         let padded = format!("{}{}", header, " ".repeat(MAX_LINK_BYTES));
         assert_eq!(Link::from_header(&padded), None, "too long is not a link");
+    }
+
+    #[test]
+    fn a_link_header_cannot_give_a_message_a_code_its_text_lacks() {
+        let raw = RawRequest {
+            headers: vec![(LINK_HEADER.into(), link().to_header())],
+            ..RawRequest::default()
+        };
+        let message = |text: &str| NewMessage {
+            tenant: "default".into(),
+            channel: Channel::Sms,
+            source: Source::TwilioMessages,
+            recipient: PhoneNumber::parse("+15555550100").expect("number"),
+            sender: None,
+            text: text.into(),
+            code: None,
+            action: None,
+            purpose: None,
+            locale: None,
+            user_id: None,
+            client_id: None,
+            provider_message_id: None,
+            provider_account: None,
+            attributes: None,
+            error: None,
+            raw: raw.clone(),
+        };
+        let claimed = message("hello, no code here").with_link_header();
+        assert_eq!(claimed.code, None);
+        assert_eq!(claimed.tenant, "acme");
+        let attributes = claimed.attributes.expect("attributes");
+        assert_eq!(attributes["linked_by"], LINK_HEADER);
+        let carried = message("123456 is your code").with_link_header();
+        assert_eq!(carried.code.as_deref(), Some("123456"));
     }
 
     #[test]
