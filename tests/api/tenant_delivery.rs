@@ -487,3 +487,60 @@ async fn a_base_url_spelling_phonebox_another_way_is_still_delivered_in_process(
     assert_eq!(log["details"]["message_id"], sent["id"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_send_is_delivered_and_logged_even_when_the_app_hangs_up() {
+    let app = spawn_app().await;
+    // A webhook that answers only once told to, so the app's request is surely
+    // gone by the time delivery finishes.
+    let (release, released) = tokio::sync::watch::channel(false);
+    let router = Router::new().route(
+        "/hook",
+        post(move |Json(_): Json<Value>| {
+            let mut released = released.clone();
+            async move {
+                let _ = released.wait_for(|r| *r).await;
+                (StatusCode::OK, Json(json!({})))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    settings(
+        &app,
+        "default",
+        json!({ "selected_provider": "phone-message-hook", "custom": { "url": url } }),
+    )
+    .await;
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("hangup@example.com").await;
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let gave_up = impatient
+        .post(mfa.url("/mfa/associate"))
+        .bearer_auth(&token)
+        .json(&json!({ "client_id": crate::mfa::CLIENT, "authenticator_types": ["oob"], "oob_channels": ["sms"], "phone_number": "+15555551012" }))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the app hung up before the answer");
+    release.send(true).expect("release the webhook");
+    // The send finishes on its own: its log appears.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if !logs_of(&app, "gd_send_sms").await.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the send was abandoned with the request"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    app.stop().await;
+}

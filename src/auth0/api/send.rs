@@ -206,7 +206,37 @@ impl Auth0 {
     /// Renders and delivers a reserved send, then records how it went; the
     /// `oob_code`. Auth0 tells the app nothing of a failed delivery: the code is
     /// just never seen, and the failure is in the log.
+    ///
+    /// Runs as its own task: once a send is counted it is delivered and recorded
+    /// even if the app hangs up (which drops the request's future) meanwhile.
     pub(super) async fn deliver(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        reserved: Reserved,
+        recipient: &str,
+        ui_locales: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let this = self.clone();
+        let (caller, user, client) = (caller.clone(), user.clone(), client.clone());
+        let (recipient, ui_locales) = (recipient.to_owned(), ui_locales.map(str::to_owned));
+        tokio::spawn(async move {
+            this.deliver_reserved(
+                &caller,
+                &user,
+                &client,
+                reserved,
+                &recipient,
+                ui_locales.as_deref(),
+            )
+            .await
+        })
+        .await
+        .map_err(|e| AuthError::server_error(format!("the send did not finish: {e}")))?
+    }
+
+    async fn deliver_reserved(
         &self,
         caller: &Caller,
         user: &UserRow,
