@@ -56,7 +56,10 @@ impl AuthError {
 impl From<StoreError> for AuthError {
     fn from(e: StoreError) -> AuthError {
         if e.is_unwritable() {
-            return AuthError::new(503, "temporarily_unavailable", e.to_string());
+            return AuthError {
+                cause: Some(e.to_string()),
+                ..AuthError::new(503, "temporarily_unavailable", e.to_string())
+            };
         }
         AuthError::server_error(e)
     }
@@ -118,7 +121,10 @@ impl MgmtError {
 impl From<StoreError> for MgmtError {
     fn from(e: StoreError) -> MgmtError {
         if e.is_unwritable() {
-            return MgmtError::new(503, e.to_string(), Some("service_unavailable"));
+            return MgmtError {
+                cause: Some(e.to_string()),
+                ..MgmtError::new(503, e.to_string(), Some("service_unavailable"))
+            };
         }
         MgmtError::internal(e)
     }

@@ -67,6 +67,15 @@ impl CaptureError {
             CaptureError::Commit(e) => e.is_unwritable(),
         }
     }
+
+    /// What Phonebox failed at, for the log; none for a state someone chose
+    /// (paused, read-only, stopping), which is no failure.
+    pub fn failure(&self) -> Option<String> {
+        match self {
+            CaptureError::Paused | CaptureError::ReadOnly | CaptureError::Stopped => None,
+            CaptureError::Commit(e) => Some(e.to_string()),
+        }
+    }
 }
 
 struct Job {

@@ -18,7 +18,13 @@ use crate::store::StoreError;
 /// Logs what Phonebox itself failed at while answering `api`, once: where the
 /// error is turned into a response.
 pub fn log_failure(api: &'static str, status: u16, cause: &str) {
-    tracing::error!(api, status, error = %cause, "request failed");
+    // A database that stops taking writes is the machine's state (a full disk),
+    // already reported by the health check: a warning, not an error.
+    if status == 503 {
+        tracing::warn!(api, status, error = %cause, "request refused");
+    } else {
+        tracing::error!(api, status, error = %cause, "request failed");
+    }
 }
 
 /// Everything an HTTP handler can fail with.
@@ -98,6 +104,14 @@ impl ApiError {
         }
     }
 
+    /// Whether Phonebox failed (not a state someone chose, such as paused).
+    fn is_failure(&self) -> bool {
+        match self {
+            ApiError::Capture(e) => e.failure().is_some(),
+            _ => true,
+        }
+    }
+
     fn field(&self) -> Option<&str> {
         match self {
             ApiError::Receive(e) => e.field(),
@@ -110,8 +124,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        if status.is_server_error() && self.is_failure() {
             log_failure("emulator", status.as_u16(), &self.to_string());
+        }
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             "internal error; see the server log".to_owned()
         } else {
             self.to_string()

@@ -63,7 +63,10 @@ impl SnsError {
 impl InjectedError for SnsError {
     fn internal(_: Option<Provider>, e: CaptureError) -> SnsError {
         if e.is_unavailable() {
-            return SnsError::new("ServiceUnavailable", 503, e.to_string());
+            return SnsError {
+                cause: e.failure(),
+                ..SnsError::new("ServiceUnavailable", 503, e.to_string())
+            };
         }
         SnsError {
             cause: Some(e.to_string()),

@@ -129,7 +129,10 @@ pub fn message_id() -> String {
 impl InjectedError for VonageError {
     fn internal(_: Option<Provider>, e: CaptureError) -> VonageError {
         if e.is_unavailable() {
-            return VonageError::new(1, format!("Throttled: {e}"));
+            return VonageError {
+                cause: e.failure(),
+                ..VonageError::new(1, format!("Throttled: {e}"))
+            };
         }
         VonageError {
             cause: Some(e.to_string()),

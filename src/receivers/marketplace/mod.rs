@@ -108,7 +108,10 @@ impl InjectedError for ProviderError {
     fn internal(provider: Option<Provider>, e: CaptureError) -> ProviderError {
         let provider = provider.unwrap_or(Provider::Clicksend);
         if e.is_unavailable() {
-            return ProviderError::new(provider, 503, "SERVICE_UNAVAILABLE", e.to_string());
+            return ProviderError {
+                cause: e.failure(),
+                ..ProviderError::new(provider, 503, "SERVICE_UNAVAILABLE", e.to_string())
+            };
         }
         let code = match provider {
             Provider::Infobip => "GENERAL_ERROR",

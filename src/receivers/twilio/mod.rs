@@ -72,7 +72,10 @@ impl From<StoreError> for TwilioError {
 impl InjectedError for TwilioError {
     fn internal(_: Option<Provider>, e: CaptureError) -> TwilioError {
         if e.is_unavailable() {
-            return TwilioError::new(20503, 503, e.to_string());
+            return TwilioError {
+                cause: e.failure(),
+                ..TwilioError::new(20503, 503, e.to_string())
+            };
         }
         TwilioError::internal(e)
     }
