@@ -159,6 +159,7 @@ impl Auth0 {
             created_at: now.clone(),
             updated_at: now,
         };
+        let secrets = self.secrets();
         let (_, _) = self
             .change(tenant, |t| {
                 if !t.settings.phone_providers.is_empty() {
@@ -168,15 +169,17 @@ impl Auth0 {
                         Some("conflict"),
                     ));
                 }
+                // Inside the change: a provider that is not stored gets no
+                // secret, and one whose secret cannot be kept is not stored.
+                if let Some(token) = c.credentials.get("auth_token").and_then(Value::as_str) {
+                    secrets
+                        .set(&branding_token_key(tenant, &provider.id), token)
+                        .map_err(secret_io)?;
+                }
                 t.settings.phone_providers.push(provider.clone());
                 Ok(())
             })
             .await?;
-        if let Some(token) = c.credentials.get("auth_token").and_then(Value::as_str) {
-            self.secrets()
-                .set(&branding_token_key(tenant, &provider.id), token)
-                .map_err(secret_io)?;
-        }
         Ok(view(tenant, &provider))
     }
 
@@ -194,6 +197,7 @@ impl Auth0 {
             .and_then(|c| c.get("auth_token"))
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let secrets = self.secrets();
         let (provider, _) = self
             .change(tenant, |t| {
                 let provider = t
@@ -219,14 +223,16 @@ impl Auth0 {
                     provider.disabled = d;
                 }
                 provider.updated_at = now;
+                // Inside the change, so a concurrent delete cannot have its
+                // token written back.
+                if let Some(token) = &token {
+                    secrets
+                        .set(&branding_token_key(tenant, id), token)
+                        .map_err(secret_io)?;
+                }
                 Ok(provider.clone())
             })
             .await?;
-        if let Some(token) = token {
-            self.secrets()
-                .set(&branding_token_key(tenant, id), &token)
-                .map_err(secret_io)?;
-        }
         Ok(view(tenant, &provider))
     }
 

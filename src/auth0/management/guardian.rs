@@ -171,13 +171,15 @@ impl Auth0 {
                 return Err(invalid(format!("{name} must be 1 to 1000 characters")));
             }
         }
-        if let Some(token) = &b.auth_token {
-            self.secrets()
-                .set(&twilio_token_key(tenant), token)
-                .map_err(secret_io)?;
-        }
+        let secrets = self.secrets();
         let (_, tenant) = self
             .change(tenant, |t| {
+                // Inside the change: a tenant that does not exist gets no secret.
+                if let Some(token) = &b.auth_token {
+                    secrets
+                        .set(&twilio_token_key(&t.id), token)
+                        .map_err(secret_io)?;
+                }
                 t.settings.twilio = GuardianTwilio {
                     from: b.from,
                     messaging_service_sid: b.messaging_service_sid,
