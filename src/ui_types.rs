@@ -12,8 +12,11 @@ mod tests {
     use crate::auth0::admin::{FailedCodes, LimitsView, TenantView, UserLimits};
     use crate::auth0::limits::Gauge;
     use crate::auth0::logs::LogEvent;
-    use crate::auth0::management::guardian::{MessageTypes, TemplatesView};
+    use crate::auth0::management::guardian::{MessageTypes, SelectedProvider, TemplatesView};
+    use crate::auth0::tenant::GuardianProvider;
     use crate::capture::chaos::Rule;
+    use crate::capture::inbox::Page as MessagesPage;
+    use crate::capture::pipeline::Event;
     use crate::capture::provider::Provider;
     use crate::clock::ClockView;
     use crate::http::chaos::ChaosRules;
@@ -47,7 +50,9 @@ mod tests {
             declaration::<StoredRequest>(),
             declaration::<MessageDetail>(),
             declaration::<PhoneSummary>(),
+            declaration::<MessagesPage>(),
             declaration::<PhonesPage>(),
+            declaration::<Event>(),
             declaration::<Health>(),
             declaration::<Gauge>(),
             declaration::<FailedCodes>(),
@@ -57,6 +62,8 @@ mod tests {
             declaration::<LogEvent>(),
             declaration::<TemplatesView>(),
             declaration::<MessageTypes>(),
+            declaration::<GuardianProvider>(),
+            declaration::<SelectedProvider>(),
             declaration::<Provider>(),
             declaration::<Rule>(),
             declaration::<ChaosRules>(),

@@ -18,6 +18,8 @@ pub const MAX_PAGE: u32 = 500;
 
 /// One page of messages, newest first.
 #[derive(Debug, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "MessagesPage"))]
 pub struct Page {
     pub messages: Vec<Message>,
     /// Pass as `before` to get the next (older) page; none when this page is the last.

@@ -27,6 +27,8 @@ const BUS_CAPACITY: usize = 1024;
 /// What happened, for live views (SSE, UI, held `latest` requests).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", content = "data")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[cfg_attr(test, ts(rename = "ServerEvent"))]
 pub enum Event {
     #[serde(rename = "message.created")]
     MessageCreated(Arc<Message>),

@@ -36,27 +36,17 @@ pub async fn stream(
     Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+/// The event's serde form (`{"type", "data"}`) split into the SSE name and data,
+/// so the names and shapes are written once, on `Event`.
 fn to_sse(event: &Event) -> SseEvent {
-    let (name, data) = match event {
-        Event::MessageCreated(m) => ("message.created", serde_json::to_string(m.as_ref())),
-        Event::MessageDeleted { id } => (
-            "message.deleted",
-            serde_json::to_string(&serde_json::json!({ "id": id })),
+    let (name, data) = match serde_json::to_value(event) {
+        Ok(serde_json::Value::Object(mut wire)) => (
+            wire.remove("type")
+                .and_then(|t| t.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            wire.remove("data").unwrap_or_default().to_string(),
         ),
-        Event::MessagesCleared { to } => (
-            "messages.cleared",
-            serde_json::to_string(&serde_json::json!({ "to": to })),
-        ),
-        Event::PhoneRead { to, last_read_id } => (
-            "phone.read",
-            serde_json::to_string(&serde_json::json!({ "to": to, "last_read_id": last_read_id })),
-        ),
-        Event::CaptureChanged { paused } => (
-            "capture.changed",
-            serde_json::to_string(&serde_json::json!({ "paused": paused })),
-        ),
+        _ => (String::new(), "{}".to_owned()),
     };
-    SseEvent::default()
-        .event(name)
-        .data(data.unwrap_or_else(|_| "{}".to_owned()))
+    SseEvent::default().event(name).data(data)
 }

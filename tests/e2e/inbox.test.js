@@ -123,8 +123,12 @@ test('opening a phone marks it read, and the keyboard moves between phones', asy
   const { page, context } = await openPage(browser, server.base);
   const phone = page.locator('[data-number="+15555551208"]');
   await phone.locator('.badge.unread').waitFor();
+  // The badge goes as soon as the phone opens; the server knows once its read
+  // request is answered.
+  const marked = page.waitForResponse((r) => r.url().endsWith('/read') && r.request().method() === 'POST');
   await phone.click();
   await phone.locator('.badge.unread').waitFor({ state: 'detached' });
+  assert.equal((await marked).status(), 200);
   const phones = await (await fetch(`${server.base}/emulator/v1/phones`)).json();
   assert.equal(phones.phones.find((p) => p.number === '+15555551208').unread, 0, 'the server knows it was read');
 

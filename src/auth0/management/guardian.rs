@@ -37,6 +37,7 @@ pub struct MessageTypes {
 /// `.../selected-provider`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SelectedProvider {
     pub provider: GuardianProvider,
 }

@@ -21,6 +21,7 @@ pub enum MfaPolicy {
 
 /// The legacy Guardian provider choice (`selected-provider`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum GuardianProvider {
     #[serde(rename = "auth0")]
     Auth0,

@@ -3,15 +3,18 @@
 import type {
   ChaosRules,
   ClockView,
+  GuardianProvider,
   Health,
   LimitsView,
   LogEvent,
   Message,
   MessageDetail,
+  MessagesPage,
   MessageTypes,
   PhonesPage,
   PhoneSummary,
   Rule,
+  SelectedProvider,
   Tenants,
   TemplatesView,
 } from './types.gen';
@@ -21,6 +24,8 @@ import type {
 export type {
   Channel,
   Gauge,
+  GuardianProvider,
+  ServerEvent,
   Health,
   LogEvent,
   Message,
@@ -101,7 +106,7 @@ export const api = {
     return { items: r.phones, next: r.next_cursor, unread: r.unread };
   },
   messages: async (f: Filters, before?: string | null, limit = 100): Promise<Page<Message>> => {
-    const r = await call<{ messages: Message[]; next_cursor: string | null }>(
+    const r = await call<MessagesPage>(
       `/emulator/v1/messages${query({ ...f, before, limit })}`,
     );
     return { items: r.messages, next: r.next_cursor };
@@ -121,9 +126,9 @@ export const api = {
   logs: (tenant: string, q?: string, perPage = 100) =>
     call<LogEvent[]>(`${tenantBase(tenant)}/api/v2/logs${query({ q, per_page: perPage })}`, mgmt()),
   selectedProvider: (tenant: string) =>
-    call<{ provider: string }>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/selected-provider`, mgmt()),
-  setSelectedProvider: (tenant: string, provider: string) =>
-    call<{ provider: string }>(
+    call<SelectedProvider>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/selected-provider`, mgmt()),
+  setSelectedProvider: (tenant: string, provider: GuardianProvider) =>
+    call<SelectedProvider>(
       `${tenantBase(tenant)}/api/v2/guardian/factors/phone/selected-provider`,
       mgmt(json({ provider }, 'PUT')),
     ),

@@ -1,6 +1,6 @@
 // The inbox's state: phones, the open thread, filters, and live updates from SSE.
 
-import { api, type Filters, type Message, type Phone } from './api';
+import { api, type Filters, type Message, type Phone, type ServerEvent } from './api';
 
 export class Inbox {
   phones = $state<Phone[]>([]);
@@ -132,20 +132,24 @@ export class Inbox {
 
   private listen() {
     const events = new EventSource('/emulator/v1/events');
-    events.addEventListener('message.created', (e) => this.created(JSON.parse((e as MessageEvent).data)));
+    // Each event's data, as the server's `Event` type says (types.gen.ts).
+    type Data<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>['data'];
+    const data = <T extends ServerEvent['type']>(_: T, e: Event): Data<T> =>
+      JSON.parse((e as MessageEvent).data) as Data<T>;
+    events.addEventListener('message.created', (e) => this.created(data('message.created', e)));
     const reload = () => {
       this.loadPhones();
       this.loadMessages();
     };
     events.addEventListener('message.deleted', (e) => {
-      const { id } = JSON.parse((e as MessageEvent).data);
+      const { id } = data('message.deleted', e);
       this.messages = this.messages.filter((m) => m.id !== id);
       this.loadPhones();
     });
     events.addEventListener('messages.cleared', reload);
     events.addEventListener('lagged', reload);
     events.addEventListener('phone.read', (e) => {
-      const { to } = JSON.parse((e as MessageEvent).data);
+      const { to } = data('phone.read', e);
       const phone = this.phones.find((p) => p.number === to);
       if (phone && phone.unread > 0) {
         this.unread = Math.max(0, this.unread - phone.unread);
@@ -153,7 +157,7 @@ export class Inbox {
       }
     });
     events.addEventListener('capture.changed', (e) => {
-      this.paused = JSON.parse((e as MessageEvent).data).paused;
+      this.paused = data('capture.changed', e).paused;
     });
     // After a server restart the stream reconnects by itself; catch up then.
     let connected = false;

@@ -78,6 +78,15 @@ valid: boolean, count: number,
 unread: number, last_message: Message, };
 
 /**
+ * One page of messages, newest first.
+ */
+export type MessagesPage = { messages: Array<Message>, 
+/**
+ * Pass as `before` to get the next (older) page; none when this page is the last.
+ */
+next_cursor: string | null, };
+
+/**
  * `GET /emulator/v1/phones`.
  */
 export type PhonesPage = { phones: Array<PhoneSummary>, 
@@ -85,6 +94,11 @@ export type PhonesPage = { phones: Array<PhoneSummary>,
  * Unread messages on every phone.
  */
 unread: number, next_cursor: string | null, };
+
+/**
+ * What happened, for live views (SSE, UI, held `latest` requests).
+ */
+export type ServerEvent = { "type": "message.created", "data": Message } | { "type": "message.deleted", "data": { id: string, } } | { "type": "messages.cleared", "data": { to: string | null, } } | { "type": "phone.read", "data": { to: string, last_read_id: string, } } | { "type": "capture.changed", "data": { paused: boolean, } };
 
 /**
  * `GET /emulator/v1/health`.
@@ -150,6 +164,16 @@ export type TemplatesView = { enrollment_message: string, verification_message: 
  * `.../message-types`.
  */
 export type MessageTypes = { message_types: Array<string>, };
+
+/**
+ * The legacy Guardian provider choice (`selected-provider`).
+ */
+export type GuardianProvider = "auth0" | "twilio" | "phone-message-hook";
+
+/**
+ * `.../selected-provider`.
+ */
+export type SelectedProvider = { provider: GuardianProvider, };
 
 /**
  * A provider whose API Phonebox speaks (beyond Auth0's own shapes).
