@@ -18,6 +18,9 @@ const OFFSET_KEY: &str = "clock.offset_ms";
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
+    /// Held across a change and its write, so the stored offset is always the
+    /// last one set (two advances at once cannot store the smaller).
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The clock as `/emulator/v1/clock` shows it.
@@ -41,6 +44,7 @@ impl Clock {
             .unwrap_or(0);
         Ok(Clock {
             offset_ms: Arc::new(AtomicI64::new(offset)),
+            writes: Arc::default(),
         })
     }
 
@@ -75,6 +79,7 @@ impl Clock {
     ) -> Result<bool, StoreError> {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         let max = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+        let _writing = self.writes.lock().await;
         // One atomic step, so concurrent advances cannot pass the cap together.
         let moved = self
             .offset_ms
@@ -84,7 +89,6 @@ impl Clock {
         if moved.is_err() {
             return Ok(false);
         }
-        // The offset as it stands now, so concurrent advances store the sum.
         let offset = self.offset_ms.load(Ordering::Relaxed);
         settings::set(store, OFFSET_KEY, &offset.to_string()).await?;
         Ok(true)
@@ -92,6 +96,7 @@ impl Clock {
 
     /// Back to real time. Times already stored keep what they were.
     pub async fn reset(&self, store: &Store) -> Result<(), StoreError> {
+        let _writing = self.writes.lock().await;
         self.offset_ms.store(0, Ordering::Relaxed);
         settings::set(store, OFFSET_KEY, "0").await
     }

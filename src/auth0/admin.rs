@@ -291,7 +291,12 @@ impl Auth0 {
         let tenant = self.existing(tenant).await?;
         let now = self.now_ms();
         let caps = &tenant.settings.limits;
-        let builtin = phone_sends::lifetime_count(self.store(), &tenant.id, "auth0").await?;
+        let builtin = phone_sends::lifetime_count(
+            self.store(),
+            &tenant.id,
+            crate::message::SendProvider::Auth0,
+        )
+        .await?;
         let ids = match user_id {
             Some(id) => vec![id.to_owned()],
             None => {

@@ -14,6 +14,10 @@ use time::OffsetDateTime;
 use crate::message::phone::PhoneNumber;
 use crate::message::sms::Encoding;
 
+/// The tenant a message belongs to unless something names another: the one
+/// emulated tenant a fresh Phonebox has, and where an unlinked capture lands.
+pub const DEFAULT_TENANT: &str = "default";
+
 text_enum! {
     /// How the phone receives it.
     pub enum Channel {
@@ -54,6 +58,17 @@ text_enum! {
         BlockedAccount = "blocked_account",
         ChangePassword = "change_password",
         PasswordBreach = "password_breach",
+    }
+}
+
+text_enum! {
+    /// The route the emulated tenant sent a message by, in Auth0's words.
+    pub enum SendProvider {
+        /// Auth0's built-in test provider.
+        Auth0 = "auth0",
+        Twilio = "twilio",
+        /// A custom provider: an Action, a Hook or a webhook.
+        Custom = "custom",
     }
 }
 
@@ -108,8 +123,8 @@ pub struct Link {
     pub purpose: Purpose,
     pub locale: String,
     pub transaction_id: String,
-    /// Which route delivered it: `auth0`, `twilio`, `custom`.
-    pub delivered_by: String,
+    /// Which route delivered it.
+    pub delivered_by: SendProvider,
     /// The code, when the carrier's payload does not say it.
     pub code: Option<String>,
 }
@@ -167,7 +182,7 @@ impl NewMessage {
             _ => serde_json::Map::new(),
         };
         attributes.insert("transaction_id".into(), link.transaction_id.into());
-        attributes.insert("delivered_by".into(), link.delivered_by.into());
+        attributes.insert("delivered_by".into(), link.delivered_by.as_str().into());
         NewMessage {
             tenant: link.tenant,
             user_id: Some(link.user_id),
@@ -268,7 +283,7 @@ mod tests {
             purpose: Purpose::OtpEnroll,
             locale: "en".into(),
             transaction_id: "01TX".into(),
-            delivered_by: "twilio".into(),
+            delivered_by: SendProvider::Twilio,
             code: Some("123456".into()),
         }
     }

@@ -17,8 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::message::phone::{PhoneError, PhoneNumber};
 use crate::message::{Channel, NewMessage, RawRequest, Source};
 
-/// The tenant a capture belongs to when the payload names none.
-pub const DEFAULT_TENANT: &str = "default";
+pub use crate::message::DEFAULT_TENANT;
 
 /// Why a body is not a message this receiver accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! The `mfa_enrollments` and `recovery_codes` tables: phones a user enrolled.
+//! The `mfa_enrollments` table: phones a user enrolled.
 
 use sqlx::FromRow;
 
@@ -93,43 +93,4 @@ pub async fn delete(db: impl Into<Db<'_>>, user_id: &str, id: &str) -> Result<bo
         execute
     )?;
     Ok(done.rows_affected() > 0)
-}
-
-#[derive(Debug, Clone, FromRow)]
-pub struct RecoveryCodeRow {
-    pub user_id: String,
-    pub id: String,
-    pub code_hash: String,
-    pub created_at: i64,
-}
-
-pub async fn recovery_code(
-    db: impl Into<Db<'_>>,
-    user_id: &str,
-) -> Result<Option<RecoveryCodeRow>, StoreError> {
-    Ok(on!(
-        db,
-        sqlx::query_as(
-            "SELECT user_id, id, code_hash, created_at FROM recovery_codes WHERE user_id = ?",
-        )
-        .bind(user_id),
-        fetch_optional
-    )?)
-}
-
-/// Stores the user's recovery code; `false` if they already have one.
-pub async fn insert_recovery_code(
-    db: impl Into<Db<'_>>,
-    row: &RecoveryCodeRow,
-) -> Result<bool, StoreError> {
-    let done =
-        on!(db, sqlx::query(
-        "INSERT INTO recovery_codes (user_id, id, code_hash, created_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (user_id) DO NOTHING",
-    )
-    .bind(&row.user_id)
-    .bind(&row.id)
-    .bind(&row.code_hash)
-    .bind(row.created_at), execute)?;
-    Ok(done.rows_affected() == 1)
 }

@@ -13,6 +13,7 @@ pub mod mfa_enrollments;
 pub mod mfa_tokens;
 pub mod phone_reads;
 pub mod phone_sends;
+pub mod recovery_codes;
 pub mod settings;
 pub mod tenants;
 pub mod twilio_verifications;
@@ -264,6 +265,11 @@ impl Store {
     /// Begins a write transaction. Never hold one across a call to another server.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A read-only flow's transaction: one consistent view, no write lock taken.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 }
 

@@ -2,7 +2,7 @@
 //! is what Auth0's limits count. Never cleared with the inbox.
 
 use super::{on, Db, StoreError};
-use crate::message::Channel;
+use crate::message::{Channel, SendProvider};
 
 /// Records a send as it starts (so concurrent sends count it at once); `delivered`
 /// says whether it counts as delivered until its outcome is known. Its row id.
@@ -12,7 +12,7 @@ pub async fn insert(
     tenant: &str,
     user_id: &str,
     channel: Channel,
-    provider: &str,
+    provider: SendProvider,
     sent_at: i64,
     delivered: bool,
 ) -> Result<i64, StoreError> {
@@ -68,7 +68,7 @@ pub async fn user_sends_since(
 pub async fn lifetime_count(
     db: impl Into<Db<'_>>,
     tenant: &str,
-    provider: &str,
+    provider: SendProvider,
 ) -> Result<i64, StoreError> {
     Ok(on!(
         db,

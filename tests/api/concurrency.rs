@@ -705,3 +705,31 @@ async fn a_twilio_verify_start_refused_by_chaos_leaves_concurrent_starts_whole()
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_clock_advances_are_all_kept_across_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    let app = crate::helpers::spawn_app_at(&db).await;
+    let advances = (0..20)
+        .map(|_| {
+            app.http
+                .post(app.url("/emulator/v1/clock/advance"))
+                .json(&json!({ "by": "1m" }))
+        })
+        .collect();
+    let answers = all_at_once(advances).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    assert_eq!(
+        app.get_json("/emulator/v1/clock").await["offset_ms"],
+        1_200_000
+    );
+    app.stop().await;
+    let again = crate::helpers::spawn_app_at(&db).await;
+    assert_eq!(
+        again.get_json("/emulator/v1/clock").await["offset_ms"],
+        1_200_000,
+        "the stored offset is the last one set"
+    );
+    again.stop().await;
+}

@@ -12,7 +12,8 @@ use crate::auth0::templates::Purpose;
 use crate::auth0::{Auth0, Caller};
 use crate::message::phone::PhoneNumber;
 use crate::message::Channel;
-use crate::store::mfa_enrollments::{self, EnrollmentRow, RecoveryCodeRow};
+use crate::store::mfa_enrollments::{self, EnrollmentRow};
+use crate::store::recovery_codes::{self, RecoveryCodeRow};
 use crate::store::StoreError;
 
 /// 24 upper-case letters and digits, as Auth0's recovery codes, drawn without
@@ -83,7 +84,7 @@ impl Auth0 {
             confirmed_at: None,
         };
         mfa_enrollments::insert(&mut tx, &enrollment).await?;
-        let recovery = match mfa_enrollments::recovery_code(&mut tx, &user.user_id).await? {
+        let recovery = match recovery_codes::for_user(&mut tx, &user.user_id).await? {
             Some(_) => None,
             None => {
                 let code = recovery_code();
@@ -93,9 +94,7 @@ impl Auth0 {
                     code_hash: directory::hash_secret(&code),
                     created_at: now,
                 };
-                mfa_enrollments::insert_recovery_code(&mut tx, &row)
-                    .await?
-                    .then_some(code)
+                recovery_codes::insert(&mut tx, &row).await?.then_some(code)
             }
         };
         let reserved = self

@@ -11,6 +11,7 @@ use crate::auth0::logs;
 use crate::auth0::{Auth0, Caller};
 use crate::store::mfa_enrollments;
 use crate::store::mfa_tokens::MfaTokenRow;
+use crate::store::recovery_codes;
 use crate::store::users::UserRow;
 use crate::store::{StoreError, Tx};
 
@@ -36,10 +37,10 @@ impl Auth0 {
         caller: &Caller,
         bearer: Option<&str>,
     ) -> Result<Vec<Authenticator>, AuthError> {
-        let mut tx = self.store().begin().await?;
+        let mut tx = self.store().begin_read().await?;
         let (user, _) = self.bearer_user(&mut tx, caller, bearer).await?;
         let mut list = Vec::new();
-        if let Some(recovery) = mfa_enrollments::recovery_code(&mut tx, &user.user_id).await? {
+        if let Some(recovery) = recovery_codes::for_user(&mut tx, &user.user_id).await? {
             list.push(Authenticator {
                 id: format!("recovery-code|{}", recovery.id),
                 authenticator_type: "recovery-code",

@@ -15,7 +15,7 @@ use crate::auth0::limits::{self, Refusal};
 use crate::auth0::templates::{self, Purpose, Variables};
 use crate::auth0::{Auth0, Caller};
 use crate::message::phone::PhoneNumber;
-use crate::message::{self, Channel};
+use crate::message::{self, Channel, SendProvider};
 use crate::store::clients::ClientRow;
 use crate::store::mfa_challenges::{self, ChallengeRow, ChallengeStatus};
 use crate::store::mfa_enrollments::EnrollmentRow;
@@ -52,7 +52,7 @@ async fn builtin_exhausted(
         return Ok(None);
     }
     let limits = &tenant.settings.limits;
-    let sent = phone_sends::lifetime_count(&mut *tx, &tenant.id, "auth0").await?;
+    let sent = phone_sends::lifetime_count(&mut *tx, &tenant.id, SendProvider::Auth0).await?;
     Ok((!limits::builtin_allows(limits, sent)).then(|| {
         format!(
             "Auth0's built-in phone provider has sent its {} messages for this tenant; configure Twilio or a custom provider",

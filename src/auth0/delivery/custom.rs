@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::{Delivery, Outcome, Outgoing};
 use crate::auth0::templates::Purpose;
 use crate::auth0::tenant::CustomFormat;
+use crate::message::SendProvider;
 use crate::message::{Channel, NewMessage, RawRequest};
 use crate::receivers::auth0 as receiver;
 use crate::receivers::auth0::event::{
@@ -72,9 +73,14 @@ impl Delivery {
         };
         let body = match body {
             Ok(body) => body,
-            Err(e) => return Outcome::failed("custom", format!("could not write the event: {e}")),
+            Err(e) => {
+                return Outcome::failed(
+                    SendProvider::Custom,
+                    format!("could not write the event: {e}"),
+                )
+            }
         };
-        let link = out.link("custom");
+        let link = out.link(SendProvider::Custom);
         let url = out.tenant.settings.custom.url.as_deref();
         // A URL naming one of this Phonebox's capture endpoints is served here.
         let here = match url {
@@ -88,14 +94,20 @@ impl Delivery {
                 body,
             };
             return match receiving.parse(raw) {
-                Ok(message) => self.capture("custom", message.linked(link)).await,
-                Err(e) => Outcome::failed("custom", format!("the custom provider refused it: {e}")),
+                Ok(message) => {
+                    self.capture(SendProvider::Custom, message.linked(link))
+                        .await
+                }
+                Err(e) => Outcome::failed(
+                    SendProvider::Custom,
+                    format!("the custom provider refused it: {e}"),
+                ),
             };
         }
         let url = url.unwrap_or_default();
         match self.outbound.webhook(url, &body, &link).await {
-            Ok(()) => Outcome::delivered("custom", None),
-            Err(why) => Outcome::failed("custom", why),
+            Ok(()) => Outcome::delivered(SendProvider::Custom, None),
+            Err(why) => Outcome::failed(SendProvider::Custom, why),
         }
     }
 }

@@ -20,7 +20,7 @@ use super::tenant::{CustomFormat, GuardianProvider, Tenant};
 use crate::capture::chaos::Chaos;
 use crate::capture::pipeline::Pipeline;
 use crate::message::phone::PhoneNumber;
-use crate::message::{self, Channel, Link, NewMessage, RawRequest, Source};
+use crate::message::{self, Channel, Link, NewMessage, RawRequest, SendProvider, Source};
 use crate::outbound::Outbound;
 use crate::secrets::Secrets;
 use crate::store::clients::ClientRow;
@@ -58,11 +58,11 @@ impl Route {
     }
 
     /// The provider name the limits and logs use.
-    pub fn provider(&self) -> &'static str {
+    pub fn provider(&self) -> SendProvider {
         match self {
-            Route::Builtin => "auth0",
-            Route::Twilio => "twilio",
-            Route::PhoneMessageHook(_) | Route::CustomPhoneProvider => "custom",
+            Route::Builtin => SendProvider::Auth0,
+            Route::Twilio => SendProvider::Twilio,
+            Route::PhoneMessageHook(_) | Route::CustomPhoneProvider => SendProvider::Custom,
         }
     }
 }
@@ -105,7 +105,7 @@ impl Outgoing<'_> {
     }
 
     /// Whose message this is, for the inbox, set before it is captured.
-    fn link(&self, delivered_by: &str) -> Link {
+    fn link(&self, delivered_by: SendProvider) -> Link {
         Link {
             tenant: self.tenant.id.clone(),
             user_id: self.user.user_id.clone(),
@@ -114,7 +114,7 @@ impl Outgoing<'_> {
             purpose: self.message_purpose(),
             locale: self.locale.to_owned(),
             transaction_id: self.transaction_id.to_owned(),
-            delivered_by: delivered_by.to_owned(),
+            delivered_by,
             code: Some(self.code.to_owned()),
         }
     }
@@ -123,7 +123,7 @@ impl Outgoing<'_> {
 /// How a delivery went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    pub provider: &'static str,
+    pub provider: SendProvider,
     pub delivered: bool,
     /// Why not, when not.
     pub error: Option<String>,
@@ -132,7 +132,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn delivered(provider: &'static str, message_id: Option<String>) -> Outcome {
+    fn delivered(provider: SendProvider, message_id: Option<String>) -> Outcome {
         Outcome {
             provider,
             delivered: true,
@@ -141,7 +141,7 @@ impl Outcome {
         }
     }
 
-    fn failed(provider: &'static str, why: impl Into<String>) -> Outcome {
+    fn failed(provider: SendProvider, why: impl Into<String>) -> Outcome {
         Outcome {
             provider,
             delivered: false,
@@ -244,12 +244,12 @@ impl Delivery {
             error: None,
             raw: RawRequest::default(),
         }
-        .linked(out.link("auth0"));
-        self.capture("auth0", message).await
+        .linked(out.link(SendProvider::Auth0));
+        self.capture(SendProvider::Auth0, message).await
     }
 
     /// Stores a message the tenant sent into this Phonebox.
-    async fn capture(&self, provider: &'static str, message: NewMessage) -> Outcome {
+    async fn capture(&self, provider: SendProvider, message: NewMessage) -> Outcome {
         match self.pipeline.capture(message).await {
             Ok(stored) => Outcome::delivered(provider, Some(stored.id.clone())),
             Err(e) => Outcome::failed(provider, format!("could not store the message: {e}")),

@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::{branding_token_key, twilio_token_key, Delivery, Outcome, Outgoing};
 use crate::auth0::tenant::Tenant;
 use crate::capture::chaos;
+use crate::message::SendProvider;
 use crate::message::{Channel, RawRequest};
 use crate::outbound::twilio::Send;
 use crate::receivers::twilio::{self as receiver, TwilioError};
@@ -64,7 +65,7 @@ impl Delivery {
     pub(super) async fn twilio(&self, out: &Outgoing<'_>) -> Outcome {
         let route = match self.twilio_config(out.tenant) {
             Ok(route) => route,
-            Err(why) => return Outcome::failed("twilio", why),
+            Err(why) => return Outcome::failed(SendProvider::Twilio, why),
         };
         let mut form: Vec<(&str, String)> = vec![("To", out.recipient.as_str().to_owned())];
         match (&route.from, &route.service) {
@@ -72,7 +73,7 @@ impl Delivery {
             (None, Some(service)) => form.push(("MessagingServiceSid", service.clone())),
             (None, None) => {
                 return Outcome::failed(
-                    "twilio",
+                    SendProvider::Twilio,
                     "Twilio has neither `from` nor `messaging_service_sid`",
                 )
             }
@@ -88,7 +89,7 @@ impl Delivery {
                 "Calls.json"
             }
         };
-        let link = out.link("twilio");
+        let link = out.link(SendProvider::Twilio);
         let Some(base) = route.base.as_deref() else {
             return self.twilio_here(out.channel, &route, &form, link).await;
         };
@@ -101,8 +102,8 @@ impl Delivery {
             link: &link,
         };
         match self.outbound.twilio(&send).await {
-            Ok(_) => Outcome::delivered("twilio", None),
-            Err(why) => Outcome::failed("twilio", why),
+            Ok(_) => Outcome::delivered(SendProvider::Twilio, None),
+            Err(why) => Outcome::failed(SendProvider::Twilio, why),
         }
     }
 
@@ -142,7 +143,7 @@ impl Delivery {
         };
         let message = request.message.linked(link);
         match chaos::capture::<TwilioError>(&self.pipeline, &self.chaos, message).await {
-            Ok(stored) => Outcome::delivered("twilio", Some(stored.id.clone())),
+            Ok(stored) => Outcome::delivered(SendProvider::Twilio, Some(stored.id.clone())),
             Err(e) => refused(&e),
         }
     }
@@ -154,7 +155,7 @@ fn refused(e: &TwilioError) -> Outcome {
         .map(|s| s.to_string())
         .unwrap_or_else(|_| e.status.to_string());
     Outcome::failed(
-        "twilio",
+        SendProvider::Twilio,
         format!(
             "Twilio refused the message ({status}, code {}): {}",
             e.code, e.message

@@ -8,8 +8,7 @@ pub use settings::*;
 
 use crate::store::{tenants, Db, Store, StoreError};
 
-/// The tenant every request belongs to unless it names another.
-pub const DEFAULT_TENANT: &str = "default";
+pub use crate::message::DEFAULT_TENANT;
 
 /// A tenant as the emulation uses it.
 #[derive(Debug, Clone)]

@@ -10,10 +10,8 @@ use crate::outbound::{is_loopback, Outbound};
 /// in the background. A URL that is not loopback HTTP is logged and skipped.
 pub fn post(outbound: &Outbound, url: &str, message: &Message) {
     if !is_loopback(url) {
-        tracing::warn!(
-            url,
-            "StatusCallback skipped: Phonebox only calls loopback addresses"
-        );
+        // The URL is the caller's and may carry a token: it is not logged.
+        tracing::warn!("StatusCallback skipped: Phonebox only calls loopback addresses");
         return;
     }
     let outbound = outbound.clone();
@@ -35,7 +33,7 @@ pub fn post(outbound: &Outbound, url: &str, message: &Message) {
                 ("To", to.as_str()),
             ];
             if let Err(why) = outbound.post_form(&url, &form).await {
-                tracing::warn!(url, status, error = %why, "StatusCallback failed");
+                tracing::warn!(status, error = %why, "StatusCallback failed");
                 return;
             }
         }

@@ -1,0 +1,43 @@
+//! The `recovery_codes` table: one hashed recovery code per user, made with the
+//! first enrollment.
+
+use sqlx::FromRow;
+
+use super::{on, Db, StoreError};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RecoveryCodeRow {
+    pub user_id: String,
+    pub id: String,
+    pub code_hash: String,
+    pub created_at: i64,
+}
+
+/// The user's recovery code (its hash), if they have one.
+pub async fn for_user(
+    db: impl Into<Db<'_>>,
+    user_id: &str,
+) -> Result<Option<RecoveryCodeRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(
+            "SELECT user_id, id, code_hash, created_at FROM recovery_codes WHERE user_id = ?",
+        )
+        .bind(user_id),
+        fetch_optional
+    )?)
+}
+
+/// Stores the user's recovery code; `false` if they already have one.
+pub async fn insert(db: impl Into<Db<'_>>, row: &RecoveryCodeRow) -> Result<bool, StoreError> {
+    let done =
+        on!(db, sqlx::query(
+        "INSERT INTO recovery_codes (user_id, id, code_hash, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(&row.user_id)
+    .bind(&row.id)
+    .bind(&row.code_hash)
+    .bind(row.created_at), execute)?;
+    Ok(done.rows_affected() == 1)
+}
