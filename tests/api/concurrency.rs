@@ -7,11 +7,10 @@
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Barrier;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{next_event, spawn_app, TestApp};
 use crate::mfa::{latest, latest_code, settings, Mfa, CLIENT};
 
 const OOB: &str = "http://auth0.com/oauth/grant-type/mfa-oob";
@@ -415,33 +414,6 @@ async fn thirty_concurrent_settings_patches_each_keep_their_key() {
         Some(30)
     );
     app.stop().await;
-}
-
-/// Reads SSE frames until one named `name`; returns its data.
-async fn next_event(
-    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
-    buffer: &mut String,
-    name: &str,
-) -> String {
-    loop {
-        while let Some(end) = buffer.find("\n\n") {
-            let frame: String = buffer.drain(..end + 2).collect();
-            let mut event = "message";
-            let mut data = String::new();
-            for line in frame.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if event == name {
-                return data;
-            }
-        }
-        let chunk = stream.next().await.expect("stream open").expect("chunk");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,34 +1,6 @@
-use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::helpers::{capture_text, spawn_app};
-
-/// Reads SSE frames until one named `name`; returns its data.
-async fn next_event(
-    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
-    buffer: &mut String,
-    name: &str,
-) -> String {
-    loop {
-        while let Some(end) = buffer.find("\n\n") {
-            let frame: String = buffer.drain(..end + 2).collect();
-            let mut event = "message";
-            let mut data = String::new();
-            for line in frame.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if event == name {
-                return data;
-            }
-        }
-        let chunk = stream.next().await.expect("stream open").expect("chunk");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
-}
+use crate::helpers::{capture_text, next_event, spawn_app};
 
 #[tokio::test]
 async fn sse_delivers_new_and_deleted_messages() {
