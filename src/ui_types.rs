@@ -9,8 +9,8 @@ mod tests {
 
     use ts_rs::TS;
 
-    use crate::auth0::admin::{FailedCodes, LimitsView, TenantView, UserLimits};
-    use crate::auth0::limits::Gauge;
+    use crate::auth0::admin::{LimitsView, TenantView, UserLimits};
+    use crate::auth0::limits::{Gauge, Level};
     use crate::auth0::logs::LogEvent;
     use crate::auth0::management::guardian::{MessageTypes, SelectedProvider, TemplatesView};
     use crate::auth0::tenant::GuardianProvider;
@@ -55,7 +55,7 @@ mod tests {
             declaration::<Event>(),
             declaration::<Health>(),
             declaration::<Gauge>(),
-            declaration::<FailedCodes>(),
+            declaration::<Level>(),
             declaration::<UserLimits>(),
             declaration::<LimitsView>(),
             declaration::<ClockView>(),

@@ -9,7 +9,7 @@ use super::directory;
 use super::tenant::{self, Settings, Tenant};
 use super::Auth0;
 use crate::auth0::limits;
-use crate::message::Channel;
+use crate::store::limit_buckets::{self, BucketName};
 use crate::store::{clients, phone_sends, users, StoreError};
 
 /// Why an admin request is refused.
@@ -100,24 +100,16 @@ pub struct LimitsView {
     pub users: Vec<UserLimits>,
 }
 
-/// One user's counters.
+/// One user's buckets.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UserLimits {
     pub user_id: String,
     pub email: String,
-    pub messages_per_hour: limits::Gauge,
-    pub voice_per_hour: limits::Gauge,
-    pub failed_codes: FailedCodes,
-}
-
-/// The run of wrong codes that locks a user out.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct FailedCodes {
-    pub used: i64,
-    pub cap: u32,
-    pub locked: bool,
+    /// Messages (SMS and voice) the user can be sent now.
+    pub sends: limits::Level,
+    /// Wrong codes the user can enter now; at 0 every code check is refused.
+    pub failed_codes: limits::Level,
 }
 
 /// RFC 7396 merge patch: objects merge, `null` removes, anything else replaces.
@@ -299,9 +291,7 @@ impl Auth0 {
         .await?;
         let ids = match user_id {
             Some(id) => vec![id.to_owned()],
-            None => {
-                phone_sends::active_users(self.store(), &tenant.id, now - limits::HOUR_MS).await?
-            }
+            None => limit_buckets::users_draining(self.store(), &tenant.id, now).await?,
         };
         let mut per_user = Vec::new();
         for id in ids {
@@ -310,23 +300,14 @@ impl Auth0 {
                 .ok_or_else(|| {
                     AdminError::NotFound(format!("no user '{id}' in tenant '{}'", tenant.id))
                 })?;
-            let sends: Vec<(Channel, i64)> =
-                phone_sends::user_sends_since(self.store(), &tenant.id, &id, now - limits::HOUR_MS)
-                    .await?
-                    .into_iter()
-                    .collect();
-            let (hourly, voice) = limits::user_gauges(caps, &sends, now);
-            let locked = limits::locked_out(caps, user.failed_codes, user.last_failed_at, now);
+            let store = self.store();
+            let sends = limit_buckets::get(store, &tenant.id, &id, BucketName::Sends).await?;
+            let wrong = limit_buckets::get(store, &tenant.id, &id, BucketName::FailedCodes).await?;
             per_user.push(UserLimits {
                 user_id: user.user_id,
                 email: user.email,
-                messages_per_hour: hourly,
-                voice_per_hour: voice,
-                failed_codes: FailedCodes {
-                    used: user.failed_codes,
-                    cap: caps.max_failed_codes.get_u32(),
-                    locked,
-                },
+                sends: caps.sends().level(sends, now),
+                failed_codes: caps.failed_codes().level(wrong, now),
             });
         }
         Ok(LimitsView {
@@ -335,8 +316,6 @@ impl Auth0 {
             builtin_provider: limits::Gauge {
                 used: u32::try_from(builtin).unwrap_or(u32::MAX),
                 cap: caps.builtin_lifetime.get_u32(),
-                // A lifetime cap never frees.
-                frees_at: None,
             },
             users: per_user,
         })

@@ -124,8 +124,6 @@ pub async fn create_user(
         email: email.to_owned(),
         password_hash: hash_secret(password),
         name: name.map(str::to_owned),
-        failed_codes: 0,
-        last_failed_at: None,
         created_at: now,
     };
     Ok(users::insert(db, &row).await?.then_some(row))

@@ -81,20 +81,21 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &ChallengeRow) -> Result<(), Sto
 }
 
 /// Counts one wrong code against a pending challenge, failing it when that makes
-/// `max` attempts; the attempts counted so far, or `None` if it was no longer
-/// pending (another request used it up first).
+/// `max` attempts (if it has a cap); the attempts counted so far, or `None` if it
+/// was no longer pending (another request used it up first).
 pub async fn count_wrong(
     db: impl Into<Db<'_>>,
     id: &str,
-    max: i64,
+    max: Option<i64>,
 ) -> Result<Option<i64>, StoreError> {
     Ok(on!(
         db,
         sqlx::query_scalar(
             "UPDATE mfa_challenges SET attempts = attempts + 1, \
-             status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE status END \
+             status = CASE WHEN ? IS NOT NULL AND attempts + 1 >= ? THEN 'failed' ELSE status END \
              WHERE id = ? AND status = 'pending' RETURNING attempts",
         )
+        .bind(max)
         .bind(max)
         .bind(id),
         fetch_optional

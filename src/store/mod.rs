@@ -6,6 +6,7 @@
 
 pub mod clients;
 pub mod files;
+pub mod limit_buckets;
 pub mod log_events;
 pub mod messages;
 pub mod mfa_challenges;

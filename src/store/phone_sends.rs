@@ -48,22 +48,6 @@ pub async fn set_delivered(
     Ok(())
 }
 
-/// When each of a user's sends since `since` happened, by channel, oldest first.
-pub async fn user_sends_since(
-    db: impl Into<Db<'_>>,
-    tenant: &str,
-    user_id: &str,
-    since: i64,
-) -> Result<Vec<(Channel, i64)>, StoreError> {
-    Ok(on!(db, sqlx::query_as(
-        "SELECT channel, sent_at FROM phone_sends WHERE tenant = ? AND user_id = ? AND sent_at > ? \
-         ORDER BY sent_at",
-    )
-    .bind(tenant)
-    .bind(user_id)
-    .bind(since), fetch_all)?)
-}
-
 /// How many messages went through `provider` in the tenant's whole life.
 pub async fn lifetime_count(
     db: impl Into<Db<'_>>,
@@ -79,17 +63,4 @@ pub async fn lifetime_count(
         .bind(provider),
         fetch_one
     )?)
-}
-
-/// Users with a send since `since`, for the limits view.
-pub async fn active_users(
-    db: impl Into<Db<'_>>,
-    tenant: &str,
-    since: i64,
-) -> Result<Vec<String>, StoreError> {
-    Ok(on!(db, sqlx::query_scalar(
-        "SELECT DISTINCT user_id FROM phone_sends WHERE tenant = ? AND sent_at > ? ORDER BY user_id",
-    )
-    .bind(tenant)
-    .bind(since), fetch_all)?)
 }

@@ -11,13 +11,10 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: String,
     pub name: Option<String>,
-    pub failed_codes: i64,
-    pub last_failed_at: Option<i64>,
     pub created_at: i64,
 }
 
-const COLUMNS: &str =
-    "user_id, tenant, email, password_hash, name, failed_codes, last_failed_at, created_at";
+const COLUMNS: &str = "user_id, tenant, email, password_hash, name, created_at";
 
 pub async fn by_email(
     db: impl Into<Db<'_>>,
@@ -67,7 +64,7 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &UserRow) -> Result<bool, StoreE
     let done = on!(
         db,
         sqlx::query(&format!(
-            "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO users ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) \
          ON CONFLICT DO NOTHING"
         ))
         .bind(&row.user_id)
@@ -75,35 +72,8 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &UserRow) -> Result<bool, StoreE
         .bind(&row.email)
         .bind(&row.password_hash)
         .bind(&row.name)
-        .bind(row.failed_codes)
-        .bind(row.last_failed_at)
         .bind(row.created_at),
         execute
     )?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Counts a wrong code; the new count of wrong codes in a row.
-pub async fn record_failed_code(
-    db: impl Into<Db<'_>>,
-    user_id: &str,
-    at: i64,
-) -> Result<i64, StoreError> {
-    Ok(on!(db, sqlx::query_scalar(
-        "UPDATE users SET failed_codes = failed_codes + 1, last_failed_at = ? WHERE user_id = ? \
-         RETURNING failed_codes",
-    )
-    .bind(at)
-    .bind(user_id), fetch_one)?)
-}
-
-/// A right code ends the run of wrong ones.
-pub async fn reset_failed_codes(db: impl Into<Db<'_>>, user_id: &str) -> Result<(), StoreError> {
-    on!(
-        db,
-        sqlx::query("UPDATE users SET failed_codes = 0, last_failed_at = NULL WHERE user_id = ?")
-            .bind(user_id),
-        execute
-    )?;
-    Ok(())
 }

@@ -192,7 +192,7 @@ async fn forty_concurrent_grants_check_no_more_wrong_codes_than_the_limits_allow
     settings(
         &app,
         "default",
-        json!({ "code_attempts": 5, "limits": { "max_failed_codes": 10 } }),
+        json!({ "attempts_per_code": 5, "limits": { "failed_codes_burst": 10 } }),
     )
     .await;
     let email = "guess@example.com";
@@ -233,37 +233,26 @@ async fn forty_concurrent_grants_check_no_more_wrong_codes_than_the_limits_allow
         failed_logged, invalid as u64,
         "one gd_auth_failed per wrong code answered"
     );
-    let counter = user_limits(&app, &user).await["failed_codes"]["used"]
-        .as_u64()
-        .expect("failed_codes.used");
+    let counter = 10
+        - user_limits(&app, &user).await["failed_codes"]["tokens"]
+            .as_u64()
+            .expect("failed_codes.tokens");
     if granted == 0 {
         // The right code came after the five attempts: all five went to wrong codes,
         // and each of them counts.
         assert_eq!(invalid, 5, "the attempts ran out on wrong codes");
-        assert_eq!(
-            counter, invalid as u64,
-            "the failed-code counter counts every wrong code"
-        );
-    } else {
-        // The right code ended the run of wrong codes: what is left counts no more
-        // than the wrong codes answered.
-        assert!(
-            counter <= invalid as u64,
-            "counter {counter} after {invalid} wrong codes and a right one"
-        );
     }
+    assert_eq!(
+        counter, invalid as u64,
+        "the wrong-code bucket lost one token per wrong code answered"
+    );
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_challenges_send_no_more_than_the_hourly_cap() {
     let app = spawn_app().await;
-    settings(
-        &app,
-        "default",
-        json!({ "limits": { "per_user_per_hour": 10 } }),
-    )
-    .await;
+    settings(&app, "default", json!({ "limits": { "sends_burst": 10 } })).await;
     let email = "burst@example.com";
     let phone = "+15555553301";
     let token = Mfa::new(&app).enroll(email, phone).await; // message 1
@@ -291,9 +280,9 @@ async fn twenty_concurrent_challenges_send_no_more_than_the_hourly_cap() {
         "the cap refuses only what would pass it: 9 of 20 challenges fit"
     );
     assert_eq!(
-        user_limits(&app, &user).await["messages_per_hour"]["used"],
-        json!(stored),
-        "the hourly gauge counts what was sent"
+        user_limits(&app, &user).await["sends"]["tokens"],
+        json!(10 - stored),
+        "the send bucket lost one token per message sent"
     );
     app.stop().await;
 }
@@ -518,12 +507,7 @@ async fn a_message_sent_through_the_tenants_twilio_route_arrives_already_linked(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_recovery_code_refused_with_its_first_send_is_shown_on_the_next_association() {
     let app = spawn_app().await;
-    settings(
-        &app,
-        "default",
-        json!({ "limits": { "per_user_per_hour": 0 } }),
-    )
-    .await;
+    settings(&app, "default", json!({ "limits": { "sends_burst": 0 } })).await;
     let mfa = Mfa::new(&app);
     let email = "refused@example.com";
     let phone = "+15555553701";
@@ -534,12 +518,7 @@ async fn a_recovery_code_refused_with_its_first_send_is_shown_on_the_next_associ
     assert!(body.get("recovery_codes").is_none(), "{body}");
     assert!(app.messages().await.is_empty(), "nothing was sent");
 
-    settings(
-        &app,
-        "default",
-        json!({ "limits": { "per_user_per_hour": 10 } }),
-    )
-    .await;
+    settings(&app, "default", json!({ "limits": { "sends_burst": 10 } })).await;
     let token = mfa.mfa_token(email).await;
     let response = mfa.associate(&token, phone, "sms").await;
     assert_eq!(response.status(), 200);

@@ -1,5 +1,6 @@
-//! Auth0's caps, biting at Auth0's counts: 10 messages per user per rolling hour,
-//! 1 voice message per hour, 100 in a tenant's life on the built-in provider.
+//! Auth0's limits, biting at Auth0's counts: a send bucket of 10 per user refilled
+//! one an hour (SMS and voice together), a wrong-code bucket of 10 refilled one
+//! every six minutes, and 100 messages in a tenant's life on the built-in provider.
 
 use serde_json::{json, Value};
 
@@ -17,8 +18,21 @@ async fn advance(app: &TestApp, by: &str) {
     assert_eq!(response.status(), 200);
 }
 
+/// The user's buckets as `GET /emulator/v1/limits` shows them.
+async fn buckets(app: &TestApp, user_id: &str) -> Value {
+    let view = app
+        .get_json(&format!(
+            "/emulator/v1/limits?user_id={}",
+            user_id.replace('|', "%7C")
+        ))
+        .await;
+    view["users"][0].clone()
+}
+
+/// Auth0, "Enroll and challenge SMS and voice authenticators": "SMS codes can be sent
+/// 10 times and refill once per hour".
 #[tokio::test]
-async fn the_eleventh_sms_within_an_hour_is_refused_and_allowed_an_hour_later() {
+async fn sms_codes_can_be_sent_ten_times_and_refill_once_per_hour() {
     let app = spawn_app().await;
     let mfa = Mfa::new(&app);
     let token = mfa.enroll("busy@example.com", "+15555550901").await; // message 1
@@ -42,15 +56,11 @@ async fn the_eleventh_sms_within_an_hour_is_refused_and_allowed_an_hour_later() 
     );
 
     let user_id = refusals[0]["user_id"].as_str().expect("user").to_owned();
-    let gauges = app
-        .get_json(&format!(
-            "/emulator/v1/limits?user_id={}",
-            user_id.replace('|', "%7C")
-        ))
-        .await;
-    assert_eq!(gauges["users"][0]["messages_per_hour"]["used"], 10);
-    assert_eq!(gauges["users"][0]["messages_per_hour"]["cap"], 10);
-    assert!(gauges["users"][0]["messages_per_hour"]["frees_at"].is_string());
+    let sends = &buckets(&app, &user_id).await["sends"];
+    assert_eq!(sends["tokens"], 0);
+    assert_eq!(sends["burst"], 10);
+    assert_eq!(sends["refill_secs"], 3600);
+    assert!(sends["next_refill_at"].is_string(), "{sends}");
 
     advance(&app, "59m").await;
     // The mfa_token lives ten minutes: a new login brings a new one.
@@ -58,7 +68,7 @@ async fn the_eleventh_sms_within_an_hour_is_refused_and_allowed_an_hour_later() 
     assert_eq!(
         mfa.challenge(&token, None).await.status(),
         429,
-        "still inside the hour"
+        "not refilled yet"
     );
     advance(&app, "1m").await;
     let later = mfa.challenge(&token, None).await;
@@ -68,11 +78,28 @@ async fn the_eleventh_sms_within_an_hour_is_refused_and_allowed_an_hour_later() 
         "{}",
         later.text().await.unwrap_or_default()
     );
+    assert_eq!(
+        mfa.challenge(&token, None).await.status(),
+        429,
+        "one came back in the hour, not ten"
+    );
+    advance(&app, "3h").await;
+    let token = mfa.mfa_token("busy@example.com").await;
+    for n in 1..=3 {
+        assert_eq!(
+            mfa.challenge(&token, None).await.status(),
+            200,
+            "refill {n}"
+        );
+    }
+    assert_eq!(mfa.challenge(&token, None).await.status(), 429);
     app.stop().await;
 }
 
+/// Auth0: SMS and voice draw from one bucket; "only 1 voice message per hour will be
+/// sent for new requests" is the refill after the burst, not a second cap.
 #[tokio::test]
-async fn a_second_voice_message_within_the_hour_is_refused() {
+async fn sms_and_voice_share_one_send_bucket() {
     let app = spawn_app().await;
     settings(
         &app,
@@ -81,7 +108,7 @@ async fn a_second_voice_message_within_the_hour_is_refused() {
     )
     .await;
     let mfa = Mfa::new(&app);
-    let token = mfa.enroll("voice@example.com", "+15555550902").await;
+    let token = mfa.enroll("voice@example.com", "+15555550902").await; // SMS 1
     let list: Vec<Value> = app
         .http
         .get(app.url("/mfa/authenticators"))
@@ -97,34 +124,132 @@ async fn a_second_voice_message_within_the_hour_is_refused() {
         .find(|a| a["oob_channel"] == "voice")
         .expect("voice authenticator");
     let voice_id = voice["id"].as_str().expect("id");
-    assert_eq!(mfa.challenge(&token, Some(voice_id)).await.status(), 200);
+    for n in 2..=6 {
+        assert_eq!(
+            mfa.challenge(&token, Some(voice_id)).await.status(),
+            200,
+            "voice call {n}: no second cap on voice"
+        );
+    }
     assert_eq!(latest(&app, "+15555550902").await["channel"], "voice");
-    let second = mfa.challenge(&token, Some(voice_id)).await;
-    assert_eq!(second.status(), 429);
-    let body: Value = second.json().await.expect("json");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .expect("text")
-            .contains("voice"),
-        "{body}"
-    );
-    // SMS is still allowed: only voice is capped at one an hour.
-    assert_eq!(mfa.challenge(&token, None).await.status(), 200);
-    advance(&app, "61m").await;
+    for n in 7..=10 {
+        assert_eq!(mfa.challenge(&token, None).await.status(), 200, "SMS {n}");
+    }
+    let eleventh = mfa.challenge(&token, Some(voice_id)).await;
+    assert_eq!(eleventh.status(), 429, "the shared bucket is empty");
+    assert_eq!(mfa.challenge(&token, None).await.status(), 429);
+    advance(&app, "1h").await;
     let token = mfa.mfa_token("voice@example.com").await;
     assert_eq!(mfa.challenge(&token, Some(voice_id)).await.status(), 200);
+    assert_eq!(mfa.challenge(&token, None).await.status(), 429);
+    app.stop().await;
+}
+
+/// Auth0: "invalid codes can be returned 10 times and refill once every six minutes".
+#[tokio::test]
+async fn invalid_codes_can_be_returned_ten_times_and_refill_once_every_six_minutes() {
+    let app = spawn_app().await;
+    let mfa = Mfa::new(&app);
+    let email = "typo@example.com";
+    let phone = "+15555550904";
+    let token = mfa.enroll(email, phone).await;
+    let challenged: Value = mfa
+        .challenge(&token, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let oob = challenged["oob_code"]
+        .as_str()
+        .expect("oob_code")
+        .to_owned();
+    let code = crate::mfa::latest_code(&app, phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for n in 1..=10 {
+        let response = mfa.oob_grant(&token, &oob, wrong).await;
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(
+            body["error_description"], "Invalid binding_code.",
+            "wrong code {n}: still checked (no per-code cap by default)"
+        );
+    }
+    let refused = mfa.oob_grant(&token, &oob, &code).await;
+    assert_eq!(refused.status(), 429, "even the right code waits");
+    assert_eq!(
+        refused.json::<Value>().await.expect("json")["error_description"],
+        "Too many failed codes. Wait for some minutes before retrying."
+    );
+    let user_id = logs_of(&app, "gd_auth_failed").await[0]["user_id"]
+        .as_str()
+        .expect("user")
+        .to_owned();
+    let failed = &buckets(&app, &user_id).await["failed_codes"];
+    assert_eq!(
+        (failed["tokens"].as_u64(), failed["refill_secs"].as_u64()),
+        (Some(0), Some(360))
+    );
+    advance(&app, "5m").await;
+    assert_eq!(mfa.oob_grant(&token, &oob, &code).await.status(), 429);
+    advance(&app, "1m").await;
+    // That code has expired meanwhile (five minutes): a new one, checked.
+    let challenged: Value = mfa
+        .challenge(&token, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let oob = challenged["oob_code"].as_str().expect("oob_code");
+    let code = crate::mfa::latest_code(&app, phone).await;
+    let signed_in = mfa.oob_grant(&token, oob, &code).await;
+    assert_eq!(
+        signed_in.status(),
+        200,
+        "six minutes give one check back: {}",
+        signed_in.text().await.unwrap_or_default()
+    );
+    app.stop().await;
+}
+
+/// Auth0 documents no cap on checks of one code; Phonebox's is off unless set.
+#[tokio::test]
+async fn a_per_code_attempt_cap_applies_only_when_set() {
+    let app = spawn_app().await;
+    settings(&app, "default", json!({ "attempts_per_code": 2 })).await;
+    let mfa = Mfa::new(&app);
+    let phone = "+15555550905";
+    let token = mfa.mfa_token("capped@example.com").await;
+    let associated: Value = mfa
+        .associate(&token, phone, "sms")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let oob = associated["oob_code"]
+        .as_str()
+        .expect("oob_code")
+        .to_owned();
+    let code = crate::mfa::latest_code(&app, phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    assert_eq!(mfa.oob_grant(&token, &oob, wrong).await.status(), 403);
+    let second = mfa.oob_grant(&token, &oob, wrong).await;
+    assert_eq!(second.status(), 403);
+    let expired = mfa.oob_grant(&token, &oob, &code).await;
+    assert_eq!(expired.status(), 403, "two attempts used the code up");
+    assert_eq!(
+        expired.json::<Value>().await.expect("json")["error"],
+        "expired_token"
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_built_in_provider_delivers_one_hundred_messages_ever() {
     let app = spawn_app().await;
-    // Lift the per-user cap so one user can reach the tenant's lifetime cap.
+    // Lift the per-user bucket so one user can reach the tenant's lifetime cap.
     settings(
         &app,
         "default",
-        json!({ "limits": { "per_user_per_hour": 1000 } }),
+        json!({ "limits": { "sends_burst": 1000 } }),
     )
     .await;
     let mfa = Mfa::new(&app);
@@ -140,7 +265,7 @@ async fn the_built_in_provider_delivers_one_hundred_messages_ever() {
     let limits = app.get_json("/emulator/v1/limits").await;
     assert_eq!(
         limits["builtin_provider"],
-        json!({ "used": 100, "cap": 100, "frees_at": null })
+        json!({ "used": 100, "cap": 100 })
     );
 
     // The 101st: Auth0 answers as usual, but nothing arrives and the failure is logged.

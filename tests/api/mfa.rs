@@ -494,53 +494,6 @@ async fn errors_are_auth0_shaped() {
 }
 
 #[tokio::test]
-async fn a_code_stops_working_after_its_attempts_and_wrong_codes_lock_the_user_out() {
-    let app = spawn_app().await;
-    settings(
-        &app,
-        "default",
-        json!({ "code_attempts": 2, "limits": { "max_failed_codes": 3 } }),
-    )
-    .await;
-    let mfa = Mfa::new(&app);
-    let token = mfa.mfa_token("lock@example.com").await;
-    let associated: Value = mfa
-        .associate(&token, "+15555550805", "sms")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let oob = associated["oob_code"].as_str().expect("oob").to_owned();
-    let code = latest_code(&app, "+15555550805").await;
-    assert_eq!(mfa.oob_grant(&token, &oob, "000000").await.status(), 403);
-    assert_eq!(mfa.oob_grant(&token, &oob, "000001").await.status(), 403);
-    // Two attempts used: even the right code no longer works for this oob_code.
-    let spent = mfa.oob_grant(&token, &oob, &code).await;
-    assert_eq!(
-        spent.json::<Value>().await.expect("json")["error"],
-        "expired_token"
-    );
-
-    let associated: Value = mfa
-        .associate(&token, "+15555550805", "sms")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let oob = associated["oob_code"].as_str().expect("oob").to_owned();
-    let code = latest_code(&app, "+15555550805").await;
-    assert_eq!(mfa.oob_grant(&token, &oob, "000002").await.status(), 403);
-    let locked = mfa.oob_grant(&token, &oob, &code).await;
-    assert_eq!(locked.status(), 429);
-    assert_eq!(
-        locked.json::<Value>().await.expect("json")["error_description"],
-        "Too many failed codes. Wait for some minutes before retrying."
-    );
-    assert!(!logs_of(&app, "gd_otp_rate_limit_exceed").await.is_empty());
-    app.stop().await;
-}
-
-#[tokio::test]
 async fn authenticators_are_listed_masked_and_deleted() {
     let app = spawn_app().await;
     let mfa = Mfa::new(&app);

@@ -26,15 +26,19 @@ async fn each_overflowing_setting_is_refused_with_its_field_and_range() {
             json!({ "access_token_lifetime_secs": 9_223_372_036_854_776u64 }),
             "1 to 2592000",
         ),
-        ("code_attempts", json!({ "code_attempts": 0 }), "1 to 1000"),
         (
-            "limits.failed_code_lockout_secs",
-            json!({ "limits": { "failed_code_lockout_secs": u64::MAX } }),
-            "0 to 2592000",
+            "attempts_per_code",
+            json!({ "attempts_per_code": 0 }),
+            "1 to 1000",
         ),
         (
-            "limits.per_user_per_hour",
-            json!({ "limits": { "per_user_per_hour": 4_294_967_296u64 } }),
+            "limits.failed_codes_refill_secs",
+            json!({ "limits": { "failed_codes_refill_secs": u64::MAX } }),
+            "1 to 31536000",
+        ),
+        (
+            "limits.sends_burst",
+            json!({ "limits": { "sends_burst": 4_294_967_296u64 } }),
             "0 to 1000000",
         ),
     ] {
@@ -188,4 +192,62 @@ async fn the_clock_cannot_be_advanced_past_a_century() {
     let mfa = Mfa::new(&app);
     assert!(!mfa.mfa_token("future@example.com").await.is_empty());
     app.stop().await;
+}
+
+/// The limits of the rolling-window model (before Auth0's buckets) and the per-code
+/// cap that was on by default are dropped at start, each reported; what still means
+/// the same is kept.
+#[tokio::test]
+async fn limits_saved_by_the_window_model_give_way_to_auth0s_buckets_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    let app = spawn_app_at(&db).await;
+    let mut stored = app.get_json("/emulator/v1/tenants/default").await["settings"].clone();
+    app.stop().await;
+    stored["limits"] = json!({
+        "per_user_per_hour": 3,
+        "voice_per_hour": 1,
+        "builtin_lifetime": 50,
+        "max_failed_codes": 3,
+        "failed_code_lockout_secs": 900
+    });
+    stored
+        .as_object_mut()
+        .expect("object")
+        .remove("attempts_per_code");
+    stored["code_attempts"] = json!(5);
+    store_unchecked(&db, &stored).await;
+
+    let server = Process::start(
+        &["--db".as_ref(), db.as_os_str()],
+        &[],
+        &dir.path().join("server.log"),
+    )
+    .await
+    .expect("starts");
+    let log = server.log_text();
+    for field in [
+        "settings.limits.per_user_per_hour",
+        "settings.code_attempts",
+    ] {
+        assert!(log.contains(field), "{field} not reported:\n{log}");
+    }
+    let tenant: Value = reqwest::Client::new()
+        .get(format!("{}/emulator/v1/tenants/default", server.base))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let settings = &tenant["settings"];
+    assert_eq!(settings["limits"]["sends_burst"], 10);
+    assert_eq!(settings["limits"]["failed_codes_refill_secs"], 360);
+    assert_eq!(settings["limits"]["builtin_lifetime"], 50, "kept");
+    assert_eq!(
+        settings["attempts_per_code"],
+        Value::Null,
+        "off, as in Auth0"
+    );
+    assert_eq!(server.terminate().await, Some(0));
 }

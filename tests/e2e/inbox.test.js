@@ -169,11 +169,13 @@ test('the limits, logs and settings views show and change the emulated tenant', 
   const { page, problems, context } = await openPage(browser, server.base);
   await page.getByRole('button', { name: 'Limits' }).click();
   await page.getByText('gauge@example.com').waitFor();
-  assert.equal(await page.getByRole('meter', { name: 'SMS and voice, rolling hour' }).getAttribute('aria-valuenow'), '1');
+  const sends = page.getByRole('meter', { name: 'Messages (SMS and voice)' });
+  assert.equal(await sends.getAttribute('aria-valuenow'), '9', 'one of ten sends used');
+  assert.equal(await sends.getAttribute('aria-valuemax'), '10');
   assert.match(await page.getByRole('meter', { name: "Auth0's built-in provider, lifetime" }).getAttribute('aria-valuemax'), /^100$/);
   const before = (await (await fetch(`${server.base}/emulator/v1/clock`)).json()).offset_ms;
   await page.getByRole('button', { name: 'Advance one hour' }).click();
-  await page.getByText('No user was sent a message in the last hour.').waitFor();
+  await page.getByText("Every user's buckets are full.").waitFor();
   const after = (await (await fetch(`${server.base}/emulator/v1/clock`)).json()).offset_ms;
   assert.equal(after - before, 3_600_000);
 

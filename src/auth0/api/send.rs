@@ -11,12 +11,13 @@ use serde_json::json;
 use super::user_context;
 use crate::auth0::delivery::{Outgoing, Route};
 use crate::auth0::error::AuthError;
-use crate::auth0::limits::{self, Refusal};
+use crate::auth0::limits;
 use crate::auth0::templates::{self, Purpose, Variables};
 use crate::auth0::{Auth0, Caller};
 use crate::message::phone::PhoneNumber;
 use crate::message::{self, Channel, SendProvider};
 use crate::store::clients::ClientRow;
+use crate::store::limit_buckets::{self, BucketName};
 use crate::store::mfa_challenges::{self, ChallengeRow, ChallengeStatus};
 use crate::store::mfa_enrollments::EnrollmentRow;
 use crate::store::mfa_tokens::MfaTokenRow;
@@ -38,7 +39,8 @@ pub(super) struct Reserved {
 /// The refusal a user's hourly cap gives, as Auth0 words it.
 pub(super) struct CapRefusal {
     pub description: &'static str,
-    pub frees_at: i64,
+    /// When a token is back; none when the bucket never refills (a burst of 0).
+    pub frees_at: Option<i64>,
 }
 
 /// Why the built-in provider sends no more, when `route` is it and it has sent
@@ -111,28 +113,21 @@ impl Auth0 {
     ) -> Result<Result<Reserved, CapRefusal>, AuthError> {
         let settings = &caller.tenant.settings;
         let now = self.now_ms();
-        let sends = phone_sends::user_sends_since(
-            &mut *tx,
-            &caller.tenant.id,
-            &user.user_id,
-            now - limits::HOUR_MS,
-        )
-        .await?;
-        if let Err(refusal) = limits::check_send(&settings.limits, &sends, channel, now) {
-            let (description, frees_at) = match refusal {
-                Refusal::UserHourly { frees_at } => (
-                    "Too many SMS sent by the user. Wait for some minutes before retrying.",
-                    frees_at,
-                ),
-                Refusal::VoiceHourly { frees_at } => (
-                    "Too many voice calls made to the user. Wait for some minutes before retrying.",
-                    frees_at,
-                ),
-            };
-            return Ok(Err(CapRefusal {
-                description,
-                frees_at,
-            }));
+        // SMS and voice draw from one bucket (Auth0: "SMS codes can be sent 10 times
+        // and refill once per hour").
+        let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
+        let tat = limit_buckets::get(&mut *tx, tenant, user_id, BucketName::Sends).await?;
+        match settings.limits.sends().take(tat, now) {
+            Ok(tat) => {
+                limit_buckets::set(&mut *tx, tenant, user_id, BucketName::Sends, tat).await?
+            }
+            Err(empty) => {
+                return Ok(Err(CapRefusal {
+                    description:
+                        "Too many SMS sent by the user. Wait for some minutes before retrying.",
+                    frees_at: empty.frees_at,
+                }))
+            }
         }
         let route = Route::of(&caller.tenant);
         let exhausted = builtin_exhausted(tx, &caller.tenant, &route).await?;
@@ -188,7 +183,7 @@ impl Auth0 {
         refusal: CapRefusal,
     ) -> AuthError {
         let ctx = user_context(caller, user, client);
-        let frees = crate::unix_ms::rfc3339_ms(refusal.frees_at);
+        let frees = refusal.frees_at.map(crate::unix_ms::rfc3339_ms);
         let logged = self
             .write_log(
                 "gd_otp_rate_limit_exceed",

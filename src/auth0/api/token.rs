@@ -10,16 +10,16 @@ use crate::auth0::error::AuthError;
 use crate::auth0::json::{
     FactorType, MfaRequired, MfaRequirements, OobGrant, PasswordGrant, Tokens,
 };
-use crate::auth0::limits;
 use crate::auth0::logs;
 use crate::auth0::tenant::MfaPolicy;
 use crate::auth0::tokens::{AccessClaims, Audience, IdClaims};
 use crate::auth0::{Auth0, Caller};
 use crate::store::clients::ClientRow;
+use crate::store::limit_buckets::{self, BucketName};
 use crate::store::mfa_challenges::{self, ChallengeStatus};
 use crate::store::mfa_enrollments;
 use crate::store::mfa_tokens::{self, MfaTokenRow};
-use crate::store::users::{self, UserRow};
+use crate::store::users::UserRow;
 
 pub const MFA_OOB_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-oob";
 
@@ -145,12 +145,12 @@ impl Auth0 {
         let ctx = user_context(caller, &user, &client);
         let settings = &caller.tenant.settings;
         let details = json!({ "transaction_id": challenge.id, "authenticator": format!("{}|{}", challenge.channel, challenge.enrollment_id) });
-        if limits::locked_out(
-            &settings.limits,
-            user.failed_codes,
-            user.last_failed_at,
-            now,
-        ) {
+        // Wrong codes draw from a bucket (Auth0: "invalid codes can be returned 10
+        // times and refill once every six minutes"); an empty one refuses every check.
+        let wrong_codes = settings.limits.failed_codes();
+        let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
+        let tat = limit_buckets::get(&mut tx, tenant, user_id, BucketName::FailedCodes).await?;
+        if wrong_codes.level(tat, now).tokens == 0 {
             let description = "Too many failed codes. Wait for some minutes before retrying.";
             self.log_in(
                 &mut tx,
@@ -178,13 +178,16 @@ impl Auth0 {
             ChallengeStatus::Pending => {}
         }
         if binding_code.trim() != challenge.code {
-            if mfa_challenges::count_wrong(&mut tx, &challenge.id, settings.code_attempts.get_i64())
+            let per_code = settings.attempts_per_code.map(|cap| cap.get_i64());
+            if mfa_challenges::count_wrong(&mut tx, &challenge.id, per_code)
                 .await?
                 .is_none()
             {
                 return Err(AuthError::new(403, "expired_token", "oob_code is expired"));
             }
-            users::record_failed_code(&mut tx, &user.user_id, now).await?;
+            if let Ok(tat) = wrong_codes.take(tat, now) {
+                limit_buckets::set(&mut tx, tenant, user_id, BucketName::FailedCodes, tat).await?;
+            }
             self.log_in(
                 &mut tx,
                 "gd_auth_failed",
@@ -209,7 +212,6 @@ impl Auth0 {
                 "Invalid oob_code: it has already been used to sign in",
             ));
         }
-        users::reset_failed_codes(&mut tx, &user.user_id).await?;
         let enrollment =
             mfa_enrollments::get(&mut tx, &user.user_id, &challenge.enrollment_id).await?;
         if enrollment.is_some_and(|e| !e.active) {

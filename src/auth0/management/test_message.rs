@@ -91,8 +91,6 @@ impl Auth0 {
             email: "test-message@phonebox.invalid".into(),
             password_hash: String::new(),
             name: Some("Send Test Message".into()),
-            failed_codes: 0,
-            last_failed_at: None,
             created_at: 0,
         };
         let client = ClientRow {

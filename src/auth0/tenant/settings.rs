@@ -170,8 +170,9 @@ pub struct Settings {
     pub limits: Limits,
     /// How long a sent code can be checked: 1 s to a day.
     pub code_lifetime_secs: Bounded<1, 86_400>,
-    /// Checks allowed per sent code before it stops working: 1 to 1,000.
-    pub code_attempts: Bounded<1, 1_000>,
+    /// Checks allowed per sent code before it stops working, 1 to 1,000; none by
+    /// default: Auth0 documents no such cap, only the wrong-code bucket.
+    pub attempts_per_code: Option<Bounded<1, 1_000>>,
     /// How long an `mfa_token` lives (Auth0: 10 minutes): 1 s to a day.
     pub mfa_token_lifetime_secs: Bounded<1, 86_400>,
     /// How long access and ID tokens live: 1 s to 30 days (Auth0's longest).
@@ -196,7 +197,7 @@ impl Default for Settings {
             phone_templates: Vec::new(),
             limits: Limits::default(),
             code_lifetime_secs: Bounded::new(300),
-            code_attempts: Bounded::new(5),
+            attempts_per_code: None,
             mfa_token_lifetime_secs: Bounded::new(600),
             access_token_lifetime_secs: Bounded::new(86_400),
         }

@@ -25,6 +25,7 @@ export type {
   Channel,
   Gauge,
   GuardianProvider,
+  Level,
   ServerEvent,
   Health,
   LogEvent,

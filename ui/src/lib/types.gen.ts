@@ -114,23 +114,35 @@ status: string, version: string, writable: boolean, read_only: boolean, held_wai
 notice: string | null, };
 
 /**
- * One counter as the limits view shows it.
+ * One counter as the limits view shows it (the built-in provider's lifetime).
  */
-export type Gauge = { used: number, cap: number, 
-/**
- * When `used` next goes down (RFC 3339), if anything is counted.
- */
-frees_at: string | null, };
+export type Gauge = { used: number, cap: number, };
 
 /**
- * The run of wrong codes that locks a user out.
+ * A bucket as the limits view shows it.
  */
-export type FailedCodes = { used: number, cap: number, locked: boolean, };
+export type Level = { 
+/**
+ * Tokens left now.
+ */
+tokens: number, burst: number, refill_secs: number, 
+/**
+ * When the next token comes back; none when the bucket is full.
+ */
+next_refill_at: string | null, };
 
 /**
- * One user's counters.
+ * One user's buckets.
  */
-export type UserLimits = { user_id: string, email: string, messages_per_hour: Gauge, voice_per_hour: Gauge, failed_codes: FailedCodes, };
+export type UserLimits = { user_id: string, email: string, 
+/**
+ * Messages (SMS and voice) the user can be sent now.
+ */
+sends: Level, 
+/**
+ * Wrong codes the user can enter now; at 0 every code check is refused.
+ */
+failed_codes: Level, };
 
 /**
  * Every counter of a tenant.
