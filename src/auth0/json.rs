@@ -24,6 +24,15 @@ pub struct OobGrant {
     pub binding_code: Option<String>,
 }
 
+/// `POST /oauth/token` with `grant_type=http://auth0.com/oauth/grant-type/mfa-recovery-code`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RecoveryGrant {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub mfa_token: Option<String>,
+    pub recovery_code: Option<String>,
+}
+
 /// `POST /mfa/associate`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Associate {
@@ -58,6 +67,9 @@ pub struct Tokens {
     pub scope: String,
     pub expires_in: i64,
     pub token_type: &'static str,
+    /// The recovery-code grant's new code, which replaces the one just used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// `/mfa/associate`'s answer.

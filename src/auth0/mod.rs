@@ -57,6 +57,29 @@ impl Caller {
         format!("{}/", self.base_url.trim_end_matches('/'))
     }
 
+    /// The MFA API's audience, `https://{domain}/mfa/` on Auth0.
+    pub fn mfa_audience(&self) -> String {
+        format!("{}mfa/", self.issuer())
+    }
+
+    /// The Management API's audience, `https://{domain}/api/v2/` on Auth0.
+    pub fn management_audience(&self) -> String {
+        format!("{}api/v2/", self.issuer())
+    }
+
+    /// Whether `audience` names this tenant's API at `path` (`mfa/`, `api/v2/`).
+    /// Scripts written for Auth0 say `https://`, so either scheme is this tenant's,
+    /// and the trailing slash is optional.
+    pub fn is_own_api(&self, audience: &str, path: &str) -> bool {
+        fn bare(url: &str) -> &str {
+            let url = url.trim_end_matches('/');
+            url.strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .unwrap_or(url)
+        }
+        bare(audience) == bare(&format!("{}{path}", self.issuer()))
+    }
+
     fn log_context<'a>(&'a self) -> logs::Context<'a> {
         logs::Context {
             tenant: &self.tenant.id,

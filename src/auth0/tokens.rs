@@ -4,11 +4,11 @@
 //! verifiable across restarts and no other local user can mint them.
 
 use base64::Engine;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::secrets::Secrets;
@@ -43,6 +43,7 @@ pub async fn move_legacy_key(store: &Store, secrets: &Secrets) -> Result<(), Sto
 
 pub struct Signer {
     key: EncodingKey,
+    public: DecodingKey,
     kid: String,
     jwk: Jwk,
 }
@@ -66,11 +67,46 @@ pub struct Jwks<'a> {
 }
 
 /// Where a token may be used: one audience or several, as JWT allows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn contains(&self, wanted: impl Fn(&str) -> bool) -> bool {
+        match self {
+            Audience::One(a) => wanted(a),
+            Audience::Many(list) => list.iter().any(|a| wanted(a)),
+        }
+    }
+}
+
+/// The claims Phonebox reads back from an access token it issued.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Verified {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Audience,
+    #[serde(default)]
+    pub azp: Option<String>,
+    pub exp: i64,
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// `client-credentials` on Management API tokens.
+    #[serde(default)]
+    pub gty: Option<String>,
+}
+
+impl Verified {
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.as_deref().unwrap_or_default().split_whitespace()
+    }
+
+    pub fn has_scope(&self, wanted: &str) -> bool {
+        self.scopes().any(|s| s == wanted)
+    }
 }
 
 /// The claims of an access token.
@@ -83,7 +119,11 @@ pub struct AccessClaims<'a> {
     pub iat: i64,
     pub exp: i64,
     pub scope: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub amr: &'a [&'a str],
+    /// The grant, as Auth0 writes it on client-credentials tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gty: Option<&'a str>,
 }
 
 /// The claims of an ID token.
@@ -135,6 +175,8 @@ impl Signer {
         let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| corrupt(e.to_string()))?;
         let n = b64(&private.n().to_bytes_be());
         let e = b64(&private.e().to_bytes_be());
+        let public =
+            DecodingKey::from_rsa_components(&n, &e).map_err(|e| corrupt(e.to_string()))?;
         // RFC 7638 thumbprint: the key's id changes only with the key.
         let thumbprint =
             Sha256::digest(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#).as_bytes());
@@ -147,7 +189,12 @@ impl Signer {
             n,
             e,
         };
-        Ok(Signer { key, kid, jwk })
+        Ok(Signer {
+            key,
+            public,
+            kid,
+            jwk,
+        })
     }
 
     /// Signs `claims` with RS256 under this key's id.
@@ -155,6 +202,16 @@ impl Signer {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key)
+    }
+
+    /// Reads back a token this key signed (RS256 only). Its time is checked by the
+    /// caller against the emulated clock, which may run ahead of the system's.
+    pub fn verify(&self, token: &str) -> Result<Verified, jsonwebtoken::errors::Error> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        jsonwebtoken::decode::<Verified>(token, &self.public, &validation).map(|data| data.claims)
     }
 
     pub fn jwks(&self) -> Jwks<'_> {

@@ -19,9 +19,9 @@ use serde_json::{json, Map, Value};
 use super::body::BodyError;
 use super::body::RawBody;
 use super::state::AppState;
-use crate::auth0::api::token::MFA_OOB_GRANT;
+use crate::auth0::api::token::{MFA_OOB_GRANT, MFA_RECOVERY_GRANT};
 use crate::auth0::error::AuthError;
-use crate::auth0::json::{Associate, Challenge, OobGrant, PasswordGrant};
+use crate::auth0::json::{Associate, Challenge, OobGrant, PasswordGrant, RecoveryGrant};
 use crate::auth0::tenant::{self, DEFAULT_TENANT};
 use crate::auth0::Caller;
 use crate::message::RawRequest;
@@ -189,6 +189,12 @@ async fn token(
                 .oob_grant(&caller, &typed::<OobGrant>(body)?)
                 .await?
         }
+        MFA_RECOVERY_GRANT => {
+            state
+                .auth0
+                .recovery_grant(&caller, &typed::<RecoveryGrant>(body)?)
+                .await?
+        }
         "" => {
             return Err(AuthError::invalid_request(
                 "Missing required parameter: grant_type",
@@ -272,7 +278,7 @@ async fn openid_configuration(TenantCaller(caller, _): AuthCaller) -> Response {
         "token_endpoint": format!("{issuer}oauth/token"),
         "jwks_uri": format!("{issuer}.well-known/jwks.json"),
         "mfa_challenge_endpoint": format!("{issuer}mfa/challenge"),
-        "grant_types_supported": ["password", MFA_OOB_GRANT],
+        "grant_types_supported": ["password", MFA_OOB_GRANT, MFA_RECOVERY_GRANT],
         "id_token_signing_alg_values_supported": ["RS256"],
     }))
     .into_response()

@@ -41,3 +41,27 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &RecoveryCodeRow) -> Result<bool
     .bind(row.created_at), execute)?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Swaps the user's recovery code for a new one, only if it is still `old_hash`:
+/// of two requests spending one code, one swaps and the other finds it gone.
+pub async fn replace(
+    db: impl Into<Db<'_>>,
+    user_id: &str,
+    old_hash: &str,
+    new: &RecoveryCodeRow,
+) -> Result<bool, StoreError> {
+    let done = on!(
+        db,
+        sqlx::query(
+            "UPDATE recovery_codes SET id = ?, code_hash = ?, created_at = ? \
+             WHERE user_id = ? AND code_hash = ?",
+        )
+        .bind(&new.id)
+        .bind(&new.code_hash)
+        .bind(new.created_at)
+        .bind(user_id)
+        .bind(old_hash),
+        execute
+    )?;
+    Ok(done.rows_affected() == 1)
+}

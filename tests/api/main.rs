@@ -19,6 +19,7 @@ mod limits;
 mod management;
 mod marketplace;
 mod mfa;
+mod mfa_api;
 mod persistence;
 mod secrets_at_rest;
 mod security;

@@ -4,8 +4,7 @@
 
 use serde_json::json;
 
-use super::{user_context, MfaSession};
-use crate::auth0::directory;
+use super::{user_context, ClientId, MfaSession};
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{Associate, Associated};
 use crate::auth0::templates::Purpose;
@@ -13,14 +12,8 @@ use crate::auth0::{Auth0, Caller};
 use crate::message::phone::PhoneNumber;
 use crate::message::Channel;
 use crate::store::mfa_enrollments::{self, EnrollmentRow};
-use crate::store::recovery_codes::{self, RecoveryCodeRow};
+use crate::store::recovery_codes;
 use crate::store::StoreError;
-
-/// 24 upper-case letters and digits, as Auth0's recovery codes, drawn without
-/// bias from the OS generator.
-fn recovery_code() -> String {
-    crate::random::from_alphabet(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24)
-}
 
 impl Auth0 {
     /// `POST /mfa/associate`: enrolls a phone and sends its first code.
@@ -40,8 +33,11 @@ impl Auth0 {
                 &mut tx,
                 caller,
                 bearer,
-                body.client_id.as_deref(),
-                body.client_secret.as_deref(),
+                (
+                    ClientId::Optional,
+                    body.client_id.as_deref(),
+                    body.client_secret.as_deref(),
+                ),
             )
             .await?;
         if !body.authenticator_types.iter().any(|t| t == "oob") {
@@ -65,8 +61,12 @@ impl Auth0 {
         })?;
         let phone = PhoneNumber::parse(number)
             .map_err(|e| AuthError::invalid_request(format!("phone_number: {e}")))?;
+        // An mfa_token may enroll the first authenticator only; a second phone
+        // takes an access token with the `enroll` scope (Auth0's "Add an
+        // authenticator").
+        token.require("enroll")?;
         let existing = mfa_enrollments::for_user(&mut tx, &user.user_id).await?;
-        if existing.iter().any(|e| e.active) {
+        if token.is_mfa_token() && existing.iter().any(|e| e.active) {
             return Err(AuthError::new(
                 403,
                 "access_denied",
@@ -87,13 +87,7 @@ impl Auth0 {
         let recovery = match recovery_codes::for_user(&mut tx, &user.user_id).await? {
             Some(_) => None,
             None => {
-                let code = recovery_code();
-                let row = RecoveryCodeRow {
-                    user_id: user.user_id.clone(),
-                    id: format!("dev_{}", crate::random::token(12)),
-                    code_hash: directory::hash_secret(&code),
-                    created_at: now,
-                };
+                let (code, row) = super::recovery::new_code(&user.user_id, now);
                 recovery_codes::insert(&mut tx, &row).await?.then_some(code)
             }
         };
@@ -103,7 +97,7 @@ impl Auth0 {
                 caller,
                 &user,
                 &client,
-                &token,
+                &token.row,
                 &enrollment,
                 channel,
                 Purpose::Enrollment,
@@ -146,21 +140,5 @@ impl Auth0 {
             oob_code,
             recovery_codes: recovery.map(|code| vec![code]),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recovery_codes_are_24_characters_of_auth0_s_alphabet() {
-        for _ in 0..100 {
-            let recovery = recovery_code();
-            assert_eq!(recovery.len(), 24);
-            assert!(recovery
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
-        }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{user_context, MfaSession};
+use super::{user_context, ClientId, MfaSession};
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{Challenge, Challenged};
 use crate::auth0::templates::Purpose;
@@ -29,8 +29,11 @@ impl Auth0 {
                 &mut tx,
                 caller,
                 body.mfa_token.as_deref(),
-                body.client_id.as_deref(),
-                body.client_secret.as_deref(),
+                (
+                    ClientId::Required,
+                    body.client_id.as_deref(),
+                    body.client_secret.as_deref(),
+                ),
             )
             .await?;
         let types = body.challenge_type.as_deref().unwrap_or("oob");
@@ -92,7 +95,7 @@ impl Auth0 {
                 caller,
                 &user,
                 &client,
-                &token,
+                &token.row,
                 &enrollment,
                 channel,
                 Purpose::Verification,

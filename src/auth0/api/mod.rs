@@ -10,6 +10,7 @@
 pub mod associate;
 pub mod authenticators;
 pub mod challenge;
+pub mod recovery;
 mod send;
 pub mod token;
 
@@ -22,15 +23,16 @@ use crate::store::mfa_tokens::{self, MfaTokenRow};
 use crate::store::users::{self, UserRow};
 use crate::store::Tx;
 
-/// The masked phone number Auth0 shows as an authenticator's name.
+/// The masked phone number Auth0 shows as an authenticator's name: every
+/// character of the E.164 number but the last four is an `X` (Auth0's "Enroll and
+/// challenge SMS and voice authenticators" lists `+1…8730` as `XXXXXXXX8730`).
 pub fn masked(number: &str) -> String {
-    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    let keep = digits.len().min(4);
-    let hidden = digits.len() - keep;
+    let chars: Vec<char> = number.chars().collect();
+    let hidden = chars.len().saturating_sub(4);
     format!(
         "{}{}",
         "X".repeat(hidden),
-        digits[hidden..].iter().collect::<String>()
+        chars[hidden..].iter().collect::<String>()
     )
 }
 
@@ -50,9 +52,54 @@ fn user_context<'a>(
 
 /// The token, client and user an MFA request acts for.
 pub(super) struct MfaSession {
-    pub token: MfaTokenRow,
+    pub token: Bearer,
     pub client: ClientRow,
     pub user: UserRow,
+}
+
+/// What a request to the MFA API carries: an `mfa_token` from `mfa_required`, or
+/// an access token for the `/mfa/` audience (Auth0's "Manage authenticator
+/// factors": scopes `enroll`, `read:authenticators`, `remove:authenticators`).
+#[derive(Debug, Clone)]
+pub(super) struct Bearer {
+    /// As a token row: an access token is shaped like one (never stored), so the
+    /// codes it asks for are bound to it as to an `mfa_token`.
+    pub row: MfaTokenRow,
+    /// The access token's scopes; `None` for an `mfa_token`.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl Bearer {
+    pub fn is_mfa_token(&self) -> bool {
+        self.scopes.is_none()
+    }
+
+    /// Refuses an access token without `scope` (an `mfa_token` is checked by
+    /// each endpoint for what it may do).
+    pub fn require(&self, scope: &str) -> Result<(), AuthError> {
+        match &self.scopes {
+            Some(scopes) if !scopes.iter().any(|s| s == scope) => Err(AuthError::new(
+                403,
+                "insufficient_scope",
+                format!("Insufficient scope, expected any of: {scope}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether a token is a JWT (three base64url parts) rather than an `mfa_token`.
+fn looks_like_jwt(token: &str) -> bool {
+    token.starts_with("eyJ") && token.split('.').count() == 3
+}
+
+/// Whether the client must name itself (Auth0's docs mark `client_id` required on
+/// `/mfa/challenge` and the `mfa-oob` grant; `/mfa/associate` authenticates by
+/// its bearer alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ClientId {
+    Required,
+    Optional,
 }
 
 impl Auth0 {
@@ -63,14 +110,19 @@ impl Auth0 {
         tx: &mut Tx,
         caller: &Caller,
         token: Option<&str>,
-        client_id: Option<&str>,
-        client_secret: Option<&str>,
+        client: (ClientId, Option<&str>, Option<&str>),
     ) -> Result<MfaSession, AuthError> {
+        let (need, client_id, client_secret) = client;
+        if need == ClientId::Required && client_id.is_none_or(str::is_empty) {
+            return Err(AuthError::invalid_request(
+                "Missing required parameter: client_id",
+            ));
+        }
         let token = self.mfa_token(tx, caller, token).await?;
         let client = self
-            .token_client(tx, caller, &token, client_id, client_secret)
+            .token_client(tx, caller, &token.row, client_id, client_secret)
             .await?;
-        let user = self.token_user(tx, caller, &token).await?;
+        let user = self.token_user(tx, caller, &token.row).await?;
         Ok(MfaSession {
             token,
             client,
@@ -78,16 +130,20 @@ impl Auth0 {
         })
     }
 
-    /// The `mfa_token` a request carries, checked: known, this tenant's, not expired.
+    /// The `mfa_token` (or `/mfa/` access token) a request carries, checked:
+    /// known, this tenant's, not expired on the emulated clock.
     async fn mfa_token(
         &self,
         tx: &mut Tx,
         caller: &Caller,
         token: Option<&str>,
-    ) -> Result<MfaTokenRow, AuthError> {
+    ) -> Result<Bearer, AuthError> {
         let token = token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| AuthError::invalid_request("Missing required parameter: mfa_token"))?;
+        if looks_like_jwt(token) {
+            return self.mfa_access_token(caller, token).await;
+        }
         let row = mfa_tokens::get(&mut *tx, token)
             .await?
             .filter(|row| row.tenant == caller.tenant.id)
@@ -95,7 +151,40 @@ impl Auth0 {
         if row.expires_at <= self.now_ms() {
             return Err(AuthError::new(403, "expired_token", "mfa_token is expired"));
         }
-        Ok(row)
+        Ok(Bearer { row, scopes: None })
+    }
+
+    /// An access token for this tenant's `/mfa/` audience, signed by its key.
+    async fn mfa_access_token(&self, caller: &Caller, token: &str) -> Result<Bearer, AuthError> {
+        let invalid = || {
+            AuthError::new(
+                401,
+                "invalid_grant",
+                "The mfa_token provided is invalid. Try getting a new token.",
+            )
+        };
+        let claims = self.signer().await?.verify(token).map_err(|_| invalid())?;
+        if claims.iss != caller.issuer() || !claims.aud.contains(|a| caller.is_own_api(a, "mfa/")) {
+            return Err(invalid());
+        }
+        let expires_at = claims.exp.saturating_mul(1000);
+        if expires_at <= self.now_ms() {
+            return Err(AuthError::new(403, "expired_token", "mfa_token is expired"));
+        }
+        let client_id = claims.azp.clone().ok_or_else(invalid)?;
+        Ok(Bearer {
+            row: MfaTokenRow {
+                token: token.to_owned(),
+                tenant: caller.tenant.id.clone(),
+                user_id: claims.sub.clone(),
+                client_id,
+                audience: Some(caller.mfa_audience()),
+                scope: claims.scope.clone(),
+                created_at: self.now_ms(),
+                expires_at,
+            },
+            scopes: Some(claims.scopes().map(str::to_owned).collect()),
+        })
     }
 
     async fn token_user(
@@ -170,8 +259,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_mask_all_but_the_last_four_digits() {
-        assert_eq!(masked("+15555558730"), "XXXXXXX8730");
-        assert_eq!(masked("+12"), "12");
+    fn names_mask_all_but_the_last_four_characters() {
+        assert_eq!(masked("+15555558730"), "XXXXXXXX8730");
+        assert_eq!(masked("+12"), "+12");
     }
 }

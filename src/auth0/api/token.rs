@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{user_context, MfaSession};
+use super::{user_context, ClientId, MfaSession};
 use crate::auth0::directory;
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{
@@ -22,6 +22,8 @@ use crate::store::mfa_tokens::{self, MfaTokenRow};
 use crate::store::users::UserRow;
 
 pub const MFA_OOB_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-oob";
+pub const MFA_RECOVERY_GRANT: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
+const MFA_API_TOKEN_SECS: i64 = 600;
 
 impl Auth0 {
     /// `POST /oauth/token` with `grant_type=password`.
@@ -58,13 +60,24 @@ impl Auth0 {
         };
         let ctx = user_context(caller, &user, &client);
         let settings = &caller.tenant.settings;
-        if settings.phone_enabled && settings.mfa_policy == MfaPolicy::Always {
+        // A token for the MFA API always takes MFA (Auth0's "Manage authenticator
+        // factors"); kept as this tenant's own spelling of the audience.
+        let mfa_api = grant
+            .audience
+            .as_deref()
+            .is_some_and(|a| caller.is_own_api(a, "mfa/"));
+        let audience = if mfa_api {
+            Some(caller.mfa_audience())
+        } else {
+            grant.audience.clone()
+        };
+        if settings.phone_enabled && (settings.mfa_policy == MfaPolicy::Always || mfa_api) {
             let token = MfaTokenRow {
                 token: format!("Fe26.2**{}", crate::random::token(48)),
                 tenant: caller.tenant.id.clone(),
                 user_id: user.user_id.clone(),
                 client_id: client.client_id.clone(),
-                audience: grant.audience.clone(),
+                audience: audience.clone(),
                 scope: grant.scope.clone(),
                 created_at: now,
                 expires_at: crate::unix_ms::add_secs(now, settings.mfa_token_lifetime_secs.get()),
@@ -97,13 +110,14 @@ impl Auth0 {
                     .with(serde_json::to_value(required).map_err(AuthError::server_error)?),
             );
         }
-        self.log_in(&mut tx, "s", &ctx, None, json!({})).await?;
+        // Auth0 logs a password grant as an exchange, not an interactive login.
+        self.log_in(&mut tx, "sepft", &ctx, None, json!({})).await?;
         tx.commit().await.map_err(crate::store::StoreError::from)?;
         self.issue_tokens(
             caller,
             &user,
             &client,
-            grant.audience.as_deref(),
+            audience.as_deref(),
             grant.scope.as_deref(),
             false,
         )
@@ -131,13 +145,16 @@ impl Auth0 {
                 &mut tx,
                 caller,
                 grant.mfa_token.as_deref(),
-                grant.client_id.as_deref(),
-                grant.client_secret.as_deref(),
+                (
+                    ClientId::Required,
+                    grant.client_id.as_deref(),
+                    grant.client_secret.as_deref(),
+                ),
             )
             .await?;
         let challenge = mfa_challenges::by_oob_code(&mut tx, oob_code)
             .await?
-            .filter(|c| c.mfa_token == token.token)
+            .filter(|c| c.mfa_token == token.row.token)
             .ok_or_else(|| {
                 AuthError::invalid_request("The oob_code doesn't match the mfa_token")
             })?;
@@ -234,15 +251,15 @@ impl Auth0 {
             caller,
             &user,
             &client,
-            token.audience.as_deref(),
-            token.scope.as_deref(),
+            token.row.audience.as_deref(),
+            token.row.scope.as_deref(),
             true,
         )
         .await
     }
 
     /// Access and ID tokens for a user, signed RS256.
-    async fn issue_tokens(
+    pub(super) async fn issue_tokens(
         &self,
         caller: &Caller,
         user: &UserRow,
@@ -254,7 +271,13 @@ impl Auth0 {
         let signer = self.signer().await?;
         let issuer = caller.issuer();
         let now = self.now().unix_timestamp();
-        let lifetime = caller.tenant.settings.access_token_lifetime_secs.get_i64();
+        // Tokens for the MFA API live 600 s, fixed (Auth0's "Manage authenticator
+        // factors").
+        let lifetime = if audience.is_some_and(|a| caller.is_own_api(a, "mfa/")) {
+            MFA_API_TOKEN_SECS
+        } else {
+            caller.tenant.settings.access_token_lifetime_secs.get_i64()
+        };
         let scope = scope.unwrap_or("openid profile email");
         let amr: Vec<&str> = if mfa { vec!["pwd", "mfa"] } else { vec!["pwd"] };
         let userinfo = format!("{issuer}userinfo");
@@ -270,6 +293,7 @@ impl Auth0 {
             exp: now.saturating_add(lifetime),
             scope,
             amr: &amr,
+            gty: None,
         };
         let id = IdClaims {
             iss: &issuer,
@@ -291,6 +315,7 @@ impl Auth0 {
             scope: scope.to_owned(),
             expires_in: lifetime,
             token_type: "Bearer",
+            recovery_code: None,
         })
     }
 }
