@@ -1,11 +1,11 @@
 //! Who may call the tenant's APIs: the one reader of `Authorization: Bearer …`
-//! headers, and the Management API's check of the token it carries. The MFA API's
+//! headers, and the Management API's check of the token it carries (a JWT from
+//! the client-credentials grant, or a client secret). The MFA API's
 //! bearer (an `mfa_token`) is checked by the MFA flows themselves.
 
 use super::directory::secret_matches;
 use super::error::MgmtError;
-use super::tenant::Tenant;
-use super::Auth0;
+use super::{Auth0, Caller};
 use crate::store::clients;
 
 /// The token of an `Authorization` header's `Bearer` credentials; the scheme is
@@ -18,16 +18,37 @@ pub fn bearer(authorization: Option<&str>) -> Option<&str> {
 
 impl Auth0 {
     /// Lets a Management API call through: any token in permissive mode (the
-    /// default); otherwise one of the tenant's client secrets, since Phonebox
-    /// issues no management tokens.
+    /// default); otherwise a Management API token this tenant issued (the
+    /// client-credentials grant), unexpired on the emulated clock, or one of the
+    /// tenant's client secrets.
     pub async fn authorize_management(
         &self,
-        tenant: &Tenant,
+        caller: &Caller,
         authorization: Option<&str>,
     ) -> Result<(), MgmtError> {
+        let tenant = &caller.tenant;
         let token = bearer(authorization)
             .ok_or_else(|| MgmtError::new(401, "Missing authentication", None))?;
         if tenant.settings.permissive {
+            return Ok(());
+        }
+        if token.starts_with("eyJ") {
+            let claims = self
+                .signer()
+                .await?
+                .verify(token)
+                .ok()
+                .filter(|c| {
+                    c.iss == caller.issuer() && c.aud.contains(|a| caller.is_own_api(a, "api/v2/"))
+                })
+                .ok_or_else(|| MgmtError::new(401, "Invalid token", Some("invalid_token")))?;
+            if claims.exp.saturating_mul(1000) <= self.now_ms() {
+                return Err(MgmtError::new(
+                    401,
+                    "Expired token received for JSON Web Token validation",
+                    Some("invalid_token"),
+                ));
+            }
             return Ok(());
         }
         let known = clients::list(self.store(), &tenant.id)

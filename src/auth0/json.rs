@@ -33,6 +33,15 @@ pub struct RecoveryGrant {
     pub recovery_code: Option<String>,
 }
 
+/// `POST /oauth/token` with `grant_type=client_credentials`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClientCredentialsGrant {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub audience: Option<String>,
+    pub scope: Option<String>,
+}
+
 /// `POST /mfa/associate`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Associate {

@@ -21,7 +21,9 @@ use super::body::RawBody;
 use super::state::AppState;
 use crate::auth0::api::token::{MFA_OOB_GRANT, MFA_RECOVERY_GRANT};
 use crate::auth0::error::AuthError;
-use crate::auth0::json::{Associate, Challenge, OobGrant, PasswordGrant, RecoveryGrant};
+use crate::auth0::json::{
+    Associate, Challenge, ClientCredentialsGrant, OobGrant, PasswordGrant, RecoveryGrant,
+};
 use crate::auth0::tenant::{self, DEFAULT_TENANT};
 use crate::auth0::Caller;
 use crate::message::RawRequest;
@@ -189,6 +191,12 @@ async fn token(
                 .oob_grant(&caller, &typed::<OobGrant>(body)?)
                 .await?
         }
+        "client_credentials" => {
+            state
+                .auth0
+                .client_credentials_grant(&caller, &typed::<ClientCredentialsGrant>(body)?)
+                .await?
+        }
         MFA_RECOVERY_GRANT => {
             state
                 .auth0
@@ -204,7 +212,7 @@ async fn token(
             return Err(AuthError::new(
                 403,
                 "unsupported_grant_type",
-                format!("Unsupported grant type: {other} (Phonebox emulates password and mfa-oob)"),
+                format!("Unsupported grant type: {other} (Phonebox emulates password, client_credentials, passwordless/otp, mfa-oob and mfa-recovery-code)"),
             ))
         }
     };
@@ -278,7 +286,7 @@ async fn openid_configuration(TenantCaller(caller, _): AuthCaller) -> Response {
         "token_endpoint": format!("{issuer}oauth/token"),
         "jwks_uri": format!("{issuer}.well-known/jwks.json"),
         "mfa_challenge_endpoint": format!("{issuer}mfa/challenge"),
-        "grant_types_supported": ["password", MFA_OOB_GRANT, MFA_RECOVERY_GRANT],
+        "grant_types_supported": ["password", "client_credentials", MFA_OOB_GRANT, MFA_RECOVERY_GRANT],
         "id_token_signing_alg_values_supported": ["RS256"],
     }))
     .into_response()

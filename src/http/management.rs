@@ -2,7 +2,7 @@
 //! Phone providers and templates, and logs.
 //!
 //! Any bearer token is accepted in permissive mode (the default); otherwise it must
-//! be one of the tenant's client secrets, since Phonebox issues no management tokens.
+//! be a token from the tenant's client-credentials grant or one of its client secrets.
 
 use std::collections::HashMap;
 
@@ -111,7 +111,7 @@ impl FromRequestParts<AppState> for Mgmt {
             .and_then(|v| v.to_str().ok());
         state
             .auth0
-            .authorize_management(&caller.tenant, authorization)
+            .authorize_management(&caller, authorization)
             .await?;
         Ok(Mgmt(caller))
     }

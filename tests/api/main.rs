@@ -6,6 +6,7 @@ mod helpers;
 mod capture;
 mod chaos;
 mod cli;
+mod client_credentials;
 mod clients;
 mod clock;
 mod concurrency;

@@ -10,6 +10,7 @@
 pub mod associate;
 pub mod authenticators;
 pub mod challenge;
+pub mod client_credentials;
 pub mod recovery;
 mod send;
 pub mod token;
