@@ -82,7 +82,9 @@ pub struct NewClient {
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
     pub user_id: String,
-    pub email: String,
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
@@ -105,6 +107,7 @@ pub struct LimitsView {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UserLimits {
     pub user_id: String,
+    /// The email, or the phone number of a passwordless user.
     pub email: String,
     /// Messages (SMS and voice) the user can be sent now.
     pub sends: limits::Level,
@@ -253,6 +256,7 @@ impl Auth0 {
         Ok(UserView {
             user_id: row.user_id,
             email: row.email,
+            phone_number: row.phone_number,
             name: row.name,
             tenant: Some(tenant.to_owned()),
         })
@@ -266,6 +270,7 @@ impl Auth0 {
             .map(|u| UserView {
                 user_id: u.user_id,
                 email: u.email,
+                phone_number: u.phone_number,
                 name: u.name,
                 tenant: None,
             })
@@ -304,8 +309,8 @@ impl Auth0 {
             let sends = limit_buckets::get(store, &tenant.id, &id, BucketName::Sends).await?;
             let wrong = limit_buckets::get(store, &tenant.id, &id, BucketName::FailedCodes).await?;
             per_user.push(UserLimits {
+                email: user.user_name().to_owned(),
                 user_id: user.user_id,
-                email: user.email,
                 sends: caps.sends().level(sends, now),
                 failed_codes: caps.failed_codes().level(wrong, now),
             });

@@ -121,10 +121,15 @@ pub async fn create_user(
     let row = UserRow {
         user_id: format!("auth0|{}", crate::random::hex(12)),
         tenant: tenant.to_owned(),
-        email: email.to_owned(),
-        password_hash: hash_secret(password),
+        connection: users::DATABASE_CONNECTION.to_owned(),
+        email: Some(email.to_owned()),
+        password_hash: Some(hash_secret(password)),
         name: name.map(str::to_owned),
+        user_metadata: "{}".into(),
+        app_metadata: "{}".into(),
         created_at: now,
+        updated_at: now,
+        ..UserRow::default()
     };
     Ok(users::insert(db, &row).await?.then_some(row))
 }
@@ -145,7 +150,11 @@ pub async fn login(
         ));
     }
     if let Some(user) = users::by_email(&mut *tx, &tenant.id, username).await? {
-        if tenant.settings.permissive || secret_matches(&user.password_hash, password) {
+        let matches = user
+            .password_hash
+            .as_deref()
+            .is_some_and(|hash| secret_matches(hash, password));
+        if tenant.settings.permissive || matches {
             return Ok(user);
         }
         return Err(wrong());

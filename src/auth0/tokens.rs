@@ -134,7 +134,10 @@ pub struct IdClaims<'a> {
     pub aud: &'a str,
     pub iat: i64,
     pub exp: i64,
-    pub email: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<&'a str>,
     pub name: &'a str,
     pub amr: &'a [&'a str],
 }

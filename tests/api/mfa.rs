@@ -452,7 +452,10 @@ async fn errors_are_auth0_shaped() {
     let bad_number = mfa.associate(&token, "+1asd", "sms").await;
     assert_eq!(bad_number.status(), 400);
     let grant = mfa
-        .token_request(&[("grant_type", "client_credentials"), ("client_id", CLIENT)])
+        .token_request(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", CLIENT),
+        ])
         .await;
     assert_eq!(
         grant.json::<Value>().await.expect("json")["error"],

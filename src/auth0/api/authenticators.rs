@@ -107,7 +107,7 @@ impl Auth0 {
             crate::store::clients::get(&mut tx, &caller.tenant.id, &token.row.client_id).await?;
         let ctx = logs::Context {
             user_id: Some(&user.user_id),
-            user_name: Some(&user.email),
+            user_name: Some(user.user_name()),
             client_id: Some(&token.row.client_id),
             client_name: client.as_ref().map(|c| c.name.as_str()),
             ..caller.log_context()

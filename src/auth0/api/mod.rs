@@ -44,7 +44,7 @@ fn user_context<'a>(
 ) -> logs::Context<'a> {
     logs::Context {
         user_id: Some(&user.user_id),
-        user_name: Some(&user.email),
+        user_name: Some(user.user_name()),
         client_id: Some(&client.client_id),
         client_name: Some(&client.name),
         ..caller.log_context()

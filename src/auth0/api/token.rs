@@ -301,8 +301,9 @@ impl Auth0 {
             aud: &client.client_id,
             iat: now,
             exp: now.saturating_add(lifetime),
-            email: &user.email,
-            name: user.name.as_deref().unwrap_or(&user.email),
+            email: user.email.as_deref(),
+            phone_number: user.phone_number.as_deref(),
+            name: user.name.as_deref().unwrap_or(user.user_name()),
             amr: &amr,
         };
         Ok(Tokens {

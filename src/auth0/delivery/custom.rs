@@ -120,19 +120,22 @@ fn client(out: &Outgoing<'_>) -> Client {
     }
 }
 
+/// A metadata object as stored (always a JSON object; anything else reads empty).
+fn metadata(stored: &str) -> BTreeMap<String, serde_json::Value> {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
 fn user(out: &Outgoing<'_>) -> User {
-    let created = rfc3339_ms(out.user.created_at);
     User {
         user_id: Some(out.user.user_id.clone()),
-        email: Some(out.user.email.clone()),
-        email_verified: Some(false),
+        email: out.user.email.clone(),
+        email_verified: Some(out.user.email_verified),
         name: Some(display_name(out)),
-        phone_number: None,
-        // Phonebox keeps no separate change time: the profile is as created.
-        updated_at: Some(created.clone()),
-        created_at: Some(created),
-        app_metadata: Some(BTreeMap::new()),
-        user_metadata: Some(BTreeMap::new()),
+        phone_number: out.user.phone_number.clone(),
+        updated_at: Some(rfc3339_ms(out.user.updated_at)),
+        created_at: Some(rfc3339_ms(out.user.created_at)),
+        app_metadata: Some(metadata(&out.user.app_metadata)),
+        user_metadata: Some(metadata(&out.user.user_metadata)),
     }
 }
 
@@ -140,7 +143,7 @@ fn display_name(out: &Outgoing<'_>) -> String {
     out.user
         .name
         .clone()
-        .unwrap_or_else(|| out.user.email.clone())
+        .unwrap_or_else(|| out.user.user_name().to_owned())
 }
 
 fn request(out: &Outgoing<'_>) -> Request {
@@ -235,9 +238,9 @@ fn hook_call(out: &Outgoing<'_>) -> HookCall {
             user: HookUser {
                 user_id: Some(out.user.user_id.clone()),
                 name: Some(display_name(out)),
-                email: Some(out.user.email.clone()),
-                app_metadata: Some(BTreeMap::new()),
-                user_metadata: Some(BTreeMap::new()),
+                email: out.user.email.clone(),
+                app_metadata: Some(metadata(&out.user.app_metadata)),
+                user_metadata: Some(metadata(&out.user.user_metadata)),
             },
         },
     }

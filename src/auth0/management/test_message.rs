@@ -88,10 +88,12 @@ impl Auth0 {
         let user = UserRow {
             user_id: "phonebox|test-message".into(),
             tenant: tenant.id.clone(),
-            email: "test-message@phonebox.invalid".into(),
-            password_hash: String::new(),
+            connection: crate::store::users::DATABASE_CONNECTION.into(),
+            email: Some("test-message@phonebox.invalid".into()),
             name: Some("Send Test Message".into()),
-            created_at: 0,
+            user_metadata: "{}".into(),
+            app_metadata: "{}".into(),
+            ..UserRow::default()
         };
         let client = ClientRow {
             client_id: "phonebox-test-message".into(),

@@ -134,7 +134,11 @@ next_refill_at: string | null, };
 /**
  * One user's buckets.
  */
-export type UserLimits = { user_id: string, email: string, 
+export type UserLimits = { user_id: string, 
+/**
+ * The email, or the phone number of a passwordless user.
+ */
+email: string, 
 /**
  * Messages (SMS and voice) the user can be sent now.
  */
