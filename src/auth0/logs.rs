@@ -1,12 +1,11 @@
-//! The tenant's log, in Auth0's log-object shape, and the `q` filter syntax of
-//! `GET /api/v2/logs` (`type:gd_send_sms AND user_id:"auth0|..." AND date:[A TO B]`).
+//! The tenant's log, in Auth0's log-object shape (searched by
+//! `crate::store::log_query`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::store::log_events::{self, LogFilter, LogRow};
+use crate::store::log_events::{self, LogRow};
 use crate::store::{Db, StoreError};
 use crate::unix_ms;
 
@@ -139,95 +138,4 @@ pub async fn write(
         },
     )
     .await
-}
-
-/// Reads Auth0's `q` for the fields Phonebox filters on: `type`, `user_id`,
-/// `client_id` and `date` (`date:[2026-01-01 TO 2026-02-01]`, `*` for open ends).
-/// Terms are joined with `AND`; `type:(a OR b)` lists alternatives.
-pub fn parse_q(q: &str) -> Result<LogFilter, String> {
-    let mut filter = LogFilter::default();
-    for term in split_and(q) {
-        let (field, value) = term
-            .split_once(':')
-            .ok_or_else(|| format!("'{term}' is not field:value"))?;
-        let value = value.trim();
-        match field.trim() {
-            "type" => {
-                let inner = value.trim_start_matches('(').trim_end_matches(')');
-                filter.types = inner
-                    .split(" OR ")
-                    .map(|t| unquote(t.trim()).to_owned())
-                    .filter(|t| !t.is_empty())
-                    .collect();
-            }
-            "user_id" => filter.user_id = Some(unquote(value).to_owned()),
-            "client_id" => filter.client_id = Some(unquote(value).to_owned()),
-            "details.transaction_id" => filter.transaction_id = Some(unquote(value).to_owned()),
-            "date" => {
-                let range = value
-                    .strip_prefix('[')
-                    .and_then(|v| v.strip_suffix(']'))
-                    .ok_or_else(|| format!("date wants a range [FROM TO TO], not '{value}'"))?;
-                let (from, to) = range
-                    .split_once(" TO ")
-                    .ok_or_else(|| format!("date range '{range}' has no ' TO '"))?;
-                filter.from = bound(from)?;
-                filter.to = bound(to)?;
-            }
-            other => {
-                return Err(format!(
-                    "Phonebox cannot filter logs on '{other}' (type, user_id, client_id, date)"
-                ))
-            }
-        }
-    }
-    Ok(filter)
-}
-
-fn split_and(q: &str) -> Vec<&str> {
-    q.split(" AND ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-fn unquote(v: &str) -> &str {
-    v.strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(v)
-}
-
-/// A date bound: `*`, an RFC 3339 time or a `YYYY-MM-DD` day.
-fn bound(v: &str) -> Result<Option<i64>, String> {
-    let v = unquote(v.trim());
-    if v == "*" {
-        return Ok(None);
-    }
-    if let Ok(t) = OffsetDateTime::parse(v, &Rfc3339) {
-        return Ok(Some(unix_ms::from_time(t)));
-    }
-    let day = time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| format!("'{v}' is not a date (YYYY-MM-DD or RFC 3339)"))?;
-    Ok(Some(unix_ms::from_time(day.midnight().assume_utc())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn q_reads_type_user_and_date_range() {
-        let f = parse_q(r#"type:gd_send_sms AND user_id:"auth0|abc" AND date:[2026-01-01 TO *]"#)
-            .expect("parses");
-        assert_eq!(f.types, vec!["gd_send_sms"]);
-        assert_eq!(f.user_id.as_deref(), Some("auth0|abc"));
-        assert_eq!(f.from, Some(1_767_225_600_000));
-        assert_eq!(f.to, None);
-        let f = parse_q("type:(gd_send_sms OR gd_send_voice)").expect("parses");
-        assert_eq!(f.types, vec!["gd_send_sms", "gd_send_voice"]);
-        assert!(parse_q("ip:1.2.3.4").is_err());
-        let f = parse_q(r#"details.transaction_id:"01ABC""#).expect("parses");
-        assert_eq!(f.transaction_id.as_deref(), Some("01ABC"));
-        assert!(parse_q("date:yesterday").is_err());
-    }
 }

@@ -21,7 +21,7 @@ use crate::auth0::error::MgmtError;
 use crate::auth0::management::branding_providers::{NewProvider, ProviderPatch};
 use crate::auth0::management::branding_templates::{NewTemplate, TemplatePatch};
 use crate::auth0::management::guardian::{Enabled, MessageTypes, SelectedProvider, TwilioSettings};
-use crate::auth0::management::logs::LogQuery;
+use crate::auth0::management::logs::{LogQuery, Logs};
 use crate::auth0::management::test_message::TryMessage;
 use crate::auth0::tenant::GuardianTemplates;
 use crate::auth0::Caller;
@@ -97,7 +97,7 @@ impl UnknownTenant for MgmtError {
 }
 
 /// A Management API caller whose bearer token was accepted.
-struct Mgmt(Caller);
+pub(super) struct Mgmt(pub Caller);
 
 impl FromRequestParts<AppState> for Mgmt {
     type Rejection = MgmtError;
@@ -118,7 +118,7 @@ impl FromRequestParts<AppState> for Mgmt {
 }
 
 /// A JSON body decoded into `T`, or the Management API's 400 naming the field.
-struct MgmtBody<T>(T);
+pub(super) struct MgmtBody<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for MgmtBody<T> {
     type Rejection = MgmtError;
@@ -134,17 +134,17 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Mg
     }
 }
 
-type Answer = Result<Response, MgmtError>;
+pub(super) type Answer = Result<Response, MgmtError>;
 
-fn ok(value: impl serde::Serialize) -> Answer {
+pub(super) fn ok(value: impl serde::Serialize) -> Answer {
     Ok(Json(value).into_response())
 }
 
-fn created(value: impl serde::Serialize) -> Answer {
+pub(super) fn created(value: impl serde::Serialize) -> Answer {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
-fn id(params: &HashMap<String, String>) -> &str {
+pub(super) fn id(params: &HashMap<String, String>) -> &str {
     params.get("id").map(String::as_str).unwrap_or_default()
 }
 
@@ -340,15 +340,32 @@ async fn try_template(
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
-async fn logs(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQuery) -> Answer {
-    let query: LogQuery = serde_urlencoded::from_str(&q.unwrap_or_default()).map_err(|e| {
+/// A query string decoded into `T`, or the Management API's 400.
+pub(super) fn query<T: serde::de::DeserializeOwned>(raw: Option<String>) -> Result<T, MgmtError> {
+    serde_urlencoded::from_str(&raw.unwrap_or_default()).map_err(|e| {
         MgmtError::new(
             400,
             format!("Query validation error: {e}"),
             Some("invalid_query_string"),
         )
-    })?;
-    ok(s.auth0.logs(&c.tenant, &query).await?)
+    })
+}
+
+/// A log search's answer; checkpoint paging adds the next page's `Link`.
+pub(super) fn logs_answer(caller: &Caller, path: &str, logs: Logs) -> Answer {
+    let mut response = Json(logs.body).into_response();
+    if let Some(next) = logs.next {
+        let link = format!("<{}{path}?{next}>; rel=\"next\"", caller.base_url);
+        if let Ok(value) = header::HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+async fn logs(State(s): State<AppState>, Mgmt(c): Mgmt, RawQuery(q): RawQuery) -> Answer {
+    let found = s.auth0.logs(&c.tenant, &query::<LogQuery>(q)?).await?;
+    logs_answer(&c, "/api/v2/logs", found)
 }
 
 async fn log(

@@ -2,6 +2,7 @@
 
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::log_query::{Bind, Where};
 use super::{on, Db, Store, StoreError};
 
 pub struct LogRow<'a> {
@@ -33,70 +34,75 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &LogRow<'_>) -> Result<(), Store
     Ok(())
 }
 
-/// Which log events a query wants; every field narrows.
-#[derive(Debug, Clone, Default)]
-pub struct LogFilter {
-    pub types: Vec<String>,
-    pub user_id: Option<String>,
-    pub client_id: Option<String>,
-    /// The MFA transaction (challenge) an event is about.
-    pub transaction_id: Option<String>,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
-    pub newest_first: bool,
+/// How a page of the log is picked: by offset in date order, or after a
+/// checkpoint (a `log_id`) in id order.
+#[derive(Debug, Clone, Copy)]
+pub enum Paging<'a> {
+    Offset {
+        offset: u32,
+        limit: u32,
+        newest_first: bool,
+    },
+    After {
+        from: &'a str,
+        take: u32,
+    },
 }
 
-fn push_where(builder: &mut QueryBuilder<'_, Sqlite>, tenant: &str, f: &LogFilter) {
+fn push_where(builder: &mut QueryBuilder<'_, Sqlite>, tenant: &str, filter: &Where) {
     builder
         .push(" WHERE tenant = ")
-        .push_bind(tenant.to_owned());
-    if !f.types.is_empty() {
-        builder.push(" AND type IN (");
-        let mut list = builder.separated(", ");
-        for t in &f.types {
-            list.push_bind(t.clone());
+        .push_bind(tenant.to_owned())
+        .push(" AND (");
+    // The compiled query holds `?` only where its binds go, in order.
+    let mut binds = filter.binds.iter();
+    for (i, part) in filter.sql.split('?').enumerate() {
+        if i > 0 {
+            match binds.next() {
+                Some(Bind::Text(t)) => builder.push_bind(t.clone()),
+                Some(Bind::Int(n)) => builder.push_bind(*n),
+                None => builder.push("NULL"),
+            };
         }
-        builder.push(")");
+        builder.push(part);
     }
-    if let Some(user) = &f.user_id {
-        builder.push(" AND user_id = ").push_bind(user.clone());
-    }
-    if let Some(client) = &f.client_id {
-        builder.push(" AND client_id = ").push_bind(client.clone());
-    }
-    if let Some(tx) = &f.transaction_id {
-        builder
-            .push(" AND json_extract(body, '$.details.transaction_id') = ")
-            .push_bind(tx.clone());
-    }
-    if let Some(from) = f.from {
-        builder.push(" AND date >= ").push_bind(from);
-    }
-    if let Some(to) = f.to {
-        builder.push(" AND date <= ").push_bind(to);
-    }
+    builder.push(")");
 }
 
-/// Bodies of the matching events, a page at a time, and the total.
+/// Bodies of the matching events, a page at a time, and how many match in all.
 pub async fn list(
     store: &Store,
     tenant: &str,
-    filter: &LogFilter,
-    offset: u32,
-    limit: u32,
+    filter: &Where,
+    paging: Paging<'_>,
 ) -> Result<(Vec<String>, i64), StoreError> {
     let mut builder = QueryBuilder::new("SELECT body FROM log_events");
     push_where(&mut builder, tenant, filter);
-    builder.push(if filter.newest_first {
-        " ORDER BY log_id DESC"
-    } else {
-        " ORDER BY log_id"
-    });
-    builder
-        .push(" LIMIT ")
-        .push_bind(i64::from(limit))
-        .push(" OFFSET ")
-        .push_bind(i64::from(offset));
+    match paging {
+        Paging::Offset {
+            offset,
+            limit,
+            newest_first,
+        } => {
+            builder.push(if newest_first {
+                " ORDER BY log_id DESC"
+            } else {
+                " ORDER BY log_id"
+            });
+            builder
+                .push(" LIMIT ")
+                .push_bind(i64::from(limit))
+                .push(" OFFSET ")
+                .push_bind(i64::from(offset));
+        }
+        Paging::After { from, take } => {
+            builder
+                .push(" AND log_id > ")
+                .push_bind(from.to_owned())
+                .push(" ORDER BY log_id LIMIT ")
+                .push_bind(i64::from(take));
+        }
+    }
     let bodies: Vec<String> = builder.build_query_scalar().fetch_all(store.pool()).await?;
     let mut count = QueryBuilder::new("SELECT COUNT(*) FROM log_events");
     push_where(&mut count, tenant, filter);

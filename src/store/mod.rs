@@ -8,6 +8,7 @@ pub mod clients;
 pub mod files;
 pub mod limit_buckets;
 pub mod log_events;
+pub mod log_query;
 pub mod messages;
 pub mod mfa_challenges;
 pub mod mfa_enrollments;

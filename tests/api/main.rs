@@ -17,6 +17,7 @@ mod events;
 mod health;
 mod inbox_state;
 mod limits;
+mod log_search;
 mod management;
 mod marketplace;
 mod mfa;

@@ -466,9 +466,13 @@ async fn logs_filter_by_type_user_and_date() {
             .1,
         sends[0]
     );
-    let (status, body) = call(&app, Method::GET, "/api/v2/logs?q=ip:1.2.3.4", None).await;
+    let (status, body) = call(&app, Method::GET, "/api/v2/logs?q=foo:bar", None).await;
     assert_eq!(status, 400);
     assert_eq!(body["errorCode"], "invalid_query_string");
+    assert_eq!(
+        body["message"],
+        "The search query string has an error: unknown field 'foo' at position 0"
+    );
     app.stop().await;
 }
 

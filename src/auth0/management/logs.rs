@@ -1,13 +1,17 @@
-//! `GET /api/v2/logs` and `GET /api/v2/logs/{id}`: the tenant's log, searched with
-//! Auth0's `q` syntax, paged.
+//! `GET /api/v2/logs`, `GET /api/v2/logs/{id}` and `GET /api/v2/users/{id}/logs`:
+//! the tenant's log, searched with Auth0's `q` syntax ("Log Search Query
+//! Syntax"), paged by offset (at most 1000 results) or by checkpoint (`from` and
+//! `take`, with a `Link: <…>; rel="next"`), trimmed by `fields`.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::auth0::error::MgmtError;
-use crate::auth0::logs::{parse_q, LogEvent};
+use crate::auth0::logs::LogEvent;
 use crate::auth0::tenant::Tenant;
 use crate::auth0::Auth0;
-use crate::store::log_events::{self, LogFilter};
+use crate::store::log_events::{self, Paging};
+use crate::store::log_query::{self, Bind, Where};
 use crate::store::StoreError;
 
 /// The query string of `GET /api/v2/logs`, as text: each value is checked below.
@@ -18,6 +22,10 @@ pub struct LogQuery {
     pub per_page: Option<String>,
     pub sort: Option<String>,
     pub include_totals: Option<String>,
+    pub fields: Option<String>,
+    pub include_fields: Option<String>,
+    pub from: Option<String>,
+    pub take: Option<String>,
 }
 
 /// A page with its totals (`include_totals=true`).
@@ -27,16 +35,47 @@ pub struct LogPage {
     pub limit: u32,
     pub length: usize,
     pub total: i64,
-    pub logs: Vec<LogEvent>,
+    pub logs: Vec<Value>,
 }
 
-/// The answer: the log objects, or a page with its totals.
+/// The answer: the log objects, or a page with its totals; and, for checkpoint
+/// paging, the query of the next page.
+#[derive(Debug, Clone)]
+pub struct Logs {
+    pub body: LogsBody,
+    /// `from=<last log_id>&take=N`, for the `Link` header.
+    pub next: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
-pub enum Logs {
-    List(Vec<LogEvent>),
+pub enum LogsBody {
+    List(Vec<Value>),
     Page(LogPage),
 }
+
+/// Auth0 pages through at most this many results by offset.
+const MAX_RESULTS: u32 = 1000;
+/// The fields `fields` may name (Auth0's log schema).
+const FIELDS: &[&str] = &[
+    "date",
+    "type",
+    "description",
+    "connection",
+    "connection_id",
+    "client_id",
+    "client_name",
+    "ip",
+    "hostname",
+    "user_id",
+    "user_name",
+    "strategy",
+    "strategy_type",
+    "log_id",
+    "isMobile",
+    "details",
+    "user_agent",
+];
 
 fn query_error(message: impl std::fmt::Display) -> MgmtError {
     MgmtError::new(
@@ -57,32 +96,160 @@ fn number(name: &str, value: Option<&str>, default: u32, max: u32) -> Result<u32
     }
 }
 
-impl Auth0 {
-    /// `GET /api/v2/logs`: `q`, `page`, `per_page`, `sort` (`date:1|-1`), `include_totals`.
-    pub async fn logs(&self, tenant: &Tenant, query: &LogQuery) -> Result<Logs, MgmtError> {
-        let mut filter = match &query.q {
-            Some(q) => parse_q(q).map_err(query_error)?,
-            None => LogFilter::default(),
+fn truthy(name: &str, value: Option<&str>, default: bool) -> Result<bool, MgmtError> {
+    match value {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(query_error(format!(
+            "'{name}' must be true or false, not '{other}'"
+        ))),
+    }
+}
+
+/// `fields` and `include_fields`: which members of each log object are kept.
+struct Projection {
+    fields: Vec<String>,
+    include: bool,
+}
+
+impl Projection {
+    fn parse(query: &LogQuery) -> Result<Option<Projection>, MgmtError> {
+        let include = truthy("include_fields", query.include_fields.as_deref(), true)?;
+        let Some(list) = query.fields.as_deref().filter(|f| !f.trim().is_empty()) else {
+            return Ok(None);
         };
-        filter.newest_first = query.sort.as_deref() != Some("date:1");
-        let page = number("page", query.page.as_deref(), 0, 1000)?;
+        let fields: Vec<String> = list.split(',').map(|f| f.trim().to_owned()).collect();
+        if let Some(bad) = fields.iter().find(|f| !FIELDS.contains(&f.as_str())) {
+            return Err(query_error(format!(
+                "'{bad}' in fields is not a log field ({})",
+                FIELDS.join(", ")
+            )));
+        }
+        Ok(Some(Projection { fields, include }))
+    }
+
+    fn apply(&self, mut event: Value) -> Value {
+        if let Value::Object(map) = &mut event {
+            map.retain(|k, _| self.fields.contains(k) == self.include);
+        }
+        event
+    }
+}
+
+/// The search `q` asks for; refused with Auth0's words, naming the part.
+fn compile(q: Option<&str>) -> Result<Where, MgmtError> {
+    log_query::compile(q.unwrap_or_default()).map_err(|e| {
+        MgmtError::new(
+            400,
+            format!("The search query string has an error: {e}"),
+            Some("invalid_query_string"),
+        )
+    })
+}
+
+impl Auth0 {
+    /// `GET /api/v2/logs`.
+    pub async fn logs(&self, tenant: &Tenant, query: &LogQuery) -> Result<Logs, MgmtError> {
+        self.search_logs(tenant, query, None).await
+    }
+
+    /// `GET /api/v2/users/{id}/logs`: the same search, for one user.
+    pub async fn user_logs(
+        &self,
+        tenant: &Tenant,
+        user_id: &str,
+        query: &LogQuery,
+    ) -> Result<Logs, MgmtError> {
+        self.search_logs(tenant, query, Some(user_id)).await
+    }
+
+    async fn search_logs(
+        &self,
+        tenant: &Tenant,
+        query: &LogQuery,
+        user_id: Option<&str>,
+    ) -> Result<Logs, MgmtError> {
+        let projection = Projection::parse(query)?;
+        // With `from`, every other parameter but `take` is ignored (Auth0's
+        // "Retrieve logs by checkpoint").
+        let mut filter = match &query.from {
+            Some(_) => compile(None)?,
+            None => compile(query.q.as_deref())?,
+        };
+        if let Some(user_id) = user_id {
+            filter = Where {
+                sql: format!("user_id = ? AND ({})", filter.sql),
+                binds: std::iter::once(Bind::Text(user_id.to_owned()))
+                    .chain(filter.binds)
+                    .collect(),
+            };
+        }
+        let page = number("page", query.page.as_deref(), 0, u32::MAX)?;
         let per_page = number("per_page", query.per_page.as_deref(), 50, 100)?;
-        let (bodies, total) =
-            log_events::list(self.store(), &tenant.id, &filter, page * per_page, per_page).await?;
-        let logs: Vec<LogEvent> = bodies
+        let take = number("take", query.take.as_deref(), 50, 100)?;
+        let paging = match query.from.as_deref() {
+            Some(from) => Paging::After { from, take },
+            None => {
+                let start = page.saturating_mul(per_page);
+                if start.saturating_add(per_page) > MAX_RESULTS {
+                    return Err(MgmtError::new(
+                        400,
+                        format!(
+                            "Requesting page {page} exceeds the allowed maximum of 1000 records: please consider searching by checkpoint https://auth0.com/docs/logs/retrieve-log-events-using-mgmt-api#retrieve-logs-by-checkpoint"
+                        ),
+                        Some("invalid_paging"),
+                    ));
+                }
+                let newest_first = match query.sort.as_deref() {
+                    None | Some("date:-1") => true,
+                    Some("date:1") => false,
+                    Some(other) => {
+                        return Err(query_error(format!(
+                            "'sort' must be date:1 or date:-1, not '{other}'"
+                        )))
+                    }
+                };
+                Paging::Offset {
+                    offset: start,
+                    limit: per_page,
+                    newest_first,
+                }
+            }
+        };
+        let (bodies, total) = log_events::list(self.store(), &tenant.id, &filter, paging).await?;
+        let events: Vec<LogEvent> = bodies
             .iter()
             .filter_map(|b| serde_json::from_str(b).ok())
             .collect();
-        if query.include_totals.as_deref() == Some("true") {
-            return Ok(Logs::Page(LogPage {
+        let next = match paging {
+            Paging::After { from, take } => {
+                let last = events.last().map_or(from, |e| e.log_id.as_str());
+                Some(format!("from={last}&take={take}"))
+            }
+            Paging::Offset { .. } => None,
+        };
+        let logs: Vec<Value> = events
+            .into_iter()
+            .filter_map(|e| serde_json::to_value(e).ok())
+            .map(|e| match &projection {
+                Some(p) => p.apply(e),
+                None => e,
+            })
+            .collect();
+        let totals = truthy("include_totals", query.include_totals.as_deref(), false)?;
+        let body = if totals && query.from.is_none() {
+            LogsBody::Page(LogPage {
                 start: page * per_page,
                 limit: per_page,
                 length: logs.len(),
                 total,
                 logs,
-            }));
-        }
-        Ok(Logs::List(logs))
+            })
+        } else {
+            LogsBody::List(logs)
+        };
+        Ok(Logs { body, next })
     }
 
     pub async fn log(&self, tenant: &Tenant, id: &str) -> Result<LogEvent, MgmtError> {
