@@ -63,6 +63,7 @@ CREATE TABLE passwordless_codes (
     tenant       TEXT    NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     phone_number TEXT    NOT NULL,
     client_id    TEXT    NOT NULL,
+    user_id      TEXT    NOT NULL,               -- the user's, or the id a new user will get
     code         TEXT    NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     created_at   INTEGER NOT NULL,

@@ -36,7 +36,7 @@ pub fn description(kind: &str) -> &'static str {
         "seccft" => "Successful exchange of Access Token for a Client Credentials Grant",
         "feccft" => "Failed exchange of Access Token for a Client Credentials Grant",
         "cs" => "Passwordless login code has been sent",
-        "fcpls" => "Failed to send the passwordless login code",
+        "fn" => "Failed Sending Notification",
         "fepotpft" => "Failed exchange of Passwordless OTP for Access Token",
         "fp" => "Wrong email or password.",
         _ => "",

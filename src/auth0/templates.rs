@@ -11,6 +11,10 @@ pub const DEFAULT_ENROLLMENT: &str =
 pub const DEFAULT_VERIFICATION: &str =
     "{{code}} is your verification code for {{tenant.friendly_name}}";
 
+/// The SMS passwordless connection's default text (Auth0's `sms` connection
+/// template, `@@password@@` written as Liquid).
+pub const PASSWORDLESS_SMS: &str = "Your verification code is: {{ code }}";
+
 /// Why a message is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {

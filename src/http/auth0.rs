@@ -19,10 +19,12 @@ use serde_json::{json, Map, Value};
 use super::body::BodyError;
 use super::body::RawBody;
 use super::state::AppState;
+use crate::auth0::api::passwordless::PASSWORDLESS_OTP_GRANT;
 use crate::auth0::api::token::{MFA_OOB_GRANT, MFA_RECOVERY_GRANT};
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{
-    Associate, Challenge, ClientCredentialsGrant, OobGrant, PasswordGrant, RecoveryGrant,
+    Associate, Challenge, ClientCredentialsGrant, OobGrant, OtpGrant, PasswordGrant,
+    PasswordlessStart, RecoveryGrant,
 };
 use crate::auth0::tenant::{self, DEFAULT_TENANT};
 use crate::auth0::Caller;
@@ -32,6 +34,7 @@ use crate::message::RawRequest;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth/token", post(token))
+        .route("/passwordless/start", post(passwordless_start))
         .route("/mfa/associate", post(associate))
         .route("/mfa/challenge", post(challenge))
         .route("/mfa/authenticators", get(authenticators))
@@ -121,7 +124,11 @@ impl<E: UnknownTenant> FromRequestParts<AppState> for TenantCaller<E> {
             Caller {
                 tenant,
                 base_url,
-                ip: None,
+                // The caller's address, as Auth0 logs it (and passes to Actions).
+                ip: parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|info| info.0.ip().to_string()),
                 user_agent: header(header::USER_AGENT),
                 accept_language: header(header::ACCEPT_LANGUAGE),
             },
@@ -197,6 +204,12 @@ async fn token(
                 .client_credentials_grant(&caller, &typed::<ClientCredentialsGrant>(body)?)
                 .await?
         }
+        PASSWORDLESS_OTP_GRANT => {
+            state
+                .auth0
+                .otp_grant(&caller, &typed::<OtpGrant>(body)?)
+                .await?
+        }
         MFA_RECOVERY_GRANT => {
             state
                 .auth0
@@ -217,6 +230,15 @@ async fn token(
         }
     };
     Ok(Json(answer).into_response())
+}
+
+async fn passwordless_start(
+    State(state): State<AppState>,
+    TenantCaller(caller, _): AuthCaller,
+    RawBody(raw, _): RawBody<AuthError>,
+) -> Result<Response, AuthError> {
+    let body: PasswordlessStart = typed(body_object(&raw)?)?;
+    Ok(Json(state.auth0.passwordless_start(&caller, &body).await?).into_response())
 }
 
 async fn associate(
@@ -286,7 +308,7 @@ async fn openid_configuration(TenantCaller(caller, _): AuthCaller) -> Response {
         "token_endpoint": format!("{issuer}oauth/token"),
         "jwks_uri": format!("{issuer}.well-known/jwks.json"),
         "mfa_challenge_endpoint": format!("{issuer}mfa/challenge"),
-        "grant_types_supported": ["password", "client_credentials", MFA_OOB_GRANT, MFA_RECOVERY_GRANT],
+        "grant_types_supported": ["password", "client_credentials", PASSWORDLESS_OTP_GRANT, MFA_OOB_GRANT, MFA_RECOVERY_GRANT],
         "id_token_signing_alg_values_supported": ["RS256"],
     }))
     .into_response()

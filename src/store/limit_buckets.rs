@@ -11,6 +11,8 @@ crate::message::text_enum! {
         Sends = "sends",
         /// Wrong codes entered.
         FailedCodes = "failed_codes",
+        /// `POST /passwordless/start` calls, per caller IP (kept under `ip:<addr>`).
+        PasswordlessStart = "passwordless_start",
     }
 }
 
@@ -65,7 +67,7 @@ pub async fn users_draining(
         db,
         sqlx::query_scalar(
             "SELECT DISTINCT user_id FROM limit_buckets WHERE tenant = ? AND tat > ? \
-             ORDER BY user_id"
+             AND bucket IN ('sends', 'failed_codes') ORDER BY user_id"
         )
         .bind(tenant)
         .bind(now),

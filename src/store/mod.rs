@@ -13,6 +13,7 @@ pub mod messages;
 pub mod mfa_challenges;
 pub mod mfa_enrollments;
 pub mod mfa_tokens;
+pub mod passwordless_codes;
 pub mod phone_reads;
 pub mod phone_sends;
 pub mod recovery_codes;

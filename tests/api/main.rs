@@ -22,6 +22,7 @@ mod management;
 mod marketplace;
 mod mfa;
 mod mfa_api;
+mod passwordless;
 mod persistence;
 mod secrets_at_rest;
 mod security;

@@ -26,7 +26,7 @@ async fn mgmt_put(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
 }
 
 /// A webhook that records every JSON body posted to it and answers `status`.
-async fn webhook(status: StatusCode) -> (String, Arc<Mutex<Vec<Value>>>) {
+pub async fn webhook(status: StatusCode) -> (String, Arc<Mutex<Vec<Value>>>) {
     let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
     let record = seen.clone();
     let router = Router::new().route(

@@ -11,6 +11,7 @@ pub mod associate;
 pub mod authenticators;
 pub mod challenge;
 pub mod client_credentials;
+pub mod passwordless;
 pub mod recovery;
 mod send;
 pub mod token;

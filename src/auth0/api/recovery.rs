@@ -117,7 +117,7 @@ impl Auth0 {
                 &client,
                 token.row.audience.as_deref(),
                 token.row.scope.as_deref(),
-                true,
+                &["pwd", "mfa"],
             )
             .await?;
         tokens.recovery_code = Some(code);

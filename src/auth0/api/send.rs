@@ -36,6 +36,40 @@ pub(super) struct Reserved {
     exhausted: Option<String>,
 }
 
+/// Which flow a code is sent for: it picks the default text and the log events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Mfa,
+    Passwordless,
+}
+
+impl Flow {
+    fn log_kind(self, channel: Channel, delivered: bool) -> &'static str {
+        match (self, channel, delivered) {
+            (Flow::Mfa, Channel::Sms, true) => "gd_send_sms",
+            (Flow::Mfa, Channel::Voice, true) => "gd_send_voice",
+            (Flow::Mfa, Channel::Sms, false) => "gd_send_sms_failure",
+            (Flow::Mfa, Channel::Voice, false) => "gd_send_voice_failure",
+            // Auth0's "Code Sent" and "Failed Sending Notification".
+            (Flow::Passwordless, _, true) => "cs",
+            (Flow::Passwordless, _, false) => "fn",
+        }
+    }
+}
+
+/// One counted code on its way to a phone.
+pub(crate) struct CodeSend<'a> {
+    pub code: &'a str,
+    pub channel: Channel,
+    pub purpose: Purpose,
+    pub transaction_id: &'a str,
+    pub send_id: i64,
+    pub route: Route,
+    /// The built-in provider has sent all it ever will: nothing is delivered.
+    pub exhausted: Option<String>,
+    pub flow: Flow,
+}
+
 /// The refusal a user's hourly cap gives, as Auth0 words it.
 pub(super) struct CapRefusal {
     pub description: &'static str,
@@ -45,7 +79,7 @@ pub(super) struct CapRefusal {
 
 /// Why the built-in provider sends no more, when `route` is it and it has sent
 /// its lifetime's worth (read in the caller's transaction).
-async fn builtin_exhausted(
+pub(crate) async fn builtin_exhausted(
     tx: &mut Tx,
     tenant: &crate::auth0::tenant::Tenant,
     route: &Route,
@@ -246,25 +280,57 @@ impl Auth0 {
             route,
             exhausted,
         } = reserved;
+        let send = CodeSend {
+            code: &challenge.code,
+            channel: challenge.channel,
+            purpose: match challenge.purpose {
+                message::Purpose::OtpEnroll => Purpose::Enrollment,
+                _ => Purpose::Verification,
+            },
+            transaction_id: &challenge.id,
+            send_id,
+            route,
+            exhausted,
+            flow: Flow::Mfa,
+        };
+        self.send_code(caller, user, client, send, recipient, ui_locales)
+            .await?;
+        Ok(challenge.oob_code)
+    }
+
+    /// Renders a counted send's text, delivers it through its route, and records
+    /// how it went (the send's outcome and its log event). A failure is only
+    /// logged: Auth0 tells the app nothing of it.
+    pub(crate) async fn send_code(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        send: CodeSend<'_>,
+        recipient: &str,
+        ui_locales: Option<&str>,
+    ) -> Result<(), AuthError> {
         let settings = &caller.tenant.settings;
         let ctx = user_context(caller, user, client);
-        let channel = challenge.channel;
-        let purpose = match challenge.purpose {
-            message::Purpose::OtpEnroll => Purpose::Enrollment,
-            _ => Purpose::Verification,
-        };
-        let failure_kind = match channel {
-            Channel::Sms => "gd_send_sms_failure",
-            Channel::Voice => "gd_send_voice_failure",
-        };
+        let CodeSend {
+            code,
+            channel,
+            purpose,
+            transaction_id,
+            send_id,
+            route,
+            exhausted,
+            flow,
+        } = send;
+        let failure_kind = flow.log_kind(channel, false);
         let recipient = PhoneNumber::parse(recipient)
             .map_err(|e| AuthError::server_error(format!("stored phone number: {e}")))?;
         let masked = super::masked(recipient.as_str());
         if let Some(why) = exhausted {
-            let details = json!({ "transaction_id": challenge.id, "provider": route.provider(), "to": masked, "error": why });
+            let details = json!({ "transaction_id": transaction_id, "provider": route.provider(), "to": masked, "error": why });
             self.write_log(failure_kind, &ctx, Some(&why), details)
                 .await?;
-            return Ok(challenge.oob_code);
+            return Ok(());
         }
         let locale = templates::pick_locale(
             &settings.languages,
@@ -272,13 +338,16 @@ impl Auth0 {
             caller.accept_language.as_deref(),
         );
         let template = |channel: Channel| {
-            templates::branding_template(settings, purpose, channel)
-                .filter(|_| settings.branding_provider().is_some())
-                .unwrap_or_else(|| templates::guardian_template(settings, &locale, purpose))
+            let unified = templates::branding_template(settings, purpose, channel)
+                .filter(|_| settings.branding_provider().is_some());
+            unified.unwrap_or_else(|| match flow {
+                Flow::Mfa => templates::guardian_template(settings, &locale, purpose),
+                Flow::Passwordless => templates::PASSWORDLESS_SMS.to_owned(),
+            })
         };
         let vars = |channel| Variables {
             tenant: &caller.tenant,
-            code: &challenge.code,
+            code,
             channel,
             locale: &locale,
             accept_language: caller.accept_language.as_deref(),
@@ -303,10 +372,10 @@ impl Auth0 {
                 let description =
                     format!("The tenant's message template could not be rendered: {why}");
                 let details =
-                    json!({ "transaction_id": challenge.id, "to": masked, "error": description });
+                    json!({ "transaction_id": transaction_id, "to": masked, "error": description });
                 self.write_log(failure_kind, &ctx, Some(&description), details)
                     .await?;
-                return Ok(challenge.oob_code);
+                return Ok(());
             }
         };
         let outgoing = Outgoing {
@@ -321,29 +390,29 @@ impl Auth0 {
             },
             as_text,
             as_voice,
-            code: &challenge.code,
+            code,
             purpose,
             locale: &locale,
-            transaction_id: &challenge.id,
+            transaction_id,
             ip: caller.ip.as_deref(),
             user_agent: caller.user_agent.as_deref(),
         };
         let outcome = self.delivery.deliver(&outgoing, &route).await;
         phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
-        let kind = match (channel, outcome.delivered) {
-            (Channel::Sms, true) => "gd_send_sms",
-            (Channel::Voice, true) => "gd_send_voice",
-            (_, false) => failure_kind,
-        };
         let details = json!({
-            "transaction_id": challenge.id,
+            "transaction_id": transaction_id,
             "provider": outcome.provider,
             "to": masked,
             "message_id": outcome.message_id,
             "error": outcome.error,
         });
-        self.write_log(kind, &ctx, outcome.error.as_deref(), details)
-            .await?;
-        Ok(challenge.oob_code)
+        self.write_log(
+            flow.log_kind(channel, outcome.delivered),
+            &ctx,
+            outcome.error.as_deref(),
+            details,
+        )
+        .await?;
+        Ok(())
     }
 }

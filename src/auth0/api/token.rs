@@ -119,7 +119,7 @@ impl Auth0 {
             &client,
             audience.as_deref(),
             grant.scope.as_deref(),
-            false,
+            &["pwd"],
         )
         .await
     }
@@ -253,7 +253,7 @@ impl Auth0 {
             &client,
             token.row.audience.as_deref(),
             token.row.scope.as_deref(),
-            true,
+            &["pwd", "mfa"],
         )
         .await
     }
@@ -266,7 +266,7 @@ impl Auth0 {
         client: &ClientRow,
         audience: Option<&str>,
         scope: Option<&str>,
-        mfa: bool,
+        amr: &[&str],
     ) -> Result<Tokens, AuthError> {
         let signer = self.signer().await?;
         let issuer = caller.issuer();
@@ -279,7 +279,6 @@ impl Auth0 {
             caller.tenant.settings.access_token_lifetime_secs.get_i64()
         };
         let scope = scope.unwrap_or("openid profile email");
-        let amr: Vec<&str> = if mfa { vec!["pwd", "mfa"] } else { vec!["pwd"] };
         let userinfo = format!("{issuer}userinfo");
         let access = AccessClaims {
             iss: &issuer,
@@ -292,7 +291,7 @@ impl Auth0 {
             iat: now,
             exp: now.saturating_add(lifetime),
             scope,
-            amr: &amr,
+            amr,
             gty: None,
         };
         let id = IdClaims {
@@ -304,7 +303,7 @@ impl Auth0 {
             email: user.email.as_deref(),
             phone_number: user.phone_number.as_deref(),
             name: user.name.as_deref().unwrap_or(user.user_name()),
-            amr: &amr,
+            amr,
         };
         Ok(Tokens {
             access_token: signer.sign(&access).map_err(AuthError::server_error)?,

@@ -1,0 +1,302 @@
+//! SMS passwordless as Auth0 documents it ("Passwordless: get code or link",
+//! "Authenticate user", "Passwordless best practices"): the code goes through the
+//! tenant's phone provider, the OTP grant signs in and creates the user on first
+//! login, only the latest code counts, three tries, three minutes, 50 starts an
+//! hour per IP.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use tokio::sync::Barrier;
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::mfa::{latest, latest_code, logs_of, settings, verified_claims, CLIENT};
+use crate::tenant_delivery::webhook;
+
+const OTP: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
+
+async fn start(app: &TestApp, body: Value) -> reqwest::Response {
+    app.http
+        .post(app.url("/passwordless/start"))
+        .json(&body)
+        .send()
+        .await
+        .expect("sent")
+}
+
+async fn start_sms(app: &TestApp, phone: &str) -> reqwest::Response {
+    start(
+        app,
+        json!({ "client_id": CLIENT, "connection": "sms", "phone_number": phone, "send": "code" }),
+    )
+    .await
+}
+
+async fn otp(app: &TestApp, phone: &str, code: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", OTP),
+            ("client_id", CLIENT),
+            ("username", phone),
+            ("otp", code),
+            ("realm", "sms"),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .expect("sent")
+}
+
+#[tokio::test]
+async fn passwordless_start_sends_an_sms_code_and_the_otp_grant_signs_in_creating_the_user() {
+    let app = spawn_app().await;
+    let phone = "+15550002001";
+    let started = start_sms(&app, phone).await;
+    assert_eq!(started.status(), 200);
+    let started: Value = started.json().await.expect("json");
+    assert_eq!(started["phone_number"], phone);
+    assert!(started["_id"].is_string());
+    let sent = latest(&app, phone).await;
+    let code = sent["code"].as_str().expect("code").to_owned();
+    assert_eq!(sent["text"], format!("Your verification code is: {code}"));
+    assert_eq!(logs_of(&app, "cs").await.len(), 1);
+    let users = app.get_json("/emulator/v1/tenants/default/users").await;
+    assert_eq!(users, json!([]), "no user before the first login");
+
+    let granted = otp(&app, phone, &code).await;
+    assert_eq!(granted.status(), 200);
+    let tokens: Value = granted.json().await.expect("json");
+    let id = verified_claims(&app, tokens["id_token"].as_str().expect("id token"))
+        .await
+        .expect("verifies");
+    assert_eq!(id["phone_number"], phone);
+    let user_id = id["sub"].as_str().expect("sub").to_owned();
+    assert!(user_id.starts_with("sms|"), "{user_id}");
+    assert_eq!(
+        sent["user_id"],
+        user_id.as_str(),
+        "the message named the user to be"
+    );
+    let logins = logs_of(&app, "s").await;
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0]["user_id"], user_id.as_str());
+
+    // A second login finds the same user.
+    start_sms(&app, phone).await;
+    let code = latest_code(&app, phone).await;
+    let again: Value = otp(&app, phone, &code).await.json().await.expect("json");
+    let id = verified_claims(&app, again["id_token"].as_str().expect("id"))
+        .await
+        .expect("verifies");
+    assert_eq!(id["sub"], user_id.as_str());
+    let users = app.get_json("/emulator/v1/tenants/default/users").await;
+    assert_eq!(users.as_array().map(Vec::len), Some(1));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_latest_passwordless_code_is_valid_and_three_wrong_tries_spend_it() {
+    let app = spawn_app().await;
+    let phone = "+15550002002";
+    start_sms(&app, phone).await;
+    let first = latest_code(&app, phone).await;
+    start_sms(&app, phone).await;
+    let second = latest_code(&app, phone).await;
+    if first != second {
+        let stale = otp(&app, phone, &first).await;
+        assert_eq!(stale.status(), 403);
+        assert_eq!(
+            stale.json::<Value>().await.expect("json"),
+            json!({ "error": "invalid_grant", "error_description": "Wrong phone number or verification code." })
+        );
+    }
+    start_sms(&app, phone).await;
+    let code = latest_code(&app, phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        assert_eq!(otp(&app, phone, wrong).await.status(), 403);
+    }
+    assert_eq!(
+        otp(&app, phone, &code).await.status(),
+        403,
+        "three wrong tries spent the code"
+    );
+    assert!(logs_of(&app, "fepotpft").await.len() >= 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_passwordless_code_lives_three_minutes() {
+    let app = spawn_app().await;
+    let phone = "+15550002003";
+    start_sms(&app, phone).await;
+    let code = latest_code(&app, phone).await;
+    app.http
+        .post(app.url("/emulator/v1/clock/advance"))
+        .json(&json!({ "by": "181s" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(otp(&app, phone, &code).await.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_passwordless_code_signs_in_once_when_many_use_it_at_once() {
+    let app = Arc::new(spawn_app().await);
+    let phone = "+15550002004";
+    start_sms(&app, phone).await;
+    let code = latest_code(&app, phone).await;
+    let barrier = Arc::new(Barrier::new(10));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (app, barrier, code) = (app.clone(), barrier.clone(), code.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                otp(&app, phone, &code).await.status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("joined"));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 403),
+        "{statuses:?}"
+    );
+    let users = app.get_json("/emulator/v1/tenants/default/users").await;
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "one user made");
+}
+
+#[tokio::test]
+async fn passwordless_start_answers_auth0_s_errors_and_sends_nothing() {
+    let app = spawn_app().await;
+    for (body, error, description) in [
+        (
+            json!({ "connection": "sms", "phone_number": "+15550002005" }),
+            "bad.client_id",
+            "Missing required property: client_id",
+        ),
+        (
+            json!({ "client_id": CLIENT, "phone_number": "+15550002005" }),
+            "bad.connection",
+            "Missing required property: connection",
+        ),
+        (
+            json!({ "client_id": CLIENT, "connection": "email", "email": "a@b.c" }),
+            "bad.connection",
+            "Connection does not exist",
+        ),
+        (
+            json!({ "client_id": CLIENT, "connection": "sms" }),
+            "bad.phone_number",
+            "Missing required property: phone_number",
+        ),
+        (
+            json!({ "client_id": CLIENT, "connection": "sms", "phone_number": "5550002005" }),
+            "bad.phone_number",
+            "String does not match pattern: ^\\+[0-9]{1,15}$",
+        ),
+        (
+            json!({ "client_id": CLIENT, "connection": "sms", "phone_number": "+15550002005", "authParams": "x" }),
+            "bad.authParams",
+            "error in authParams - invalid type: string (expected object)",
+        ),
+        (
+            json!({ "client_id": CLIENT, "connection": "sms", "phone_number": "+15550002005", "colour": "red" }),
+            "bad.request",
+            "the following properties are not allowed: colour",
+        ),
+    ] {
+        let response = start(&app, body.clone()).await;
+        assert_eq!(response.status(), 400, "{body}");
+        assert_eq!(
+            response.json::<Value>().await.expect("json"),
+            json!({ "error": error, "error_description": description }),
+            "{body}"
+        );
+    }
+    assert!(app.messages().await.is_empty());
+    let missing = app
+        .http
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", OTP),
+            ("client_id", CLIENT),
+            ("username", "+15550002005"),
+            ("otp", "1"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        missing.json::<Value>().await.expect("json")["error_description"],
+        "Missing required parameter: realm"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn passwordless_start_allows_50_an_hour_per_ip() {
+    let app = spawn_app().await;
+    settings(
+        &app,
+        "default",
+        json!({ "limits": { "builtin_lifetime": 1000 } }),
+    )
+    .await;
+    for i in 0..50 {
+        let phone = format!("+1555001{i:04}");
+        assert_eq!(start_sms(&app, &phone).await.status(), 200, "start {i}");
+    }
+    let refused = start_sms(&app, "+15550019999").await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(
+        refused.json::<Value>().await.expect("json")["error"],
+        "too_many_requests"
+    );
+    app.http
+        .post(app.url("/emulator/v1/clock/advance"))
+        .json(&json!({ "by": "72s" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        start_sms(&app, "+15550019999").await.status(),
+        200,
+        "one back"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn passwordless_goes_through_the_custom_phone_provider_as_otp_verify_with_the_caller_ip() {
+    let app = spawn_app().await;
+    let (url, seen) = webhook(StatusCode::OK).await;
+    settings(&app, "default", json!({ "custom": { "url": url } })).await;
+    let created = app
+        .http
+        .post(app.url("/api/v2/branding/phone/providers"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text"] }, "credentials": {} }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    assert_eq!(start_sms(&app, "+15550002006").await.status(), 200);
+    let event = seen.lock().expect("lock").pop().expect("event");
+    assert_eq!(event["notification"]["message_type"], "otp_verify");
+    assert_eq!(event["notification"]["recipient"], "+15550002006");
+    assert_eq!(event["request"]["ip"], "127.0.0.1", "the caller's address");
+    assert_eq!(event["user"]["phone_number"], "+15550002006");
+    assert_eq!(logs_of(&app, "cs").await.len(), 1);
+    app.stop().await;
+}
