@@ -150,6 +150,9 @@ pub async fn login(
         ));
     }
     if let Some(user) = users::by_email(&mut *tx, &tenant.id, username).await? {
+        if user.blocked {
+            return Err(AuthError::new(401, "unauthorized", "user is blocked"));
+        }
         let matches = user
             .password_hash
             .as_deref()

@@ -19,6 +19,7 @@ mod state;
 pub mod tenants;
 mod twilio;
 mod ui;
+mod users;
 mod vonage;
 
 use std::sync::Arc;
@@ -31,7 +32,9 @@ pub use state::{AppState, Shared};
 
 /// The whole application, usable without a socket (e.g. with `tower::ServiceExt`).
 pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
-    let tenant_routes = auth0::routes().merge(management::routes());
+    let tenant_routes = auth0::routes()
+        .merge(management::routes())
+        .merge(users::routes());
     Router::new()
         .merge(tenant_routes.clone())
         .nest("/t/{tenant}", tenant_routes)

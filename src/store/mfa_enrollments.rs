@@ -94,3 +94,20 @@ pub async fn delete(db: impl Into<Db<'_>>, user_id: &str, id: &str) -> Result<bo
     )?;
     Ok(done.rows_affected() > 0)
 }
+
+/// An enrollment by its id, in `tenant`.
+pub async fn by_id(
+    db: impl Into<Db<'_>>,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<EnrollmentRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM mfa_enrollments WHERE tenant = ? AND id = ?"
+        ))
+        .bind(tenant)
+        .bind(id),
+        fetch_optional
+    )?)
+}

@@ -65,3 +65,21 @@ pub async fn replace(
     )?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Stores `row` as the user's recovery code, replacing any earlier one.
+pub async fn upsert(db: impl Into<Db<'_>>, row: &RecoveryCodeRow) -> Result<(), StoreError> {
+    on!(
+        db,
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, id, code_hash, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, \
+             code_hash = excluded.code_hash, created_at = excluded.created_at",
+        )
+        .bind(&row.user_id)
+        .bind(&row.id)
+        .bind(&row.code_hash)
+        .bind(row.created_at),
+        execute
+    )?;
+    Ok(())
+}

@@ -31,5 +31,6 @@ mod sns;
 mod templates;
 mod tenant_delivery;
 mod twilio;
+mod users_api;
 mod vonage;
 mod wait;

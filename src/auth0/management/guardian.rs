@@ -230,3 +230,43 @@ impl Auth0 {
         Ok(self.guardian_templates(&tenant))
     }
 }
+
+/// `GET/PUT /api/v2/guardian/policies`: when the tenant asks for MFA, as Auth0's
+/// bare array (`["all-applications"]`, or `[]` for never). `confidence-score`
+/// (adaptive MFA) is taken as `all-applications`: there is no risk to assess
+/// locally.
+pub fn policies(tenant: &Tenant) -> Vec<&'static str> {
+    match tenant.settings.mfa_policy {
+        crate::auth0::tenant::MfaPolicy::Always => vec!["all-applications"],
+        crate::auth0::tenant::MfaPolicy::Never => vec![],
+    }
+}
+
+impl Auth0 {
+    pub async fn set_policies(
+        &self,
+        tenant: &str,
+        body: Vec<String>,
+    ) -> Result<Vec<&'static str>, MgmtError> {
+        if let Some(bad) = body
+            .iter()
+            .find(|p| !["all-applications", "confidence-score"].contains(&p.as_str()))
+        {
+            return Err(invalid(format!(
+                "'{bad}' is not a policy (all-applications, confidence-score)"
+            )));
+        }
+        let policy = if body.is_empty() {
+            crate::auth0::tenant::MfaPolicy::Never
+        } else {
+            crate::auth0::tenant::MfaPolicy::Always
+        };
+        let (_, tenant) = self
+            .change(tenant, |t| {
+                t.settings.mfa_policy = policy;
+                Ok(())
+            })
+            .await?;
+        Ok(policies(&tenant))
+    }
+}

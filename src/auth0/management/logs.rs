@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::fields::Projection;
 use crate::auth0::error::MgmtError;
 use crate::auth0::logs::LogEvent;
 use crate::auth0::tenant::Tenant;
@@ -107,36 +108,6 @@ fn truthy(name: &str, value: Option<&str>, default: bool) -> Result<bool, MgmtEr
     }
 }
 
-/// `fields` and `include_fields`: which members of each log object are kept.
-struct Projection {
-    fields: Vec<String>,
-    include: bool,
-}
-
-impl Projection {
-    fn parse(query: &LogQuery) -> Result<Option<Projection>, MgmtError> {
-        let include = truthy("include_fields", query.include_fields.as_deref(), true)?;
-        let Some(list) = query.fields.as_deref().filter(|f| !f.trim().is_empty()) else {
-            return Ok(None);
-        };
-        let fields: Vec<String> = list.split(',').map(|f| f.trim().to_owned()).collect();
-        if let Some(bad) = fields.iter().find(|f| !FIELDS.contains(&f.as_str())) {
-            return Err(query_error(format!(
-                "'{bad}' in fields is not a log field ({})",
-                FIELDS.join(", ")
-            )));
-        }
-        Ok(Some(Projection { fields, include }))
-    }
-
-    fn apply(&self, mut event: Value) -> Value {
-        if let Value::Object(map) = &mut event {
-            map.retain(|k, _| self.fields.contains(k) == self.include);
-        }
-        event
-    }
-}
-
 /// The search `q` asks for; refused with Auth0's words, naming the part.
 fn compile(q: Option<&str>) -> Result<Where, MgmtError> {
     log_query::compile(q.unwrap_or_default()).map_err(|e| {
@@ -170,7 +141,11 @@ impl Auth0 {
         query: &LogQuery,
         user_id: Option<&str>,
     ) -> Result<Logs, MgmtError> {
-        let projection = Projection::parse(query)?;
+        let projection = Projection::parse(
+            query.fields.as_deref(),
+            query.include_fields.as_deref(),
+            FIELDS,
+        )?;
         // With `from`, every other parameter but `take` is ignored (Auth0's
         // "Retrieve logs by checkpoint").
         let mut filter = match &query.from {
@@ -229,14 +204,7 @@ impl Auth0 {
             }
             Paging::Offset { .. } => None,
         };
-        let logs: Vec<Value> = events
-            .into_iter()
-            .filter_map(|e| serde_json::to_value(e).ok())
-            .map(|e| match &projection {
-                Some(p) => p.apply(e),
-                None => e,
-            })
-            .collect();
+        let logs: Vec<Value> = events.into_iter().map(|e| projection.apply(e)).collect();
         let totals = truthy("include_totals", query.include_totals.as_deref(), false)?;
         let body = if totals && query.from.is_none() {
             LogsBody::Page(LogPage {

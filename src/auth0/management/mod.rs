@@ -1,16 +1,19 @@
-//! The Management API's phone parts: the Guardian phone factor (legacy), the
-//! Unified Phone providers and templates (branding), a test message, and the
-//! tenant's logs. Requests and answers are typed; every change to a tenant's
+//! The Management API a phone test calls: the Guardian phone factor (legacy) and
+//! policies, the Unified Phone providers and templates (branding), a test
+//! message, users and their authentication methods, and the tenant's logs. Requests and answers are typed; every change to a tenant's
 //! settings is one read-change-write transaction (`tenant::update`), so
 //! concurrent changes do not undo each other.
 //!
 //! Credentials are write-only: they go to the secrets file and no answer carries them.
 
+pub mod authentication_methods;
 pub mod branding_providers;
 pub mod branding_templates;
+pub mod fields;
 pub mod guardian;
 pub mod logs;
 pub mod test_message;
+pub mod users;
 
 use super::error::MgmtError;
 use super::tenant::{self, Tenant};
