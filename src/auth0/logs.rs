@@ -65,6 +65,8 @@ pub struct Context<'a> {
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub hostname: Option<&'a str>,
+    /// The connection the event is about; the database connection by default.
+    pub connection: Option<&'a str>,
 }
 
 /// One log event, as Auth0's Management API answers it (`payloads.md`, logs).
@@ -104,21 +106,25 @@ pub async fn write(
     details: Value,
 ) -> Result<(), StoreError> {
     let log_id = next_log_id(at);
+    let connection = ctx
+        .connection
+        .unwrap_or(crate::store::users::DATABASE_CONNECTION);
+    let sms = connection == crate::store::users::SMS_CONNECTION;
     let owned = |v: Option<&str>| v.map(str::to_owned);
     let event = LogEvent {
         date: unix_ms::rfc3339(at),
         kind: kind.to_owned(),
         description: description_override.unwrap_or(description(kind)).to_owned(),
-        connection: Some("Username-Password-Authentication".into()),
-        connection_id: Some("con_phonebox".into()),
+        connection: Some(connection.to_owned()),
+        connection_id: Some(format!("con_phonebox_{}", if sms { "sms" } else { "db" })),
         client_id: owned(ctx.client_id),
         client_name: owned(ctx.client_name),
         ip: Some(ctx.ip.unwrap_or("127.0.0.1").to_owned()),
         hostname: owned(ctx.hostname),
         user_id: owned(ctx.user_id),
         user_name: owned(ctx.user_name),
-        strategy: Some("auth0".into()),
-        strategy_type: Some("database".into()),
+        strategy: Some(if sms { "sms" } else { "auth0" }.into()),
+        strategy_type: Some(if sms { "passwordless" } else { "database" }.into()),
         log_id: log_id.clone(),
         is_mobile: false,
         details,

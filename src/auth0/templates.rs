@@ -1,9 +1,16 @@
 //! Message texts: the tenant's Liquid templates (or Auth0's defaults) rendered with
 //! the variables Auth0 documents, in the language the request asks for.
+//!
+//! Two families, as in Auth0: the legacy Guardian templates (`{{tenant.friendly_name}}`,
+//! per locale), and, once a Unified Phone provider is in force, the Unified Phone
+//! templates alone (the Guardian ones no longer apply), with the variables of
+//! Auth0's "Customize phone templates: supported Liquid syntax".
 
 use super::tenant::{GuardianTemplates, Languages, Settings, Tenant};
 use crate::liquid::{self, Object, Value};
 use crate::message::Channel;
+use crate::store::clients::ClientRow;
+use crate::store::users::UserRow;
 
 pub const DEFAULT_ENROLLMENT: &str =
     "{{code}} is your verification code for {{tenant.friendly_name}}. \
@@ -20,6 +27,77 @@ pub const PASSWORDLESS_SMS: &str = "Your verification code is: {{ code }}";
 pub enum Purpose {
     Enrollment,
     Verification,
+}
+
+impl Purpose {
+    /// The Unified Phone template type for this purpose.
+    pub fn template_type(self) -> &'static str {
+        match self {
+            Purpose::Enrollment => "otp_enroll",
+            Purpose::Verification => "otp_verify",
+        }
+    }
+}
+
+/// Which family a template is of: it decides the variables it sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Guardian,
+    Unified,
+}
+
+/// Auth0's default Unified Phone bodies (text, voice), as the Management API
+/// answers a reset template. `password_breach` has none on record: Phonebox's
+/// wording, in the same style.
+pub fn unified_default(kind: &str, channel: Channel) -> &'static str {
+    const VERIFY_VOICE: &str = "Hello. Your verification code for {{ friendly_name | escape }} is {{ pause }} {{ code | escape }}. I repeat, your verification code is {{ pause }} {{ code | escape }}";
+    const BLOCKED: &str = "We detected suspicious activity on your account from the ip {{user.source_ip}}{% if user.city %} from {{user.city}}, {{user.country}}{% elsif user.country %} from {{user.country}}{% endif %}. Logins from this IP have been blocked on your account. If this is your IP, please reset your password to unblock your account. Otherwise, disregard this message.";
+    match (kind, channel) {
+        ("otp_enroll", Channel::Sms) => "{{ code | escape }} is your verification code for {{ friendly_name | escape }}. Please enter this code to verify your enrollment.",
+        ("otp_verify" | "otp_enroll", Channel::Voice) => VERIFY_VOICE,
+        ("change_password", Channel::Sms) => "{{ code | escape }} is your password change code for {{ friendly_name | escape }}",
+        ("change_password", Channel::Voice) => "Hello. Your password change code for {{ friendly_name | escape }} is {{ pause }} {{ code | escape }}. I repeat, your password change code is {{ pause }} {{ code | escape }}",
+        ("blocked_account", _) => BLOCKED,
+        ("password_breach", _) => "We detected that the password of your {{ friendly_name | escape }} account appeared in a data breach. Please reset your password.",
+        _ => "{{ code | escape }} is your verification code for {{ friendly_name | escape }}",
+    }
+}
+
+/// The Unified Phone template in force for `purpose`, if the tenant set one.
+fn unified_template(
+    settings: &Settings,
+    purpose: Purpose,
+) -> Option<&super::tenant::PhoneTemplate> {
+    settings
+        .phone_templates
+        .iter()
+        .find(|t| t.kind == purpose.template_type() && !t.disabled)
+}
+
+/// The sender a Unified Phone template names (`content.from`), while Unified
+/// Phone is in force.
+pub fn unified_from(settings: &Settings, purpose: Purpose) -> Option<String> {
+    settings.branding_provider()?;
+    unified_template(settings, purpose)?.content.from.clone()
+}
+
+/// The template a send uses, and its family: under Unified Phone the tenant's
+/// Unified template or Auth0's default for its type; otherwise `legacy`.
+pub fn pick(
+    settings: &Settings,
+    purpose: Purpose,
+    channel: Channel,
+    legacy: impl FnOnce() -> String,
+) -> (String, Style) {
+    if settings.branding_provider().is_none() {
+        return (legacy(), Style::Guardian);
+    }
+    let own = unified_template(settings, purpose).and_then(|t| match channel {
+        Channel::Sms => t.content.body.text.clone(),
+        Channel::Voice => t.content.body.voice.clone(),
+    });
+    let body = own.unwrap_or_else(|| unified_default(purpose.template_type(), channel).to_owned());
+    (body, Style::Unified)
 }
 
 /// How a voice reads a code: digit by digit (`1.2.3.4.5.6`).
@@ -96,26 +174,6 @@ pub fn guardian_template(settings: &Settings, locale: &str, purpose: Purpose) ->
         })
 }
 
-/// The Unified Phone template's body for the purpose and channel, if one is set.
-pub fn branding_template(
-    settings: &Settings,
-    purpose: Purpose,
-    channel: Channel,
-) -> Option<String> {
-    let kind = match purpose {
-        Purpose::Enrollment => "otp_enroll",
-        Purpose::Verification => "otp_verify",
-    };
-    let template = settings
-        .phone_templates
-        .iter()
-        .find(|t| t.kind == kind && !t.disabled)?;
-    match channel {
-        Channel::Sms => template.content.body.text.clone(),
-        Channel::Voice => template.content.body.voice.clone(),
-    }
-}
-
 /// What a template can refer to.
 pub struct Variables<'a> {
     pub tenant: &'a Tenant,
@@ -123,6 +181,60 @@ pub struct Variables<'a> {
     pub channel: Channel,
     pub locale: &'a str,
     pub accept_language: Option<&'a str>,
+    pub style: Style,
+    pub user: Option<&'a UserRow>,
+    pub client: Option<&'a ClientRow>,
+    /// The caller's address: `user.source_ip`.
+    pub ip: Option<&'a str>,
+}
+
+fn json_object(stored: &str) -> Value {
+    serde_json::from_str::<serde_json::Value>(stored)
+        .map(|v| Value::from(&v))
+        .unwrap_or_default()
+}
+
+fn text(v: Option<&str>) -> Value {
+    v.map(Value::from).unwrap_or_default()
+}
+
+/// The Unified Phone variables beyond the code (Auth0's list: `tenant` is the
+/// tenant's name, `user.*`, `client.*` and its alias `application.*`,
+/// `connection`, `organization.*`, `custom_domain.*`, the support and branding
+/// URLs, `region`). What a local tenant has not got renders empty.
+fn unified_globals(vars: &Variables<'_>, put: &mut impl FnMut(&str, Value)) {
+    let settings = &vars.tenant.settings;
+    put("tenant", Value::from(vars.tenant.id.as_str()));
+    let user = vars.user.map(|u| {
+        Value::object([
+            ("user_id", Value::from(u.user_id.as_str())),
+            ("email", text(u.email.as_deref())),
+            ("phone_number", text(u.phone_number.as_deref())),
+            ("name", text(u.name.as_deref())),
+            ("nickname", text(u.nickname.as_deref())),
+            ("user_metadata", json_object(&u.user_metadata)),
+            ("app_metadata", json_object(&u.app_metadata)),
+            ("source_ip", text(vars.ip)),
+        ])
+    });
+    put("user", user.unwrap_or_default());
+    let client = vars.client.map(|c| {
+        Value::object([
+            ("client_id", Value::from(c.client_id.as_str())),
+            ("name", Value::from(c.name.as_str())),
+            ("metadata", Value::object([])),
+        ])
+    });
+    put("client", client.clone().unwrap_or_default());
+    put("application", client.unwrap_or_default());
+    put("connection", text(vars.user.map(|u| u.connection.as_str())));
+    put("organization", Value::object([]));
+    put("custom_domain", Value::object([]));
+    put("support_email", text(settings.support_email.as_deref()));
+    put("support_url", text(settings.support_url.as_deref()));
+    put("logo_url", text(settings.logo_url.as_deref()));
+    put("home_url", text(settings.home_url.as_deref()));
+    put("region", Value::from("local"));
 }
 
 /// The most of `Accept-Language` a template sees as `requestInfo.lang`.
@@ -151,14 +263,17 @@ pub fn globals(vars: &Variables<'_>) -> Object {
         }),
     );
     put("friendly_name", Value::from(friendly));
-    put(
-        "tenant",
-        Value::object([
-            ("friendly_name", Value::from(friendly)),
-            ("friendlyName", Value::from(friendly)),
-            ("name", Value::from(vars.tenant.id.as_str())),
-        ]),
-    );
+    match vars.style {
+        Style::Guardian => put(
+            "tenant",
+            Value::object([
+                ("friendly_name", Value::from(friendly)),
+                ("friendlyName", Value::from(friendly)),
+                ("name", Value::from(vars.tenant.id.as_str())),
+            ]),
+        ),
+        Style::Unified => unified_globals(vars, &mut put),
+    }
     // A header can be hundreds of kilobytes; a language tag list is not.
     let lang = vars.accept_language.unwrap_or(vars.locale);
     let lang = match lang.char_indices().nth(MAX_LANG_CHARS) {
@@ -218,6 +333,10 @@ mod tests {
             channel: Channel::Sms,
             locale: "en",
             accept_language: None,
+            style: Style::Guardian,
+            user: None,
+            client: None,
+            ip: None,
         };
         let enrollment = guardian_template(&t.settings, "en", Purpose::Enrollment);
         assert_eq!(
@@ -245,6 +364,10 @@ mod tests {
             channel: Channel::Sms,
             locale: "en",
             accept_language: None,
+            style: Style::Guardian,
+            user: None,
+            client: None,
+            ip: None,
         };
         assert_eq!(one(template, &sms).await, "Code 12");
         let voice = Variables {

@@ -273,8 +273,7 @@ async fn try_provider(
     Path(p): Path<HashMap<String, String>>,
     MgmtBody(body): MgmtBody<TryMessage>,
 ) -> Answer {
-    s.auth0.phone_provider(&c.tenant, id(&p))?;
-    let answer = s.auth0.try_send(&c.tenant, None, body).await?;
+    let answer = s.auth0.try_provider(&c.tenant, id(&p), body).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 

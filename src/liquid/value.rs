@@ -313,6 +313,30 @@ pub fn format_float(f: f64) -> String {
     format!("{f}")
 }
 
+/// JSON as Liquid sees it (metadata objects in templates). JSON read by
+/// serde_json nests at most 128 deep, so this recursion is bounded.
+impl From<&serde_json::Value> for Value {
+    fn from(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            serde_json::Value::String(s) => Value::str(s.as_str()),
+            serde_json::Value::Array(items) => {
+                Value::array(items.iter().map(Value::from).collect())
+            }
+            serde_json::Value::Object(map) => Value::Object(Arc::new(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v)))
+                    .collect(),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

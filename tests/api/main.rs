@@ -31,6 +31,7 @@ mod sns;
 mod templates;
 mod tenant_delivery;
 mod twilio;
+mod unified_phone;
 mod users_api;
 mod vonage;
 mod wait;

@@ -352,7 +352,7 @@ async fn branding_phone_providers_and_templates_round_trip() {
     .await;
     assert_eq!(
         reset["content"]["body"]["text"],
-        "{{code}} is your verification code for {{tenant.friendly_name}}"
+        "{{ code | escape }} is your verification code for {{ friendly_name | escape }}"
     );
     assert_eq!(
         call(

@@ -263,15 +263,29 @@ async fn phone_message_hook_posts_the_send_phone_message_event_or_the_hook_param
         [
             "action",
             "client",
+            "client_id",
+            "client_metadata",
             "code",
+            "factor_type",
             "ip",
             "language",
             "message_type",
+            "name",
             "user",
             "user_agent"
         ]
     );
     assert_eq!(params["context"]["client"]["client_metadata"], json!({}));
+    // The Twilio guide's Hook reads the client flat, and the factor.
+    assert_eq!(
+        params["context"]["client_id"],
+        params["context"]["client"]["client_id"]
+    );
+    assert_eq!(
+        params["context"]["name"],
+        params["context"]["client"]["name"]
+    );
+    assert_eq!(params["context"]["factor_type"], "second");
     app.stop().await;
 }
 
@@ -311,7 +325,6 @@ async fn the_unified_custom_provider_posts_the_custom_phone_provider_event() {
             "as_voice",
             "code",
             "delivery_method",
-            "from",
             "locale",
             "message_type",
             "recipient"
@@ -319,13 +332,19 @@ async fn the_unified_custom_provider_posts_the_custom_phone_provider_event() {
     );
     assert_eq!(n["message_type"], "otp_enroll");
     assert_eq!(n["delivery_method"], "voice");
+    assert!(
+        n.get("from").is_none(),
+        "no sender configured: no from, not null"
+    );
     let code = n["code"].as_str().expect("code");
     assert!(n["as_text"].as_str().expect("text").starts_with(code));
     let spoken: Vec<String> = code.chars().map(String::from).collect();
-    assert!(n["as_voice"]
-        .as_str()
-        .expect("voice")
-        .starts_with(&spoken.join(".")));
+    let spoken = spoken.join(".");
+    // Auth0's default Unified Phone voice body, not the Guardian one.
+    assert_eq!(
+        n["as_voice"],
+        format!("Hello. Your verification code for Phonebox is . . . {spoken}. I repeat, your verification code is . . . {spoken}")
+    );
     assert_eq!(event["tenant"]["friendly_name"], "Phonebox");
 
     // With no URL configured, the event goes to Phonebox's own capture endpoint.

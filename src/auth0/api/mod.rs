@@ -48,6 +48,7 @@ fn user_context<'a>(
         user_name: Some(user.user_name()),
         client_id: Some(&client.client_id),
         client_name: Some(&client.name),
+        connection: Some(&user.connection),
         ..caller.log_context()
     }
 }
@@ -242,6 +243,18 @@ impl Auth0 {
                 "unsupported_challenge_type",
                 format!(
                     "The tenant does not allow {} messages (guardian/factors/phone/message-types)",
+                    channel.as_str()
+                ),
+            ));
+        }
+        // Auth0's "Configure Unified Phone": the factors must be among the
+        // provider's delivery methods.
+        if !settings.provider_delivers(channel) {
+            return Err(AuthError::new(
+                400,
+                "unsupported_challenge_type",
+                format!(
+                    "The tenant's phone provider does not deliver {} messages (its configuration.delivery_methods)",
                     channel.as_str()
                 ),
             ));

@@ -112,6 +112,12 @@ impl Auth0 {
             ));
         }
 
+        if !caller.tenant.settings.provider_delivers(Channel::Sms) {
+            return Err(bad(
+                "sms_provider_error",
+                "The tenant's phone provider does not deliver text messages (its configuration.delivery_methods)",
+            ));
+        }
         let now = self.now_ms();
         let mut tx = self.store().begin().await?;
         let client = directory::client(
@@ -144,8 +150,17 @@ impl Auth0 {
             return Err(AuthError::new(401, "unauthorized", "user is blocked"));
         }
         // Auth0 creates the user on first login; until then the events carry the
-        // id it will get.
-        let user = existing.unwrap_or_else(|| new_sms_user(tenant, phone, now));
+        // id it will get, the same for every code resent before that login.
+        let user = match existing {
+            Some(user) => user,
+            None => {
+                let mut user = new_sms_user(tenant, phone, now);
+                if let Some(pending) = passwordless_codes::get(&mut tx, tenant, phone).await? {
+                    user.user_id = pending.user_id;
+                }
+                user
+            }
+        };
         let code = PasswordlessCodeRow {
             tenant: tenant.clone(),
             phone_number: phone.to_owned(),
@@ -250,6 +265,7 @@ impl Auth0 {
             client_id: Some(&client.client_id),
             client_name: Some(&client.name),
             user_name: Some(phone),
+            connection: Some(SMS_CONNECTION),
             ..caller.log_context()
         };
         let stored = passwordless_codes::get(&mut tx, tenant, phone)

@@ -338,25 +338,26 @@ impl Auth0 {
             caller.accept_language.as_deref(),
         );
         let template = |channel: Channel| {
-            let unified = templates::branding_template(settings, purpose, channel)
-                .filter(|_| settings.branding_provider().is_some());
-            unified.unwrap_or_else(|| match flow {
+            templates::pick(settings, purpose, channel, || match flow {
                 Flow::Mfa => templates::guardian_template(settings, &locale, purpose),
                 Flow::Passwordless => templates::PASSWORDLESS_SMS.to_owned(),
             })
         };
+        let ((sms_template, style), (voice_template, _)) =
+            (template(Channel::Sms), template(Channel::Voice));
         let vars = |channel| Variables {
             tenant: &caller.tenant,
             code,
             channel,
             locale: &locale,
             accept_language: caller.accept_language.as_deref(),
+            style,
+            user: Some(user),
+            client: Some(client),
+            ip: caller.ip.as_deref(),
         };
         let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
-        let jobs = [
-            (template(Channel::Sms), &sms),
-            (template(Channel::Voice), &voice),
-        ];
+        let jobs = [(sms_template, &sms), (voice_template, &voice)];
         let (as_text, as_voice) = match templates::render(&self.templates, &jobs, self.now()).await
         {
             Ok(texts) => {

@@ -181,13 +181,16 @@ fn send_phone_message_event(out: &Outgoing<'_>) -> SendPhoneMessageEvent {
 
 /// The `custom-phone-provider` Action event (payloads.md §2).
 fn custom_phone_provider_event(out: &Outgoing<'_>) -> CustomPhoneProviderEvent {
-    let from = out
-        .tenant
-        .settings
-        .branding_provider()
-        .and_then(|p| p.configuration.get("default_from"))
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned);
+    // The template's `from` wins over the provider's `default_from`.
+    let from =
+        crate::auth0::templates::unified_from(&out.tenant.settings, out.purpose).or_else(|| {
+            out.tenant
+                .settings
+                .branding_provider()
+                .and_then(|p| p.configuration.get("default_from"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
     CustomPhoneProviderEvent {
         notification: Some(Notification {
             message_type: match out.purpose {
@@ -225,7 +228,11 @@ fn hook_call(out: &Outgoing<'_>) -> HookCall {
         context: HookContext {
             message_type: Some(out.channel.into()),
             action: Some(out.action().to_owned()),
-            factor_type: None,
+            // The Twilio guide's flat fields: the second factor, the client.
+            factor_type: Some("second".to_owned()),
+            client_id: Some(out.client.client_id.clone()),
+            name: Some(out.client.name.clone()),
+            client_metadata: Some(BTreeMap::new()),
             language: Some(out.locale.to_owned()),
             code: Some(out.code.to_owned()),
             ip: Some(out.ip.unwrap_or("127.0.0.1").to_owned()),

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::invalid;
 use crate::auth0::error::MgmtError;
-use crate::auth0::templates::{DEFAULT_ENROLLMENT, DEFAULT_VERIFICATION};
+use crate::auth0::templates::unified_default;
 use crate::auth0::tenant::{PhoneTemplate, PhoneTemplateContent, Tenant};
 use crate::auth0::Auth0;
+use crate::message::Channel;
 
 const TEMPLATE_TYPES: [&str; 5] = [
     "otp_verify",
@@ -73,18 +74,9 @@ fn not_found() -> MgmtError {
 
 /// Auth0's default content for a template type.
 fn default_content(kind: &str) -> PhoneTemplateContent {
-    let text = match kind {
-        "otp_enroll" => DEFAULT_ENROLLMENT,
-        "otp_verify" => DEFAULT_VERIFICATION,
-        "change_password" => "Your password for {{tenant.friendly_name}} was changed.",
-        "blocked_account" => {
-            "Your {{tenant.friendly_name}} account was blocked after suspicious logins."
-        }
-        _ => "Your {{tenant.friendly_name}} password appeared in a data breach: please change it.",
-    };
     let mut content = PhoneTemplateContent::default();
-    content.body.text = Some(text.to_owned());
-    content.body.voice = Some(text.to_owned());
+    content.body.text = Some(unified_default(kind, Channel::Sms).to_owned());
+    content.body.voice = Some(unified_default(kind, Channel::Voice).to_owned());
     content
 }
 

@@ -116,6 +116,15 @@ impl Auth0 {
         }
         let (_, tenant) = self
             .change(tenant, |t| {
+                let undelivered = types.iter().find(|ty| {
+                    let channel = crate::message::Channel::parse(ty).unwrap_or(crate::message::Channel::Sms);
+                    !t.settings.provider_delivers(channel)
+                });
+                if let Some(ty) = undelivered {
+                    return Err(invalid(format!(
+                        "the phone provider does not deliver {ty} messages: add it to the provider's configuration.delivery_methods first"
+                    )));
+                }
                 t.settings.message_types = types;
                 Ok(())
             })

@@ -78,6 +78,14 @@ impl Auth0 {
             channel,
             locale: &tenant.settings.languages.default,
             accept_language: None,
+            style: if template_id.is_some() {
+                templates::Style::Unified
+            } else {
+                templates::Style::Guardian
+            },
+            user: None,
+            client: None,
+            ip: None,
         };
         let text = templates::render(&self.templates, &[(template, &vars)], self.now())
             .await
@@ -121,15 +129,37 @@ impl Auth0 {
             user_agent: None,
         };
         let outcome = self.deliver_test(&outgoing).await?;
-        Ok(match outcome.error {
-            None => Tried {
+        match outcome.error {
+            None => Ok(Tried {
                 code: 202,
-                message: "Test message sent".into(),
-            },
-            Some(why) => Tried {
-                code: 400,
-                message: why,
-            },
-        })
+                message: "Test notification successfully sent for processing".into(),
+            }),
+            // A send that failed is no 202: the caller is told why.
+            Some(why) => Err(MgmtError::new(
+                400,
+                format!("The test message could not be sent: {why}"),
+                Some("provider_error"),
+            )),
+        }
+    }
+
+    /// `POST /api/v2/branding/phone/providers/{id}/try`: through that provider,
+    /// in force or not (the tenant is seen as if it were the one in force).
+    pub async fn try_provider(
+        &self,
+        tenant: &Tenant,
+        provider_id: &str,
+        t: TryMessage,
+    ) -> Result<Tried, MgmtError> {
+        let mut as_if = tenant.clone();
+        let providers = &mut as_if.settings.phone_providers;
+        let at = providers
+            .iter()
+            .position(|p| p.id == provider_id)
+            .ok_or_else(|| MgmtError::not_found("Phone provider has not been configured."))?;
+        let mut named = providers.remove(at);
+        named.disabled = false;
+        providers.insert(0, named);
+        self.try_send(&as_if, None, t).await
     }
 }

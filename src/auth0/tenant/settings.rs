@@ -177,6 +177,12 @@ pub struct Settings {
     pub mfa_token_lifetime_secs: Bounded<1, 86_400>,
     /// How long access and ID tokens live: 1 s to 30 days (Auth0's longest).
     pub access_token_lifetime_secs: Bounded<1, 2_592_000>,
+    /// The tenant's support and branding addresses, as Unified Phone templates
+    /// see them (`support_email`, `support_url`, `logo_url`, `home_url`).
+    pub support_email: Option<String>,
+    pub support_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub home_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -198,6 +204,10 @@ impl Default for Settings {
             limits: Limits::default(),
             code_lifetime_secs: Bounded::new(300),
             attempts_per_code: None,
+            support_email: None,
+            support_url: None,
+            logo_url: None,
+            home_url: None,
             mfa_token_lifetime_secs: Bounded::new(600),
             access_token_lifetime_secs: Bounded::new(86_400),
         }
@@ -207,6 +217,23 @@ impl Default for Settings {
 impl Settings {
     pub fn allows(&self, channel: crate::message::Channel) -> bool {
         self.message_types.iter().any(|t| t == channel.as_str())
+    }
+
+    /// Whether the Unified Phone provider in force (if any) delivers `channel`:
+    /// its `configuration.delivery_methods` holds `text` and/or `voice`.
+    pub fn provider_delivers(&self, channel: crate::message::Channel) -> bool {
+        let Some(provider) = self.branding_provider() else {
+            return true;
+        };
+        let wanted = match channel {
+            crate::message::Channel::Sms => "text",
+            crate::message::Channel::Voice => "voice",
+        };
+        provider
+            .configuration
+            .get("delivery_methods")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|methods| methods.iter().any(|m| m.as_str() == Some(wanted)))
     }
 
     /// The Unified Phone provider in force, if one is configured and enabled: it

@@ -228,7 +228,8 @@ pub struct Notification {
     pub as_voice: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// Written `null` when the provider has no sender, as Auth0 does.
+    /// The sender, from the provider or the template; left out when neither has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
@@ -317,6 +318,26 @@ pub struct HookContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub factor_type: Option<String>,
+    /// The client's id and name, flat, as the Twilio guide's Hook signature has
+    /// them (`context.client_id`, `context.name`, `context.client_metadata`).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_id: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_metadata: Option<BTreeMap<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

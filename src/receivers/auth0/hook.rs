@@ -28,7 +28,8 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         action: action.map(|(a, _)| a),
         locale: ctx.language,
         user_id: ctx.user.user_id,
-        client_id: ctx.client.client_id,
+        // The nested `context.client`, else the guides' flat `context.client_id`.
+        client_id: ctx.client.client_id.or(ctx.client_id),
         provider_message_id: Some(crate::random::uuid().to_string()),
         provider_account: None,
         attributes: None,
