@@ -6,11 +6,12 @@ export CARGO_TERM_COLOR ?= auto
 
 UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.js
 
-.PHONY: run test serve bench ui ui-types lint test-rust test-sdk test-e2e test-desktop help
+.PHONY: run test deps serve bench ui ui-types lint test-rust test-sdk test-e2e test-desktop help
 
 help:
 	@echo "make run     install what is missing, build, and open the desktop app"
 	@echo "make test    every check and test (never prompts)"
+	@echo "make deps    install the tests' npm packages and Python venv (then make test runs offline)"
 	@echo "make serve   run the server headless on $(PHONEBOX_LISTEN)"
 	@echo "make ui      build the web UI into ui/dist"
 	@echo "make bench   capture throughput and wait latency figures"
@@ -45,9 +46,27 @@ ui-types:
 test-rust: ui
 	$(CARGO) test
 
-test-sdk: tests/sdk/node_modules/.installed
+## deps: the npm packages and the SDK tests' Python venv, so that later runs need no network
+deps: ui/node_modules/.installed tests/sdk/node_modules/.installed tests/sdk/.venv/.installed \
+	tests/e2e/node_modules/.installed
+
+## test-sdk: provider SDKs, Actions and Hooks, and Auth0's own Node (auth0 v4) and
+## Python (auth0-python 4.x) SDKs, against a real phonebox serve
+test-sdk: tests/sdk/node_modules/.installed tests/sdk/.venv/.installed
 	$(CARGO) build --bin phonebox
 	cd tests/sdk && node --test
+
+# auth0-python and what it needs, at the versions tests/sdk/python/requirements.txt
+# pins, in a venv of its own (git-ignored). Needs python3 with venv (Debian: python3-venv).
+tests/sdk/.venv/.installed: tests/sdk/python/requirements.txt
+	@scripts/deps.sh test
+	rm -rf tests/sdk/.venv
+	@python3 -m venv tests/sdk/.venv || { rm -rf tests/sdk/.venv; \
+		echo "The Python SDK tests need python3 with its venv module. On Debian/Ubuntu:" >&2; \
+		echo "  sudo apt-get install -y --no-install-recommends python3 python3-venv" >&2; exit 1; }
+	PIP_DISABLE_PIP_VERSION_CHECK=1 tests/sdk/.venv/bin/pip install --quiet --no-input \
+		--only-binary=:all: -r tests/sdk/python/requirements.txt
+	touch $@
 
 ## test-e2e: the inbox in Debian's Chromium (playwright-core), 100,000 messages included
 test-e2e: ui tests/e2e/node_modules/.installed

@@ -3,7 +3,7 @@
 # Never prompts: as root it runs apt-get; otherwise `sudo -n` (no password prompt);
 # if neither works it prints the command to run and fails.
 #
-#   scripts/deps.sh test      Node.js for the SDK tests
+#   scripts/deps.sh test      Node.js and Python 3 with venv, for the SDK tests
 #   scripts/deps.sh desktop   WebKitGTK and friends for the Tauri window (Debian/Ubuntu)
 #   scripts/deps.sh bench     wrk, the load generator
 #   scripts/deps.sh xvfb      a virtual display, xdotool and ImageMagick for the window smoke test
@@ -67,6 +67,8 @@ case "${1:-}" in
       echo "Node.js $major is too old for the SDK tests (they need 18+, for fetch)." >&2
       exit 1
     fi
+    # auth0-python runs in a venv of its own; Debian splits venv (and ensurepip) out.
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3 python3-venv; fi
     ;;
   desktop) need_cargo; apt_install "${DESKTOP_PKGS[@]}" ;;
   bench) need_cargo; command -v wrk >/dev/null 2>&1 || apt_install wrk ;;
