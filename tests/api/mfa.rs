@@ -422,8 +422,19 @@ async fn errors_are_auth0_shaped() {
         .expect("sent");
     assert_eq!(otp_only.status(), 400);
     assert_eq!(
-        otp_only.json::<Value>().await.expect("json")["error"],
-        "unsupported_challenge_type"
+        otp_only.json::<Value>().await.expect("json"),
+        json!({ "error": "unsupported_challenge_type", "error_description": "The user does not support the requested challenge type (otp). Supported type: oob." })
+    );
+    let no_bearer = app
+        .http
+        .get(app.url("/mfa/authenticators"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(no_bearer.status(), 401, "Auth0's 401 for a missing bearer");
+    assert_eq!(
+        no_bearer.json::<Value>().await.expect("json")["error"],
+        "unauthorized"
     );
 
     let malformed = mfa.oob_grant("not-a-token", "x", "1").await;

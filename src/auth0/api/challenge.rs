@@ -41,7 +41,8 @@ impl Auth0 {
             return Err(AuthError::new(
                 400,
                 "unsupported_challenge_type",
-                format!("No matching challenge_type: the user's phone supports oob, not '{types}'"),
+                // The wording of Auth0's MFA error notes.
+                format!("The user does not support the requested challenge type ({types}). Supported type: oob."),
             ));
         }
         let active: Vec<EnrollmentRow> = mfa_enrollments::for_user(&mut tx, &user.user_id)
