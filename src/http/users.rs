@@ -18,7 +18,7 @@ use crate::auth0::error::MgmtError;
 use crate::auth0::management::authentication_methods::NewMethod;
 use crate::auth0::management::guardian::policies;
 use crate::auth0::management::logs::LogQuery;
-use crate::auth0::management::users::{NewUser, UserPatch, UserQuery};
+use crate::auth0::management::users::{UserFields, UserQuery};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -78,7 +78,7 @@ async fn user(State(s): State<AppState>, Mgmt(c): Mgmt, Path(p): Params) -> Answ
 async fn create(
     State(s): State<AppState>,
     Mgmt(c): Mgmt,
-    MgmtBody(b): MgmtBody<NewUser>,
+    MgmtBody(b): MgmtBody<UserFields>,
 ) -> Answer {
     created(s.auth0.create_user(&c.tenant, b).await?)
 }
@@ -87,7 +87,7 @@ async fn update(
     State(s): State<AppState>,
     Mgmt(c): Mgmt,
     Path(p): Params,
-    MgmtBody(b): MgmtBody<UserPatch>,
+    MgmtBody(b): MgmtBody<UserFields>,
 ) -> Answer {
     ok(s.auth0.update_user(&c.tenant, id(&p), b).await?)
 }

@@ -4,40 +4,12 @@
 //! cap passed, a settings patch lost, a message published before it is linked) shows
 //! as a count or a field only correct behaviour gets right.
 
-use std::sync::Arc;
-
-use futures_util::future::join_all;
 use serde_json::{json, Value};
-use tokio::sync::Barrier;
 
-use crate::helpers::{next_event, spawn_app, TestApp};
+use crate::helpers::{all_at_once, next_event, spawn_app, TestApp};
 use crate::mfa::{latest, latest_code, settings, Mfa, CLIENT};
 
 const OOB: &str = "http://auth0.com/oauth/grant-type/mfa-oob";
-
-/// Sends every request at the same moment, each from its own task: the status and
-/// JSON body (`null` if none) of each, in order.
-async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<(u16, Value)> {
-    let barrier = Arc::new(Barrier::new(requests.len()));
-    let tasks: Vec<_> = requests
-        .into_iter()
-        .map(|request| {
-            let barrier = barrier.clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                let response = request.send().await.expect("sent");
-                let status = response.status().as_u16();
-                let body = response.json::<Value>().await.unwrap_or(Value::Null);
-                (status, body)
-            })
-        })
-        .collect();
-    join_all(tasks)
-        .await
-        .into_iter()
-        .map(|answer| answer.expect("request task"))
-        .collect()
-}
 
 /// An `mfa-oob` grant, not yet sent.
 fn oob_grant(

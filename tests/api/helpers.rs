@@ -1,8 +1,11 @@
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use futures_util::future::join_all;
 use phonebox::{App, Config, StartError};
 use serde_json::Value;
 use tempfile::TempDir;
+use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -334,4 +337,49 @@ pub async fn next_event(
             .expect("chunk");
         buffer.push_str(&String::from_utf8_lossy(&chunk));
     }
+}
+
+/// Sends every request at the same moment, each from its own task: the status and
+/// JSON body (`null` if none) of each, in order.
+pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<(u16, Value)> {
+    let barrier = Arc::new(Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let response = request.send().await.expect("sent");
+                let status = response.status().as_u16();
+                let body = response.json::<Value>().await.unwrap_or(Value::Null);
+                (status, body)
+            })
+        })
+        .collect();
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("request task"))
+        .collect()
+}
+
+/// A Management API call with a bearer token: the status and JSON body (`null` if
+/// none).
+pub async fn mgmt_call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app
+        .http
+        .request(method, app.url(path))
+        .bearer_auth("mgmt-token");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("text");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

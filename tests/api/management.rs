@@ -6,37 +6,11 @@ use std::process::Stdio;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{mgmt_call as call, spawn_app};
 use crate::mfa::{logs_of, Mfa};
 
 const TOKEN: &str = "zw5Ku6AD2pTQtwilio-secret-4d1c";
 const BRANDING_TOKEN: &str = "branding-twilio-secret-99aa";
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = app
-        .http
-        .request(method, app.url(path))
-        .bearer_auth("mgmt-token");
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("text");
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).expect("json")
-        },
-    )
-}
 
 #[tokio::test]
 async fn guardian_phone_factor_round_trips() {

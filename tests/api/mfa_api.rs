@@ -2,12 +2,9 @@
 //! "Challenge with recovery codes"): access tokens for the `/mfa/` audience and
 //! their scopes, a second phone, the recovery-code grant, and what each token may do.
 
-use std::sync::Arc;
-
 use serde_json::{json, Value};
-use tokio::sync::Barrier;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{all_at_once, spawn_app, TestApp};
 use crate::mfa::{latest_code, logs_of, settings, verified_claims, Mfa, CLIENT};
 
 const RECOVERY: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
@@ -353,22 +350,21 @@ async fn one_recovery_code_signs_in_once_when_spent_by_many_at_once() {
     let app = spawn_app().await;
     let code = enrolled_with_recovery(&app, "race@example.com", "+15550001009").await;
     let token = Mfa::new(&app).mfa_token("race@example.com").await;
-    let barrier = Arc::new(Barrier::new(10));
-    let app = Arc::new(app);
-    let tasks: Vec<_> = (0..10)
+    let requests = (0..10)
         .map(|_| {
-            let (app, barrier, token, code) =
-                (app.clone(), barrier.clone(), token.clone(), code.clone());
-            tokio::spawn(async move {
-                barrier.wait().await;
-                recovery_grant(&app, &token, &code).await.status().as_u16()
-            })
+            app.http.post(app.url("/oauth/token")).form(&[
+                ("grant_type", RECOVERY),
+                ("client_id", CLIENT),
+                ("mfa_token", token.as_str()),
+                ("recovery_code", code.as_str()),
+            ])
         })
         .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.expect("joined"));
-    }
+    let statuses: Vec<u16> = all_at_once(requests)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,

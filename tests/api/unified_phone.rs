@@ -7,19 +7,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{mgmt_call as call, spawn_app, TestApp};
 use crate::mfa::{latest, settings, Mfa};
-
-async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request = app.http.request(method, app.url(path)).bearer_auth("mgmt");
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("text");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 /// A Unified `custom` provider with no webhook: its messages reach the inbox.
 async fn custom_provider(app: &TestApp, methods: Value) -> String {

@@ -4,15 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::query_error;
 use crate::auth0::error::MgmtError;
-
-fn query_error(message: impl std::fmt::Display) -> MgmtError {
-    MgmtError::new(
-        400,
-        format!("Query validation error: {message}"),
-        Some("invalid_query_string"),
-    )
-}
 
 /// The members kept: those named (`include_fields=true`, the default), or all
 /// but those (`false`); everything when no `fields` is given.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fields::Projection;
+use super::{number, query_error};
 use crate::auth0::error::MgmtError;
 use crate::auth0::logs::LogEvent;
 use crate::auth0::tenant::Tenant;
@@ -77,25 +78,6 @@ const FIELDS: &[&str] = &[
     "details",
     "user_agent",
 ];
-
-fn query_error(message: impl std::fmt::Display) -> MgmtError {
-    MgmtError::new(
-        400,
-        format!("Query validation error: {message}"),
-        Some("invalid_query_string"),
-    )
-}
-
-fn number(name: &str, value: Option<&str>, default: u32, max: u32) -> Result<u32, MgmtError> {
-    match value {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| query_error(format!("'{name}' must be a number up to {max}"))),
-    }
-}
 
 fn truthy(name: &str, value: Option<&str>, default: bool) -> Result<bool, MgmtError> {
     match value {

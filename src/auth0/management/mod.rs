@@ -24,6 +24,27 @@ fn invalid(message: impl std::fmt::Display) -> MgmtError {
     MgmtError::bad_request(format!("Payload validation error: {message}"))
 }
 
+/// A query string the Management API refuses, in its words.
+fn query_error(message: impl std::fmt::Display) -> MgmtError {
+    MgmtError::new(
+        400,
+        format!("Query validation error: {message}"),
+        Some("invalid_query_string"),
+    )
+}
+
+/// A paging number from the query string: `default` when absent, at most `max`.
+fn number(name: &str, value: Option<&str>, default: u32, max: u32) -> Result<u32, MgmtError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| query_error(format!("'{name}' must be a number up to {max}"))),
+    }
+}
+
 fn secret_io(e: std::io::Error) -> MgmtError {
     MgmtError {
         cause: Some(format!("cannot write the secrets file: {e}")),

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::{invalid, number, query_error};
 use crate::auth0::directory;
 use crate::auth0::error::MgmtError;
 use crate::auth0::tenant::Tenant;
@@ -129,32 +130,13 @@ pub enum Users {
     Page(UserPage),
 }
 
-/// `POST /api/v2/users`.
+/// The body of `POST /api/v2/users` and `PATCH /api/v2/users/{id}`: what is
+/// sent is set (a PATCH cannot change `user_id` or `connection`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewUser {
+pub struct UserFields {
     pub connection: Option<String>,
     pub user_id: Option<String>,
-    pub email: Option<String>,
-    pub email_verified: Option<bool>,
-    pub verify_email: Option<bool>,
-    pub phone_number: Option<String>,
-    pub phone_verified: Option<bool>,
-    pub password: Option<String>,
-    pub name: Option<String>,
-    pub nickname: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub user_metadata: Option<Map<String, Value>>,
-    pub app_metadata: Option<Map<String, Value>>,
-    pub blocked: Option<bool>,
-}
-
-/// `PATCH /api/v2/users/{id}`: what is sent is changed.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserPatch {
-    pub connection: Option<String>,
     pub email: Option<String>,
     pub email_verified: Option<bool>,
     pub verify_email: Option<bool>,
@@ -193,14 +175,6 @@ const USER_FIELDS: &[&str] = &[
 
 pub fn inexistent_user() -> MgmtError {
     MgmtError::new(404, "The user does not exist.", Some("inexistent_user"))
-}
-
-fn query_error(message: impl std::fmt::Display) -> MgmtError {
-    MgmtError::new(
-        400,
-        format!("Query validation error: {message}"),
-        Some("invalid_query_string"),
-    )
 }
 
 /// Reads the user search `q` Phonebox answers: `field:value` terms joined by
@@ -252,21 +226,6 @@ fn parse_q(q: &str) -> Result<UserFilter, MgmtError> {
         rest = rest.strip_prefix("AND ").unwrap_or(rest).trim_start();
     }
     Ok(filter)
-}
-
-fn number(name: &str, value: Option<&str>, default: u32, max: u32) -> Result<u32, MgmtError> {
-    match value {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| query_error(format!("'{name}' must be a number up to {max}"))),
-    }
-}
-
-fn invalid(message: impl std::fmt::Display) -> MgmtError {
-    MgmtError::bad_request(format!("Payload validation error: {message}"))
 }
 
 fn phone(number: &str) -> Result<String, MgmtError> {
@@ -376,7 +335,7 @@ impl Auth0 {
     pub async fn create_user(
         &self,
         tenant: &Tenant,
-        body: NewUser,
+        body: UserFields,
     ) -> Result<UserObject, MgmtError> {
         let connection = body
             .connection
@@ -445,8 +404,11 @@ impl Auth0 {
         &self,
         tenant: &Tenant,
         id: &str,
-        patch: UserPatch,
+        patch: UserFields,
     ) -> Result<UserObject, MgmtError> {
+        if patch.user_id.is_some() {
+            return Err(invalid("user_id cannot be changed"));
+        }
         let mut tx = self.store().begin().await?;
         let mut row = users::get(&mut tx, &tenant.id, id)
             .await?
