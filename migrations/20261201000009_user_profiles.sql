@@ -20,11 +20,19 @@ CREATE TABLE users_v2 (
     last_ip        TEXT,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL,
-    UNIQUE (tenant, email),
-    UNIQUE (tenant, phone_number)
+    -- As in Auth0, an email or phone number is unique within a connection.
+    UNIQUE (tenant, connection, email COLLATE NOCASE),
+    UNIQUE (tenant, connection, phone_number)
 ) STRICT;
 INSERT INTO users_v2 (user_id, tenant, email, password_hash, name, created_at, updated_at)
-    SELECT user_id, tenant, email, password_hash, name, created_at, created_at FROM users;
+    SELECT user_id, tenant,
+        -- Two spellings of one address (older versions kept the case): the first
+        -- keeps it, lower-cased; a later one keeps its user, without the address.
+        CASE WHEN user_id = (SELECT MIN(o.user_id) FROM users o
+                             WHERE o.tenant = users.tenant AND lower(o.email) = lower(users.email))
+             THEN lower(email) END,
+        password_hash, name, created_at, created_at
+    FROM users;
 -- The tables that refer to users move with it, so nothing is dropped from under
 -- a foreign key (which would cascade: foreign keys cannot be turned off inside
 -- the migration's transaction).

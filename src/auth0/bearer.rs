@@ -25,6 +25,7 @@ impl Auth0 {
         &self,
         caller: &Caller,
         authorization: Option<&str>,
+        scope: Option<&str>,
     ) -> Result<(), MgmtError> {
         let tenant = &caller.tenant;
         let token = bearer(authorization)
@@ -49,6 +50,26 @@ impl Auth0 {
                     Some("invalid_token"),
                 ));
             }
+            // Only the client-credentials grant makes Management API tokens, for
+            // a client created deliberately: a user's token for this audience, or
+            // one for a client nobody holds the secret of, is refused.
+            let client = claims.azp.as_deref().unwrap_or_default();
+            let deliberate = clients::get(self.store(), &tenant.id, client)
+                .await?
+                .is_some_and(|c| !c.on_first_use);
+            if claims.gty.as_deref() != Some("client-credentials")
+                || claims.sub != format!("{client}@clients")
+                || !deliberate
+            {
+                return Err(MgmtError::new(401, "Invalid token", Some("invalid_token")));
+            }
+            if let Some(scope) = scope.filter(|s| !claims.has_scope(s)) {
+                return Err(MgmtError::new(
+                    403,
+                    format!("Insufficient scope, expected any of: {scope}"),
+                    Some("insufficient_scope"),
+                ));
+            }
             return Ok(());
         }
         let known = clients::list(self.store(), &tenant.id)
@@ -62,9 +83,85 @@ impl Auth0 {
     }
 }
 
+/// The scope a Management API call needs (Auth0's per-endpoint scopes), from its
+/// method and path (with or without a `/t/{tenant}` prefix); `None` for a path
+/// Phonebox does not scope.
+pub fn management_scope(method: &str, path: &str) -> Option<String> {
+    let rest = &path[path.find("/api/v2/")? + "/api/v2/".len()..];
+    let parts: Vec<&str> = rest.split('/').collect();
+    let verb = match method {
+        "GET" => "read",
+        "POST" => "create",
+        "PUT" | "PATCH" => "update",
+        "DELETE" => "delete",
+        _ => return None,
+    };
+    let resource = match parts.as_slice() {
+        ["users", _, "authentication-methods", ..] => "authentication_methods",
+        ["users", _, "logs"] => return Some("read:logs".into()),
+        ["users", _, "enrollments"] => return Some("read:users".into()),
+        ["users", _, "recovery-code-regeneration"] => return Some("update:users".into()),
+        ["users", ..] | ["users-by-email"] => "users",
+        ["logs", ..] => "logs",
+        ["guardian", "factors", ..] => "guardian_factors",
+        ["guardian", "policies"] => "mfa_policies",
+        ["guardian", "enrollments", ..] => "guardian_enrollments",
+        ["branding", "phone", "providers", ..] => "phone_providers",
+        ["branding", "phone", "templates", ..] => "phone_templates",
+        _ => return None,
+    };
+    // Sending a test message changes nothing: it is an update of the resource.
+    let verb = if parts.last() == Some(&"try") {
+        "update"
+    } else {
+        verb
+    };
+    Some(format!("{verb}:{resource}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_management_endpoint_needs_auth0_s_scope() {
+        let cases = [
+            ("GET", "/api/v2/users", "read:users"),
+            ("POST", "/t/acme/api/v2/users", "create:users"),
+            ("PATCH", "/api/v2/users/auth0%7C1", "update:users"),
+            (
+                "GET",
+                "/api/v2/users/x/authentication-methods",
+                "read:authentication_methods",
+            ),
+            (
+                "DELETE",
+                "/api/v2/users/x/authentication-methods/y",
+                "delete:authentication_methods",
+            ),
+            ("GET", "/api/v2/users/x/logs", "read:logs"),
+            ("GET", "/api/v2/logs", "read:logs"),
+            ("PUT", "/api/v2/guardian/policies", "update:mfa_policies"),
+            (
+                "PUT",
+                "/api/v2/guardian/factors/phone",
+                "update:guardian_factors",
+            ),
+            (
+                "POST",
+                "/api/v2/branding/phone/providers/p/try",
+                "update:phone_providers",
+            ),
+        ];
+        for (method, path, scope) in cases {
+            assert_eq!(
+                management_scope(method, path).as_deref(),
+                Some(scope),
+                "{method} {path}"
+            );
+        }
+        assert_eq!(management_scope("GET", "/emulator/v1/messages"), None);
+    }
 
     #[test]
     fn the_bearer_scheme_is_read_in_any_case() {

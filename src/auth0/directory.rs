@@ -122,7 +122,8 @@ pub async fn create_user(
         user_id: format!("auth0|{}", crate::random::hex(12)),
         tenant: tenant.to_owned(),
         connection: users::DATABASE_CONNECTION.to_owned(),
-        email: Some(email.to_owned()),
+        // Auth0 keeps database emails in lower case.
+        email: Some(email.to_lowercase()),
         password_hash: Some(hash_secret(password)),
         name: name.map(str::to_owned),
         user_metadata: "{}".into(),

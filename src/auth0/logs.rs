@@ -27,6 +27,7 @@ pub fn description(kind: &str) -> &'static str {
         "seoobft" => "Successful exchange of Password and OOB Challenge for Access Token",
         "feoobft" => "Failed exchange of Password and OOB Challenge for Access Token",
         "s" => "Success Login",
+        "sapi" => "Success API Operation",
         "sepft" => "Successful exchange of Password for Access Token",
         "fepft" => "Failed exchange of Password for Access Token",
         "sercft" => "Successful exchange of Password and MFA Recovery code for Access Token",

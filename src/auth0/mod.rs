@@ -174,6 +174,23 @@ impl Auth0 {
         logs::write(db, self.now(), kind, ctx, description, details).await
     }
 
+    /// Logs a Management API write that succeeded (`sapi`, Auth0's "Successful
+    /// management API write event").
+    pub async fn log_api_write(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        status: u16,
+    ) -> Result<(), StoreError> {
+        let details = serde_json::json!({
+            "request": { "method": method.to_ascii_lowercase(), "path": path },
+            "response": { "statusCode": status },
+        });
+        self.write_log("sapi", &caller.log_context(), None, details)
+            .await
+    }
+
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         tenant::get(self.store(), id).await
     }

@@ -97,6 +97,9 @@ pub struct Verified {
     /// `client-credentials` on Management API tokens.
     #[serde(default)]
     pub gty: Option<String>,
+    /// How the user signed in: `mfa` once a second factor was passed.
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 impl Verified {

@@ -70,11 +70,24 @@ impl HostGuard {
     }
 }
 
-/// `host:port` → `host`, keeping IPv6 brackets.
+/// `host:port` → `host`, keeping IPv6 brackets. Anything after the brackets but
+/// a `:port` is kept, so `[::1]/t/acme` is no allowed host (a Host header names
+/// tenants and issuers: it must be a bare authority).
 fn strip_port(authority: &str) -> &str {
     if authority.starts_with('[') {
         return match authority.find(']') {
-            Some(end) => &authority[..=end],
+            Some(end) => {
+                let rest = &authority[end + 1..];
+                let port_only = rest.is_empty()
+                    || rest
+                        .strip_prefix(':')
+                        .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+                if port_only {
+                    &authority[..=end]
+                } else {
+                    authority
+                }
+            }
             None => authority,
         };
     }
@@ -149,6 +162,9 @@ mod tests {
         assert_eq!(strip_port("localhost:7676"), "localhost");
         assert_eq!(strip_port("[::1]:7676"), "[::1]");
         assert_eq!(strip_port("example.com"), "example.com");
+        // Whatever follows the brackets but a port keeps the host foreign.
+        assert_eq!(strip_port("[::1]/t/acme"), "[::1]/t/acme");
+        assert_eq!(strip_port("[::1]:"), "[::1]:");
     }
 
     #[test]

@@ -27,7 +27,9 @@ use crate::auth0::tenant::GuardianTemplates;
 use crate::auth0::Caller;
 
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new().route("/api/v2/guardian/factors", get(factors));
+    let mut router = Router::new()
+        .route("/api/v2/guardian/factors", get(factors))
+        .route("/api/v2/guardian/factors/{name}", put(set_other_factor));
     // The phone factor and its legacy `sms` twin answer alike; other factors are not
     // emulated and get the router's 404.
     for factor in ["phone", "sms"] {
@@ -109,9 +111,10 @@ impl FromRequestParts<AppState> for Mgmt {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
+        let scope = crate::auth0::bearer::management_scope(parts.method.as_str(), parts.uri.path());
         state
             .auth0
-            .authorize_management(&caller, authorization)
+            .authorize_management(&caller, authorization, scope.as_deref())
             .await?;
         Ok(Mgmt(caller))
     }
@@ -177,6 +180,16 @@ async fn set_factor(
     MgmtBody(body): MgmtBody<Enabled>,
 ) -> Answer {
     ok(s.auth0.set_phone_enabled(&c.tenant.id, body).await?)
+}
+
+async fn set_other_factor(
+    State(s): State<AppState>,
+    Mgmt(c): Mgmt,
+    Path(p): Path<HashMap<String, String>>,
+    MgmtBody(body): MgmtBody<Enabled>,
+) -> Answer {
+    let name = p.get("name").map(String::as_str).unwrap_or_default();
+    ok(s.auth0.set_other_factor(&c.tenant.id, name, body).await?)
 }
 
 async fn message_types(State(s): State<AppState>, Mgmt(c): Mgmt) -> Answer {
@@ -337,6 +350,37 @@ async fn try_template(
 ) -> Answer {
     let answer = s.auth0.try_send(&c.tenant, Some(id(&p)), body).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// Writes Auth0's `sapi` log event for each Management API write that succeeds.
+pub(super) async fn log_writes(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let caller = TenantCaller::<MgmtError>::from_request_parts(&mut parts, &state)
+        .await
+        .ok()
+        .map(|TenantCaller(caller, _)| caller);
+    let path = parts.uri.path().to_owned();
+    let response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    if let Some(caller) = caller.filter(|_| response.status().is_success()) {
+        if let Err(e) = state
+            .auth0
+            .log_api_write(&caller, method.as_str(), &path, response.status().as_u16())
+            .await
+        {
+            tracing::warn!(error = %e, "could not log a Management API write");
+        }
+    }
+    response
 }
 
 /// A query string decoded into `T`, or the Management API's 400.

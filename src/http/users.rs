@@ -103,11 +103,9 @@ async fn methods(
     Path(p): Params,
     RawQuery(q): RawQuery,
 ) -> Answer {
-    let totals = q.as_deref().is_some_and(|q| {
-        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "include_totals" && v == "true")
-    });
+    let q: UserQuery = query(q)?;
     ok(s.auth0
-        .authentication_methods(&c.tenant, id(&p), totals)
+        .authentication_methods(&c.tenant, id(&p), q.include_totals.as_deref())
         .await?)
 }
 
@@ -170,7 +168,6 @@ async fn user_logs(
     RawQuery(q): RawQuery,
 ) -> Answer {
     let user_id = id(&p);
-    s.auth0.user_row(&c.tenant, user_id).await?;
     let found = s
         .auth0
         .user_logs(&c.tenant, user_id, &query::<LogQuery>(q)?)

@@ -55,8 +55,9 @@ fn push_where(builder: &mut QueryBuilder<'_, Sqlite>, tenant: &str, filter: &Whe
         .push_bind(tenant.to_owned())
         .push(" AND (");
     // The compiled query holds `?` only where its binds go, in order.
-    let mut binds = filter.binds.iter();
-    for (i, part) in filter.sql.split('?').enumerate() {
+    debug_assert_eq!(filter.sql().matches('?').count(), filter.binds().len());
+    let mut binds = filter.binds().iter();
+    for (i, part) in filter.sql().split('?').enumerate() {
         if i > 0 {
             match binds.next() {
                 Some(Bind::Text(t)) => builder.push_bind(t.clone()),

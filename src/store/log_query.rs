@@ -15,10 +15,32 @@ pub enum Bind {
     Int(i64),
 }
 
+/// A compiled search: SQL text with `?` exactly where its binds go, in order.
+/// Built only here, so no caller's text reaches the SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Where {
-    pub sql: String,
-    pub binds: Vec<Bind>,
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Where {
+    /// The same search, narrowed to one user's events.
+    pub fn and_user_id(self, user_id: &str) -> Where {
+        Where {
+            sql: format!("user_id = ? AND ({})", self.sql),
+            binds: std::iter::once(Bind::Text(user_id.to_owned()))
+                .chain(self.binds)
+                .collect(),
+        }
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    pub fn binds(&self) -> &[Bind] {
+        &self.binds
+    }
 }
 
 /// Messages are written to follow "The search query string has an error: ".

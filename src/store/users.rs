@@ -47,6 +47,8 @@ const COLUMNS: &str = "user_id, tenant, connection, email, email_verified, phone
     phone_verified, password_hash, name, nickname, user_metadata, app_metadata, blocked, \
     logins_count, last_login, last_ip, created_at, updated_at";
 
+/// The database-connection user with this email (any case): who a password
+/// login names.
 pub async fn by_email(
     db: impl Into<Db<'_>>,
     tenant: &str,
@@ -55,15 +57,38 @@ pub async fn by_email(
     Ok(on!(
         db,
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND email = ? COLLATE NOCASE"
+            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND connection = ? \
+             AND email = ? COLLATE NOCASE"
         ))
         .bind(tenant)
+        .bind(DATABASE_CONNECTION)
         .bind(email),
         fetch_optional
     )?)
 }
 
-pub async fn by_phone(
+/// Every user with this email exactly, whatever the connection (`users-by-email`
+/// is documented case-sensitive; database emails are kept in lower case).
+pub async fn all_by_email(
+    db: impl Into<Db<'_>>,
+    tenant: &str,
+    email: &str,
+) -> Result<Vec<UserRow>, StoreError> {
+    Ok(on!(
+        db,
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND email = ? COLLATE BINARY \
+             ORDER BY created_at, user_id"
+        ))
+        .bind(tenant)
+        .bind(email),
+        fetch_all
+    )?)
+}
+
+/// The SMS passwordless user with this phone number: who a passwordless login
+/// names (a database user with the same number is someone else).
+pub async fn sms_by_phone(
     db: impl Into<Db<'_>>,
     tenant: &str,
     phone_number: &str,
@@ -71,9 +96,10 @@ pub async fn by_phone(
     Ok(on!(
         db,
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND phone_number = ?"
+            "SELECT {COLUMNS} FROM users WHERE tenant = ? AND connection = ? AND phone_number = ?"
         ))
         .bind(tenant)
+        .bind(SMS_CONNECTION)
         .bind(phone_number),
         fetch_optional
     )?)

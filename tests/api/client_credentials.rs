@@ -71,7 +71,7 @@ async fn client_credentials_return_a_management_api_token_the_management_api_acc
     assert_eq!(claims["sub"], "scripts@clients");
     assert_eq!(claims["azp"], "scripts");
     assert_eq!(claims["gty"], "client-credentials");
-    assert_eq!(claims["aud"], format!("{}/api/v2/", app.url("")));
+    assert_eq!(claims["aud"], audience, "the audience as asked for");
     assert!(claims["scope"]
         .as_str()
         .expect("scope")
@@ -122,7 +122,7 @@ async fn client_credentials_refuse_a_wrong_secret_and_other_audiences() {
     assert_eq!(wrong.status(), 401);
     assert_eq!(
         wrong.json::<Value>().await.expect("json"),
-        json!({ "error": "access_denied", "error_description": "Unauthorized" })
+        json!({ "error": "invalid_client", "error_description": "Client authentication failed" })
     );
     let other = grant(
         &app,
@@ -143,5 +143,100 @@ async fn client_credentials_refuse_a_wrong_secret_and_other_audiences() {
         .contains("client-grant"));
     assert_eq!(logs_of(&app, "feccft").await.len(), 2);
     assert!(logs_of(&app, "seccft").await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn outside_permissive_mode_the_management_api_takes_client_credentials_tokens_for_their_scopes_only(
+) {
+    let app = spawn_app().await;
+    let secret = new_client(&app, "narrow").await;
+    let audience = audience(&app);
+    settings(&app, "default", json!({ "mfa_policy": "never" })).await;
+    // A user's token for the Management API audience is no Management API token.
+    let user_token: Value = grant(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "narrow"),
+            ("username", "eve@example.com"),
+            ("password", "pw"),
+            ("audience", &audience),
+            ("scope", "read:users"),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    let read_logs: Value = grant(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "narrow"),
+            ("client_secret", &secret),
+            ("audience", &audience),
+            ("scope", "read:logs"),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    // Registered on first use while permissive: nobody holds its secret.
+    grant(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "first-use"),
+            ("username", "eve@example.com"),
+            ("password", "pw"),
+        ],
+    )
+    .await;
+    settings(&app, "default", json!({ "permissive": false })).await;
+
+    let get = |path: &'static str, token: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("sent")
+        }
+    };
+    let user_token = user_token["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(get("/api/v2/users", user_token).await.status(), 401);
+    let logs_token = read_logs["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(get("/api/v2/logs", logs_token.clone()).await.status(), 200);
+    let refused = get("/api/v2/users", logs_token).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.json::<Value>().await.expect("json"),
+        json!({ "statusCode": 403, "error": "Forbidden", "message": "Insufficient scope, expected any of: read:users", "errorCode": "insufficient_scope" })
+    );
+    let first_use = grant(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "first-use"),
+            ("client_secret", "anything"),
+            ("audience", &audience),
+        ],
+    )
+    .await;
+    assert_eq!(
+        first_use.status(),
+        401,
+        "a secret nobody was told proves nothing"
+    );
     app.stop().await;
 }

@@ -246,3 +246,19 @@ async fn checkpoint_paging_walks_the_log_by_id_with_a_link_to_the_next_page() {
     assert_eq!(seen, ids, "every event once, in id order, q ignored");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_checkpoint_must_be_a_log_id_and_is_echoed_only_as_one() {
+    let app = spawn_app().await;
+    let (status, body, link) = search(
+        &app,
+        &format!(
+            "from={}&take=5",
+            urlencode(r#"zz>; rel="prev", <http://evil.example/"#)
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(link.is_none());
+    app.stop().await;
+}

@@ -84,7 +84,7 @@ async fn tokens_for_the_mfa_audience_live_600_seconds_with_the_scopes_asked_for(
     let claims = verified_claims(&app, tokens["access_token"].as_str().expect("at"))
         .await
         .expect("verifies");
-    let audience = format!("{}/mfa/", app.url(""));
+    let audience = mfa_audience(&app);
     assert!(
         claims["aud"]
             .as_array()
@@ -392,5 +392,46 @@ async fn a_password_grant_that_needs_no_mfa_logs_a_successful_exchange_sepft() {
     assert_eq!(response.status(), 200);
     assert_eq!(logs_of(&app, "sepft").await.len(), 1);
     assert!(logs_of(&app, "s").await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_a_login_that_passed_mfa_gets_a_token_the_mfa_api_takes() {
+    let app = spawn_app().await;
+    let mfa = Mfa::new(&app);
+    mfa.enroll("guarded@example.com", "+15550001010").await;
+    // Passwordless does not pass MFA: no MFA API token.
+    let otp = mfa
+        .token_request(&[
+            (
+                "grant_type",
+                "http://auth0.com/oauth/grant-type/passwordless/otp",
+            ),
+            ("client_id", CLIENT),
+            ("username", "+15550001010"),
+            ("otp", "000000"),
+            ("realm", "sms"),
+            ("audience", &mfa_audience(&app)),
+        ])
+        .await;
+    assert_eq!(otp.status(), 403);
+    // With the phone factor off, a password login for the MFA audience passes no
+    // MFA: its token is refused by the MFA API.
+    settings(&app, "default", json!({ "phone_enabled": false })).await;
+    let tokens: Value = mfa
+        .token_request(&[
+            ("grant_type", "password"),
+            ("client_id", CLIENT),
+            ("username", "guarded@example.com"),
+            ("password", "pw"),
+            ("audience", &mfa_audience(&app)),
+            ("scope", ALL_SCOPES),
+        ])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let token = tokens["access_token"].as_str().expect("token");
+    assert_eq!(list(&app, token).await.status(), 401);
     app.stop().await;
 }

@@ -299,3 +299,64 @@ async fn passwordless_goes_through_the_custom_phone_provider_as_otp_verify_with_
     assert_eq!(logs_of(&app, "cs").await.len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_database_user_with_the_same_phone_is_not_signed_in_by_sms() {
+    let app = spawn_app().await;
+    let phone = "+15550002007";
+    let created = app
+        .http
+        .post(app.url("/api/v2/users"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "connection": "Username-Password-Authentication", "email": "db@example.com", "password": "pw", "phone_number": phone }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    start_sms(&app, phone).await;
+    let code = latest_code(&app, phone).await;
+    let tokens: Value = otp(&app, phone, &code).await.json().await.expect("json");
+    let id = verified_claims(&app, tokens["id_token"].as_str().expect("id"))
+        .await
+        .expect("verifies");
+    assert!(id["sub"].as_str().expect("sub").starts_with("sms|"), "{id}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_pending_user_id_another_user_took_meanwhile_is_not_reused() {
+    let app = spawn_app().await;
+    let (first, second) = ("+15550002008", "+15550002009");
+    let created: Value = app
+        .http
+        .post(app.url("/api/v2/users"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "connection": "sms", "phone_number": first, "user_id": "fixed1" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(created["user_id"], "sms|fixed1");
+    start_sms(&app, first).await;
+    let moved = app
+        .http
+        .patch(app.url("/api/v2/users/sms%7Cfixed1"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "phone_number": second }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(moved.status(), 200);
+    start_sms(&app, first).await;
+    let code = latest_code(&app, first).await;
+    let granted = otp(&app, first, &code).await;
+    assert_eq!(granted.status(), 200, "a new user, not a clash");
+    let tokens: Value = granted.json().await.expect("json");
+    let id = verified_claims(&app, tokens["id_token"].as_str().expect("id"))
+        .await
+        .expect("verifies");
+    assert_ne!(id["sub"], "sms|fixed1");
+    app.stop().await;
+}

@@ -98,6 +98,8 @@ async fn a_database_from_before_the_users_rebuild_keeps_users_enrollments_and_re
         "INSERT INTO tenants VALUES ('default', 'Phonebox', '{}', 0)",
         "INSERT INTO users (user_id, tenant, email, password_hash, name, created_at) \
          VALUES ('auth0|old', 'default', 'old@example.com', 'salt$hash', 'Old', 5)",
+        "INSERT INTO users (user_id, tenant, email, password_hash, name, created_at) \
+         VALUES ('auth0|zdup', 'default', 'OLD@example.com', 'salt$hash', NULL, 6)",
         "INSERT INTO mfa_enrollments VALUES ('dev_old', 'default', 'auth0|old', '+15550009999', 1, 6, 7)",
         "INSERT INTO recovery_codes VALUES ('auth0|old', 'dev_rc', 'salt$hash', 6)",
     ] {
@@ -109,6 +111,9 @@ async fn a_database_from_before_the_users_rebuild_keeps_users_enrollments_and_re
     let users = app.get_json("/emulator/v1/tenants/default/users").await;
     assert_eq!(users[0]["user_id"], "auth0|old", "{users}");
     assert_eq!(users[0]["email"], "old@example.com");
+    // A second spelling of the address keeps its user, not the address.
+    assert_eq!(users[1]["user_id"], "auth0|zdup");
+    assert_eq!(users[1]["email"], serde_json::Value::Null);
     app.stop().await;
 
     let pool = sqlx::SqlitePool::connect_with(

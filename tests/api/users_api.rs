@@ -469,6 +469,13 @@ async fn guardian_policies_turn_mfa_on_and_off_for_the_tenant() {
     )
     .await;
     assert_eq!(status, 400, "{bad}");
+    // Each Management API write that succeeded is logged `sapi`.
+    let writes = logs_of(&app, "sapi").await;
+    assert_eq!(writes.len(), 2, "the two accepted PUTs: {writes:?}");
+    assert_eq!(
+        writes[0]["details"]["request"]["path"],
+        "/api/v2/guardian/policies"
+    );
     app.stop().await;
 }
 
@@ -495,5 +502,118 @@ async fn a_user_s_logs_are_that_user_s_only() {
     );
     let (status, _) = call(&app, Method::GET, "/api/v2/users/auth0%7Cnobody/logs", None).await;
     assert_eq!(status, 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_blocked_mid_login_cannot_finish_mfa() {
+    let app = spawn_app().await;
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("mid@example.com").await;
+    let user = enc(&user_id_of(&app, "mid@example.com").await);
+    let (status, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v2/users/{user}"),
+        Some(json!({ "blocked": true })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let refused = mfa.associate(&token, "+15550003005", "sms").await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.json::<Value>().await.expect("json"),
+        json!({ "error": "unauthorized", "error_description": "user is blocked" })
+    );
+    assert!(app.messages().await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metadata_is_refused_when_too_deep_too_large_or_badly_named() {
+    let app = spawn_app().await;
+    let (_, user) = call(
+        &app,
+        Method::POST,
+        "/api/v2/users",
+        Some(json!({ "connection": "sms", "phone_number": "+15550003006" })),
+    )
+    .await;
+    let id = enc(user["user_id"].as_str().expect("id"));
+    let mut deep = json!(1);
+    for _ in 0..20 {
+        deep = json!({ "a": deep });
+    }
+    let big = "x".repeat(70 * 1024);
+    for (meta, part) in [
+        (json!({ "user_metadata": deep }), "nests deeper"),
+        (json!({ "user_metadata": { "blob": big } }), "larger than"),
+        (json!({ "app_metadata": { "a.b": 1 } }), "'a.b'"),
+        (json!({ "app_metadata": { "$where": 1 } }), "'$where'"),
+    ] {
+        let (status, body) = call(
+            &app,
+            Method::PATCH,
+            &format!("/api/v2/users/{id}"),
+            Some(meta),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body["message"].as_str().expect("message").contains(part),
+            "{body}"
+        );
+    }
+    let (_, unchanged) = call(&app, Method::GET, &format!("/api/v2/users/{id}"), None).await;
+    assert!(
+        unchanged.get("user_metadata").is_none(),
+        "nothing half-written: {unchanged}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn emails_are_one_address_whatever_their_case() {
+    let app = spawn_app().await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v2/users",
+        Some(json!({ "connection": "Username-Password-Authentication", "email": "Carol@Example.com", "password": "pw" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/v2/users",
+        Some(json!({ "connection": "Username-Password-Authentication", "email": "carol@example.com", "password": "pw" })),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (_, found) = call(
+        &app,
+        Method::GET,
+        "/api/v2/users-by-email?email=carol%40example.com",
+        None,
+    )
+    .await;
+    assert_eq!(
+        found.as_array().map(Vec::len),
+        Some(1),
+        "kept in lower case"
+    );
+    let (_, found) = call(
+        &app,
+        Method::GET,
+        "/api/v2/users-by-email?email=Carol%40Example.com",
+        None,
+    )
+    .await;
+    assert_eq!(
+        found,
+        json!([]),
+        "users-by-email is case-sensitive, as documented"
+    );
     app.stop().await;
 }

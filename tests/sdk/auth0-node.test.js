@@ -92,7 +92,7 @@ test('oauth.clientCredentialsGrant: a Management API token for the client, and a
   const wrong = authClient(server.base, { clientId: app.client_id, clientSecret: 'not-the-secret' }).client;
   const err = await authError(wrong.oauth.clientCredentialsGrant({ audience: managementAudience(server.base) }));
   assert.equal(err.statusCode, 401);
-  assert.equal(err.error, 'access_denied');
+  assert.equal(err.error, 'invalid_client');
 });
 
 test('ManagementClient (token by client credentials) reads the Guardian factors', async () => {

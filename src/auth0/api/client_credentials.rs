@@ -35,9 +35,7 @@ impl Auth0 {
         let now = self.now_ms();
         let mut tx = self.store().begin().await?;
         let found = match grant.client_secret.as_deref().filter(|s| !s.is_empty()) {
-            None => Err(AuthError::new(
-                401,
-                "access_denied",
+            None => Err(AuthError::invalid_request(
                 "Missing required parameter: client_secret",
             )),
             Some(secret) => {
@@ -55,6 +53,15 @@ impl Auth0 {
             client_id: grant.client_id.as_deref(),
             ..caller.log_context()
         };
+        // A client registered on first use has a secret nobody was told: outside
+        // permissive mode it cannot prove itself.
+        let found = found.and_then(|client| {
+            if client.on_first_use && !caller.tenant.settings.permissive {
+                Err(AuthError::unauthorized_client("Unauthorized"))
+            } else {
+                Ok(client)
+            }
+        });
         let client = match found {
             Ok(client) => client,
             Err(e) => {
@@ -62,9 +69,10 @@ impl Auth0 {
                 self.log_in(&mut tx, "feccft", &ctx, Some(&e.description), details)
                     .await?;
                 tx.commit().await.map_err(StoreError::from)?;
-                // Auth0 answers a wrong secret with `access_denied`.
-                return Err(match e.error.as_str() {
-                    "unauthorized_client" => AuthError::new(401, "access_denied", "Unauthorized"),
+                // The Authentication API's reference answers a client that fails
+                // to authenticate 401 `invalid_client`.
+                return Err(match e.status {
+                    401 => AuthError::new(401, "invalid_client", "Client authentication failed"),
                     _ => e,
                 });
             }
@@ -108,7 +116,7 @@ impl Auth0 {
         let claims = AccessClaims {
             iss: &issuer,
             sub: &subject,
-            aud: Audience::One(caller.management_audience()),
+            aud: Audience::One(audience.to_owned()),
             azp: &client.client_id,
             iat,
             exp: iat.saturating_add(MANAGEMENT_TOKEN_SECS),

@@ -167,12 +167,22 @@ impl Auth0 {
             )
         };
         let claims = self.signer().await?.verify(token).map_err(|_| invalid())?;
-        if claims.iss != caller.issuer() || !claims.aud.contains(|a| caller.is_own_api(a, "mfa/")) {
+        // An MFA API token is earned by passing MFA (Auth0: with this audience MFA
+        // is always enforced); one without `mfa` in its `amr` is no such token.
+        if claims.iss != caller.issuer()
+            || !claims.aud.contains(|a| caller.is_own_api(a, "mfa/"))
+            || !claims.amr.iter().any(|m| m == "mfa")
+        {
             return Err(invalid());
         }
         let expires_at = claims.exp.saturating_mul(1000);
+        // Auth0's MFA API answers an expired access token 401.
         if expires_at <= self.now_ms() {
-            return Err(AuthError::new(403, "expired_token", "mfa_token is expired"));
+            return Err(AuthError::new(
+                401,
+                "invalid_token",
+                "The access token has expired",
+            ));
         }
         let client_id = claims.azp.clone().ok_or_else(invalid)?;
         Ok(Bearer {
@@ -196,9 +206,14 @@ impl Auth0 {
         caller: &Caller,
         token: &MfaTokenRow,
     ) -> Result<UserRow, AuthError> {
-        users::get(&mut *tx, &caller.tenant.id, &token.user_id)
+        let user = users::get(&mut *tx, &caller.tenant.id, &token.user_id)
             .await?
-            .ok_or_else(|| AuthError::invalid_grant("Malformed mfa_token"))
+            .ok_or_else(|| AuthError::invalid_grant("Malformed mfa_token"))?;
+        // Blocking a user stops a login already past its first factor too.
+        if user.blocked {
+            return Err(AuthError::new(401, "unauthorized", "user is blocked"));
+        }
+        Ok(user)
     }
 
     /// Checks that the request's client is the token's.

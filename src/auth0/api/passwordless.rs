@@ -145,7 +145,7 @@ impl Auth0 {
                 ))
             }
         }
-        let existing = users::by_phone(&mut tx, tenant, phone).await?;
+        let existing = users::sms_by_phone(&mut tx, tenant, phone).await?;
         if existing.as_ref().is_some_and(|u| u.blocked) {
             return Err(AuthError::new(401, "unauthorized", "user is blocked"));
         }
@@ -156,7 +156,14 @@ impl Auth0 {
             None => {
                 let mut user = new_sms_user(tenant, phone, now);
                 if let Some(pending) = passwordless_codes::get(&mut tx, tenant, phone).await? {
-                    user.user_id = pending.user_id;
+                    // Only while that id is still nobody's (its user may have
+                    // been created with another number meanwhile).
+                    if users::get(&mut tx, tenant, &pending.user_id)
+                        .await?
+                        .is_none()
+                    {
+                        user.user_id = pending.user_id;
+                    }
                 }
                 user
             }
@@ -250,6 +257,18 @@ impl Auth0 {
                 )))
             }
         }
+        // The MFA API's tokens are earned by passing MFA, which this login does not.
+        if grant
+            .audience
+            .as_deref()
+            .is_some_and(|a| caller.is_own_api(a, "mfa/"))
+        {
+            return Err(AuthError::new(
+                403,
+                "access_denied",
+                "A passwordless login cannot get tokens for the MFA API: use the password grant, which asks for MFA",
+            ));
+        }
         let now = self.now_ms();
         let mut tx = self.store().begin().await?;
         let client = directory::client(
@@ -272,6 +291,8 @@ impl Auth0 {
             .await?
             .filter(|c| c.expires_at > now);
         let spent = match &stored {
+            // The code is the login of the app that asked for it.
+            Some(row) if row.client_id != client.client_id => false,
             Some(row) if row.code == otp.trim() => {
                 passwordless_codes::spend(&mut tx, tenant, phone, &row.code).await?
             }
@@ -287,7 +308,7 @@ impl Auth0 {
             tx.commit().await.map_err(StoreError::from)?;
             return Err(AuthError::invalid_grant(WRONG));
         };
-        let user = match users::by_phone(&mut tx, tenant, phone).await? {
+        let user = match users::sms_by_phone(&mut tx, tenant, phone).await? {
             Some(user) => user,
             None => {
                 let mut user = new_sms_user(tenant, phone, now);

@@ -66,11 +66,9 @@ impl Auth0 {
             .audience
             .as_deref()
             .is_some_and(|a| caller.is_own_api(a, "mfa/"));
-        let audience = if mfa_api {
-            Some(caller.mfa_audience())
-        } else {
-            grant.audience.clone()
-        };
+        // Kept as the app spelled it (`https://` as written for Auth0): it is
+        // the token's `aud`, and either scheme is this tenant's.
+        let audience = grant.audience.clone();
         if settings.phone_enabled && (settings.mfa_policy == MfaPolicy::Always || mfa_api) {
             let token = MfaTokenRow {
                 token: format!("Fe26.2**{}", crate::random::token(48)),

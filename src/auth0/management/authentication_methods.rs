@@ -80,6 +80,7 @@ pub struct Enrollment {
     pub status: &'static str,
     #[serde(rename = "type")]
     pub kind: &'static str,
+    pub auth_method: &'static str,
     pub phone_number: String,
     pub enrolled_at: String,
 }
@@ -146,8 +147,17 @@ impl Auth0 {
         &self,
         tenant: &Tenant,
         user_id: &str,
-        totals: bool,
+        include_totals: Option<&str>,
     ) -> Result<Methods, MgmtError> {
+        let totals = match include_totals {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(super::query_error(format!(
+                    "'include_totals' must be true or false, not '{other}'"
+                )))
+            }
+        };
         let user = self.user_row(tenant, user_id).await?;
         let list = self.methods_of(tenant, &user).await?;
         if totals {
@@ -185,7 +195,6 @@ impl Auth0 {
         user_id: &str,
         body: NewMethod,
     ) -> Result<Method, MgmtError> {
-        let user = self.user_row(tenant, user_id).await?;
         if body.kind != "phone" {
             return Err(MgmtError::bad_request(format!(
                 "Payload validation error: type '{}' is not emulated (Phonebox emulates phone)",
@@ -209,6 +218,12 @@ impl Auth0 {
         let phone = PhoneNumber::parse(number).map_err(|e| {
             MgmtError::bad_request(format!("Payload validation error: 'phone_number': {e}"))
         })?;
+        // The user is read and the phone written in one transaction, so a user
+        // deleted meanwhile is a 404, not a dangling row.
+        let mut tx = self.store().begin().await?;
+        let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
+            .await?
+            .ok_or_else(inexistent_user)?;
         let now = self.now_ms();
         let row = EnrollmentRow {
             id: format!("dev_{}", crate::random::token(12)),
@@ -219,7 +234,8 @@ impl Auth0 {
             created_at: now,
             confirmed_at: Some(now),
         };
-        mfa_enrollments::insert(self.store(), &row).await?;
+        mfa_enrollments::insert(&mut tx, &row).await?;
+        tx.commit().await.map_err(StoreError::from)?;
         let mut method = self.phone_method(tenant, &row);
         method.name = body.name;
         Ok(method)
@@ -232,8 +248,10 @@ impl Auth0 {
         user_id: &str,
         method: Option<&str>,
     ) -> Result<(), MgmtError> {
-        let user = self.user_row(tenant, user_id).await?;
         let mut tx = self.store().begin().await?;
+        let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
+            .await?
+            .ok_or_else(inexistent_user)?;
         let enrollments = mfa_enrollments::for_user(&mut tx, &user.user_id).await?;
         let chosen: Vec<&EnrollmentRow> = match method {
             Some(m) => {
@@ -338,9 +356,13 @@ impl Auth0 {
         tenant: &Tenant,
         user_id: &str,
     ) -> Result<RecoveryCode, MgmtError> {
-        let user = self.user_row(tenant, user_id).await?;
+        let mut tx = self.store().begin().await?;
+        let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
+            .await?
+            .ok_or_else(inexistent_user)?;
         let (code, row) = recovery::new_code(&user.user_id, self.now_ms());
-        recovery_codes::upsert(self.store(), &row).await?;
+        recovery_codes::upsert(&mut tx, &row).await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(RecoveryCode {
             recovery_code: code,
         })
@@ -357,6 +379,7 @@ fn enrollment(e: &EnrollmentRow) -> Enrollment {
         id: e.id.clone(),
         status: if e.active { "confirmed" } else { "pending" },
         kind: "sms",
+        auth_method: "sms",
         phone_number: masked(&e.phone_number),
         enrolled_at: crate::unix_ms::rfc3339_ms(e.confirmed_at.unwrap_or(e.created_at)),
     }

@@ -11,6 +11,17 @@ use crate::auth0::templates::{DEFAULT_ENROLLMENT, DEFAULT_VERIFICATION};
 use crate::auth0::tenant::{GuardianProvider, GuardianTemplates, GuardianTwilio, Tenant};
 use crate::auth0::Auth0;
 
+/// The factors Auth0 has besides the phone (`GuardianFactorNameEnum`).
+const OTHER_FACTORS: &[&str] = &[
+    "push-notification",
+    "email",
+    "duo",
+    "otp",
+    "webauthn-roaming",
+    "webauthn-platform",
+    "recovery-code",
+];
+
 /// One entry of `GET /api/v2/guardian/factors`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Factor {
@@ -69,16 +80,47 @@ pub struct TemplatesView {
 }
 
 impl Auth0 {
+    /// Every factor Auth0 names: the phone factor (and its `sms` twin), which
+    /// Phonebox emulates, and the others, kept only as switches so scripts that
+    /// turn them on and off run.
     pub fn factors(&self, tenant: &Tenant) -> Vec<Factor> {
-        let enabled = tenant.settings.phone_enabled;
+        let phone = tenant.settings.phone_enabled;
         ["sms", "phone"]
             .into_iter()
-            .map(|name| Factor {
+            .map(|name| (name, phone))
+            .chain(OTHER_FACTORS.iter().map(|name| {
+                (
+                    *name,
+                    tenant.settings.factors.get(*name).copied().unwrap_or(false),
+                )
+            }))
+            .map(|(name, enabled)| Factor {
                 name,
                 enabled,
                 trial_expired: false,
             })
             .collect()
+    }
+
+    /// `PUT /api/v2/guardian/factors/{name}` for a factor other than the phone.
+    pub async fn set_other_factor(
+        &self,
+        tenant: &str,
+        name: &str,
+        body: Enabled,
+    ) -> Result<Enabled, MgmtError> {
+        let Some(known) = OTHER_FACTORS.iter().find(|f| **f == name) else {
+            return Err(MgmtError::not_found(format!(
+                "'{name}' is not a Guardian factor (sms, phone, {})",
+                OTHER_FACTORS.join(", ")
+            )));
+        };
+        self.change(tenant, |t| {
+            t.settings.factors.insert((*known).to_owned(), body.enabled);
+            Ok(())
+        })
+        .await?;
+        Ok(body)
     }
 
     /// `PUT /api/v2/guardian/factors/{phone|sms}`.

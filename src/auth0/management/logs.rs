@@ -13,7 +13,7 @@ use crate::auth0::logs::LogEvent;
 use crate::auth0::tenant::Tenant;
 use crate::auth0::Auth0;
 use crate::store::log_events::{self, Paging};
-use crate::store::log_query::{self, Bind, Where};
+use crate::store::log_query::{self, Where};
 use crate::store::StoreError;
 
 /// The query string of `GET /api/v2/logs`, as text: each value is checked below.
@@ -114,6 +114,7 @@ impl Auth0 {
         user_id: &str,
         query: &LogQuery,
     ) -> Result<Logs, MgmtError> {
+        self.user_row(tenant, user_id).await?;
         self.search_logs(tenant, query, Some(user_id)).await
     }
 
@@ -123,27 +124,40 @@ impl Auth0 {
         query: &LogQuery,
         user_id: Option<&str>,
     ) -> Result<Logs, MgmtError> {
-        let projection = Projection::parse(
-            query.fields.as_deref(),
-            query.include_fields.as_deref(),
-            FIELDS,
-        )?;
         // With `from`, every other parameter but `take` is ignored (Auth0's
-        // "Retrieve logs by checkpoint").
-        let mut filter = match &query.from {
+        // "Retrieve logs by checkpoint": "Any parameter other than from and take
+        // will be ignored").
+        let checkpoint = query.from.as_deref();
+        if let Some(from) = checkpoint {
+            // It is echoed in the Link header: only a log id may be.
+            if ulid::Ulid::from_string(from).is_err() {
+                return Err(query_error(format!(
+                    "'from' must be a log_id, not '{from}'"
+                )));
+            }
+        }
+        let projection = match checkpoint {
+            Some(_) => Projection::parse(None, None, FIELDS)?,
+            None => Projection::parse(
+                query.fields.as_deref(),
+                query.include_fields.as_deref(),
+                FIELDS,
+            )?,
+        };
+        let mut filter = match checkpoint {
             Some(_) => compile(None)?,
             None => compile(query.q.as_deref())?,
         };
         if let Some(user_id) = user_id {
-            filter = Where {
-                sql: format!("user_id = ? AND ({})", filter.sql),
-                binds: std::iter::once(Bind::Text(user_id.to_owned()))
-                    .chain(filter.binds)
-                    .collect(),
-            };
+            filter = filter.and_user_id(user_id);
         }
-        let page = number("page", query.page.as_deref(), 0, u32::MAX)?;
-        let per_page = number("per_page", query.per_page.as_deref(), 50, 100)?;
+        let (page, per_page) = match checkpoint {
+            Some(_) => (0, 50),
+            None => (
+                number("page", query.page.as_deref(), 0, u32::MAX)?,
+                number("per_page", query.per_page.as_deref(), 50, 100)?,
+            ),
+        };
         let take = number("take", query.take.as_deref(), 50, 100)?;
         let paging = match query.from.as_deref() {
             Some(from) => Paging::After { from, take },

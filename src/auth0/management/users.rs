@@ -234,6 +234,42 @@ fn phone(number: &str) -> Result<String, MgmtError> {
         .map_err(|e| invalid(format!("'phone_number': {e}")))
 }
 
+/// Metadata Phonebox keeps: at most 64 KiB and 10 levels per object, and no
+/// field name with `.` or `$` (Auth0's rule for metadata names), so what is
+/// stored can be sent in any event and rendered in any template.
+const MAX_METADATA_BYTES: usize = 64 * 1024;
+const MAX_METADATA_DEPTH: usize = 10;
+
+fn check_metadata(name: &str, meta: &Map<String, Value>) -> Result<(), MgmtError> {
+    fn walk(value: &Value, depth: usize, path: &str) -> Result<(), String> {
+        if depth > MAX_METADATA_DEPTH {
+            return Err(format!(
+                "{path} nests deeper than {MAX_METADATA_DEPTH} levels"
+            ));
+        }
+        match value {
+            Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+                if k.contains('.') || k.contains('$') || k.is_empty() {
+                    return Err(format!(
+                        "{path}: the field name '{k}' may not be empty or hold '.' or '$'"
+                    ));
+                }
+                walk(v, depth + 1, &format!("{path}.{k}"))
+            }),
+            Value::Array(items) => items.iter().try_for_each(|v| walk(v, depth + 1, path)),
+            _ => Ok(()),
+        }
+    }
+    let whole = Value::Object(meta.clone());
+    walk(&whole, 0, name).map_err(invalid)?;
+    if whole.to_string().len() > MAX_METADATA_BYTES {
+        return Err(invalid(format!(
+            "{name} is larger than {MAX_METADATA_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
 /// Auth0 merges metadata one level deep: a `null` member removes its key.
 fn merge(stored: &str, patch: Map<String, Value>) -> String {
     let mut current = object(stored);
@@ -312,7 +348,7 @@ impl Auth0 {
             query.include_fields.as_deref(),
             USER_FIELDS,
         )?;
-        Ok(users::by_email(self.store(), &tenant.id, email)
+        Ok(users::all_by_email(self.store(), &tenant.id, email)
             .await?
             .iter()
             .map(|u| projection.apply(UserObject::from(u)))
@@ -341,6 +377,14 @@ impl Auth0 {
             .connection
             .as_deref()
             .ok_or_else(|| invalid("Missing required property: connection"))?;
+        for (name, meta) in [
+            ("user_metadata", &body.user_metadata),
+            ("app_metadata", &body.app_metadata),
+        ] {
+            if let Some(meta) = meta {
+                check_metadata(name, meta)?;
+            }
+        }
         let now = self.now_ms();
         let mut row = UserRow {
             tenant: tenant.id.clone(),
@@ -432,9 +476,11 @@ impl Auth0 {
         row.nickname = patch.nickname.or(row.nickname);
         if let Some(meta) = patch.user_metadata {
             row.user_metadata = merge(&row.user_metadata, meta);
+            check_metadata("user_metadata", &object(&row.user_metadata))?;
         }
         if let Some(meta) = patch.app_metadata {
             row.app_metadata = merge(&row.app_metadata, meta);
+            check_metadata("app_metadata", &object(&row.app_metadata))?;
         }
         row.updated_at = self.now_ms();
         if !users::update(&mut tx, &row).await? {

@@ -180,6 +180,8 @@ pub struct Settings {
     /// The tenant's support and branding addresses, as Unified Phone templates
     /// see them (`support_email`, `support_url`, `logo_url`, `home_url`).
     pub support_email: Option<String>,
+    /// The Guardian factors other than the phone, as switches (`otp`, `email`...).
+    pub factors: BTreeMap<String, bool>,
     pub support_url: Option<String>,
     pub logo_url: Option<String>,
     pub home_url: Option<String>,
@@ -205,6 +207,7 @@ impl Default for Settings {
             code_lifetime_secs: Bounded::new(300),
             attempts_per_code: None,
             support_email: None,
+            factors: BTreeMap::new(),
             support_url: None,
             logo_url: None,
             home_url: None,

@@ -127,7 +127,7 @@ def client_credentials() -> dict:
 
     wrong = raises_auth0_error(get_token("not-the-secret").client_credentials, MANAGEMENT_AUDIENCE)
     expect(wrong.status_code, 401, "status with a wrong secret")
-    expect(wrong.error_code, "access_denied", "error_code with a wrong secret")
+    expect(wrong.error_code, "invalid_client", "error_code with a wrong secret")
     return {"sub": c["sub"]}
 
 
