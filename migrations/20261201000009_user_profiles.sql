@@ -2,7 +2,7 @@
 -- passwordless users have no email and no password), metadata, blocked, verified
 -- flags, logins. SQLite cannot drop NOT NULL from a column, so the table is rebuilt.
 CREATE TABLE users_v2 (
-    user_id        TEXT    NOT NULL PRIMARY KEY, -- auth0|<hex> or sms|<hex>
+    user_id        TEXT    NOT NULL,             -- auth0|<hex> or sms|<hex>, per tenant
     tenant         TEXT    NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     connection     TEXT    NOT NULL DEFAULT 'Username-Password-Authentication',
     email          TEXT,
@@ -22,7 +22,10 @@ CREATE TABLE users_v2 (
     updated_at     INTEGER NOT NULL,
     -- As in Auth0, an email or phone number is unique within a connection.
     UNIQUE (tenant, connection, email COLLATE NOCASE),
-    UNIQUE (tenant, connection, phone_number)
+    UNIQUE (tenant, connection, phone_number),
+    -- A tenant's ids are its own: a suite that makes a tenant per run may give
+    -- its users the same ids in each.
+    PRIMARY KEY (tenant, user_id)
 ) STRICT;
 INSERT INTO users_v2 (user_id, tenant, email, password_hash, name, created_at, updated_at)
     SELECT user_id, tenant,
@@ -39,20 +42,25 @@ INSERT INTO users_v2 (user_id, tenant, email, password_hash, name, created_at, u
 CREATE TABLE mfa_enrollments_v2 (
     id           TEXT    NOT NULL PRIMARY KEY,   -- dev_<hex>
     tenant       TEXT    NOT NULL,
-    user_id      TEXT    NOT NULL REFERENCES users_v2 (user_id) ON DELETE CASCADE,
+    user_id      TEXT    NOT NULL,
     phone_number TEXT    NOT NULL,               -- E.164
     active       INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
-    confirmed_at INTEGER
+    confirmed_at INTEGER,
+    FOREIGN KEY (tenant, user_id) REFERENCES users_v2 (tenant, user_id) ON DELETE CASCADE
 ) STRICT;
 INSERT INTO mfa_enrollments_v2 SELECT id, tenant, user_id, phone_number, active, created_at, confirmed_at FROM mfa_enrollments;
 CREATE TABLE recovery_codes_v2 (
-    user_id    TEXT    NOT NULL PRIMARY KEY REFERENCES users_v2 (user_id) ON DELETE CASCADE,
+    tenant     TEXT    NOT NULL,
+    user_id    TEXT    NOT NULL,
     id         TEXT    NOT NULL,                 -- dev_<hex>, as in recovery-code|dev_...
     code_hash  TEXT    NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant, user_id),
+    FOREIGN KEY (tenant, user_id) REFERENCES users_v2 (tenant, user_id) ON DELETE CASCADE
 ) STRICT;
-INSERT INTO recovery_codes_v2 SELECT user_id, id, code_hash, created_at FROM recovery_codes;
+INSERT INTO recovery_codes_v2 SELECT u.tenant, r.user_id, r.id, r.code_hash, r.created_at
+    FROM recovery_codes r JOIN users u ON u.user_id = r.user_id;
 -- Children first: then dropping users cascades to nothing.
 DROP TABLE mfa_enrollments;
 DROP TABLE recovery_codes;
@@ -61,7 +69,7 @@ DROP TABLE users;
 ALTER TABLE users_v2 RENAME TO users;
 ALTER TABLE mfa_enrollments_v2 RENAME TO mfa_enrollments;
 ALTER TABLE recovery_codes_v2 RENAME TO recovery_codes;
-CREATE INDEX mfa_enrollments_by_user ON mfa_enrollments (user_id);
+CREATE INDEX mfa_enrollments_by_user ON mfa_enrollments (tenant, user_id);
 CREATE INDEX users_by_phone ON users (tenant, phone_number);
 
 

@@ -19,13 +19,16 @@ const COLUMNS: &str = "id, tenant, user_id, phone_number, active, created_at, co
 
 pub async fn for_user(
     db: impl Into<Db<'_>>,
+    tenant: &str,
     user_id: &str,
 ) -> Result<Vec<EnrollmentRow>, StoreError> {
     Ok(on!(
         db,
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM mfa_enrollments WHERE user_id = ? ORDER BY created_at, id"
+            "SELECT {COLUMNS} FROM mfa_enrollments WHERE tenant = ? AND user_id = ? \
+             ORDER BY created_at, id"
         ))
+        .bind(tenant)
         .bind(user_id),
         fetch_all
     )?)
@@ -33,14 +36,16 @@ pub async fn for_user(
 
 pub async fn get(
     db: impl Into<Db<'_>>,
+    tenant: &str,
     user_id: &str,
     id: &str,
 ) -> Result<Option<EnrollmentRow>, StoreError> {
     Ok(on!(
         db,
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM mfa_enrollments WHERE user_id = ? AND id = ?"
+            "SELECT {COLUMNS} FROM mfa_enrollments WHERE tenant = ? AND user_id = ? AND id = ?"
         ))
+        .bind(tenant)
         .bind(user_id)
         .bind(id),
         fetch_optional
@@ -67,16 +72,25 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &EnrollmentRow) -> Result<(), St
 
 /// Confirms an enrollment (the first right code) and drops the user's other
 /// unconfirmed ones, inside the caller's transaction.
-pub async fn activate(tx: &mut Tx, user_id: &str, id: &str, at: i64) -> Result<(), StoreError> {
+pub async fn activate(
+    tx: &mut Tx,
+    tenant: &str,
+    user_id: &str,
+    id: &str,
+    at: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE mfa_enrollments SET active = 1, confirmed_at = ? WHERE user_id = ? AND id = ?",
+        "UPDATE mfa_enrollments SET active = 1, confirmed_at = ? \
+         WHERE tenant = ? AND user_id = ? AND id = ?",
     )
     .bind(at)
+    .bind(tenant)
     .bind(user_id)
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = ? AND active = 0")
+    sqlx::query("DELETE FROM mfa_enrollments WHERE tenant = ? AND user_id = ? AND active = 0")
+        .bind(tenant)
         .bind(user_id)
         .execute(&mut **tx)
         .await?;
@@ -84,10 +98,16 @@ pub async fn activate(tx: &mut Tx, user_id: &str, id: &str, at: i64) -> Result<(
 }
 
 /// Removes an enrollment; whether there was one.
-pub async fn delete(db: impl Into<Db<'_>>, user_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn delete(
+    db: impl Into<Db<'_>>,
+    tenant: &str,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
     let done = on!(
         db,
-        sqlx::query("DELETE FROM mfa_enrollments WHERE user_id = ? AND id = ?")
+        sqlx::query("DELETE FROM mfa_enrollments WHERE tenant = ? AND user_id = ? AND id = ?")
+            .bind(tenant)
             .bind(user_id)
             .bind(id),
         execute

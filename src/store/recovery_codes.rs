@@ -7,6 +7,7 @@ use super::{on, Db, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct RecoveryCodeRow {
+    pub tenant: String,
     pub user_id: String,
     pub id: String,
     pub code_hash: String,
@@ -16,13 +17,16 @@ pub struct RecoveryCodeRow {
 /// The user's recovery code (its hash), if they have one.
 pub async fn for_user(
     db: impl Into<Db<'_>>,
+    tenant: &str,
     user_id: &str,
 ) -> Result<Option<RecoveryCodeRow>, StoreError> {
     Ok(on!(
         db,
         sqlx::query_as(
-            "SELECT user_id, id, code_hash, created_at FROM recovery_codes WHERE user_id = ?",
+            "SELECT tenant, user_id, id, code_hash, created_at FROM recovery_codes \
+             WHERE tenant = ? AND user_id = ?",
         )
+        .bind(tenant)
         .bind(user_id),
         fetch_optional
     )?)
@@ -30,15 +34,19 @@ pub async fn for_user(
 
 /// Stores the user's recovery code; `false` if they already have one.
 pub async fn insert(db: impl Into<Db<'_>>, row: &RecoveryCodeRow) -> Result<bool, StoreError> {
-    let done =
-        on!(db, sqlx::query(
-        "INSERT INTO recovery_codes (user_id, id, code_hash, created_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT (user_id) DO NOTHING",
-    )
-    .bind(&row.user_id)
-    .bind(&row.id)
-    .bind(&row.code_hash)
-    .bind(row.created_at), execute)?;
+    let done = on!(
+        db,
+        sqlx::query(
+            "INSERT INTO recovery_codes (tenant, user_id, id, code_hash, created_at) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, user_id) DO NOTHING",
+        )
+        .bind(&row.tenant)
+        .bind(&row.user_id)
+        .bind(&row.id)
+        .bind(&row.code_hash)
+        .bind(row.created_at),
+        execute
+    )?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -46,7 +54,6 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &RecoveryCodeRow) -> Result<bool
 /// of two requests spending one code, one swaps and the other finds it gone.
 pub async fn replace(
     db: impl Into<Db<'_>>,
-    user_id: &str,
     old_hash: &str,
     new: &RecoveryCodeRow,
 ) -> Result<bool, StoreError> {
@@ -54,12 +61,13 @@ pub async fn replace(
         db,
         sqlx::query(
             "UPDATE recovery_codes SET id = ?, code_hash = ?, created_at = ? \
-             WHERE user_id = ? AND code_hash = ?",
+             WHERE tenant = ? AND user_id = ? AND code_hash = ?",
         )
         .bind(&new.id)
         .bind(&new.code_hash)
         .bind(new.created_at)
-        .bind(user_id)
+        .bind(&new.tenant)
+        .bind(&new.user_id)
         .bind(old_hash),
         execute
     )?;
@@ -71,10 +79,11 @@ pub async fn upsert(db: impl Into<Db<'_>>, row: &RecoveryCodeRow) -> Result<(), 
     on!(
         db,
         sqlx::query(
-            "INSERT INTO recovery_codes (user_id, id, code_hash, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, \
-             code_hash = excluded.code_hash, created_at = excluded.created_at",
+            "INSERT INTO recovery_codes (tenant, user_id, id, code_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, user_id) DO UPDATE SET \
+             id = excluded.id, code_hash = excluded.code_hash, created_at = excluded.created_at",
         )
+        .bind(&row.tenant)
         .bind(&row.user_id)
         .bind(&row.id)
         .bind(&row.code_hash)

@@ -617,3 +617,49 @@ async fn emails_are_one_address_whatever_their_case() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_tenant_s_user_ids_are_its_own() {
+    let app = spawn_app().await;
+    let created = app
+        .http
+        .post(app.url("/emulator/v1/tenants"))
+        .json(&json!({ "id": "run2" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    for prefix in ["", "/t/run2"] {
+        let (status, body) = call(
+            &app,
+            Method::POST,
+            &format!("{prefix}/api/v2/users"),
+            Some(json!({ "connection": "sms", "phone_number": "+15550003007", "user_id": "qa-1" })),
+        )
+        .await;
+        assert_eq!(
+            (status, body["user_id"].clone()),
+            (201, json!("sms|qa-1")),
+            "{prefix}: {body}"
+        );
+    }
+    // Each tenant's user is its own: deleting one leaves the other.
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            "/t/run2/api/v2/users/sms%7Cqa-1",
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/api/v2/users/sms%7Cqa-1", None)
+            .await
+            .0,
+        200
+    );
+    app.stop().await;
+}

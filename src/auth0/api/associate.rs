@@ -65,7 +65,7 @@ impl Auth0 {
         // takes an access token with the `enroll` scope (Auth0's "Add an
         // authenticator").
         token.require("enroll")?;
-        let existing = mfa_enrollments::for_user(&mut tx, &user.user_id).await?;
+        let existing = mfa_enrollments::for_user(&mut tx, &user.tenant, &user.user_id).await?;
         if token.is_mfa_token() && existing.iter().any(|e| e.active) {
             return Err(AuthError::new(
                 403,
@@ -84,10 +84,10 @@ impl Auth0 {
             confirmed_at: None,
         };
         mfa_enrollments::insert(&mut tx, &enrollment).await?;
-        let recovery = match recovery_codes::for_user(&mut tx, &user.user_id).await? {
+        let recovery = match recovery_codes::for_user(&mut tx, &user.tenant, &user.user_id).await? {
             Some(_) => None,
             None => {
-                let (code, row) = super::recovery::new_code(&user.user_id, now);
+                let (code, row) = super::recovery::new_code(&user.tenant, &user.user_id, now);
                 recovery_codes::insert(&mut tx, &row).await?.then_some(code)
             }
         };

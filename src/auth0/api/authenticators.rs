@@ -52,7 +52,9 @@ impl Auth0 {
             .filter(|c| settings.allows(*c))
             .collect();
         let mut list = Vec::new();
-        if let Some(recovery) = recovery_codes::for_user(&mut tx, &user.user_id).await? {
+        if let Some(recovery) =
+            recovery_codes::for_user(&mut tx, &user.tenant, &user.user_id).await?
+        {
             list.push(Authenticator {
                 id: format!("recovery-code|{}", recovery.id),
                 authenticator_type: "recovery-code",
@@ -61,7 +63,7 @@ impl Auth0 {
                 name: None,
             });
         }
-        for e in mfa_enrollments::for_user(&mut tx, &user.user_id).await? {
+        for e in mfa_enrollments::for_user(&mut tx, &user.tenant, &user.user_id).await? {
             for channel in &channels {
                 list.push(Authenticator {
                     id: format!("{channel}|{}", e.id),
@@ -96,7 +98,7 @@ impl Auth0 {
         }
         token.require("remove:authenticators")?;
         let dev = id.split_once('|').map_or(id, |(_, dev)| dev);
-        if !mfa_enrollments::delete(&mut tx, &user.user_id, dev).await? {
+        if !mfa_enrollments::delete(&mut tx, &user.tenant, &user.user_id, dev).await? {
             return Err(AuthError::new(
                 404,
                 "not_found",

@@ -45,11 +45,12 @@ impl Auth0 {
                 format!("The user does not support the requested challenge type ({types}). Supported type: oob."),
             ));
         }
-        let active: Vec<EnrollmentRow> = mfa_enrollments::for_user(&mut tx, &user.user_id)
-            .await?
-            .into_iter()
-            .filter(|e| e.active)
-            .collect();
+        let active: Vec<EnrollmentRow> =
+            mfa_enrollments::for_user(&mut tx, &user.tenant, &user.user_id)
+                .await?
+                .into_iter()
+                .filter(|e| e.active)
+                .collect();
         if active.is_empty() {
             return Err(AuthError::new(
                 400,

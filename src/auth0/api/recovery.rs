@@ -21,9 +21,10 @@ fn recovery_code() -> String {
 }
 
 /// A new recovery code for `user_id`, and the row that keeps only its hash.
-pub fn new_code(user_id: &str, now: i64) -> (String, RecoveryCodeRow) {
+pub fn new_code(tenant: &str, user_id: &str, now: i64) -> (String, RecoveryCodeRow) {
     let code = recovery_code();
     let row = RecoveryCodeRow {
+        tenant: tenant.to_owned(),
         user_id: user_id.to_owned(),
         id: format!("dev_{}", crate::random::token(12)),
         code_hash: directory::hash_secret(&code),
@@ -86,11 +87,11 @@ impl Auth0 {
             tx.commit().await.map_err(StoreError::from)?;
             return Err(AuthError::new(429, "invalid_request", description));
         }
-        let stored = recovery_codes::for_user(&mut tx, user_id).await?;
-        let (code, row) = new_code(user_id, now);
+        let stored = recovery_codes::for_user(&mut tx, tenant, user_id).await?;
+        let (code, row) = new_code(tenant, user_id, now);
         let swapped = match &stored {
             Some(old) if directory::secret_matches(&old.code_hash, typed.trim()) => {
-                recovery_codes::replace(&mut tx, user_id, &old.code_hash, &row).await?
+                recovery_codes::replace(&mut tx, &old.code_hash, &row).await?
             }
             _ => false,
         };

@@ -81,7 +81,7 @@ impl Auth0 {
                 expires_at: crate::unix_ms::add_secs(now, settings.mfa_token_lifetime_secs.get()),
             };
             mfa_tokens::insert(&mut tx, &token).await?;
-            let enrolled = mfa_enrollments::for_user(&mut tx, &user.user_id)
+            let enrolled = mfa_enrollments::for_user(&mut tx, &user.tenant, &user.user_id)
                 .await?
                 .iter()
                 .any(|e| e.active);
@@ -227,11 +227,22 @@ impl Auth0 {
                 "Invalid oob_code: it has already been used to sign in",
             ));
         }
-        let enrollment =
-            mfa_enrollments::get(&mut tx, &user.user_id, &challenge.enrollment_id).await?;
+        let enrollment = mfa_enrollments::get(
+            &mut tx,
+            &user.tenant,
+            &user.user_id,
+            &challenge.enrollment_id,
+        )
+        .await?;
         if enrollment.is_some_and(|e| !e.active) {
-            mfa_enrollments::activate(&mut tx, &user.user_id, &challenge.enrollment_id, now)
-                .await?;
+            mfa_enrollments::activate(
+                &mut tx,
+                &user.tenant,
+                &user.user_id,
+                &challenge.enrollment_id,
+                now,
+            )
+            .await?;
             self.log_in(
                 &mut tx,
                 "gd_enrollment_complete",

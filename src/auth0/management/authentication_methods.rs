@@ -122,12 +122,14 @@ impl Auth0 {
     }
 
     async fn methods_of(&self, tenant: &Tenant, user: &UserRow) -> Result<Vec<Method>, MgmtError> {
-        let mut list: Vec<Method> = mfa_enrollments::for_user(self.store(), &user.user_id)
-            .await?
-            .iter()
-            .map(|e| self.phone_method(tenant, e))
-            .collect();
-        if let Some(r) = recovery_codes::for_user(self.store(), &user.user_id).await? {
+        let mut list: Vec<Method> =
+            mfa_enrollments::for_user(self.store(), &user.tenant, &user.user_id)
+                .await?
+                .iter()
+                .map(|e| self.phone_method(tenant, e))
+                .collect();
+        if let Some(r) = recovery_codes::for_user(self.store(), &user.tenant, &user.user_id).await?
+        {
             list.push(Method {
                 id: format!("recovery-code|{}", r.id),
                 kind: "recovery-code",
@@ -252,7 +254,7 @@ impl Auth0 {
         let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
             .await?
             .ok_or_else(inexistent_user)?;
-        let enrollments = mfa_enrollments::for_user(&mut tx, &user.user_id).await?;
+        let enrollments = mfa_enrollments::for_user(&mut tx, &user.tenant, &user.user_id).await?;
         let chosen: Vec<&EnrollmentRow> = match method {
             Some(m) => {
                 let found = enrollments
@@ -267,7 +269,7 @@ impl Auth0 {
             None => enrollments.iter().collect(),
         };
         for e in &chosen {
-            mfa_enrollments::delete(&mut tx, &user.user_id, &e.id).await?;
+            mfa_enrollments::delete(&mut tx, &user.tenant, &user.user_id, &e.id).await?;
             self.log_unenroll(&mut tx, tenant, &user, &format!("phone|{}", e.id))
                 .await?;
         }
@@ -305,11 +307,13 @@ impl Auth0 {
         user_id: &str,
     ) -> Result<Vec<Enrollment>, MgmtError> {
         let user = self.user_row(tenant, user_id).await?;
-        Ok(mfa_enrollments::for_user(self.store(), &user.user_id)
-            .await?
-            .iter()
-            .map(enrollment)
-            .collect())
+        Ok(
+            mfa_enrollments::for_user(self.store(), &user.tenant, &user.user_id)
+                .await?
+                .iter()
+                .map(enrollment)
+                .collect(),
+        )
     }
 
     /// `GET /guardian/enrollments/{id}`.
@@ -343,7 +347,7 @@ impl Auth0 {
         let user = crate::store::users::get(&mut tx, &tenant.id, &e.user_id)
             .await?
             .ok_or_else(inexistent_user)?;
-        mfa_enrollments::delete(&mut tx, &e.user_id, &e.id).await?;
+        mfa_enrollments::delete(&mut tx, &e.tenant, &e.user_id, &e.id).await?;
         self.log_unenroll(&mut tx, tenant, &user, &format!("phone|{}", e.id))
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -360,7 +364,7 @@ impl Auth0 {
         let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
             .await?
             .ok_or_else(inexistent_user)?;
-        let (code, row) = recovery::new_code(&user.user_id, self.now_ms());
+        let (code, row) = recovery::new_code(&user.tenant, &user.user_id, self.now_ms());
         recovery_codes::upsert(&mut tx, &row).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(RecoveryCode {
