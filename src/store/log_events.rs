@@ -104,10 +104,12 @@ pub async fn list(
                 .push_bind(i64::from(take));
         }
     }
-    let bodies: Vec<String> = builder.build_query_scalar().fetch_all(store.pool()).await?;
+    // The page and its total from one snapshot, so they agree.
+    let mut tx = store.begin_read().await?;
+    let bodies: Vec<String> = builder.build_query_scalar().fetch_all(&mut *tx).await?;
     let mut count = QueryBuilder::new("SELECT COUNT(*) FROM log_events");
     push_where(&mut count, tenant, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(store.pool()).await?;
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
     Ok((bodies, total))
 }
 

@@ -169,7 +169,7 @@ fn push_where(builder: &mut QueryBuilder<'_, Sqlite>, tenant: &str, f: &UserFilt
 
 /// A page of the matching users, oldest first, and how many match in all.
 pub async fn search(
-    db: &sqlx::SqlitePool,
+    store: &super::Store,
     tenant: &str,
     filter: &UserFilter,
     offset: u32,
@@ -181,10 +181,12 @@ pub async fn search(
         .push_bind(i64::from(limit))
         .push(" OFFSET ")
         .push_bind(i64::from(offset));
-    let users = page.build_query_as().fetch_all(db).await?;
+    // The page and its total from one snapshot, so they agree.
+    let mut tx = store.begin_read().await?;
+    let users = page.build_query_as().fetch_all(&mut *tx).await?;
     let mut count = QueryBuilder::new("SELECT COUNT(*) FROM users");
     push_where(&mut count, tenant, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
     Ok((users, total))
 }
 

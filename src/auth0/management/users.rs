@@ -315,7 +315,7 @@ impl Auth0 {
             ));
         }
         let (rows, total) =
-            users::search(self.store().pool(), &tenant.id, &filter, start, per_page).await?;
+            users::search(self.store(), &tenant.id, &filter, start, per_page).await?;
         let found: Vec<Value> = rows
             .iter()
             .map(|u| projection.apply(UserObject::from(u)))
