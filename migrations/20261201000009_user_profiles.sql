@@ -49,7 +49,9 @@ CREATE TABLE mfa_enrollments_v2 (
     confirmed_at INTEGER,
     FOREIGN KEY (tenant, user_id) REFERENCES users_v2 (tenant, user_id) ON DELETE CASCADE
 ) STRICT;
-INSERT INTO mfa_enrollments_v2 SELECT id, tenant, user_id, phone_number, active, created_at, confirmed_at FROM mfa_enrollments;
+-- The tenant is the user's, so the new composite reference holds by construction.
+INSERT INTO mfa_enrollments_v2 SELECT e.id, u.tenant, e.user_id, e.phone_number, e.active, e.created_at, e.confirmed_at
+    FROM mfa_enrollments e JOIN users u ON u.user_id = e.user_id;
 CREATE TABLE recovery_codes_v2 (
     tenant     TEXT    NOT NULL,
     user_id    TEXT    NOT NULL,

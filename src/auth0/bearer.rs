@@ -83,6 +83,31 @@ impl Auth0 {
     }
 }
 
+impl Auth0 {
+    /// The client a Management API bearer stands for, as its log events name it:
+    /// a token's `azp`, or the client whose secret it is; `None` for any other
+    /// token (permissive mode takes those too).
+    pub async fn management_client(
+        &self,
+        caller: &Caller,
+        authorization: Option<&str>,
+    ) -> Option<String> {
+        let token = bearer(authorization)?;
+        if token.starts_with("eyJ") {
+            let claims = self.signer().await.ok()?.verify(token).ok()?;
+            return (claims.iss == caller.issuer())
+                .then_some(claims.azp)
+                .flatten();
+        }
+        clients::list(self.store(), &caller.tenant.id)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|c| !c.on_first_use && secret_matches(&c.client_secret, token))
+            .map(|c| c.client_id)
+    }
+}
+
 /// The scope a Management API call needs (Auth0's per-endpoint scopes), from its
 /// method and path (with or without a `/t/{tenant}` prefix); `None` for a path
 /// Phonebox does not scope.
@@ -90,7 +115,7 @@ pub fn management_scope(method: &str, path: &str) -> Option<String> {
     let rest = &path[path.find("/api/v2/")? + "/api/v2/".len()..];
     let parts: Vec<&str> = rest.split('/').collect();
     let verb = match method {
-        "GET" => "read",
+        "GET" | "HEAD" => "read",
         "POST" => "create",
         "PUT" | "PATCH" => "update",
         "DELETE" => "delete",
@@ -141,6 +166,7 @@ mod tests {
             ),
             ("GET", "/api/v2/users/x/logs", "read:logs"),
             ("GET", "/api/v2/logs", "read:logs"),
+            ("HEAD", "/api/v2/users", "read:users"),
             ("PUT", "/api/v2/guardian/policies", "update:mfa_policies"),
             (
                 "PUT",

@@ -122,8 +122,9 @@ pub async fn create_user(
         user_id: format!("auth0|{}", crate::random::hex(12)),
         tenant: tenant.to_owned(),
         connection: users::DATABASE_CONNECTION.to_owned(),
-        // Auth0 keeps database emails in lower case.
-        email: Some(email.to_lowercase()),
+        // Auth0 keeps database emails in lower case; ASCII only, as SQLite's
+        // NOCASE compares them.
+        email: Some(email.to_ascii_lowercase()),
         password_hash: Some(hash_secret(password)),
         name: name.map(str::to_owned),
         user_metadata: "{}".into(),

@@ -111,21 +111,23 @@ pub async fn write(
         .connection
         .unwrap_or(crate::store::users::DATABASE_CONNECTION);
     let sms = connection == crate::store::users::SMS_CONNECTION;
+    // A Management API operation is about no connection.
+    let api = kind == "sapi";
     let owned = |v: Option<&str>| v.map(str::to_owned);
     let event = LogEvent {
         date: unix_ms::rfc3339(at),
         kind: kind.to_owned(),
         description: description_override.unwrap_or(description(kind)).to_owned(),
-        connection: Some(connection.to_owned()),
-        connection_id: Some(format!("con_phonebox_{}", if sms { "sms" } else { "db" })),
+        connection: (!api).then(|| connection.to_owned()),
+        connection_id: (!api).then(|| format!("con_phonebox_{}", if sms { "sms" } else { "db" })),
         client_id: owned(ctx.client_id),
         client_name: owned(ctx.client_name),
         ip: Some(ctx.ip.unwrap_or("127.0.0.1").to_owned()),
         hostname: owned(ctx.hostname),
         user_id: owned(ctx.user_id),
         user_name: owned(ctx.user_name),
-        strategy: Some(if sms { "sms" } else { "auth0" }.into()),
-        strategy_type: Some(if sms { "passwordless" } else { "database" }.into()),
+        strategy: (!api).then(|| if sms { "sms" } else { "auth0" }.into()),
+        strategy_type: (!api).then(|| if sms { "passwordless" } else { "database" }.into()),
         log_id: log_id.clone(),
         is_mobile: false,
         details,

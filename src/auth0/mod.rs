@@ -179,16 +179,26 @@ impl Auth0 {
     pub async fn log_api_write(
         &self,
         caller: &Caller,
+        authorization: Option<&str>,
         method: &str,
         path: &str,
         status: u16,
     ) -> Result<(), StoreError> {
+        let client_id = self.management_client(caller, authorization).await;
+        let client = match &client_id {
+            Some(id) => crate::store::clients::get(self.store(), &caller.tenant.id, id).await?,
+            None => None,
+        };
+        let ctx = logs::Context {
+            client_id: client_id.as_deref(),
+            client_name: client.as_ref().map(|c| c.name.as_str()),
+            ..caller.log_context()
+        };
         let details = serde_json::json!({
             "request": { "method": method.to_ascii_lowercase(), "path": path },
             "response": { "statusCode": status },
         });
-        self.write_log("sapi", &caller.log_context(), None, details)
-            .await
+        self.write_log("sapi", &ctx, None, details).await
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {

@@ -368,13 +368,24 @@ pub(super) async fn log_writes(
         .ok()
         .map(|TenantCaller(caller, _)| caller);
     let path = parts.uri.path().to_owned();
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let response = next
         .run(axum::extract::Request::from_parts(parts, body))
         .await;
     if let Some(caller) = caller.filter(|_| response.status().is_success()) {
         if let Err(e) = state
             .auth0
-            .log_api_write(&caller, method.as_str(), &path, response.status().as_u16())
+            .log_api_write(
+                &caller,
+                authorization.as_deref(),
+                method.as_str(),
+                &path,
+                response.status().as_u16(),
+            )
             .await
         {
             tracing::warn!(error = %e, "could not log a Management API write");

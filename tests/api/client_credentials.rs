@@ -81,6 +81,41 @@ async fn client_credentials_return_a_management_api_token_the_management_api_acc
 
     settings(&app, "default", json!({ "permissive": false })).await;
     assert_eq!(factors(&app, &token).await.status(), 200);
+    // A write is logged `sapi`, naming the client and no connection.
+    let put = app
+        .http
+        .put(app.url("/api/v2/guardian/policies"))
+        .bearer_auth(&token)
+        .json(&json!(["all-applications"]))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(put.status(), 200);
+    let sapi: Value = app
+        .http
+        .get(app.url("/api/v2/logs?q=type:sapi"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(sapi[0]["client_id"], "scripts", "{sapi}");
+    assert_eq!(sapi[0]["client_name"], "Scripts");
+    assert!(sapi[0]["connection"].is_null());
+    let head = app
+        .http
+        .head(app.url("/api/v2/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        head.status(),
+        200,
+        "HEAD is a read: the token has read:users"
+    );
     let refused = factors(&app, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln").await;
     assert_eq!(refused.status(), 401);
     assert_eq!(
@@ -217,6 +252,14 @@ async fn outside_permissive_mode_the_management_api_takes_client_credentials_tok
         .expect("token")
         .to_owned();
     assert_eq!(get("/api/v2/logs", logs_token.clone()).await.status(), 200);
+    let head = app
+        .http
+        .head(app.url("/api/v2/users"))
+        .bearer_auth(&logs_token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(head.status(), 403, "HEAD needs the read scope as GET does");
     let refused = get("/api/v2/users", logs_token).await;
     assert_eq!(refused.status(), 403);
     assert_eq!(

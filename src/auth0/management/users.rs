@@ -411,7 +411,7 @@ impl Auth0 {
                     .password
                     .filter(|p| !p.is_empty())
                     .ok_or_else(|| invalid("Missing required property: password"))?;
-                row.email = Some(email.to_lowercase());
+                row.email = Some(email.to_ascii_lowercase());
                 row.password_hash = Some(directory::hash_secret(&password));
                 row.phone_number = body.phone_number.as_deref().map(phone).transpose()?;
                 row.user_id = format!("auth0|{}", id.unwrap_or_else(|| crate::random::hex(12)));
@@ -422,7 +422,7 @@ impl Auth0 {
                     .as_deref()
                     .ok_or_else(|| invalid("Missing required property: phone_number"))?;
                 row.phone_number = Some(phone(number)?);
-                row.email = body.email.map(|e| e.to_lowercase());
+                row.email = body.email.map(|e| e.to_ascii_lowercase());
                 row.user_id = format!("sms|{}", id.unwrap_or_else(|| crate::random::hex(12)));
             }
             _ => {
@@ -458,7 +458,7 @@ impl Auth0 {
             .await?
             .ok_or_else(inexistent_user)?;
         if let Some(email) = patch.email {
-            row.email = Some(email.to_lowercase());
+            row.email = Some(email.to_ascii_lowercase());
         }
         if let Some(number) = patch.phone_number {
             row.phone_number = Some(phone(&number)?);
