@@ -28,6 +28,7 @@ pub fn description(kind: &str) -> &'static str {
         "feoobft" => "Failed exchange of Password and OOB Challenge for Access Token",
         "s" => "Success Login",
         "sapi" => "Success API Operation",
+        "fapi" => "Failed API Operation",
         "sepft" => "Successful exchange of Password for Access Token",
         "fepft" => "Failed exchange of Password for Access Token",
         "sercft" => "Successful exchange of Password and MFA Recovery code for Access Token",
@@ -112,7 +113,7 @@ pub async fn write(
         .unwrap_or(crate::store::users::DATABASE_CONNECTION);
     let sms = connection == crate::store::users::SMS_CONNECTION;
     // A Management API operation is about no connection.
-    let api = kind == "sapi";
+    let api = kind == "sapi" || kind == "fapi";
     let owned = |v: Option<&str>| v.map(str::to_owned);
     let event = LogEvent {
         date: unix_ms::rfc3339(at),

@@ -174,8 +174,8 @@ impl Auth0 {
         logs::write(db, self.now(), kind, ctx, description, details).await
     }
 
-    /// Logs a Management API write that succeeded (`sapi`, Auth0's "Successful
-    /// management API write event").
+    /// Logs a Management API write: `sapi` (Auth0's "Successful management API
+    /// write event") for a 2xx, `fapi` ("Failed API Operation") otherwise.
     pub async fn log_api_write(
         &self,
         caller: &Caller,
@@ -198,7 +198,12 @@ impl Auth0 {
             "request": { "method": method.to_ascii_lowercase(), "path": path },
             "response": { "statusCode": status },
         });
-        self.write_log("sapi", &ctx, None, details).await
+        let kind = if (200..300).contains(&status) {
+            "sapi"
+        } else {
+            "fapi"
+        };
+        self.write_log(kind, &ctx, None, details).await
     }
 
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {

@@ -352,7 +352,8 @@ async fn try_template(
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
-/// Writes Auth0's `sapi` log event for each Management API write that succeeds.
+/// Writes Auth0's `sapi` log event for each Management API write that succeeds,
+/// `fapi` for each that is refused.
 pub(super) async fn log_writes(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -376,7 +377,9 @@ pub(super) async fn log_writes(
     let response = next
         .run(axum::extract::Request::from_parts(parts, body))
         .await;
-    if let Some(caller) = caller.filter(|_| response.status().is_success()) {
+    // Auth0 logs a write that succeeded `sapi`, one that was refused `fapi`.
+    let failed = response.status().is_client_error() || response.status().is_server_error();
+    if let Some(caller) = caller.filter(|_| response.status().is_success() || failed) {
         if let Err(e) = state
             .auth0
             .log_api_write(

@@ -469,6 +469,10 @@ async fn guardian_policies_turn_mfa_on_and_off_for_the_tenant() {
     )
     .await;
     assert_eq!(status, 400, "{bad}");
+    // The refused write is logged `fapi`.
+    let failed = logs_of(&app, "fapi").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["details"]["response"]["statusCode"], 400);
     // Each Management API write that succeeded is logged `sapi`.
     let writes = logs_of(&app, "sapi").await;
     assert_eq!(writes.len(), 2, "the two accepted PUTs: {writes:?}");
