@@ -6,7 +6,7 @@
 use super::directory::secret_matches;
 use super::error::MgmtError;
 use super::{Auth0, Caller};
-use crate::store::clients;
+use crate::store::{clients, StoreError};
 
 /// The token of an `Authorization` header's `Bearer` credentials; the scheme is
 /// matched without regard to case, as HTTP says auth schemes are.
@@ -20,18 +20,18 @@ impl Auth0 {
     /// Lets a Management API call through: any token in permissive mode (the
     /// default); otherwise a Management API token this tenant issued (the
     /// client-credentials grant), unexpired on the emulated clock, or one of the
-    /// tenant's client secrets.
+    /// tenant's client secrets. Says which client it was, where it checked.
     pub async fn authorize_management(
         &self,
         caller: &Caller,
         authorization: Option<&str>,
         scope: Option<&str>,
-    ) -> Result<(), MgmtError> {
+    ) -> Result<Authorized, MgmtError> {
         let tenant = &caller.tenant;
         let token = bearer(authorization)
             .ok_or_else(|| MgmtError::new(401, "Missing authentication", None))?;
         if tenant.settings.permissive {
-            return Ok(());
+            return Ok(Authorized::Anyone);
         }
         if token.starts_with("eyJ") {
             let claims = self
@@ -70,23 +70,17 @@ impl Auth0 {
                     Some("insufficient_scope"),
                 ));
             }
-            return Ok(());
+            return Ok(Authorized::Client(client.to_owned()));
         }
-        let known = clients::list(self.store(), &tenant.id)
+        self.secret_client(tenant, token)
             .await?
-            .iter()
-            .any(|c| !c.on_first_use && secret_matches(&c.client_secret, token));
-        if !known {
-            return Err(MgmtError::new(401, "Invalid token", Some("invalid_token")));
-        }
-        Ok(())
+            .map(Authorized::Client)
+            .ok_or_else(|| MgmtError::new(401, "Invalid token", Some("invalid_token")))
     }
-}
 
-impl Auth0 {
-    /// The client a Management API bearer stands for, as its log events name it:
-    /// a token's `azp`, or the client whose secret it is; `None` for any other
-    /// token (permissive mode takes those too).
+    /// The client a Management API bearer stands for, as its log events name it
+    /// where nothing checked it (permissive mode): a token's `azp`, or the client
+    /// whose secret it is.
     pub async fn management_client(
         &self,
         caller: &Caller,
@@ -99,13 +93,33 @@ impl Auth0 {
                 .then_some(claims.azp)
                 .flatten();
         }
-        clients::list(self.store(), &caller.tenant.id)
+        self.secret_client(&caller.tenant, token)
             .await
-            .ok()?
+            .ok()
+            .flatten()
+    }
+
+    /// The deliberately created client whose secret `token` is.
+    async fn secret_client(
+        &self,
+        tenant: &super::tenant::Tenant,
+        token: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(clients::list(self.store(), &tenant.id)
+            .await?
             .into_iter()
             .find(|c| !c.on_first_use && secret_matches(&c.client_secret, token))
-            .map(|c| c.client_id)
+            .map(|c| c.client_id))
     }
+}
+
+/// Who a Management API call was let through as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorized {
+    /// This client (its token or its secret).
+    Client(String),
+    /// Permissive mode: any bearer, not checked.
+    Anyone,
 }
 
 /// The scope a Management API call needs (Auth0's per-endpoint scopes), from its

@@ -67,7 +67,8 @@ pub struct Context<'a> {
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub hostname: Option<&'a str>,
-    /// The connection the event is about; the database connection by default.
+    /// The connection the event is about, if any (a Management API operation is
+    /// about none); a caller's context starts with the database connection.
     pub connection: Option<&'a str>,
 }
 
@@ -108,27 +109,28 @@ pub async fn write(
     details: Value,
 ) -> Result<(), StoreError> {
     let log_id = next_log_id(at);
-    let connection = ctx
-        .connection
-        .unwrap_or(crate::store::users::DATABASE_CONNECTION);
-    let sms = connection == crate::store::users::SMS_CONNECTION;
-    // A Management API operation is about no connection.
-    let api = kind == "sapi" || kind == "fapi";
+    let sms = ctx.connection == Some(crate::store::users::SMS_CONNECTION);
     let owned = |v: Option<&str>| v.map(str::to_owned);
     let event = LogEvent {
         date: unix_ms::rfc3339(at),
         kind: kind.to_owned(),
         description: description_override.unwrap_or(description(kind)).to_owned(),
-        connection: (!api).then(|| connection.to_owned()),
-        connection_id: (!api).then(|| format!("con_phonebox_{}", if sms { "sms" } else { "db" })),
+        connection: owned(ctx.connection),
+        connection_id: ctx
+            .connection
+            .map(|_| format!("con_phonebox_{}", if sms { "sms" } else { "db" })),
         client_id: owned(ctx.client_id),
         client_name: owned(ctx.client_name),
         ip: Some(ctx.ip.unwrap_or("127.0.0.1").to_owned()),
         hostname: owned(ctx.hostname),
         user_id: owned(ctx.user_id),
         user_name: owned(ctx.user_name),
-        strategy: (!api).then(|| if sms { "sms" } else { "auth0" }.into()),
-        strategy_type: (!api).then(|| if sms { "passwordless" } else { "database" }.into()),
+        strategy: ctx
+            .connection
+            .map(|_| if sms { "sms" } else { "auth0" }.into()),
+        strategy_type: ctx
+            .connection
+            .map(|_| if sms { "passwordless" } else { "database" }.into()),
         log_id: log_id.clone(),
         is_mobile: false,
         details,

@@ -86,6 +86,7 @@ impl Caller {
             ip: self.ip.as_deref(),
             user_agent: self.user_agent.as_deref(),
             hostname: Some(self.base_url.trim_start_matches("http://")),
+            connection: Some(crate::store::users::DATABASE_CONNECTION),
             ..logs::Context::default()
         }
     }
@@ -179,12 +180,11 @@ impl Auth0 {
     pub async fn log_api_write(
         &self,
         caller: &Caller,
-        authorization: Option<&str>,
+        client_id: Option<String>,
         method: &str,
         path: &str,
         status: u16,
     ) -> Result<(), StoreError> {
-        let client_id = self.management_client(caller, authorization).await;
         let client = match &client_id {
             Some(id) => crate::store::clients::get(self.store(), &caller.tenant.id, id).await?,
             None => None,
@@ -192,6 +192,8 @@ impl Auth0 {
         let ctx = logs::Context {
             client_id: client_id.as_deref(),
             client_name: client.as_ref().map(|c| c.name.as_str()),
+            // A Management API operation is about no connection.
+            connection: None,
             ..caller.log_context()
         };
         let details = serde_json::json!({

@@ -189,9 +189,9 @@ pub struct Variables<'a> {
 }
 
 fn json_object(stored: &str) -> Value {
-    serde_json::from_str::<serde_json::Value>(stored)
-        .map(|v| Value::from(&v))
-        .unwrap_or_default()
+    Value::from(&serde_json::Value::Object(
+        crate::store::users::metadata_object(stored),
+    ))
 }
 
 fn text(v: Option<&str>) -> Value {

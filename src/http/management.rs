@@ -17,6 +17,7 @@ use super::auth0::{TenantCaller, UnknownTenant};
 use super::body::BodyError;
 use super::body::RawBody;
 use super::state::AppState;
+use crate::auth0::bearer::Authorized;
 use crate::auth0::error::MgmtError;
 use crate::auth0::management::branding_providers::{NewProvider, ProviderPatch};
 use crate::auth0::management::branding_templates::{NewTemplate, TemplatePatch};
@@ -98,25 +99,19 @@ impl UnknownTenant for MgmtError {
     }
 }
 
-/// A Management API caller whose bearer token was accepted.
+/// A Management API caller whose bearer token was accepted (by `authorize`).
+#[derive(Clone)]
 pub(super) struct Mgmt(pub Caller);
 
 impl FromRequestParts<AppState> for Mgmt {
     type Rejection = MgmtError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, MgmtError> {
-        let TenantCaller(caller, _) =
-            TenantCaller::<MgmtError>::from_request_parts(parts, state).await?;
-        let authorization = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let scope = crate::auth0::bearer::management_scope(parts.method.as_str(), parts.uri.path());
-        state
-            .auth0
-            .authorize_management(&caller, authorization, scope.as_deref())
-            .await?;
-        Ok(Mgmt(caller))
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, MgmtError> {
+        parts
+            .extensions
+            .get::<Mgmt>()
+            .cloned()
+            .ok_or_else(|| MgmtError::internal("a Management API route runs without `authorize`"))
     }
 }
 
@@ -352,47 +347,61 @@ async fn try_template(
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
-/// Writes Auth0's `sapi` log event for each Management API write that succeeds,
-/// `fapi` for each that is refused.
-pub(super) async fn log_writes(
+/// Lets each Management API call through once (its tenant, bearer and the
+/// endpoint's scope) for the handler's `Mgmt`, and logs each write as Auth0
+/// does: `sapi` when it succeeds, `fapi` when it is refused.
+pub(super) async fn authorize(
     State(state): State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let method = request.method().clone();
-    if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
-        return next.run(request).await;
-    }
     let (mut parts, body) = request.into_parts();
-    let caller = TenantCaller::<MgmtError>::from_request_parts(&mut parts, &state)
-        .await
-        .ok()
-        .map(|TenantCaller(caller, _)| caller);
+    let caller = match TenantCaller::<MgmtError>::from_request_parts(&mut parts, &state).await {
+        Ok(TenantCaller(caller, _)) => caller,
+        Err(e) => return e.into_response(),
+    };
+    let method = parts.method.clone();
     let path = parts.uri.path().to_owned();
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let response = next
-        .run(axum::extract::Request::from_parts(parts, body))
+    let scope = crate::auth0::bearer::management_scope(method.as_str(), &path);
+    let authorized = state
+        .auth0
+        .authorize_management(&caller, authorization.as_deref(), scope.as_deref())
         .await;
-    // Auth0 logs a write that succeeded `sapi`, one that was refused `fapi`.
-    let failed = response.status().is_client_error() || response.status().is_server_error();
-    if let Some(caller) = caller.filter(|_| response.status().is_success() || failed) {
-        if let Err(e) = state
-            .auth0
-            .log_api_write(
-                &caller,
-                authorization.as_deref(),
-                method.as_str(),
-                &path,
-                response.status().as_u16(),
-            )
-            .await
-        {
-            tracing::warn!(error = %e, "could not log a Management API write");
+    let (response, client) = match authorized {
+        Ok(who) => {
+            parts.extensions.insert(Mgmt(caller.clone()));
+            let response = next
+                .run(axum::extract::Request::from_parts(parts, body))
+                .await;
+            (response, Some(who))
         }
+        Err(e) => (e.into_response(), None),
+    };
+    if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        return response;
+    }
+    let client = match client {
+        Some(Authorized::Client(id)) => Some(id),
+        // Nothing checked the bearer: name its client where it has one.
+        _ => {
+            state
+                .auth0
+                .management_client(&caller, authorization.as_deref())
+                .await
+        }
+    };
+    let status = response.status().as_u16();
+    if let Err(e) = state
+        .auth0
+        .log_api_write(&caller, client, method.as_str(), &path, status)
+        .await
+    {
+        tracing::warn!(error = %e, "could not log a Management API write");
     }
     response
 }

@@ -33,7 +33,7 @@ pub use state::{AppState, Shared};
 /// The whole application, usable without a socket (e.g. with `tower::ServiceExt`).
 pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
     let management_routes = management::routes().merge(users::routes()).route_layer(
-        axum::middleware::from_fn_with_state(state.clone(), management::log_writes),
+        axum::middleware::from_fn_with_state(state.clone(), management::authorize),
     );
     let tenant_routes = auth0::routes().merge(management_routes);
     Router::new()

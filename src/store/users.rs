@@ -33,6 +33,12 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
+/// A stored metadata column (`user_metadata`, `app_metadata`) as the JSON object
+/// it holds; anything else reads empty.
+pub fn metadata_object(stored: &str) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_str(stored).unwrap_or_default()
+}
+
 impl UserRow {
     /// The name Auth0's logs give the user: the email, else the phone number.
     pub fn user_name(&self) -> &str {

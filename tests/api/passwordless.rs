@@ -360,3 +360,32 @@ async fn a_pending_user_id_another_user_took_meanwhile_is_not_reused() {
     assert_ne!(id["sub"], "sms|fixed1");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn starts_fired_at_once_pass_the_per_ip_limit_exactly_50_times() {
+    let app = spawn_app().await;
+    settings(
+        &app,
+        "default",
+        json!({ "limits": { "builtin_lifetime": 1000 } }),
+    )
+    .await;
+    let requests = (0..60)
+        .map(|i| {
+            app.http.post(app.url("/passwordless/start")).json(&json!({
+                "client_id": CLIENT, "connection": "sms", "send": "code",
+                "phone_number": format!("+1555002{i:04}"),
+            }))
+        })
+        .collect();
+    let answers = all_at_once(requests).await;
+    let sent = answers.iter().filter(|(s, _)| *s == 200).count();
+    let refused = answers.iter().filter(|(s, _)| *s == 429).count();
+    assert_eq!((sent, refused), (50, 10), "{answers:?}");
+    assert_eq!(
+        app.messages().await.len(),
+        50,
+        "a refused start sends nothing"
+    );
+    app.stop().await;
+}

@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{mgmt_call as call, spawn_app, TestApp};
+use crate::helpers::{all_at_once, mgmt_call as call, spawn_app, TestApp};
 use crate::mfa::{latest_code, logs_of, Mfa, CLIENT};
 
 fn enc(text: &str) -> String {
@@ -665,5 +665,52 @@ async fn a_tenant_s_user_ids_are_its_own() {
             .0,
         200
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn user_fields_longer_than_auth0_allows_are_refused() {
+    let app = spawn_app().await;
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/api/v2/users",
+        Some(
+            json!({ "connection": "sms", "phone_number": "+15550003008", "name": "n".repeat(301) }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "Payload validation error: 'name' must be 1 to 300 characters, not 301"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metadata_patches_sent_at_once_all_land() {
+    let app = spawn_app().await;
+    let (_, user) = call(
+        &app,
+        Method::POST,
+        "/api/v2/users",
+        Some(json!({ "connection": "sms", "phone_number": "+15550003009" })),
+    )
+    .await;
+    let id = enc(user["user_id"].as_str().expect("id"));
+    let requests = (0..10)
+        .map(|i| {
+            app.http
+                .patch(app.url(&format!("/api/v2/users/{id}")))
+                .bearer_auth("mgmt")
+                .json(&json!({ "user_metadata": { format!("k{i}"): i } }))
+        })
+        .collect();
+    let answers = all_at_once(requests).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+    let (_, after) = call(&app, Method::GET, &format!("/api/v2/users/{id}"), None).await;
+    let keys = after["user_metadata"].as_object().expect("metadata").len();
+    assert_eq!(keys, 10, "no merge lost another's key: {after}");
     app.stop().await;
 }

@@ -15,6 +15,7 @@ pub mod passwordless;
 pub mod recovery;
 mod send;
 pub mod token;
+mod wrong_codes;
 
 use super::directory;
 use super::error::AuthError;

@@ -195,35 +195,18 @@ impl Auth0 {
 
         let transaction_id = ulid::Ulid::from_datetime(self.now().into()).to_string();
         let language = caller.accept_language.clone();
-        // Delivered in its own task: a counted send finishes even if the app hangs up.
-        let this = self.clone();
-        let (caller_owned, user_owned, client_owned) =
-            (caller.clone(), user.clone(), client.clone());
-        let (code_text, phone_owned, tx_id) =
-            (code.code.clone(), phone.to_owned(), transaction_id.clone());
-        tokio::spawn(async move {
-            let send = CodeSend {
-                code: &code_text,
-                channel: Channel::Sms,
-                purpose: Purpose::Verification,
-                transaction_id: &tx_id,
-                send_id,
-                route,
-                exhausted,
-                flow: Flow::Passwordless,
-            };
-            this.send_code(
-                &caller_owned,
-                &user_owned,
-                &client_owned,
-                send,
-                &phone_owned,
-                None,
-            )
-            .await
-        })
-        .await
-        .map_err(|e| AuthError::server_error(format!("the send did not finish: {e}")))??;
+        let send = CodeSend {
+            code: code.code,
+            channel: Channel::Sms,
+            purpose: Purpose::Verification,
+            transaction_id: transaction_id.clone(),
+            send_id,
+            route,
+            exhausted,
+            flow: Flow::Passwordless,
+        };
+        self.send_detached(caller, &user, &client, send, phone, None)
+            .await?;
         Ok(PasswordlessStarted {
             id: transaction_id,
             phone_number: phone.to_owned(),

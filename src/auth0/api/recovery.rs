@@ -10,7 +10,6 @@ use crate::auth0::directory;
 use crate::auth0::error::AuthError;
 use crate::auth0::json::{RecoveryGrant, Tokens};
 use crate::auth0::{Auth0, Caller};
-use crate::store::limit_buckets::{self, BucketName};
 use crate::store::recovery_codes::{self, RecoveryCodeRow};
 use crate::store::StoreError;
 
@@ -71,22 +70,17 @@ impl Auth0 {
         let now = self.now_ms();
         let ctx = user_context(caller, &user, &client);
         // Wrong recovery codes draw from the same bucket as wrong one-time codes.
-        let wrong_codes = caller.tenant.settings.limits.failed_codes();
-        let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
-        let tat = limit_buckets::get(&mut tx, tenant, user_id, BucketName::FailedCodes).await?;
-        if wrong_codes.level(tat, now).tokens == 0 {
-            let description = "Too many failed codes. Wait for some minutes before retrying.";
-            self.log_in(
-                &mut tx,
-                "gd_recovery_rate_limit_exceed",
+        let (mut tx, wrong_codes) = self
+            .wrong_codes(
+                tx,
+                caller,
+                &user,
                 &ctx,
-                Some(description),
+                "gd_recovery_rate_limit_exceed",
                 json!({}),
             )
             .await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            return Err(AuthError::new(429, "invalid_request", description));
-        }
+        let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
         let stored = recovery_codes::for_user(&mut tx, tenant, user_id).await?;
         let (code, row) = new_code(tenant, user_id, now);
         let swapped = match &stored {
@@ -96,9 +90,7 @@ impl Auth0 {
             _ => false,
         };
         if !swapped {
-            if let Ok(tat) = wrong_codes.take(tat, now) {
-                limit_buckets::set(&mut tx, tenant, user_id, BucketName::FailedCodes, tat).await?;
-            }
+            wrong_codes.spend(&mut tx, now).await?;
             self.log_in(&mut tx, "gd_recovery_failed", &ctx, None, json!({}))
                 .await?;
             self.log_in(&mut tx, "fercft", &ctx, Some(REJECTED), json!({}))

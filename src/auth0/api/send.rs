@@ -58,11 +58,11 @@ impl Flow {
 }
 
 /// One counted code on its way to a phone.
-pub(crate) struct CodeSend<'a> {
-    pub code: &'a str,
+pub(crate) struct CodeSend {
+    pub code: String,
     pub channel: Channel,
     pub purpose: Purpose,
-    pub transaction_id: &'a str,
+    pub transaction_id: String,
     pub send_id: i64,
     pub route: Route,
     /// The built-in provider has sent all it ever will: nothing is delivered.
@@ -247,33 +247,6 @@ impl Auth0 {
         recipient: &str,
         ui_locales: Option<&str>,
     ) -> Result<String, AuthError> {
-        let this = self.clone();
-        let (caller, user, client) = (caller.clone(), user.clone(), client.clone());
-        let (recipient, ui_locales) = (recipient.to_owned(), ui_locales.map(str::to_owned));
-        tokio::spawn(async move {
-            this.deliver_reserved(
-                &caller,
-                &user,
-                &client,
-                reserved,
-                &recipient,
-                ui_locales.as_deref(),
-            )
-            .await
-        })
-        .await
-        .map_err(|e| AuthError::server_error(format!("the send did not finish: {e}")))?
-    }
-
-    async fn deliver_reserved(
-        &self,
-        caller: &Caller,
-        user: &UserRow,
-        client: &ClientRow,
-        reserved: Reserved,
-        recipient: &str,
-        ui_locales: Option<&str>,
-    ) -> Result<String, AuthError> {
         let Reserved {
             challenge,
             send_id,
@@ -281,21 +254,50 @@ impl Auth0 {
             exhausted,
         } = reserved;
         let send = CodeSend {
-            code: &challenge.code,
+            code: challenge.code,
             channel: challenge.channel,
             purpose: match challenge.purpose {
                 message::Purpose::OtpEnroll => Purpose::Enrollment,
                 _ => Purpose::Verification,
             },
-            transaction_id: &challenge.id,
+            transaction_id: challenge.id,
             send_id,
             route,
             exhausted,
             flow: Flow::Mfa,
         };
-        self.send_code(caller, user, client, send, recipient, ui_locales)
+        self.send_detached(caller, user, client, send, recipient, ui_locales)
             .await?;
         Ok(challenge.oob_code)
+    }
+
+    /// `send_code` in its own task: once a send is counted it is delivered and
+    /// recorded even if the app hangs up (which drops the request's future).
+    pub(crate) async fn send_detached(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        send: CodeSend,
+        recipient: &str,
+        ui_locales: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let this = self.clone();
+        let (caller, user, client) = (caller.clone(), user.clone(), client.clone());
+        let (recipient, ui_locales) = (recipient.to_owned(), ui_locales.map(str::to_owned));
+        tokio::spawn(async move {
+            this.send_code(
+                &caller,
+                &user,
+                &client,
+                send,
+                &recipient,
+                ui_locales.as_deref(),
+            )
+            .await
+        })
+        .await
+        .map_err(|e| AuthError::server_error(format!("the send did not finish: {e}")))?
     }
 
     /// Renders a counted send's text, delivers it through its route, and records
@@ -306,7 +308,7 @@ impl Auth0 {
         caller: &Caller,
         user: &UserRow,
         client: &ClientRow,
-        send: CodeSend<'_>,
+        send: CodeSend,
         recipient: &str,
         ui_locales: Option<&str>,
     ) -> Result<(), AuthError> {
@@ -322,6 +324,7 @@ impl Auth0 {
             exhausted,
             flow,
         } = send;
+        let (code, transaction_id) = (code.as_str(), transaction_id.as_str());
         let failure_kind = flow.log_kind(channel, false);
         let recipient = PhoneNumber::parse(recipient)
             .map_err(|e| AuthError::server_error(format!("stored phone number: {e}")))?;

@@ -15,7 +15,6 @@ use crate::auth0::tenant::MfaPolicy;
 use crate::auth0::tokens::{AccessClaims, Audience, IdClaims};
 use crate::auth0::{Auth0, Caller};
 use crate::store::clients::ClientRow;
-use crate::store::limit_buckets::{self, BucketName};
 use crate::store::mfa_challenges::{self, ChallengeStatus};
 use crate::store::mfa_enrollments;
 use crate::store::mfa_tokens::{self, MfaTokenRow};
@@ -160,24 +159,10 @@ impl Auth0 {
         let ctx = user_context(caller, &user, &client);
         let settings = &caller.tenant.settings;
         let details = json!({ "transaction_id": challenge.id, "authenticator": format!("{}|{}", challenge.channel, challenge.enrollment_id) });
-        // Wrong codes draw from a bucket (Auth0: "invalid codes can be returned 10
-        // times and refill once every six minutes"); an empty one refuses every check.
-        let wrong_codes = settings.limits.failed_codes();
-        let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
-        let tat = limit_buckets::get(&mut tx, tenant, user_id, BucketName::FailedCodes).await?;
-        if wrong_codes.level(tat, now).tokens == 0 {
-            let description = "Too many failed codes. Wait for some minutes before retrying.";
-            self.log_in(
-                &mut tx,
-                "gd_otp_rate_limit_exceed",
-                &ctx,
-                Some(description),
-                json!({ "transaction_id": challenge.id }),
-            )
+        let limited = json!({ "transaction_id": challenge.id });
+        let (mut tx, wrong_codes) = self
+            .wrong_codes(tx, caller, &user, &ctx, "gd_otp_rate_limit_exceed", limited)
             .await?;
-            tx.commit().await.map_err(crate::store::StoreError::from)?;
-            return Err(AuthError::new(429, "invalid_request", description));
-        }
         match challenge.status {
             ChallengeStatus::Verified => {
                 return Err(AuthError::invalid_grant(
@@ -200,9 +185,7 @@ impl Auth0 {
             {
                 return Err(AuthError::new(403, "expired_token", "oob_code is expired"));
             }
-            if let Ok(tat) = wrong_codes.take(tat, now) {
-                limit_buckets::set(&mut tx, tenant, user_id, BucketName::FailedCodes, tat).await?;
-            }
+            wrong_codes.spend(&mut tx, now).await?;
             self.log_in(
                 &mut tx,
                 "gd_auth_failed",

@@ -122,7 +122,9 @@ fn client(out: &Outgoing<'_>) -> Client {
 
 /// A metadata object as stored (always a JSON object; anything else reads empty).
 fn metadata(stored: &str) -> BTreeMap<String, serde_json::Value> {
-    serde_json::from_str(stored).unwrap_or_default()
+    crate::store::users::metadata_object(stored)
+        .into_iter()
+        .collect()
 }
 
 fn user(out: &Outgoing<'_>) -> User {

@@ -151,15 +151,7 @@ impl Auth0 {
         user_id: &str,
         include_totals: Option<&str>,
     ) -> Result<Methods, MgmtError> {
-        let totals = match include_totals {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(super::query_error(format!(
-                    "'include_totals' must be true or false, not '{other}'"
-                )))
-            }
-        };
+        let totals = super::flag("include_totals", include_totals, false)?;
         let user = self.user_row(tenant, user_id).await?;
         let list = self.methods_of(tenant, &user).await?;
         if totals {
@@ -288,6 +280,7 @@ impl Auth0 {
             tenant: &tenant.id,
             user_id: Some(&user.user_id),
             user_name: Some(user.user_name()),
+            connection: Some(&user.connection),
             ..logs::Context::default()
         };
         self.log_in(

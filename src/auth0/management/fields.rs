@@ -20,15 +20,7 @@ impl Projection {
         include_fields: Option<&str>,
         allowed: &[&str],
     ) -> Result<Projection, MgmtError> {
-        let include = match include_fields {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                return Err(query_error(format!(
-                    "'include_fields' must be true or false, not '{other}'"
-                )))
-            }
-        };
+        let include = super::flag("include_fields", include_fields, true)?;
         let fields: Vec<String> = fields
             .unwrap_or_default()
             .split(',')

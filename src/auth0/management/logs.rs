@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fields::Projection;
-use super::{number, query_error};
+use super::{flag, number, query_error};
 use crate::auth0::error::MgmtError;
 use crate::auth0::logs::LogEvent;
 use crate::auth0::tenant::Tenant;
@@ -78,17 +78,6 @@ const FIELDS: &[&str] = &[
     "details",
     "user_agent",
 ];
-
-fn truthy(name: &str, value: Option<&str>, default: bool) -> Result<bool, MgmtError> {
-    match value {
-        None => Ok(default),
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
-        Some(other) => Err(query_error(format!(
-            "'{name}' must be true or false, not '{other}'"
-        ))),
-    }
-}
 
 /// The search `q` asks for; refused with Auth0's words, naming the part.
 fn compile(q: Option<&str>) -> Result<Where, MgmtError> {
@@ -201,7 +190,7 @@ impl Auth0 {
             Paging::Offset { .. } => None,
         };
         let logs: Vec<Value> = events.into_iter().map(|e| projection.apply(e)).collect();
-        let totals = truthy("include_totals", query.include_totals.as_deref(), false)?;
+        let totals = flag("include_totals", query.include_totals.as_deref(), false)?;
         let body = if totals && query.from.is_none() {
             LogsBody::Page(LogPage {
                 start: page * per_page,

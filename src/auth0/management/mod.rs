@@ -45,6 +45,18 @@ fn number(name: &str, value: Option<&str>, default: u32, max: u32) -> Result<u32
     }
 }
 
+/// A `true`/`false` query parameter: `default` when absent, else a 400.
+fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, MgmtError> {
+    match value {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(query_error(format!(
+            "'{name}' must be true or false, not '{other}'"
+        ))),
+    }
+}
+
 fn secret_io(e: std::io::Error) -> MgmtError {
     MgmtError {
         cause: Some(format!("cannot write the secrets file: {e}")),

@@ -12,7 +12,9 @@ use crate::auth0::error::MgmtError;
 use crate::auth0::tenant::Tenant;
 use crate::auth0::Auth0;
 use crate::message::phone::PhoneNumber;
-use crate::store::users::{self, UserFilter, UserRow, DATABASE_CONNECTION, SMS_CONNECTION};
+use crate::store::users::{
+    self, metadata_object, UserFilter, UserRow, DATABASE_CONNECTION, SMS_CONNECTION,
+};
 
 /// One identity of a user (Auth0 links several; Phonebox users have one).
 #[derive(Debug, Clone, Serialize)]
@@ -55,10 +57,6 @@ pub struct UserObject {
     pub logins_count: Option<i64>,
 }
 
-fn object(stored: &str) -> Map<String, Value> {
-    serde_json::from_str(stored).unwrap_or_default()
-}
-
 impl From<&UserRow> for UserObject {
     fn from(u: &UserRow) -> UserObject {
         let sms = u.connection == SMS_CONNECTION;
@@ -90,8 +88,8 @@ impl From<&UserRow> for UserObject {
                 provider: if sms { "sms" } else { "auth0" },
                 is_social: false,
             }],
-            user_metadata: object(&u.user_metadata),
-            app_metadata: object(&u.app_metadata),
+            user_metadata: metadata_object(&u.user_metadata),
+            app_metadata: metadata_object(&u.app_metadata),
             blocked: u.blocked,
             last_login: u.last_login.map(crate::unix_ms::rfc3339_ms),
             last_ip: u.last_ip.clone(),
@@ -240,6 +238,32 @@ fn phone(number: &str) -> Result<String, MgmtError> {
 const MAX_METADATA_BYTES: usize = 64 * 1024;
 const MAX_METADATA_DEPTH: usize = 10;
 
+/// The lengths Auth0's user schema allows (`name`/`nickname` 1–300,
+/// `given_name`/`family_name` 1–150, `user_id` at most 255); an email and a
+/// password get Phonebox's 512 and 1024, so no field of a user is unbounded.
+fn check_lengths(body: &UserFields) -> Result<(), MgmtError> {
+    let fields = [
+        ("name", &body.name, 300),
+        ("nickname", &body.nickname, 300),
+        ("given_name", &body.given_name, 150),
+        ("family_name", &body.family_name, 150),
+        ("user_id", &body.user_id, 255),
+        ("email", &body.email, 512),
+        ("password", &body.password, 1024),
+    ];
+    for (field, value, max) in fields {
+        if let Some(v) = value {
+            let chars = v.chars().count();
+            if chars == 0 || chars > max {
+                return Err(invalid(format!(
+                    "'{field}' must be 1 to {max} characters, not {chars}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_metadata(name: &str, meta: &Map<String, Value>) -> Result<(), MgmtError> {
     fn walk(value: &Value, depth: usize, path: &str) -> Result<(), String> {
         if depth > MAX_METADATA_DEPTH {
@@ -272,7 +296,7 @@ fn check_metadata(name: &str, meta: &Map<String, Value>) -> Result<(), MgmtError
 
 /// Auth0 merges metadata one level deep: a `null` member removes its key.
 fn merge(stored: &str, patch: Map<String, Value>) -> String {
-    let mut current = object(stored);
+    let mut current = metadata_object(stored);
     for (k, v) in patch {
         if v.is_null() {
             current.remove(&k);
@@ -377,6 +401,7 @@ impl Auth0 {
             .connection
             .as_deref()
             .ok_or_else(|| invalid("Missing required property: connection"))?;
+        check_lengths(&body)?;
         for (name, meta) in [
             ("user_metadata", &body.user_metadata),
             ("app_metadata", &body.app_metadata),
@@ -453,6 +478,7 @@ impl Auth0 {
         if patch.user_id.is_some() {
             return Err(invalid("user_id cannot be changed"));
         }
+        check_lengths(&patch)?;
         let mut tx = self.store().begin().await?;
         let mut row = users::get(&mut tx, &tenant.id, id)
             .await?
@@ -476,11 +502,11 @@ impl Auth0 {
         row.nickname = patch.nickname.or(row.nickname);
         if let Some(meta) = patch.user_metadata {
             row.user_metadata = merge(&row.user_metadata, meta);
-            check_metadata("user_metadata", &object(&row.user_metadata))?;
+            check_metadata("user_metadata", &metadata_object(&row.user_metadata))?;
         }
         if let Some(meta) = patch.app_metadata {
             row.app_metadata = merge(&row.app_metadata, meta);
-            check_metadata("app_metadata", &object(&row.app_metadata))?;
+            check_metadata("app_metadata", &metadata_object(&row.app_metadata))?;
         }
         row.updated_at = self.now_ms();
         if !users::update(&mut tx, &row).await? {
