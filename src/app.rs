@@ -33,6 +33,8 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Outbound(#[from] crate::outbound::OutboundError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -46,6 +48,7 @@ pub struct App {
     guard: HostGuard,
     store: Store,
     writer: Writer,
+    forward_worker: crate::forward::Worker,
     limits: ConnectionLimits,
 }
 
@@ -105,7 +108,17 @@ impl App {
         };
         let own_base = format!("http://{}", SocketAddr::new(own_ip, addr.port()));
         let chaos = crate::capture::chaos::Chaos::default();
-        let outbound = crate::outbound::Outbound::new();
+        let outbound = crate::outbound::Outbound::with(&crate::outbound::OutboundOptions {
+            extra_ca: config.extra_ca.clone(),
+            timeout: config.outbound_timeout,
+        })?;
+        let (forwarder, forward_worker) =
+            crate::forward::Forwarder::start(pipeline.clone(), secrets.clone(), outbound.clone())
+                .await
+                .map_err(|source| StartError::Store {
+                    path: db_path.clone(),
+                    source,
+                })?;
         let auth0 = crate::auth0::Auth0::start(
             pipeline.clone(),
             secrets,
@@ -125,6 +138,7 @@ impl App {
             body_timeout: config.body_timeout,
             shutdown: CancellationToken::new(),
             outbound,
+            forwarder,
             chaos,
             notice: config.notice.clone(),
         });
@@ -141,6 +155,7 @@ impl App {
             state,
             store,
             writer,
+            forward_worker,
         })
     }
 
@@ -175,8 +190,12 @@ impl App {
     pub async fn run(self) -> Result<(), StartError> {
         let shutdown = self.state.shutdown.clone();
         let router = http::router(self.state, self.guard);
+        let forwarding = tokio::spawn(self.forward_worker.run(shutdown.clone()));
         tracing::info!(addr = %self.addr, db = %self.db_path.display(), "Phonebox listening");
         let served = http::serve::serve(self.listener, router, self.limits, shutdown).await;
+        // Sends in flight finish (each bounded by the outbound timeout) before the
+        // database closes, so their attempts are recorded.
+        let _ = forwarding.await;
         // No request is left: commit what is queued and stop the writer, whoever
         // still holds a pipeline handle.
         self.writer.stop().await;

@@ -82,6 +82,16 @@ pub struct Config {
     #[arg(long, env = "PHONEBOX_READ_ONLY")]
     pub read_only: bool,
 
+    /// A PEM file of extra root certificates to trust for outbound HTTPS (a
+    /// corporate proxy's CA, a local fake's); Mozilla's roots are always trusted.
+    /// Repeat or separate with commas.
+    #[arg(long = "extra-ca", env = "PHONEBOX_EXTRA_CA", value_delimiter = ',')]
+    pub extra_ca: Vec<PathBuf>,
+
+    /// Longest one call to another server (a provider, a webhook) may take.
+    #[arg(long, env = "PHONEBOX_OUTBOUND_TIMEOUT", default_value = "15s", value_parser = duration)]
+    pub outbound_timeout: Duration,
+
     /// A line for the UI to show (the desktop app sets it when it had to move off a
     /// taken port); not a command-line flag.
     #[arg(skip)]
@@ -101,6 +111,8 @@ impl Config {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             read_only: false,
+            extra_ca: Vec::new(),
+            outbound_timeout: crate::outbound::DEFAULT_TIMEOUT,
             notice: None,
         }
     }

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod forward;
 pub mod http;
 pub mod liquid;
 pub mod message;

@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         Command::Chaos(args) => finish(cli::chaos(&args).await),
         Command::Clock(args) => finish(cli::clock(&args).await),
         Command::Seed(args) => finish(cli::seed(&args).await),
+        Command::Forward(args) => finish(cli::forward(&args).await),
     }
 }
 

@@ -19,6 +19,14 @@ mod tests {
     use crate::capture::pipeline::Event;
     use crate::capture::provider::Provider;
     use crate::clock::ClockView;
+    use crate::forward::providers::Billing;
+    use crate::forward::settings::{
+        MaskedCredential, ProviderSettings, ProviderView, SavedPhone, Via,
+    };
+    use crate::forward::views::{
+        AttemptView, DryRun, ForwardState, ForwardView, ForwardingView, ForwardsPage, RuleView,
+    };
+    use crate::forward::ForwardEvent;
     use crate::http::chaos::ChaosRules;
     use crate::http::emulator::{Health, PhonesPage};
     use crate::http::tenants::Tenants;
@@ -26,6 +34,7 @@ mod tests {
     use crate::message::{
         Channel, Message, MessageDetail, Purpose, SendError, Source, Status, StoredRequest,
     };
+    use crate::outbound::ShownRequest;
     use crate::store::messages::PhoneSummary;
 
     const HEADER: &str = "// Generated from the Rust types by src/ui_types.rs: do not edit.\n\
@@ -69,6 +78,21 @@ mod tests {
             declaration::<ChaosRules>(),
             declaration::<TenantView>(),
             declaration::<Tenants>(),
+            declaration::<Via>(),
+            declaration::<ProviderSettings>(),
+            declaration::<MaskedCredential>(),
+            declaration::<ProviderView>(),
+            declaration::<SavedPhone>(),
+            declaration::<RuleView>(),
+            declaration::<ForwardingView>(),
+            declaration::<ShownRequest>(),
+            declaration::<Billing>(),
+            declaration::<DryRun>(),
+            declaration::<ForwardState>(),
+            declaration::<AttemptView>(),
+            declaration::<ForwardView>(),
+            declaration::<ForwardsPage>(),
+            declaration::<ForwardEvent>(),
         ];
         format!("{HEADER}\n{}", declarations.join("\n"))
     }

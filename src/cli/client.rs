@@ -23,6 +23,84 @@ pub struct MessageView {
     pub status: String,
 }
 
+/// What `forward` asks for.
+#[derive(Debug, serde::Serialize)]
+pub struct ForwardCall<'a> {
+    pub via: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<&'a str>,
+    pub dry_run: bool,
+}
+
+/// What the CLI reads of a forward.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ForwardStatus {
+    pub id: i64,
+    pub via: String,
+    pub to: String,
+    pub state: String,
+    pub provider_message_id: Option<String>,
+    pub last_error: Option<String>,
+    pub attempts: Vec<AttemptStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttemptStatus {
+    pub attempt: i64,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
+    pub latency_ms: i64,
+}
+
+impl ForwardStatus {
+    /// Whether it will change no more (sent, failed, interrupted).
+    pub fn is_settled(&self) -> bool {
+        !matches!(self.state.as_str(), "queued" | "sending")
+    }
+
+    /// One line per attempt, then the outcome.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for a in &self.attempts {
+            out.push_str(&format!(
+                "attempt {}: {}{}{} ({} ms)\n",
+                a.attempt,
+                a.outcome,
+                a.http_status
+                    .map(|s| format!(", HTTP {s}"))
+                    .unwrap_or_default(),
+                a.error
+                    .as_ref()
+                    .map(|e| format!(", {e}"))
+                    .unwrap_or_default(),
+                a.latency_ms
+            ));
+        }
+        match self.state.as_str() {
+            "sent" => out.push_str(&format!(
+                "forwarded to {} via {}: accepted{}",
+                self.to,
+                self.via,
+                self.provider_message_id
+                    .as_ref()
+                    .map(|id| format!(", {id}"))
+                    .unwrap_or_default()
+            )),
+            state => out.push_str(&format!(
+                "forward to {} via {}: {state}{}",
+                self.to,
+                self.via,
+                self.last_error
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            )),
+        }
+        out
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct PageView {
     messages: Vec<MessageView>,
@@ -148,6 +226,60 @@ impl EmulatorClient {
             .await
             .map_err(|source| self.unreachable(source))?;
         self.read(response).await
+    }
+
+    /// Queues a forward of message `id`.
+    pub async fn forward(
+        &self,
+        id: &str,
+        call: &ForwardCall<'_>,
+    ) -> Result<ForwardStatus, ClientError> {
+        let request = self
+            .http
+            .post(format!(
+                "{}/emulator/v1/messages/{}/forward",
+                self.base,
+                encode(id)
+            ))
+            .json(call);
+        self.call(request).await
+    }
+
+    /// The request a forward of message `id` would send, as the server shows it.
+    pub async fn forward_dry_run(
+        &self,
+        id: &str,
+        call: &ForwardCall<'_>,
+    ) -> Result<serde_json::Value, ClientError> {
+        let request = self
+            .http
+            .post(format!(
+                "{}/emulator/v1/messages/{}/forward",
+                self.base,
+                encode(id)
+            ))
+            .json(call);
+        self.call(request).await
+    }
+
+    /// Waits up to `wait` for forward `id` to settle; the forward as it then is.
+    pub async fn wait_forward(
+        &self,
+        id: i64,
+        wait: Duration,
+    ) -> Result<ForwardStatus, ClientError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let request = self
+                .http
+                .get(format!("{}/emulator/v1/forwards/{id}", self.base));
+            let status: ForwardStatus = self.call(request).await?;
+            if status.is_settled() || std::time::Instant::now() >= deadline {
+                return Ok(status);
+            }
+            // A CLI polling another process; no event to wait on without SSE parsing.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// The chaos rules, by provider.

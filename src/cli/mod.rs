@@ -35,6 +35,34 @@ pub enum Command {
     Clock(ClockArgs),
     /// Fill a database with demo messages (one a second, ending now).
     Seed(SeedArgs),
+    /// Send a captured message on to a real provider (set up in Settings → Forwarding).
+    ///
+    /// The destination must be on the forwarding allowlist. Waits for the provider's
+    /// answer and exits 1 if it did not take the message.
+    Forward(ForwardArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ForwardArgs {
+    /// The message id (from `phonebox messages` or the inbox).
+    pub id: String,
+    /// twilio, sns, vonage or webhook.
+    #[arg(long)]
+    pub via: String,
+    /// Where to send it [default: the message's own recipient].
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Print the exact request that would be sent (secrets masked) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Return once the forward is queued, without waiting for the provider.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for the provider's answer.
+    #[arg(long, default_value = "60s")]
+    pub timeout: humantime::Duration,
+    #[command(flatten)]
+    pub server: ServerArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -287,6 +315,50 @@ pub async fn clock(args: &ClockArgs) -> Outcome {
             clock.offset
         )),
         Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+        Err(e) => Outcome::Fail(e.to_string(), 2),
+    }
+}
+
+/// Runs `forward`.
+pub async fn forward(args: &ForwardArgs) -> Outcome {
+    let client = EmulatorClient::new(&args.server.server);
+    let request = crate::cli::client::ForwardCall {
+        via: &args.via,
+        to: args.to.as_deref(),
+        dry_run: args.dry_run,
+    };
+    if args.dry_run {
+        return match client.forward_dry_run(&args.id, &request).await {
+            Ok(dry) => match serde_json::to_string_pretty(&dry) {
+                Ok(json) => Outcome::Print(json),
+                Err(e) => Outcome::Fail(e.to_string(), 2),
+            },
+            Err(e @ crate::cli::client::ClientError::Refused(_)) => Outcome::Fail(e.to_string(), 1),
+            Err(e) => Outcome::Fail(e.to_string(), 2),
+        };
+    }
+    let queued = match client.forward(&args.id, &request).await {
+        Ok(queued) => queued,
+        Err(e @ crate::cli::client::ClientError::Refused(_)) => {
+            return Outcome::Fail(e.to_string(), 1)
+        }
+        Err(e) => return Outcome::Fail(e.to_string(), 2),
+    };
+    if args.no_wait {
+        return Outcome::Print(format!(
+            "forward {} queued to {} via {}",
+            queued.id, queued.to, queued.via
+        ));
+    }
+    match client.wait_forward(queued.id, args.timeout.into()).await {
+        Ok(done) => {
+            let line = done.summary();
+            if done.state == "sent" {
+                Outcome::Print(line)
+            } else {
+                Outcome::Fail(line, 1)
+            }
+        }
         Err(e) => Outcome::Fail(e.to_string(), 2),
     }
 }

@@ -1,4 +1,5 @@
-//! `GET /emulator/v1/events`: Server-Sent Events of new and deleted messages.
+//! `GET /emulator/v1/events`: Server-Sent Events of new and deleted messages and
+//! of forwards queued and attempted.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -10,7 +11,6 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::state::AppState;
-use crate::capture::pipeline::Event;
 
 /// One SSE event per bus event: `event: message.created` with the message as `data`,
 /// and so on. A subscriber too slow to keep up gets `event: lagged` and should reload.
@@ -19,15 +19,17 @@ pub async fn stream(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     // Counted while the stream lives, so tests can tell a window is watching.
     let view = state.pipeline.hold_view();
-    let events = BroadcastStream::new(state.pipeline.subscribe())
-        .map(move |item| {
+    let messages = BroadcastStream::new(state.pipeline.subscribe()).map(|item| match item {
+        Ok(event) => to_sse(&event),
+        Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
+    });
+    let forwards = BroadcastStream::new(state.forwarder.subscribe()).map(|item| match item {
+        Ok(event) => to_sse(&event),
+        Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
+    });
+    let events = futures_util::stream::select(messages, forwards)
+        .map(move |event| {
             let _ = &view;
-            let event = match item {
-                Ok(event) => to_sse(&event),
-                Err(BroadcastStreamRecvError::Lagged(missed)) => SseEvent::default()
-                    .event("lagged")
-                    .data(format!("{{\"missed\":{missed}}}")),
-            };
             Ok(event)
         })
         .take_until(state.shutdown.clone().cancelled_owned());
@@ -36,9 +38,15 @@ pub async fn stream(
     Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
+fn lagged(missed: u64) -> SseEvent {
+    SseEvent::default()
+        .event("lagged")
+        .data(format!("{{\"missed\":{missed}}}"))
+}
+
 /// The event's serde form (`{"type", "data"}`) split into the SSE name and data,
-/// so the names and shapes are written once, on `Event`.
-fn to_sse(event: &Event) -> SseEvent {
+/// so the names and shapes are written once, on `Event` and `ForwardEvent`.
+fn to_sse(event: &impl serde::Serialize) -> SseEvent {
     let (name, data) = match serde_json::to_value(event) {
         Ok(serde_json::Value::Object(mut wire)) => (
             wire.remove("type")

@@ -10,6 +10,7 @@ mod credentials;
 pub mod emulator;
 pub mod error;
 mod events;
+mod forward;
 pub mod guard;
 mod management;
 mod marketplace;
@@ -42,6 +43,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(tenants::router())
         .merge(capture::router())
         .merge(emulator::router())
+        .merge(forward::router())
         .merge(twilio::router())
         .merge(sns::router())
         .merge(chaos::router())

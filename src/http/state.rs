@@ -24,6 +24,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Makes every request to another server (status callbacks here).
     pub outbound: crate::outbound::Outbound,
+    /// Forwarding captured messages to real providers.
+    pub forwarder: crate::forward::Forwarder,
     /// Provider fault-injection rules (off until set).
     pub chaos: crate::capture::chaos::Chaos,
     /// Something the UI should tell the user (the desktop moved off a taken port).

@@ -6,6 +6,8 @@
 
 pub mod clients;
 pub mod files;
+pub mod forward_rules;
+pub mod forwards;
 pub mod limit_buckets;
 pub mod log_events;
 pub mod log_query;

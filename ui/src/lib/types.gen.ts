@@ -236,3 +236,160 @@ domain: string, settings: Record<string, unknown>, };
  * `GET /emulator/v1/tenants`.
  */
 export type Tenants = { tenants: Array<TenantView>, };
+
+/**
+ * A provider Phonebox can forward through.
+ */
+export type Via = "twilio" | "sns" | "vonage" | "webhook";
+
+/**
+ * A provider's non-secret settings, as stored and as sent in.
+ */
+export type ProviderSettings = { 
+/**
+ * Twilio: the account SID (`AC…`).
+ */
+account_sid?: string | null, 
+/**
+ * Twilio, Vonage: the sender (a number, a Messaging Service `MG…`, a name);
+ * SNS: none (see `sender_id`).
+ */
+from?: string | null, 
+/**
+ * Twilio: the language `<Say>` speaks a voice message in (`en-US`).
+ */
+voice_language?: string | null, 
+/**
+ * SNS: the AWS region (`us-east-1`).
+ */
+region?: string | null, 
+/**
+ * SNS: `Transactional` (the default) or `Promotional`.
+ */
+sms_type?: string | null, 
+/**
+ * SNS: the `AWS.SNS.SMS.SenderID` attribute.
+ */
+sender_id?: string | null, 
+/**
+ * The webhook's URL.
+ */
+url?: string | null, 
+/**
+ * The provider's API base, for a proxy or a local fake; none = the real host.
+ */
+base_url?: string | null, };
+
+export type MaskedCredential = { name: string, masked: string | null, };
+
+/**
+ * One configured provider as the API and UI show it: credentials masked.
+ */
+export type ProviderView = { via: Via, label: string, settings: ProviderSettings, 
+/**
+ * The base URL requests go to (the real host unless set).
+ */
+effective_base: string, 
+/**
+ * Each credential's name and its mask (`••••3f9a`), or none if not set.
+ */
+credentials: Array<MaskedCredential>, };
+
+/**
+ * A number the user keeps to forward to ("my phone").
+ */
+export type SavedPhone = { label: string, number: string, };
+
+/**
+ * An auto-forward rule.
+ */
+export type RuleView = { id: number, 
+/**
+ * An E.164 number, or a prefix ending in `*`.
+ */
+pattern: string, via: Via, 
+/**
+ * Where to send instead of the recipient; none = the recipient.
+ */
+to: string | null, enabled: boolean, };
+
+/**
+ * `GET /emulator/v1/forwarding`: everything forwarding is set up with.
+ */
+export type ForwardingView = { 
+/**
+ * Numbers or `+prefix*` a forward may go to; empty = forwarding refused.
+ */
+allowlist: Array<string>, my_phones: Array<SavedPhone>, 
+/**
+ * The providers set up, credentials masked.
+ */
+providers: Array<ProviderView>, rules: Array<RuleView>, };
+
+/**
+ * A request as it may be shown: secrets masked, body as text.
+ */
+export type ShownRequest = { method: string, url: string, headers: Array<[string, string]>, body: string, };
+
+/**
+ * How the provider bills what is sent: what a dry run tells the user.
+ */
+export type Billing = { 
+/**
+ * `sms_part`, `call_minute` or `request`.
+ */
+unit: string, 
+/**
+ * SMS parts, for a text; none for a call or a webhook.
+ */
+parts: number | null, encoding: Encoding | null, 
+/**
+ * In words: "2 SMS parts (GSM-7)".
+ */
+summary: string, };
+
+/**
+ * What a dry run shows: the exact request, secrets masked, and its cost.
+ */
+export type DryRun = { dry_run: boolean, via: Via, to: string, channel: Channel, request: ShownRequest, billing: Billing, note: string | null, };
+
+/**
+ * Where a forward stands.
+ */
+export type ForwardState = "queued" | "sending" | "sent" | "failed" | "interrupted";
+
+/**
+ * One try at the provider.
+ */
+export type AttemptView = { attempt: number, at: string, 
+/**
+ * `accepted`, `retrying`, `failed`, `refused` or `interrupted`.
+ */
+outcome: string, http_status: number | null, provider_message_id: string | null, error: string | null, latency_ms: number, 
+/**
+ * The request as sent, secrets masked; none when nothing was sent.
+ */
+request: ShownRequest | null, };
+
+/**
+ * One forward and every attempt at it.
+ */
+export type ForwardView = { id: number, message_id: string, via: Via, to: string, channel: Channel, state: ForwardState, 
+/**
+ * The auto-forward rule that queued it, if one did.
+ */
+rule_id: number | null, created_at: string, 
+/**
+ * When the next try is due, while queued.
+ */
+next_at: string | null, provider_message_id: string | null, last_error: string | null, attempts: Array<AttemptView>, };
+
+/**
+ * `GET /emulator/v1/messages/{id}/forwards`.
+ */
+export type ForwardsPage = { forwards: Array<ForwardView>, };
+
+/**
+ * What happened to a forward, for live views.
+ */
+export type ForwardEvent = { "type": "forward.queued", "data": ForwardView } | { "type": "forward.attempt", "data": ForwardView };

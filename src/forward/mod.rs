@@ -1,0 +1,575 @@
+//! Forwarding captured messages to real providers: the allowlist, the dry run, the
+//! queue, retries and the audit trail. Nothing here runs on the capture path: a
+//! forward is a row in `forwards` that the worker sends later, so a slow or hung
+//! provider delays no capture, and a restart neither loses nor repeats a forward.
+
+pub mod allowlist;
+pub mod providers;
+pub mod settings;
+pub mod views;
+mod worker;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, Notify};
+
+use crate::capture::pipeline::Pipeline;
+use crate::message::phone::PhoneNumber;
+use crate::outbound::Outbound;
+use crate::secrets::Secrets;
+use crate::store::{self, forward_rules, forwards, Store, StoreError};
+use allowlist::Allowlist;
+use settings::{ProviderInput, ProviderSettings, ProviderView, SavedPhone, Via};
+use views::{DryRun, ForwardView, ForwardingView, ForwardsPage, RuleView};
+
+pub use worker::Worker;
+
+const ALLOWLIST_KEY: &str = "forward.allowlist";
+const PHONES_KEY: &str = "forward.my_phones";
+/// The most auto-forward rules.
+pub const MAX_RULES: usize = 50;
+
+/// Why a forwarding request was not done.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("{0}")]
+    NotFound(String),
+    /// The provider is not set up (409).
+    #[error("{0}")]
+    NotSetUp(String),
+    /// The destination is not on the allowlist (403).
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("`{field}`: {message}")]
+    Bad { field: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The secrets store could not be written; the text never holds a value.
+    #[error("cannot save the credentials: {0}")]
+    Secrets(String),
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ForwardError {
+    ForwardError::Bad {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// `POST /emulator/v1/messages/{id}/forward`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRequest {
+    pub via: String,
+    /// Where to; none = the message's recipient.
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A rule as sent in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    pub pattern: String,
+    pub via: String,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// What a forward request did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Forwarded {
+    DryRun(DryRun),
+    Queued(ForwardView),
+}
+
+/// What happened to a forward, for live views.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "data")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum ForwardEvent {
+    #[serde(rename = "forward.queued")]
+    Queued(Arc<ForwardView>),
+    /// One attempt was made (or a forward was given up before one).
+    #[serde(rename = "forward.attempt")]
+    Attempt(Arc<ForwardView>),
+}
+
+/// Forwarding; cheap to clone.
+#[derive(Clone)]
+pub struct Forwarder(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    pipeline: Pipeline,
+    secrets: Secrets,
+    outbound: Outbound,
+    wake: Notify,
+    bus: broadcast::Sender<ForwardEvent>,
+    /// Whether any auto-forward rule is on: only then does a capture wake the worker.
+    rules_on: AtomicBool,
+}
+
+impl Forwarder {
+    /// Marks forwards a crash left mid-send, and makes the forwarder; `Worker::run`
+    /// then sends.
+    pub async fn start(
+        pipeline: Pipeline,
+        secrets: Secrets,
+        outbound: Outbound,
+    ) -> Result<(Forwarder, Worker), StoreError> {
+        let store = pipeline.store().clone();
+        let (bus, _) = broadcast::channel(256);
+        let forwarder = Forwarder(Arc::new(Inner {
+            store,
+            pipeline,
+            secrets,
+            outbound,
+            wake: Notify::new(),
+            bus,
+            rules_on: AtomicBool::new(false),
+        }));
+        if !forwarder.0.store.is_read_only() {
+            let interrupted = forwards::interrupt_sending(&forwarder.0.store, now_ms()).await?;
+            if !interrupted.is_empty() {
+                tracing::warn!(
+                    forwards = ?interrupted,
+                    "forwards were mid-send when Phonebox stopped; marked interrupted, not resent"
+                );
+            }
+        }
+        forwarder.refresh_rules().await?;
+        let worker = Worker::new(forwarder.clone());
+        Ok((forwarder, worker))
+    }
+
+    /// Listens to forwards queued and attempted from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ForwardEvent> {
+        self.0.bus.subscribe()
+    }
+
+    fn publish(&self, event: ForwardEvent) {
+        let _ = self.0.bus.send(event);
+    }
+
+    fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    // ----- settings -----
+
+    /// Everything forwarding is set up with, credentials masked.
+    pub async fn view(&self) -> Result<ForwardingView, ForwardError> {
+        let mut providers = Vec::new();
+        for via in Via::ALL {
+            if let Some(view) = self.provider_view(*via).await? {
+                providers.push(view);
+            }
+        }
+        Ok(ForwardingView {
+            allowlist: self.allowlist().await?.entries().to_vec(),
+            my_phones: self.my_phones().await?,
+            providers,
+            rules: self.rules().await?,
+        })
+    }
+
+    pub async fn allowlist(&self) -> Result<Allowlist, ForwardError> {
+        let stored: Vec<String> = self.setting(ALLOWLIST_KEY).await?.unwrap_or_default();
+        Ok(Allowlist::from_stored(stored))
+    }
+
+    pub async fn set_allowlist(&self, entries: &[String]) -> Result<Vec<String>, ForwardError> {
+        let list = Allowlist::parse(entries).map_err(|why| bad("numbers", why))?;
+        self.put_setting(ALLOWLIST_KEY, &list.entries()).await?;
+        Ok(list.entries().to_vec())
+    }
+
+    pub async fn my_phones(&self) -> Result<Vec<SavedPhone>, ForwardError> {
+        Ok(self.setting(PHONES_KEY).await?.unwrap_or_default())
+    }
+
+    pub async fn set_my_phones(
+        &self,
+        phones: &[SavedPhone],
+    ) -> Result<Vec<SavedPhone>, ForwardError> {
+        let phones = settings::check_phones(phones).map_err(|why| bad("phones", why))?;
+        self.put_setting(PHONES_KEY, &phones).await?;
+        Ok(phones)
+    }
+
+    /// Sets up `via`; credentials left out keep the stored ones, and each one the
+    /// provider needs must be set by the end.
+    pub async fn set_provider(
+        &self,
+        via: &str,
+        input: ProviderInput,
+    ) -> Result<ProviderView, ForwardError> {
+        let via = parse_via(via)?;
+        settings::check(via, &input.settings).map_err(|(field, why)| bad(field, why))?;
+        let mut sent = BTreeMap::new();
+        for name in via.secret_names() {
+            match input.credential(name) {
+                Some(value) => {
+                    if value.is_empty()
+                        || value.len() > settings::MAX_VALUE
+                        || value.chars().any(char::is_control)
+                    {
+                        return Err(bad(
+                            name,
+                            format!("must be 1 to {} printable characters", settings::MAX_VALUE),
+                        ));
+                    }
+                    if via == Via::Webhook {
+                        crate::outbound::webhook::WebhookSecret::parse(value)
+                            .map_err(|why| bad(name, why))?;
+                    }
+                    sent.insert(*name, value.to_owned());
+                }
+                None if self.0.secrets.get(&via.secret_key(name)).is_none() => {
+                    return Err(bad(name, format!("{} needs `{name}`", via.label())));
+                }
+                None => {}
+            }
+        }
+        for name in [
+            "auth_token",
+            "access_key_id",
+            "secret_access_key",
+            "api_key",
+            "api_secret",
+            "secret",
+        ] {
+            if input.credential(name).is_some() && !via.secret_names().contains(&name) {
+                return Err(bad(name, format!("{} has no `{name}`", via.label())));
+            }
+        }
+        let secrets = self.0.secrets.clone();
+        let keys: Vec<(String, String)> = sent
+            .into_iter()
+            .map(|(name, value)| (via.secret_key(name), value))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            keys.iter()
+                .try_for_each(|(key, value)| secrets.set(key, value))
+        })
+        .await
+        .map_err(|e| ForwardError::Secrets(e.to_string()))?
+        .map_err(|e| ForwardError::Secrets(e.kind().to_string()))?;
+        self.put_setting(&via.settings_key(), &input.settings)
+            .await?;
+        self.provider_view(via)
+            .await?
+            .ok_or_else(|| ForwardError::NotSetUp(format!("{} is not set up", via.label())))
+    }
+
+    /// Forgets `via`'s settings and credentials.
+    pub async fn remove_provider(&self, via: &str) -> Result<(), ForwardError> {
+        let via = parse_via(via)?;
+        store::settings::delete_overwriting(self.store(), &via.settings_key()).await?;
+        let secrets = self.0.secrets.clone();
+        let keys: Vec<String> = via
+            .secret_names()
+            .iter()
+            .map(|n| via.secret_key(n))
+            .collect();
+        tokio::task::spawn_blocking(move || keys.iter().try_for_each(|k| secrets.remove(k)))
+            .await
+            .map_err(|e| ForwardError::Secrets(e.to_string()))?
+            .map_err(|e| ForwardError::Secrets(e.kind().to_string()))?;
+        Ok(())
+    }
+
+    async fn provider_view(&self, via: Via) -> Result<Option<ProviderView>, ForwardError> {
+        let Some(account) = self.account(via).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ProviderView {
+            via,
+            label: via.label(),
+            effective_base: account.effective_base(),
+            credentials: via
+                .secret_names()
+                .iter()
+                .map(|name| settings::MaskedCredential {
+                    name,
+                    masked: account.credentials.get(name).map(|v| settings::mask(v)),
+                })
+                .collect(),
+            settings: account.settings,
+        }))
+    }
+
+    /// `via`'s settings and credentials, if it is set up.
+    pub(crate) async fn account(
+        &self,
+        via: Via,
+    ) -> Result<Option<providers::Account>, ForwardError> {
+        let Some(settings) = self
+            .setting::<ProviderSettings>(&via.settings_key())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let credentials = via
+            .secret_names()
+            .iter()
+            .filter_map(|name| {
+                self.0
+                    .secrets
+                    .get(&via.secret_key(name))
+                    .map(|value| (*name, value))
+            })
+            .collect();
+        Ok(Some(providers::Account {
+            via,
+            settings,
+            credentials,
+        }))
+    }
+
+    async fn setting<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, ForwardError> {
+        let Some(text) = store::settings::get(self.store(), key).await? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| ForwardError::Store(StoreError::Corrupt(format!("{key}: {e}"))))
+    }
+
+    async fn put_setting<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), ForwardError> {
+        let text = serde_json::to_string(value)
+            .map_err(|e| ForwardError::Store(StoreError::Corrupt(e.to_string())))?;
+        store::settings::set(self.store(), key, &text).await?;
+        Ok(())
+    }
+
+    // ----- rules -----
+
+    pub async fn rules(&self) -> Result<Vec<RuleView>, ForwardError> {
+        Ok(forward_rules::all(self.store())
+            .await?
+            .into_iter()
+            .map(rule_view)
+            .collect())
+    }
+
+    pub async fn add_rule(&self, input: &RuleInput) -> Result<RuleView, ForwardError> {
+        let (pattern, via, to) = self.check_rule(input).await?;
+        if forward_rules::all(self.store()).await?.len() >= MAX_RULES {
+            return Err(bad("pattern", format!("at most {MAX_RULES} rules")));
+        }
+        let row = forward_rules::insert(
+            self.store(),
+            &forward_rules::RuleFields {
+                pattern: &pattern,
+                via: via.as_str(),
+                to_number: to.as_deref(),
+                enabled: input.enabled,
+            },
+            now_ms(),
+        )
+        .await?;
+        self.refresh_rules().await?;
+        Ok(rule_view(row))
+    }
+
+    pub async fn update_rule(&self, id: i64, input: &RuleInput) -> Result<RuleView, ForwardError> {
+        let (pattern, via, to) = self.check_rule(input).await?;
+        let row = forward_rules::update(
+            self.store(),
+            id,
+            &forward_rules::RuleFields {
+                pattern: &pattern,
+                via: via.as_str(),
+                to_number: to.as_deref(),
+                enabled: input.enabled,
+            },
+        )
+        .await?
+        .ok_or_else(|| ForwardError::NotFound(format!("no forwarding rule {id}")))?;
+        self.refresh_rules().await?;
+        Ok(rule_view(row))
+    }
+
+    pub async fn delete_rule(&self, id: i64) -> Result<(), ForwardError> {
+        if !forward_rules::delete(self.store(), id).await? {
+            return Err(ForwardError::NotFound(format!("no forwarding rule {id}")));
+        }
+        self.refresh_rules().await?;
+        Ok(())
+    }
+
+    async fn check_rule(
+        &self,
+        input: &RuleInput,
+    ) -> Result<(String, Via, Option<String>), ForwardError> {
+        let pattern =
+            allowlist::entry_of(input.pattern.trim()).map_err(|why| bad("pattern", why))?;
+        let via = parse_via(&input.via)?;
+        if self.account(via).await?.is_none() {
+            return Err(not_set_up(via));
+        }
+        let to = match &input.to {
+            Some(to) => {
+                let number = PhoneNumber::parse(to).map_err(|e| bad("to", e.to_string()))?;
+                let list = self.allowlist().await?;
+                if !list.allows(&number) {
+                    return Err(ForwardError::NotAllowed(list.refusal(&number)));
+                }
+                Some(number.as_str().to_owned())
+            }
+            None => None,
+        };
+        Ok((pattern, via, to))
+    }
+
+    async fn refresh_rules(&self) -> Result<(), StoreError> {
+        let on = forward_rules::all(self.store())
+            .await?
+            .iter()
+            .any(|r| r.enabled);
+        self.0.rules_on.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+
+    // ----- forwarding -----
+
+    /// Forwards one message: a dry run answers the exact request; otherwise the
+    /// forward is queued (on disk) and the worker woken.
+    pub async fn request(
+        &self,
+        message_id: &str,
+        request: &ForwardRequest,
+    ) -> Result<Forwarded, ForwardError> {
+        let via = parse_via(&request.via)?;
+        let message = store::messages::get(self.store(), message_id)
+            .await?
+            .ok_or_else(|| ForwardError::NotFound(format!("no message with id '{message_id}'")))?
+            .message;
+        let to = match &request.to {
+            Some(to) => PhoneNumber::parse(to).map_err(|e| bad("to", e.to_string()))?,
+            None => message.recipient.clone(),
+        };
+        let list = self.allowlist().await?;
+        if !list.allows(&to) {
+            return Err(ForwardError::NotAllowed(list.refusal(&to)));
+        }
+        let account = self.account(via).await?.ok_or_else(|| not_set_up(via))?;
+        // Built now even when queued: a forward that cannot be built is refused here,
+        // with the reason, rather than failing later in the worker.
+        let built = providers::build(
+            &account,
+            &providers::Job {
+                key: "dry-run",
+                message_id: &message.id,
+                tenant: &message.tenant,
+                channel: message.channel,
+                to: to.as_str(),
+                text: &message.text,
+                now: std::time::SystemTime::now(),
+            },
+        )
+        .map_err(ForwardError::NotSetUp)?;
+        if request.dry_run {
+            return Ok(Forwarded::DryRun(DryRun {
+                dry_run: true,
+                via,
+                to: to.as_str().to_owned(),
+                channel: message.channel,
+                request: built.request.shown(),
+                billing: built.billing,
+                note: built.note,
+            }));
+        }
+        let row = forwards::insert(
+            self.store(),
+            &forwards::NewForward {
+                message_id: &message.id,
+                tenant: &message.tenant,
+                channel: message.channel.as_str(),
+                text: &message.text,
+                via: via.as_str(),
+                destination: to.as_str(),
+                now: now_ms(),
+            },
+        )
+        .await?;
+        let view = ForwardView::from_rows(&row, &[]);
+        self.publish(ForwardEvent::Queued(Arc::new(view.clone())));
+        self.0.wake.notify_one();
+        Ok(Forwarded::Queued(view))
+    }
+
+    /// The forwards of one message, with every attempt.
+    pub async fn of_message(&self, message_id: &str) -> Result<ForwardsPage, ForwardError> {
+        let rows = forwards::of_message(self.store(), message_id).await?;
+        Ok(ForwardsPage {
+            forwards: rows
+                .iter()
+                .map(|(f, a)| ForwardView::from_rows(f, a))
+                .collect(),
+        })
+    }
+
+    /// One forward, with every attempt.
+    pub async fn get(&self, id: i64) -> Result<ForwardView, ForwardError> {
+        let row = forwards::get(self.store(), id)
+            .await?
+            .ok_or_else(|| ForwardError::NotFound(format!("no forward {id}")))?;
+        let attempts = forwards::attempts_of(self.store(), id).await?;
+        Ok(ForwardView::from_rows(&row, &attempts))
+    }
+}
+
+fn parse_via(via: &str) -> Result<Via, ForwardError> {
+    Via::parse(via).ok_or_else(|| {
+        bad(
+            "via",
+            format!("'{via}' is not a provider: twilio, sns, vonage or webhook"),
+        )
+    })
+}
+
+fn not_set_up(via: Via) -> ForwardError {
+    ForwardError::NotSetUp(format!(
+        "{} is not set up for forwarding: add its account in Settings → Forwarding, or PUT \
+         /emulator/v1/forwarding/providers/{}",
+        via.label(),
+        via.as_str()
+    ))
+}
+
+fn rule_view(row: forward_rules::RuleRow) -> RuleView {
+    RuleView {
+        id: row.id,
+        pattern: row.pattern,
+        via: Via::parse(&row.via).unwrap_or(Via::Webhook),
+        to: row.to_number,
+        enabled: row.enabled,
+    }
+}
+
+/// Wall-clock Unix ms: forwarding runs on real time, not the emulated clock.
+fn now_ms() -> i64 {
+    crate::unix_ms::from_time(crate::unix_ms::now())
+}

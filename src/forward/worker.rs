@@ -1,0 +1,245 @@
+//! Sends queued forwards: claims what is due, sends it off the capture path, and
+//! records each attempt. Transient failures (no answer, 5xx, 429) are retried with
+//! bounded backoff; anything else is not.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::providers::{self, Job};
+use super::settings::Via;
+use super::views::ForwardView;
+use super::{now_ms, ForwardEvent, Forwarder};
+use crate::capture::pipeline::Event;
+use crate::message::phone::PhoneNumber;
+use crate::message::Channel;
+use crate::outbound::Verdict;
+use crate::store::forwards::{self, AttemptRow, ForwardRow, Settle};
+
+/// Tries per forward, the first included.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// Forwards at a provider at once.
+const IN_FLIGHT: usize = 8;
+/// The longest wait between tries, and the most of a `Retry-After` honoured.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Looked at again at least this often, in case a wake-up was missed.
+const IDLE_LOOK: Duration = Duration::from_secs(30);
+
+/// The sending loop; `run` it once.
+pub struct Worker {
+    forwarder: Forwarder,
+}
+
+impl Worker {
+    pub(super) fn new(forwarder: Forwarder) -> Worker {
+        Worker { forwarder }
+    }
+
+    /// Sends until `stop` is cancelled, then lets sends in flight finish (each is
+    /// bounded by the outbound timeout).
+    pub async fn run(self, stop: CancellationToken) {
+        let inner = &self.forwarder.0;
+        if inner.store.is_read_only() {
+            return;
+        }
+        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        let mut sends = JoinSet::new();
+        let mut captures = inner.pipeline.subscribe();
+        loop {
+            let free = slots.available_permits();
+            let mut wait = IDLE_LOOK;
+            if free > 0 {
+                match forwards::claim_due(&inner.store, now_ms(), free as i64).await {
+                    Ok(claimed) => {
+                        for row in claimed {
+                            let Ok(permit) = slots.clone().acquire_owned().await else {
+                                break;
+                            };
+                            let forwarder = self.forwarder.clone();
+                            sends.spawn(async move {
+                                attempt(&forwarder, row).await;
+                                drop(permit);
+                                forwarder.0.wake.notify_one();
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot read the forwarding queue"),
+                }
+                match forwards::next_due(&inner.store).await {
+                    Ok(Some(at)) => {
+                        let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
+                        wait = wait.min(Duration::from_millis(ms.max(5)));
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "cannot read the forwarding queue"),
+                }
+            }
+            while sends.try_join_next().is_some() {}
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = inner.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                event = captures.recv() => {
+                    // A capture may have queued an auto-forward (the trigger on
+                    // `messages`); one missed for lag is found at the next look.
+                    let created = matches!(event, Ok(Event::MessageCreated(_)) | Err(_));
+                    if !(created && inner.rules_on.load(Ordering::Relaxed)) {
+                        continue;
+                    }
+                }
+            }
+        }
+        while sends.join_next().await.is_some() {}
+    }
+}
+
+/// One attempt at one claimed forward, recorded whatever happens.
+async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
+    let inner = &forwarder.0;
+    let started_at = now_ms();
+    let mut record = AttemptRow {
+        forward_id: row.id,
+        attempt: row.attempts,
+        at: started_at,
+        outcome: String::new(),
+        http_status: None,
+        provider_message_id: None,
+        error: None,
+        latency_ms: 0,
+        request: None,
+    };
+    let verdict = match prepare(forwarder, &row).await {
+        Err(why) => {
+            record.outcome = "refused".into();
+            record.error = Some(why);
+            None
+        }
+        Ok((via, built)) => {
+            record.request = serde_json::to_string(&built.request.shown()).ok();
+            let (answer, took) = inner.outbound.send(&built.request).await;
+            record.latency_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
+            let verdict = match &answer {
+                Ok(answer) => {
+                    record.http_status = Some(i64::from(answer.status));
+                    providers::verdict(via, answer)
+                }
+                Err(e) => e.verdict(via.label()),
+            };
+            Some(verdict)
+        }
+    };
+    // What the forward becomes: sent, queued again at a time, or failed.
+    enum Next {
+        Sent,
+        Retry(i64),
+        Failed,
+    }
+    let next = match verdict {
+        None => Next::Failed,
+        Some(Verdict::Accepted { provider_id }) => {
+            record.outcome = "accepted".into();
+            record.provider_message_id = provider_id;
+            Next::Sent
+        }
+        Some(Verdict::Retry { why, after }) if row.attempts < MAX_ATTEMPTS => {
+            record.outcome = "retrying".into();
+            record.error = Some(why);
+            let wait = backoff(row.attempts, after);
+            Next::Retry(started_at.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(0)))
+        }
+        Some(Verdict::Retry { why, .. }) => {
+            record.outcome = "failed".into();
+            record.error = Some(format!("{why} (gave up after {MAX_ATTEMPTS} tries)"));
+            Next::Failed
+        }
+        Some(Verdict::Refused { why }) => {
+            record.outcome = "failed".into();
+            record.error = Some(why);
+            Next::Failed
+        }
+    };
+    let error = record.error.as_deref().unwrap_or_default();
+    let settle = match next {
+        Next::Sent => Settle::Sent {
+            provider_message_id: record.provider_message_id.as_deref(),
+        },
+        Next::Retry(at) => Settle::Retry { at, error },
+        Next::Failed => Settle::Failed { error },
+    };
+    match forwards::settle(&inner.store, &record, settle).await {
+        Ok(Some(row)) => {
+            let attempts = forwards::attempts_of(&inner.store, row.id)
+                .await
+                .unwrap_or_default();
+            let view = ForwardView::from_rows(&row, &attempts);
+            forwarder.publish(ForwardEvent::Attempt(Arc::new(view)));
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(forward = row.id, error = %e, "cannot record a forward attempt"),
+    }
+}
+
+/// Checks the forward may still go (the allowlist may have changed since it was
+/// queued; an auto-forward is first checked here) and builds its request.
+async fn prepare(
+    forwarder: &Forwarder,
+    row: &ForwardRow,
+) -> Result<(Via, providers::Built), String> {
+    let via = Via::parse(&row.via).ok_or_else(|| format!("unknown provider '{}'", row.via))?;
+    let to = PhoneNumber::parse(&row.destination).map_err(|e| e.to_string())?;
+    let list = forwarder.allowlist().await.map_err(|e| e.to_string())?;
+    if !list.allows(&to) {
+        return Err(list.refusal(&to));
+    }
+    let account = forwarder
+        .account(via)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| super::not_set_up(via).to_string())?;
+    let key = format!("fwd_{}_{}", row.message_id, row.id);
+    let built = providers::build(
+        &account,
+        &Job {
+            key: &key,
+            message_id: &row.message_id,
+            tenant: &row.tenant,
+            channel: Channel::parse(&row.channel).unwrap_or(Channel::Sms),
+            to: to.as_str(),
+            text: &row.text,
+            now: std::time::SystemTime::now(),
+        },
+    )?;
+    Ok((via, built))
+}
+
+/// How long before try `attempts + 1`: the provider's `Retry-After` if it gave
+/// one, else 1 s, 4 s, 16 s…; never more than `MAX_BACKOFF`.
+fn backoff(attempts: i64, retry_after: Option<u64>) -> Duration {
+    let wait = match retry_after {
+        Some(secs) => Duration::from_secs(secs),
+        None => {
+            let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 8)).unwrap_or(8);
+            Duration::from_secs(4u64.saturating_pow(exp))
+        }
+    };
+    wait.min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        assert_eq!(backoff(1, None), Duration::from_secs(1));
+        assert_eq!(backoff(2, None), Duration::from_secs(4));
+        assert_eq!(backoff(3, None), Duration::from_secs(16));
+        assert_eq!(backoff(50, None), MAX_BACKOFF);
+        assert_eq!(backoff(1, Some(0)), Duration::ZERO);
+        assert_eq!(backoff(1, Some(u64::MAX)), MAX_BACKOFF);
+    }
+}

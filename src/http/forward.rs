@@ -1,0 +1,203 @@
+//! `/emulator/v1/forwarding`, `…/messages/{id}/forward(s)`, `…/forwards/{id}`:
+//! forwarding captured messages to real providers. Thin: the core is `forward`.
+//!
+//! Every route here can spend real money, so beyond the local-only guard a
+//! browser request must come from Phonebox's own page: a page on another local
+//! port (a dev server, whatever scripts it loads) is a different origin and is
+//! refused.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::body::JsonRequest;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::forward::settings::{ProviderInput, SavedPhone};
+use crate::forward::{ForwardError, ForwardRequest, Forwarded, RuleInput};
+use crate::receivers::decode_body;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/emulator/v1/forwarding", get(view))
+        .route("/emulator/v1/forwarding/allowlist", put(set_allowlist))
+        .route("/emulator/v1/forwarding/my-phones", put(set_phones))
+        .route(
+            "/emulator/v1/forwarding/providers/{via}",
+            put(set_provider).delete(remove_provider),
+        )
+        .route("/emulator/v1/forwarding/rules", get(rules).post(add_rule))
+        .route(
+            "/emulator/v1/forwarding/rules/{id}",
+            put(update_rule).delete(delete_rule),
+        )
+        .route("/emulator/v1/messages/{id}/forward", post(forward))
+        .route("/emulator/v1/messages/{id}/forwards", get(forwards_of))
+        .route("/emulator/v1/forwards/{id}", get(one))
+        .route_layer(axum::middleware::from_fn(own_page_only))
+}
+
+impl From<ForwardError> for ApiError {
+    fn from(e: ForwardError) -> ApiError {
+        match e {
+            ForwardError::NotFound(m) => ApiError::NotFound(m),
+            ForwardError::NotSetUp(m) => ApiError::Conflict(m),
+            ForwardError::NotAllowed(m) => ApiError::Forbidden(m),
+            ForwardError::Bad { field, message } => ApiError::BadParameter { field, message },
+            ForwardError::Store(e) => ApiError::Store(e),
+            ForwardError::Secrets(m) => ApiError::Store(crate::store::StoreError::Corrupt(
+                format!("secrets store: {m}"),
+            )),
+        }
+    }
+}
+
+/// Refuses a browser request that is not from Phonebox's own page: its `Origin`
+/// must be this server's own (`http://` + the `Host` it was sent to) or the
+/// desktop window's, and `Sec-Fetch-Site`, where sent, `same-origin` or `none`.
+/// The CLI and test clients send neither header.
+async fn own_page_only(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let own = origin == format!("http://{host}") || origin == "tauri://localhost";
+        if !own {
+            return ApiError::Forbidden(format!(
+                "forwarding can only be started from Phonebox's own page, not from '{origin}'"
+            ))
+            .into_response();
+        }
+    }
+    if let Some(site) = headers.get("sec-fetch-site") {
+        let site = site.to_str().unwrap_or("");
+        if site != "same-origin" && site != "none" {
+            return ApiError::Forbidden(format!(
+                "forwarding can only be started from Phonebox's own page (Sec-Fetch-Site: {site})"
+            ))
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn view(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(state.forwarder.view().await?).into_response())
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Allowlist {
+    numbers: Vec<String>,
+}
+
+async fn set_allowlist(
+    State(state): State<AppState>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let body: Allowlist = decode_body(&raw.body)?;
+    let numbers = state.forwarder.set_allowlist(&body.numbers).await?;
+    Ok(Json(Allowlist { numbers }).into_response())
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Phones {
+    phones: Vec<SavedPhone>,
+}
+
+async fn set_phones(
+    State(state): State<AppState>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let body: Phones = decode_body(&raw.body)?;
+    let phones = state.forwarder.set_my_phones(&body.phones).await?;
+    Ok(Json(Phones { phones }).into_response())
+}
+
+async fn set_provider(
+    State(state): State<AppState>,
+    Path(via): Path<String>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let input: ProviderInput = decode_body(&raw.body)?;
+    Ok(Json(state.forwarder.set_provider(&via, input).await?).into_response())
+}
+
+async fn remove_provider(
+    State(state): State<AppState>,
+    Path(via): Path<String>,
+) -> Result<Response, ApiError> {
+    state.forwarder.remove_provider(&via).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rules(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(serde_json::json!({ "rules": state.forwarder.rules().await? })).into_response())
+}
+
+async fn add_rule(
+    State(state): State<AppState>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let input: RuleInput = decode_body(&raw.body)?;
+    let rule = state.forwarder.add_rule(&input).await?;
+    Ok((StatusCode::CREATED, Json(rule)).into_response())
+}
+
+fn rule_id(id: &str) -> Result<i64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::NotFound(format!("no forwarding rule {id}")))
+}
+
+async fn update_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let input: RuleInput = decode_body(&raw.body)?;
+    Ok(Json(state.forwarder.update_rule(rule_id(&id)?, &input).await?).into_response())
+}
+
+async fn delete_rule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    state.forwarder.delete_rule(rule_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A dry run answers 200 with the request; a real forward 202 once it is queued
+/// on disk (the send happens later; watch `forward.attempt` or poll the forward).
+async fn forward(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonRequest(raw): JsonRequest,
+) -> Result<Response, ApiError> {
+    let request: ForwardRequest = decode_body(&raw.body)?;
+    Ok(match state.forwarder.request(&id, &request).await? {
+        Forwarded::DryRun(dry) => Json(dry).into_response(),
+        Forwarded::Queued(view) => (StatusCode::ACCEPTED, Json(view)).into_response(),
+    })
+}
+
+async fn forwards_of(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.forwarder.of_message(&id).await?).into_response())
+}
+
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no forward {id}")))?;
+    Ok(Json(state.forwarder.get(id).await?).into_response())
+}
