@@ -222,10 +222,23 @@ async fn start_server() -> Result<App, phonebox::StartError> {
     let db = std::env::var_os("PHONEBOX_DB")
         .map(Into::into)
         .unwrap_or_else(phonebox::config::default_db_path);
-    match App::build(Config::new(listen, db.clone())).await {
+    // As `phonebox serve` reads them: extra roots for forwarding over TLS.
+    let config = |listen, db| {
+        let mut config = Config::new(listen, db);
+        config.extra_ca = std::env::var("PHONEBOX_EXTRA_CA")
+            .map(|v| {
+                v.split(',')
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| p.trim().into())
+                    .collect()
+            })
+            .unwrap_or_default();
+        config
+    };
+    match App::build(config(listen, db.clone())).await {
         Err(phonebox::StartError::Bind { addr, .. }) => {
             tracing::warn!(%addr, "port taken; using a free one");
-            let mut config = Config::new(SocketAddr::new(listen.ip(), 0), db);
+            let mut config = config(SocketAddr::new(listen.ip(), 0), db);
             // The UI shows this beside its own address, which names the new port.
             config.notice = Some(format!(
                 "Port {} was taken, so Phonebox is on another port: point your Actions and SDKs here, or free {} and restart.",
