@@ -44,7 +44,13 @@ ui-types:
 	PHONEBOX_WRITE_UI_TYPES=1 $(CARGO) test --lib ui_types
 
 test-rust: ui
-	$(CARGO) test
+	PHONEBOX_SECRETS_STORE=file $(CARGO) test
+	@scripts/deps.sh keyring
+	@# A real Secret Service (gnome-keyring) on a private bus with a throwaway keyring
+	@# directory, so the developer's own keyring is never touched.
+	XDG_DATA_HOME=$$(mktemp -d) dbus-run-session -- sh -c 'echo -n pw | \
+		gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+		$(CARGO) test --lib secrets::tests::real_keyring_round_trip -- --ignored --exact'
 
 ## deps: the npm packages and the SDK tests' Python venv, so that later runs need no network
 deps: ui/node_modules/.installed tests/sdk/node_modules/.installed tests/sdk/.venv/.installed \

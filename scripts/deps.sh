@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh test      Node.js and Python 3 with venv, for the SDK tests
 #   scripts/deps.sh desktop   WebKitGTK and friends for the Tauri window (Debian/Ubuntu)
+#   scripts/deps.sh keyring   GNOME Keyring and D-Bus, for the real OS-keyring test
 #   scripts/deps.sh bench     wrk, the load generator
 #   scripts/deps.sh xvfb      a virtual display, xdotool and ImageMagick for the window smoke test
 #   scripts/deps.sh browser   Debian's Chromium for the UI tests
@@ -71,6 +72,11 @@ case "${1:-}" in
     if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3 python3-venv; fi
     ;;
   desktop) need_cargo; apt_install "${DESKTOP_PKGS[@]}" ;;
+  keyring)
+    # The real OS-keyring test: GNOME Keyring's Secret Service on a private D-Bus.
+    command -v dbus-run-session >/dev/null 2>&1 || apt_install dbus dbus-daemon
+    command -v gnome-keyring-daemon >/dev/null 2>&1 || apt_install gnome-keyring
+    ;;
   bench) need_cargo; command -v wrk >/dev/null 2>&1 || apt_install wrk ;;
   xvfb) apt_install xvfb xauth x11-utils xdotool imagemagick ;;
   browser)

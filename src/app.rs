@@ -94,12 +94,11 @@ impl App {
                 })?;
         let (pipeline, writer) = Pipeline::start(store.clone(), clock);
         let secrets_path = crate::secrets::Secrets::beside(&db_path);
-        let secrets = crate::secrets::Secrets::open(secrets_path.clone()).map_err(|source| {
-            StartError::Secrets {
+        let secrets = crate::secrets::Secrets::open(secrets_path.clone(), config.secrets_store)
+            .map_err(|source| StartError::Secrets {
                 path: secrets_path,
                 source,
-            }
-        })?;
+            })?;
         // The emulated tenant calls its own provider endpoints over loopback.
         let own_ip = if addr.ip().is_unspecified() {
             std::net::IpAddr::from([127, 0, 0, 1])

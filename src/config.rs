@@ -22,6 +22,10 @@ fn connections(s: &str) -> Result<usize, String> {
     }
 }
 
+fn secrets_store(s: &str) -> Result<crate::secrets::SecretsStore, String> {
+    crate::secrets::SecretsStore::parse(Some(s)).map_err(|e| e.to_string())
+}
+
 fn duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("'{s}' is not a duration such as 10s or 1m: {e}"))?;
@@ -92,6 +96,12 @@ pub struct Config {
     #[arg(long, env = "PHONEBOX_OUTBOUND_TIMEOUT", default_value = "15s", value_parser = duration)]
     pub outbound_timeout: Duration,
 
+    /// Where provider credentials and the signing key are kept: `auto` seals the
+    /// secrets file with a key in the OS keyring when one answers (else a plain
+    /// owner-only file), `file` never asks the keyring, `keyring` requires it.
+    #[arg(long, env = "PHONEBOX_SECRETS_STORE", default_value = "auto", value_parser = secrets_store)]
+    pub secrets_store: crate::secrets::SecretsStore,
+
     /// A line for the UI to show (the desktop app sets it when it had to move off a
     /// taken port); not a command-line flag.
     #[arg(skip)]
@@ -113,6 +123,7 @@ impl Config {
             read_only: false,
             extra_ca: Vec::new(),
             outbound_timeout: crate::outbound::DEFAULT_TIMEOUT,
+            secrets_store: crate::secrets::SecretsStore::Auto,
             notice: None,
         }
     }

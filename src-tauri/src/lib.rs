@@ -233,6 +233,12 @@ async fn start_server() -> Result<App, phonebox::StartError> {
                     .collect()
             })
             .unwrap_or_default();
+        match phonebox::secrets::SecretsStore::parse(
+            std::env::var("PHONEBOX_SECRETS_STORE").ok().as_deref(),
+        ) {
+            Ok(store) => config.secrets_store = store,
+            Err(e) => tracing::warn!(error = %e, "ignoring PHONEBOX_SECRETS_STORE"),
+        }
         config
     };
     match App::build(config(listen, db.clone())).await {

@@ -37,7 +37,9 @@ pub async fn spawn_app_at(db: &Path) -> TestApp {
     .await
 }
 
-pub async fn spawn_with(config: Config) -> TestApp {
+pub async fn spawn_with(mut config: Config) -> TestApp {
+    // Never the developer's own keyring: test servers keep a plain file.
+    config.secrets_store = phonebox::secrets::SecretsStore::File;
     let db = config.db_path();
     let app = App::build(config).await.expect("server starts");
     let port = app.port();
@@ -222,6 +224,8 @@ impl Process {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .env("NO_COLOR", "1")
+            // Never the developer's own keyring: test servers keep a plain file.
+            .env("PHONEBOX_SECRETS_STORE", "file")
             .stdout(std::process::Stdio::from(file.try_clone().expect("clone")))
             .stderr(std::process::Stdio::from(file))
             .kill_on_drop(true);

@@ -463,6 +463,7 @@ async fn credentials_never_appear_in_answers_logs_or_the_database() {
         .arg(&db)
         .env("PHONEBOX_LOG", "debug")
         .env("NO_COLOR", "1")
+        .env("PHONEBOX_SECRETS_STORE", "file")
         .stdout(Stdio::from(log.try_clone().expect("clone")))
         .stderr(Stdio::from(log))
         .kill_on_drop(true)

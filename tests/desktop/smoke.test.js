@@ -55,6 +55,8 @@ test('the desktop app shows a captured message and exits cleanly', async () => {
       ...process.env,
       PHONEBOX_LISTEN: '127.0.0.1:0',
       PHONEBOX_DB: path.join(dir, 'phonebox.db'),
+      // Never the developer's own keyring: a plain file beside the test database.
+      PHONEBOX_SECRETS_STORE: 'file',
       PHONEBOX_LOG: 'info',
       NO_COLOR: '1',
     },

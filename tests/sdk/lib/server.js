@@ -18,7 +18,8 @@ async function startPhonebox({ db, args = [] } = {}) {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phonebox-sdk-'));
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--db', db ?? path.join(dir, 'phonebox.db'), ...args], {
-    env: { ...process.env, PHONEBOX_LOG: 'info', NO_COLOR: '1' },
+    // Never the developer's own keyring: test servers keep a plain file.
+    env: { ...process.env, PHONEBOX_LOG: 'info', NO_COLOR: '1', PHONEBOX_SECRETS_STORE: 'file' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
