@@ -24,7 +24,8 @@ mod tests {
         MaskedCredential, ProviderSettings, ProviderView, SavedPhone, Via,
     };
     use crate::forward::views::{
-        AttemptView, DryRun, ForwardState, ForwardView, ForwardingView, ForwardsPage, RuleView,
+        AllowlistBody, AttemptView, DryRun, ForwardState, ForwardView, ForwardingView,
+        ForwardsPage, MyPhonesBody, RuleView, RulesPage,
     };
     use crate::forward::ForwardEvent;
     use crate::http::chaos::ChaosRules;
@@ -84,6 +85,9 @@ mod tests {
             declaration::<ProviderView>(),
             declaration::<SavedPhone>(),
             declaration::<RuleView>(),
+            declaration::<RulesPage>(),
+            declaration::<AllowlistBody>(),
+            declaration::<MyPhonesBody>(),
             declaration::<ForwardingView>(),
             declaration::<ShownRequest>(),
             declaration::<Billing>(),

@@ -93,6 +93,29 @@ pub struct RuleView {
     pub enabled: bool,
 }
 
+/// `GET /emulator/v1/forwarding/rules`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RulesPage {
+    pub rules: Vec<RuleView>,
+}
+
+/// `PUT /emulator/v1/forwarding/allowlist`, in and out.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AllowlistBody {
+    pub numbers: Vec<String>,
+}
+
+/// `PUT /emulator/v1/forwarding/my-phones`, in and out.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct MyPhonesBody {
+    pub phones: Vec<SavedPhone>,
+}
+
 /// `GET /emulator/v1/forwarding`: everything forwarding is set up with.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]

@@ -12,12 +12,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 
 use super::body::JsonRequest;
 use super::error::ApiError;
 use super::state::AppState;
-use crate::forward::settings::{ProviderInput, SavedPhone};
+use crate::forward::settings::ProviderInput;
+use crate::forward::views::{AllowlistBody, MyPhonesBody, RulesPage};
 use crate::forward::{ForwardError, ForwardRequest, Forwarded, RuleInput};
 use crate::receivers::decode_body;
 
@@ -92,34 +92,22 @@ async fn view(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(state.forwarder.view().await?).into_response())
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Allowlist {
-    numbers: Vec<String>,
-}
-
 async fn set_allowlist(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let body: Allowlist = decode_body(&raw.body)?;
+    let body: AllowlistBody = decode_body(&raw.body)?;
     let numbers = state.forwarder.set_allowlist(&body.numbers).await?;
-    Ok(Json(Allowlist { numbers }).into_response())
-}
-
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Phones {
-    phones: Vec<SavedPhone>,
+    Ok(Json(AllowlistBody { numbers }).into_response())
 }
 
 async fn set_phones(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let body: Phones = decode_body(&raw.body)?;
+    let body: MyPhonesBody = decode_body(&raw.body)?;
     let phones = state.forwarder.set_my_phones(&body.phones).await?;
-    Ok(Json(Phones { phones }).into_response())
+    Ok(Json(MyPhonesBody { phones }).into_response())
 }
 
 async fn set_provider(
@@ -140,7 +128,8 @@ async fn remove_provider(
 }
 
 async fn rules(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(Json(serde_json::json!({ "rules": state.forwarder.rules().await? })).into_response())
+    let rules = state.forwarder.rules().await?;
+    Ok(Json(RulesPage { rules }).into_response())
 }
 
 async fn add_rule(

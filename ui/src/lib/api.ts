@@ -1,8 +1,13 @@
 // The one transport of the UI: Phonebox's public HTTP API, same origin.
 
 import type {
+  AllowlistBody,
   ChaosRules,
   ClockView,
+  DryRun,
+  ForwardingView,
+  ForwardsPage,
+  ForwardView,
   GuardianProvider,
   Health,
   LimitsView,
@@ -11,12 +16,19 @@ import type {
   MessageDetail,
   MessagesPage,
   MessageTypes,
+  MyPhonesBody,
   PhonesPage,
   PhoneSummary,
+  ProviderSettings,
+  ProviderView,
   Rule,
+  RulesPage,
+  RuleView,
+  SavedPhone,
   SelectedProvider,
   Tenants,
   TemplatesView,
+  Via,
 } from './types.gen';
 
 // The API's own shapes come from the Rust types (types.gen.ts); these names are
@@ -35,6 +47,17 @@ export type {
   LimitsView as Limits,
   ClockView as Clock,
   TemplatesView as Templates,
+  AttemptView as Attempt,
+  DryRun,
+  ForwardEvent,
+  ForwardingView,
+  ForwardView,
+  ProviderSettings,
+  ProviderView,
+  RuleView,
+  SavedPhone,
+  ShownRequest,
+  Via,
 } from './types.gen';
 export type ChaosRule = Partial<Rule>;
 
@@ -52,20 +75,46 @@ export interface Filters {
   status?: string;
 }
 
-export class ApiError extends Error {}
+/** An error answer: the server's message, and the field at fault when it names one. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status = 0,
+    readonly kind: string | null = null,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+  }
+}
 
+/** A provider's settings and, only when the user typed them, its credentials:
+ * a credential left out keeps the stored one. */
+export type ProviderInput = ProviderSettings & Partial<Record<CredentialName, string>>;
+export type CredentialName = 'auth_token' | 'access_key_id' | 'secret_access_key' | 'api_key' | 'api_secret' | 'secret';
+
+/** An auto-forward rule as sent in. */
+export interface RuleInput {
+  pattern: string;
+  via: Via;
+  to?: string | null;
+  enabled?: boolean;
+}
 
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(path, init);
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
+    let kind: string | null = null;
+    let field: string | null = null;
     try {
       const body = await res.json();
       message = body.message ?? body.error_description ?? message;
+      kind = typeof body.error === 'string' ? body.error : null;
+      field = typeof body.field === 'string' ? body.field : null;
     } catch {
       /* not JSON: keep the status line */
     }
-    throw new ApiError(message);
+    throw new ApiError(message, res.status, kind, field);
   }
   if (res.status === 204) return undefined as T;
   return res.json() as Promise<T>;
@@ -151,6 +200,30 @@ export const api = {
     call<void>(provider ? `/emulator/v1/chaos/${encodeURIComponent(provider)}` : '/emulator/v1/chaos', {
       method: 'DELETE',
     }),
+
+  // Forwarding to real providers.
+  forwarding: () => call<ForwardingView>('/emulator/v1/forwarding'),
+  setAllowlist: (numbers: string[]) =>
+    call<AllowlistBody>('/emulator/v1/forwarding/allowlist', json({ numbers }, 'PUT')),
+  setMyPhones: (phones: SavedPhone[]) =>
+    call<MyPhonesBody>('/emulator/v1/forwarding/my-phones', json({ phones }, 'PUT')),
+  setForwardProvider: (via: Via, input: ProviderInput) =>
+    call<ProviderView>(`/emulator/v1/forwarding/providers/${encodeURIComponent(via)}`, json(input, 'PUT')),
+  removeForwardProvider: (via: Via) =>
+    call<void>(`/emulator/v1/forwarding/providers/${encodeURIComponent(via)}`, { method: 'DELETE' }),
+  forwardRules: () => call<RulesPage>('/emulator/v1/forwarding/rules'),
+  addForwardRule: (rule: RuleInput) => call<RuleView>('/emulator/v1/forwarding/rules', json(rule)),
+  updateForwardRule: (id: number, rule: RuleInput) =>
+    call<RuleView>(`/emulator/v1/forwarding/rules/${id}`, json(rule, 'PUT')),
+  deleteForwardRule: (id: number) => call<void>(`/emulator/v1/forwarding/rules/${id}`, { method: 'DELETE' }),
+  /** A dry run: the exact request (secrets masked) and what it costs; nothing is sent. */
+  previewForward: (messageId: string, via: Via, to?: string) =>
+    call<DryRun>(`/emulator/v1/messages/${encodeURIComponent(messageId)}/forward`, json({ via, to, dry_run: true })),
+  /** Queues a real forward; `forward.attempt` events tell how it went. */
+  forward: (messageId: string, via: Via, to?: string) =>
+    call<ForwardView>(`/emulator/v1/messages/${encodeURIComponent(messageId)}/forward`, json({ via, to, dry_run: false })),
+  forwardsOf: (messageId: string) =>
+    call<ForwardsPage>(`/emulator/v1/messages/${encodeURIComponent(messageId)}/forwards`),
 };
 
 export const tenantBase = (tenant: string) => (tenant === 'default' ? '' : `/t/${encodeURIComponent(tenant)}`);

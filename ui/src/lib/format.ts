@@ -55,3 +55,15 @@ export function prettyBody(body: string): string {
 export function purposeLabel(m: Message): string | null {
   return m.purpose ?? m.action ?? null;
 }
+
+const VIA_NAMES: Record<string, string> = {
+  twilio: 'Twilio',
+  sns: 'Amazon SNS',
+  vonage: 'Vonage',
+  webhook: 'Webhook',
+};
+
+/** A forwarding provider as people name it. */
+export function viaName(via: string): string {
+  return VIA_NAMES[via] ?? via;
+}

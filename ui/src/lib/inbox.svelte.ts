@@ -1,6 +1,12 @@
 // The inbox's state: phones, the open thread, filters, and live updates from SSE.
 
-import { api, type Filters, type Message, type Phone, type ServerEvent } from './api';
+import { api, type Filters, type ForwardEvent, type ForwardView, type Message, type Phone, type ServerEvent } from './api';
+
+/** Told of every forward queued or attempted; `missed` when events may have been lost. */
+export interface ForwardWatcher {
+  forward: (f: ForwardView) => void;
+  missed: () => void;
+}
 
 export class Inbox {
   phones = $state<Phone[]>([]);
@@ -17,6 +23,14 @@ export class Inbox {
   /** Anything at all stored (for the empty state). */
   empty = $state(false);
   private generation = 0;
+  private forwardWatchers = new Set<ForwardWatcher>();
+
+  /** Watches forwards from now on (the one event stream carries them); returns the
+   * function that stops watching. */
+  watchForwards(watcher: ForwardWatcher): () => void {
+    this.forwardWatchers.add(watcher);
+    return () => this.forwardWatchers.delete(watcher);
+  }
 
   get viewFilters(): Filters {
     return { ...this.filters, to: this.selected ?? undefined };
@@ -140,7 +154,14 @@ export class Inbox {
     const reload = () => {
       this.loadPhones();
       this.loadMessages();
+      for (const w of this.forwardWatchers) w.missed();
     };
+    for (const name of ['forward.queued', 'forward.attempt'] as const) {
+      events.addEventListener(name, (e) => {
+        const forward = JSON.parse((e as MessageEvent).data) as Extract<ForwardEvent, { type: typeof name }>['data'];
+        for (const w of this.forwardWatchers) w.forward(forward);
+      });
+    }
     events.addEventListener('message.deleted', (e) => {
       const { id } = data('message.deleted', e);
       this.messages = this.messages.filter((m) => m.id !== id);

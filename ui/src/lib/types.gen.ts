@@ -314,6 +314,21 @@ pattern: string, via: Via,
 to: string | null, enabled: boolean, };
 
 /**
+ * `GET /emulator/v1/forwarding/rules`.
+ */
+export type RulesPage = { rules: Array<RuleView>, };
+
+/**
+ * `PUT /emulator/v1/forwarding/allowlist`, in and out.
+ */
+export type AllowlistBody = { numbers: Array<string>, };
+
+/**
+ * `PUT /emulator/v1/forwarding/my-phones`, in and out.
+ */
+export type MyPhonesBody = { phones: Array<SavedPhone>, };
+
+/**
  * `GET /emulator/v1/forwarding`: everything forwarding is set up with.
  */
 export type ForwardingView = { 
