@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,8 @@ const IN_FLIGHT: usize = 8;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Looked at again at least this often, in case a wake-up was missed.
 const IDLE_LOOK: Duration = Duration::from_secs(30);
+/// How long the queue is left alone after the database failed to read it.
+const ERROR_PAUSE: Duration = Duration::from_secs(2);
 
 /// The sending loop; `run` it once.
 pub struct Worker {
@@ -49,6 +52,7 @@ impl Worker {
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         let mut sends = JoinSet::new();
         let mut captures = inner.pipeline.subscribe();
+        let mut listening = true;
         loop {
             let free = slots.available_permits();
             let mut wait = IDLE_LOOK;
@@ -67,9 +71,14 @@ impl Worker {
                             });
                         }
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot read the forwarding queue"),
+                    Err(e) => {
+                        // The database may be failing: look again in a while, not at once.
+                        tracing::error!(error = %e, "cannot read the forwarding queue");
+                        wait = ERROR_PAUSE;
+                    }
                 }
                 match forwards::next_due(&inner.store).await {
+                    _ if wait == ERROR_PAUSE => {}
                     Ok(Some(at)) => {
                         let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
                         wait = wait.min(Duration::from_millis(ms.max(5)));
@@ -79,18 +88,25 @@ impl Worker {
                 }
             }
             while sends.try_join_next().is_some() {}
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = inner.wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
-                event = captures.recv() => {
-                    // A capture may have queued an auto-forward (the trigger on
-                    // `messages`); one missed for lag is found at the next look.
-                    let created = matches!(event, Ok(Event::MessageCreated(_)) | Err(_));
-                    if !(created && inner.rules_on.load(Ordering::Relaxed)) {
-                        continue;
-                    }
+            let deadline = tokio::time::Instant::now() + wait;
+            // Waits for a reason to look at the queue again; a capture is one only
+            // while an auto-forward rule is on (the trigger on `messages` may have
+            // queued a forward), so captures cost the queue nothing otherwise.
+            let stopped = loop {
+                tokio::select! {
+                    () = stop.cancelled() => break true,
+                    () = inner.wake.notified() => break false,
+                    () = tokio::time::sleep_until(deadline) => break false,
+                    event = captures.recv(), if listening => match event {
+                        Ok(Event::MessageCreated(_)) | Err(RecvError::Lagged(_))
+                            if inner.rules_on.load(Ordering::Relaxed) => break false,
+                        Err(RecvError::Closed) => listening = false,
+                        _ => {}
+                    },
                 }
+            };
+            if stopped {
+                break;
             }
         }
         while sends.join_next().await.is_some() {}
