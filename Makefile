@@ -50,7 +50,7 @@ test-rust: ui
 	@# directory, so the developer's own keyring is never touched.
 	XDG_DATA_HOME=$$(mktemp -d) dbus-run-session -- sh -c 'echo -n pw | \
 		gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-		$(CARGO) test --lib secrets::tests::real_keyring_round_trip -- --ignored --exact'
+		$(CARGO) test --lib secrets::keyring::tests::real_keyring_round_trip -- --ignored --exact'
 
 ## deps: the npm packages and the SDK tests' Python venv, so that later runs need no network
 deps: ui/node_modules/.installed tests/sdk/node_modules/.installed tests/sdk/.venv/.installed \
