@@ -35,8 +35,8 @@ CREATE TABLE forward_attempts (
 ) STRICT;
 
 -- Auto-forward: a captured message whose recipient matches `pattern` (an E.164
--- number, or a prefix ending in '*': GLOB syntax, checked on the way in to hold
--- only '+', digits and a final '*') is queued to `via`, to `to_number` if set.
+-- number, or a prefix ending in '*') is queued to `via`, to `to_number` if set.
+-- The capture writer queues it in the capture's own transaction.
 CREATE TABLE forward_rules (
     id         INTEGER PRIMARY KEY,
     pattern    TEXT    NOT NULL,
@@ -45,19 +45,3 @@ CREATE TABLE forward_rules (
     enabled    INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL
 ) STRICT;
-
--- Queued in the capture's own statement, so an acknowledged capture's auto-forward
--- is on disk with it. With no enabled rule this is one indexless lookup of an
--- empty table.
-CREATE TRIGGER forward_by_rule AFTER INSERT ON messages
-WHEN EXISTS (SELECT 1 FROM forward_rules WHERE enabled = 1)
-BEGIN
-    INSERT INTO forwards (message_id, tenant, channel, text, via, destination, rule_id,
-                          state, next_at, created_at)
-    SELECT NEW.id, NEW.tenant, NEW.channel, NEW.text, r.via,
-           COALESCE(r.to_number, NEW.recipient), r.id, 'queued',
-           CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),
-           CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
-    FROM forward_rules r
-    WHERE r.enabled = 1 AND NEW.recipient GLOB r.pattern;
-END;

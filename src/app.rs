@@ -192,8 +192,8 @@ impl App {
         let forwarding = tokio::spawn(self.forward_worker.run(shutdown.clone()));
         tracing::info!(addr = %self.addr, db = %self.db_path.display(), "Phonebox listening");
         let served = http::serve::serve(self.listener, router, self.limits, shutdown).await;
-        // Sends in flight finish (each bounded by the outbound timeout) before the
-        // database closes, so their attempts are recorded.
+        // Sends in flight get a few seconds to finish before the database closes, so
+        // their attempts are recorded.
         let _ = forwarding.await;
         // No request is left: commit what is queued and stop the writer, whoever
         // still holds a pipeline handle.

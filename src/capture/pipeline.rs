@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::message::{Message, NewMessage, RawRequest, Status};
+use crate::store::forwards::QueuedForward;
 use crate::store::{messages, Connection, Store, StoreError};
 
 /// The most messages one transaction commits.
@@ -80,6 +81,16 @@ impl CaptureError {
     }
 }
 
+/// What else a capture queues in its own transaction: auto-forwards. Set by the
+/// forwarder; the pipeline knows nothing of what it does with a message.
+pub trait AutoForward: Send + Sync {
+    /// The forwards `message` queues; empty (and cheap) when no rule is on.
+    fn queue(&self, message: &Message, raw: &RawRequest) -> Vec<QueuedForward>;
+}
+
+/// The hook, once set.
+type Hook = Arc<std::sync::RwLock<Option<Arc<dyn AutoForward>>>>;
+
 struct Job {
     message: NewMessage,
     reply: oneshot::Sender<Result<Arc<Message>, Arc<StoreError>>>,
@@ -118,6 +129,7 @@ pub struct Pipeline {
     clock: Clock,
     /// While set, captures are refused (the desktop tray's "Pause capture").
     paused: Arc<std::sync::atomic::AtomicBool>,
+    auto_forward: Hook,
 }
 
 /// Counts one held wait or live view for as long as it lives.
@@ -139,6 +151,8 @@ impl Pipeline {
         let writer_store = store.clone();
         let writer_bus = bus.clone();
         let writer_clock = clock.clone();
+        let auto_forward: Hook = Arc::default();
+        let writer_hook = auto_forward.clone();
         let stop = tokio_util::sync::CancellationToken::new();
         let writer_stop = stop.clone();
         // A thread of its own: woken by the database's thread, the writer runs at once
@@ -156,6 +170,7 @@ impl Pipeline {
                         writer_bus,
                         writer_clock,
                         writer_stop,
+                        writer_hook,
                     )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
@@ -172,6 +187,7 @@ impl Pipeline {
             live_views: Arc::default(),
             clock,
             paused: Arc::default(),
+            auto_forward,
         };
         (pipeline, Writer { done, stop })
     }
@@ -194,6 +210,12 @@ impl Pipeline {
             Ok(Err(e)) => Err(CaptureError::Commit(e)),
             Err(_) => Err(CaptureError::Stopped),
         }
+    }
+
+    /// Sets what a capture queues with it (the forwarder's auto-forward rules).
+    pub fn set_auto_forward(&self, hook: Arc<dyn AutoForward>) {
+        let mut slot = self.auto_forward.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(hook);
     }
 
     /// Listens to what happens from now on.
@@ -254,6 +276,7 @@ async fn run_writer(
     bus: broadcast::Sender<Event>,
     clock: Clock,
     stop: tokio_util::sync::CancellationToken,
+    auto_forward: Hook,
 ) {
     let mut ids = ulid::Generator::new();
     let mut conn: Option<Connection> = None;
@@ -284,7 +307,15 @@ async fn run_writer(
             replies.push(job.reply);
         }
         let rows: Vec<(&Message, &RawRequest)> = stored.iter().map(|(m, r)| (m, r)).collect();
-        match insert(&store, &mut conn, &rows).await {
+        let hook = auto_forward
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let forwards: Vec<QueuedForward> = match hook {
+            Some(hook) => rows.iter().flat_map(|(m, r)| hook.queue(m, r)).collect(),
+            None => Vec::new(),
+        };
+        match insert(&store, &mut conn, &rows, &forwards).await {
             Ok(()) => {
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
                     let message = Arc::new(message);
@@ -310,12 +341,13 @@ async fn insert(
     store: &Store,
     conn: &mut Option<Connection>,
     rows: &[(&Message, &RawRequest)],
+    forwards: &[QueuedForward],
 ) -> Result<(), StoreError> {
     let mut open = match conn.take() {
         Some(open) => open,
         None => store.dedicated().await?,
     };
-    messages::insert_batch(&mut open, rows).await?;
+    messages::insert_batch_forwarding(&mut open, rows, forwards).await?;
     *conn = Some(open);
     Ok(())
 }

@@ -355,8 +355,17 @@ pub async fn forward(args: &ForwardArgs) -> Outcome {
             let line = done.summary();
             if done.state == "sent" {
                 Outcome::Print(line)
-            } else {
+            } else if done.is_settled() {
                 Outcome::Fail(line, 1)
+            } else {
+                Outcome::Fail(
+                    format!(
+                        "{line}\nstill {} after {}: it may yet be sent; see the inbox or \
+                         GET /emulator/v1/forwards/{}",
+                        done.state, args.timeout, done.id
+                    ),
+                    1,
+                )
             }
         }
         Err(e) => Outcome::Fail(e.to_string(), 2),

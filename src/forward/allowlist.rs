@@ -73,7 +73,15 @@ impl Allowlist {
 /// One entry in its stored form: a full number in E.164, or `+digits*`.
 pub fn entry_of(entry: &str) -> Result<String, String> {
     if let Some(prefix) = entry.strip_suffix('*') {
-        let digits = prefix.strip_prefix('+').unwrap_or(prefix);
+        // Written as numbers are: spaces and dashes ignored, `00` for `+`.
+        let prefix: String = prefix
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+            .collect();
+        let digits = prefix
+            .strip_prefix('+')
+            .or_else(|| prefix.strip_prefix("00"))
+            .unwrap_or(&prefix);
         if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err("a prefix is '+' and 1 to 15 digits, then '*'".into());
         }
@@ -94,9 +102,14 @@ mod tests {
 
     #[test]
     fn entries_are_numbers_or_prefixes() {
-        let list = Allowlist::parse(&["+44 7700 900123".into(), "+1555*".into(), "1555*".into()])
-            .expect("parses");
-        assert_eq!(list.entries(), ["+447700900123", "+1555*"]);
+        let list = Allowlist::parse(&[
+            "+44 7700 900123".into(),
+            "+1555*".into(),
+            "1555*".into(),
+            "0033 6*".into(),
+        ])
+        .expect("parses");
+        assert_eq!(list.entries(), ["+447700900123", "+1555*", "+336*"]);
         assert!(list.allows(&number("+447700900123")));
         assert!(list.allows(&number("00447700900123")));
         assert!(list.allows(&number("+15558675309")));

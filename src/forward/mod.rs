@@ -4,13 +4,13 @@
 //! provider delays no capture, and a restart neither loses nor repeats a forward.
 
 pub mod allowlist;
+pub mod auto;
 pub mod providers;
 pub mod settings;
 pub mod views;
 mod worker;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,9 @@ const ALLOWLIST_KEY: &str = "forward.allowlist";
 const PHONES_KEY: &str = "forward.my_phones";
 /// The most auto-forward rules.
 pub const MAX_RULES: usize = 50;
+/// The most forwards waiting to be sent (queued or at a provider): a runaway
+/// script is stopped before it spends much.
+pub const MAX_PENDING: i64 = 1000;
 
 /// Why a forwarding request was not done.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,9 @@ pub enum ForwardError {
     /// The destination is not on the allowlist (403).
     #[error("{0}")]
     NotAllowed(String),
+    /// Too many forwards are waiting (429).
+    #[error("{0}")]
+    TooMany(String),
     #[error("`{field}`: {message}")]
     Bad { field: String, message: String },
     #[error(transparent)]
@@ -118,8 +124,9 @@ struct Inner {
     outbound: Outbound,
     wake: Notify,
     bus: broadcast::Sender<ForwardEvent>,
-    /// Whether any auto-forward rule is on: only then does a capture wake the worker.
-    rules_on: AtomicBool,
+    /// The auto-forward rules the capture writer matches; while one is on, a
+    /// capture wakes the worker.
+    auto: Arc<auto::AutoRules>,
 }
 
 impl Forwarder {
@@ -139,7 +146,7 @@ impl Forwarder {
             outbound,
             wake: Notify::new(),
             bus,
-            rules_on: AtomicBool::new(false),
+            auto: Arc::default(),
         }));
         if !forwarder.0.store.is_read_only() {
             let interrupted = forwards::interrupt_sending(&forwarder.0.store, now_ms()).await?;
@@ -151,6 +158,10 @@ impl Forwarder {
             }
         }
         forwarder.refresh_rules().await?;
+        forwarder
+            .0
+            .pipeline
+            .set_auto_forward(forwarder.0.auto.clone());
         let worker = Worker::new(forwarder.clone());
         Ok((forwarder, worker))
     }
@@ -192,6 +203,7 @@ impl Forwarder {
     }
 
     pub async fn set_allowlist(&self, entries: &[String]) -> Result<Vec<String>, ForwardError> {
+        self.writable()?;
         let list = Allowlist::parse(entries).map_err(|why| bad("numbers", why))?;
         self.put_setting(ALLOWLIST_KEY, &list.entries()).await?;
         Ok(list.entries().to_vec())
@@ -205,6 +217,7 @@ impl Forwarder {
         &self,
         phones: &[SavedPhone],
     ) -> Result<Vec<SavedPhone>, ForwardError> {
+        self.writable()?;
         let phones = settings::check_phones(phones).map_err(|why| bad("phones", why))?;
         self.put_setting(PHONES_KEY, &phones).await?;
         Ok(phones)
@@ -218,6 +231,7 @@ impl Forwarder {
         input: ProviderInput,
     ) -> Result<ProviderView, ForwardError> {
         let via = parse_via(via)?;
+        self.writable()?;
         settings::check(via, &input.settings).map_err(|(field, why)| bad(field, why))?;
         let mut sent = BTreeMap::new();
         for name in via.secret_names() {
@@ -256,6 +270,10 @@ impl Forwarder {
                 return Err(bad(name, format!("{} has no `{name}`", via.label())));
             }
         }
+        // The settings first: a database that refuses them leaves no credential
+        // written without the account it belongs to.
+        self.put_setting(&via.settings_key(), &input.settings)
+            .await?;
         let secrets = self.0.secrets.clone();
         let keys: Vec<(String, String)> = sent
             .into_iter()
@@ -268,8 +286,6 @@ impl Forwarder {
         .await
         .map_err(|e| ForwardError::Secrets(e.to_string()))?
         .map_err(|e| ForwardError::Secrets(e.kind().to_string()))?;
-        self.put_setting(&via.settings_key(), &input.settings)
-            .await?;
         self.provider_view(via)
             .await?
             .ok_or_else(|| ForwardError::NotSetUp(format!("{} is not set up", via.label())))
@@ -278,7 +294,12 @@ impl Forwarder {
     /// Forgets `via`'s settings and credentials.
     pub async fn remove_provider(&self, via: &str) -> Result<(), ForwardError> {
         let via = parse_via(via)?;
+        self.writable()?;
         store::settings::delete_overwriting(self.store(), &via.settings_key()).await?;
+        // Its rules would only queue forwards doomed to fail.
+        if forward_rules::delete_via(self.store(), via.as_str()).await? > 0 {
+            self.refresh_rules().await?;
+        }
         let secrets = self.0.secrets.clone();
         let keys: Vec<String> = via
             .secret_names()
@@ -289,6 +310,17 @@ impl Forwarder {
             .await
             .map_err(|e| ForwardError::Secrets(e.to_string()))?
             .map_err(|e| ForwardError::Secrets(e.kind().to_string()))?;
+        Ok(())
+    }
+
+    /// Refuses a change to a database opened `--read-only`, before anything is
+    /// written anywhere (the secrets store included).
+    fn writable(&self) -> Result<(), ForwardError> {
+        if self.store().is_read_only() {
+            return Err(ForwardError::Store(StoreError::Unwritable(
+                "the database was opened read-only (--read-only)".into(),
+            )));
+        }
         Ok(())
     }
 
@@ -374,6 +406,7 @@ impl Forwarder {
     }
 
     pub async fn add_rule(&self, input: &RuleInput) -> Result<RuleView, ForwardError> {
+        self.writable()?;
         let (pattern, via, to) = self.check_rule(input).await?;
         if forward_rules::all(self.store()).await?.len() >= MAX_RULES {
             return Err(bad("pattern", format!("at most {MAX_RULES} rules")));
@@ -444,11 +477,7 @@ impl Forwarder {
     }
 
     async fn refresh_rules(&self) -> Result<(), StoreError> {
-        let on = forward_rules::all(self.store())
-            .await?
-            .iter()
-            .any(|r| r.enabled);
-        self.0.rules_on.store(on, Ordering::Relaxed);
+        self.0.auto.set(forward_rules::all(self.store()).await?);
         Ok(())
     }
 
@@ -490,6 +519,11 @@ impl Forwarder {
             },
         )
         .map_err(ForwardError::NotSetUp)?;
+        if !request.dry_run && forwards::pending(self.store()).await? >= MAX_PENDING {
+            return Err(ForwardError::TooMany(format!(
+                "{MAX_PENDING} forwards are already waiting to be sent; try again once they are"
+            )));
+        }
         if request.dry_run {
             return Ok(Forwarded::DryRun(DryRun {
                 dry_run: true,

@@ -234,11 +234,18 @@ pub fn check(via: Via, s: &ProviderSettings) -> Result<(), (&'static str, String
     Ok(())
 }
 
-/// A provider URL: http(s), no credentials in it (they belong in the secrets store).
+/// A provider URL: `https://`, or `http://` to this machine only (a local fake, a
+/// second Phonebox), so credentials never cross a network in clear; and no
+/// credentials in it (they belong in the secrets store).
 pub fn check_url(value: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("must be an http:// or https:// URL".into());
+    match url.scheme() {
+        "https" => {}
+        "http" if crate::outbound::is_loopback(value) => {}
+        "http" => {
+            return Err("must be https:// (plain http:// only to this machine)".into());
+        }
+        _ => return Err("must be an https:// URL".into()),
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not carry a user or password: set the credentials instead".into());
@@ -294,11 +301,26 @@ mod tests {
             check(Via::Vonage, &twilio).map_err(|e| e.0),
             Err("account_sid")
         );
-        let bad = ProviderSettings {
-            url: Some("https://user:pw@hooks.example/x".into()),
+        for url in [
+            "https://user:pw@hooks.example/x",
+            "http://hooks.example/x",
+            "ftp://hooks.example/x",
+        ] {
+            let bad = ProviderSettings {
+                url: Some(url.into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                check(Via::Webhook, &bad).map_err(|e| e.0),
+                Err("url"),
+                "{url}"
+            );
+        }
+        let local = ProviderSettings {
+            url: Some("http://127.0.0.1:9000/hook".into()),
             ..Default::default()
         };
-        assert_eq!(check(Via::Webhook, &bad).map_err(|e| e.0), Err("url"));
+        assert!(check(Via::Webhook, &local).is_ok());
         let sns = ProviderSettings {
             region: Some("us-east-1; rm -rf".into()),
             ..Default::default()

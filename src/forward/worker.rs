@@ -2,7 +2,6 @@
 //! records each attempt. Transient failures (no answer, 5xx, 429) are retried with
 //! bounded backoff; anything else is not.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +28,8 @@ const IN_FLIGHT: usize = 8;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Looked at again at least this often, in case a wake-up was missed.
 const IDLE_LOOK: Duration = Duration::from_secs(30);
+/// How long sends in flight may take to finish once the server is stopping.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// How long the queue is left alone after the database failed to read it.
 const ERROR_PAUSE: Duration = Duration::from_secs(2);
 
@@ -42,8 +43,8 @@ impl Worker {
         Worker { forwarder }
     }
 
-    /// Sends until `stop` is cancelled, then lets sends in flight finish (each is
-    /// bounded by the outbound timeout).
+    /// Sends until `stop` is cancelled, then gives sends in flight `SHUTDOWN_GRACE`
+    /// to finish.
     pub async fn run(self, stop: CancellationToken) {
         let inner = &self.forwarder.0;
         if inner.store.is_read_only() {
@@ -90,8 +91,8 @@ impl Worker {
             while sends.try_join_next().is_some() {}
             let deadline = tokio::time::Instant::now() + wait;
             // Waits for a reason to look at the queue again; a capture is one only
-            // while an auto-forward rule is on (the trigger on `messages` may have
-            // queued a forward), so captures cost the queue nothing otherwise.
+            // while an auto-forward rule is on (it may have queued a forward), so
+            // captures cost the queue nothing otherwise.
             let stopped = loop {
                 tokio::select! {
                     () = stop.cancelled() => break true,
@@ -99,7 +100,7 @@ impl Worker {
                     () = tokio::time::sleep_until(deadline) => break false,
                     event = captures.recv(), if listening => match event {
                         Ok(Event::MessageCreated(_)) | Err(RecvError::Lagged(_))
-                            if inner.rules_on.load(Ordering::Relaxed) => break false,
+                            if inner.auto.any_on() => break false,
                         Err(RecvError::Closed) => listening = false,
                         _ => {}
                     },
@@ -109,7 +110,20 @@ impl Worker {
                 break;
             }
         }
-        while sends.join_next().await.is_some() {}
+        // Sends in flight get a moment to finish and be recorded; one a hung
+        // provider holds longer is dropped, left `sending`, and marked interrupted at
+        // the next start (it may have arrived).
+        let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while sends.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!(
+                in_flight = sends.len(),
+                "stopping with forwards still at their provider: they will show as interrupted"
+            );
+            sends.abort_all();
+        }
     }
 }
 
@@ -129,11 +143,13 @@ async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
         request: None,
     };
     let verdict = match prepare(forwarder, &row).await {
-        Err(why) => {
+        Err(Unready::Refused(why)) => {
             record.outcome = "refused".into();
             record.error = Some(why);
             None
         }
+        // The database could not say (busy, failing): not the forward's fault.
+        Err(Unready::Later(why)) => Some(Verdict::Retry { why, after: None }),
         Ok((via, built)) => {
             record.request = serde_json::to_string(&built.request.shown()).ok();
             let (answer, took) = inner.outbound.send(&built.request).await;
@@ -145,7 +161,18 @@ async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
                 }
                 Err(e) => e.verdict(via.label()),
             };
-            Some(verdict)
+            // An answer can echo the request (a proxy, a debugging endpoint):
+            // what is recorded of it is masked as the request is.
+            Some(match verdict {
+                Verdict::Retry { why, after } => Verdict::Retry {
+                    why: built.request.mask(&why),
+                    after,
+                },
+                Verdict::Refused { why } => Verdict::Refused {
+                    why: built.request.mask(&why),
+                },
+                accepted => accepted,
+            })
         }
     };
     // What the forward becomes: sent, queued again at a time, or failed.
@@ -164,8 +191,9 @@ async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
         Some(Verdict::Retry { why, after }) if row.attempts < MAX_ATTEMPTS => {
             record.outcome = "retrying".into();
             record.error = Some(why);
+            // From the end of this try, so a slow failure still waits before the next.
             let wait = backoff(row.attempts, after);
-            Next::Retry(started_at.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(0)))
+            Next::Retry(now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(0)))
         }
         Some(Verdict::Retry { why, .. }) => {
             record.outcome = "failed".into();
@@ -199,23 +227,33 @@ async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
     }
 }
 
+/// Why a forward cannot go now.
+enum Unready {
+    /// It will never go as it is (off the allowlist, no such provider).
+    Refused(String),
+    /// Its settings could not be read: try again later.
+    Later(String),
+}
+
 /// Checks the forward may still go (the allowlist may have changed since it was
 /// queued; an auto-forward is first checked here) and builds its request.
 async fn prepare(
     forwarder: &Forwarder,
     row: &ForwardRow,
-) -> Result<(Via, providers::Built), String> {
-    let via = Via::parse(&row.via).ok_or_else(|| format!("unknown provider '{}'", row.via))?;
-    let to = PhoneNumber::parse(&row.destination).map_err(|e| e.to_string())?;
-    let list = forwarder.allowlist().await.map_err(|e| e.to_string())?;
+) -> Result<(Via, providers::Built), Unready> {
+    let later = |e: super::ForwardError| Unready::Later(format!("cannot read the settings: {e}"));
+    let via = Via::parse(&row.via)
+        .ok_or_else(|| Unready::Refused(format!("unknown provider '{}'", row.via)))?;
+    let to = PhoneNumber::parse(&row.destination).map_err(|e| Unready::Refused(e.to_string()))?;
+    let list = forwarder.allowlist().await.map_err(later)?;
     if !list.allows(&to) {
-        return Err(list.refusal(&to));
+        return Err(Unready::Refused(list.refusal(&to)));
     }
     let account = forwarder
         .account(via)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| super::not_set_up(via).to_string())?;
+        .map_err(later)?
+        .ok_or_else(|| Unready::Refused(super::not_set_up(via).to_string()))?;
     let key = format!("fwd_{}_{}", row.message_id, row.id);
     let built = providers::build(
         &account,
@@ -228,15 +266,17 @@ async fn prepare(
             text: &row.text,
             now: std::time::SystemTime::now(),
         },
-    )?;
+    )
+    .map_err(Unready::Refused)?;
     Ok((via, built))
 }
 
 /// How long before try `attempts + 1`: the provider's `Retry-After` if it gave
-/// one, else 1 s, 4 s, 16 s…; never more than `MAX_BACKOFF`.
+/// one, else 1 s, 4 s, 16 s…; never less than 1 s (a `Retry-After: 0` must not
+/// spend every try at once) nor more than `MAX_BACKOFF`.
 fn backoff(attempts: i64, retry_after: Option<u64>) -> Duration {
     let wait = match retry_after {
-        Some(secs) => Duration::from_secs(secs),
+        Some(secs) => Duration::from_secs(secs.max(1)),
         None => {
             let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 8)).unwrap_or(8);
             Duration::from_secs(4u64.saturating_pow(exp))
@@ -255,7 +295,7 @@ mod tests {
         assert_eq!(backoff(2, None), Duration::from_secs(4));
         assert_eq!(backoff(3, None), Duration::from_secs(16));
         assert_eq!(backoff(50, None), MAX_BACKOFF);
-        assert_eq!(backoff(1, Some(0)), Duration::ZERO);
+        assert_eq!(backoff(1, Some(0)), Duration::from_secs(1));
         assert_eq!(backoff(1, Some(u64::MAX)), MAX_BACKOFF);
     }
 }

@@ -51,6 +51,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many at once (429).
+    #[error("{0}")]
+    TooMany(String),
     #[error(transparent)]
     Capture(#[from] CaptureError),
     #[error(transparent)]
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NoMessage(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Capture(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) if e.is_unwritable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -95,6 +99,7 @@ impl ApiError {
             ApiError::NoMessage(_) => "no_message",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooMany(_) => "too_many_requests",
             ApiError::Capture(CaptureError::Stopped) => "shutting_down",
             ApiError::Capture(CaptureError::Paused) => "capture_paused",
             ApiError::Capture(CaptureError::ReadOnly) => "read_only",

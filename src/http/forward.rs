@@ -47,6 +47,7 @@ impl From<ForwardError> for ApiError {
             ForwardError::NotFound(m) => ApiError::NotFound(m),
             ForwardError::NotSetUp(m) => ApiError::Conflict(m),
             ForwardError::NotAllowed(m) => ApiError::Forbidden(m),
+            ForwardError::TooMany(m) => ApiError::TooMany(m),
             ForwardError::Bad { field, message } => ApiError::BadParameter { field, message },
             ForwardError::Store(e) => ApiError::Store(e),
             ForwardError::Secrets(m) => ApiError::Store(crate::store::StoreError::Corrupt(
@@ -75,6 +76,24 @@ async fn own_page_only(request: Request, next: Next) -> Response {
             ))
             .into_response();
         }
+    }
+    // A write must say it is JSON: a page cannot send that cross-origin without a
+    // preflight, which is never granted, so the Origin check is not the only wall.
+    let method = request.method().clone();
+    let sends_body = !matches!(
+        method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::DELETE
+    );
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let json = content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("application/json");
+    if sends_body && !json {
+        return ApiError::UnsupportedMediaType(content_type.to_owned()).into_response();
     }
     if let Some(site) = headers.get("sec-fetch-site") {
         let site = site.to_str().unwrap_or("");

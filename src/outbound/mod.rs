@@ -114,8 +114,14 @@ impl Default for Outbound {
 impl Outbound {
     /// A client with the default options (no extra CA).
     pub fn new() -> Outbound {
+        // Without an extra CA the builder has nothing to fail on; were it to, the
+        // fallback keeps the same limits (no redirects, the timeout).
         Outbound::with(&OutboundOptions::default()).unwrap_or_else(|_| Outbound {
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .timeout(DEFAULT_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
             timeout: DEFAULT_TIMEOUT,
         })
     }

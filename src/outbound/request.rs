@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A request ready to send.
-#[derive(Debug, Clone)]
+/// A request ready to send. `Debug` shows it as `shown` does, masked.
+#[derive(Clone)]
 pub struct Outgoing {
     pub method: reqwest::Method,
     pub url: url::Url,
@@ -41,6 +41,12 @@ pub const MASK: &str = "••••";
 
 /// Bodies longer than this are cut when shown (they are sent whole).
 const SHOWN_BODY: usize = 4096;
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.shown().fmt(f)
+    }
+}
 
 impl Outgoing {
     pub fn new(method: reqwest::Method, url: url::Url) -> Outgoing {
@@ -91,7 +97,8 @@ impl Outgoing {
     /// The request with every secret masked, as a dry run shows it and an attempt
     /// records it.
     pub fn shown(&self) -> ShownRequest {
-        let body = String::from_utf8_lossy(&self.body);
+        // Masked before it is cut, so a cut cannot split a secret past the mask.
+        let body = self.mask(&String::from_utf8_lossy(&self.body));
         let body = if body.len() > SHOWN_BODY {
             let mut end = SHOWN_BODY;
             while !body.is_char_boundary(end) {
@@ -99,7 +106,7 @@ impl Outgoing {
             }
             format!("{}… ({} bytes)", &body[..end], self.body.len())
         } else {
-            body.into_owned()
+            body
         };
         ShownRequest {
             method: self.method.to_string(),
@@ -109,13 +116,13 @@ impl Outgoing {
                 .iter()
                 .map(|(k, v)| (k.clone(), self.mask(v)))
                 .collect(),
-            body: self.mask(&body),
+            body,
         }
     }
 
     /// `text` with every spelling of every secret replaced by the mask; longest
     /// first, so a secret containing another is masked whole.
-    fn mask(&self, text: &str) -> String {
+    pub(crate) fn mask(&self, text: &str) -> String {
         let mut spellings: Vec<String> = self
             .secrets
             .iter()

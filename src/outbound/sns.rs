@@ -18,8 +18,9 @@ use super::{Answer, Outgoing, Verdict};
 /// The API version SNS's awsQuery protocol is spoken in.
 const VERSION: &str = "2010-03-31";
 
-/// An AWS account's access keys and the region to publish in.
-#[derive(Debug, Clone)]
+/// An AWS account's access keys and the region to publish in. `Debug` leaves
+/// the keys out.
+#[derive(Clone)]
 pub struct SnsAccount {
     /// `None`: `https://sns.{region}.amazonaws.com`; else another Phonebox or a
     /// test server.
@@ -27,6 +28,15 @@ pub struct SnsAccount {
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for SnsAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnsAccount")
+            .field("base", &self.base.as_ref().map(url::Url::as_str))
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 /// SNS's `AWS.SNS.SMS.SMSType`: transactional messages (codes) are delivered ahead

@@ -13,13 +13,22 @@ use crate::message::{Link, LINK_HEADER};
 /// Twilio's API, where a real account lives.
 pub const DEFAULT_BASE: &str = "https://api.twilio.com";
 
-/// A Twilio account to send through.
-#[derive(Debug, Clone)]
+/// A Twilio account to send through. `Debug` leaves the token out.
+#[derive(Clone)]
 pub struct TwilioAccount {
     /// `DEFAULT_BASE`, or another Phonebox / a test server.
     pub base: url::Url,
     pub account_sid: String,
     pub auth_token: String,
+}
+
+impl std::fmt::Debug for TwilioAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioAccount")
+            .field("base", &self.base.as_str())
+            .field("account_sid", &self.account_sid)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An SMS: `POST {base}/2010-04-01/Accounts/{sid}/Messages.json`. A `from` starting

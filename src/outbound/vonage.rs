@@ -14,13 +14,21 @@ use crate::message::sms::{layout, Encoding};
 /// Vonage's SMS API.
 pub const DEFAULT_BASE: &str = "https://rest.nexmo.com";
 
-/// A Vonage account to send through.
-#[derive(Debug, Clone)]
+/// A Vonage account to send through. `Debug` leaves the key and secret out.
+#[derive(Clone)]
 pub struct VonageAccount {
     /// `DEFAULT_BASE`, or another Phonebox / a test server.
     pub base: url::Url,
     pub api_key: String,
     pub api_secret: String,
+}
+
+impl std::fmt::Debug for VonageAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VonageAccount")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 /// An SMS: `POST {base}/sms/json` with the credentials in the form, as Vonage's

@@ -77,6 +77,15 @@ pub async fn update(
     Ok(row.as_ref().map(rule).transpose()?)
 }
 
+/// Deletes every rule sending through `via`; how many there were.
+pub async fn delete_via(store: &Store, via: &str) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM forward_rules WHERE via = ?")
+        .bind(via)
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn delete(store: &Store, id: i64) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM forward_rules WHERE id = ?")
         .bind(id)

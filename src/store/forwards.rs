@@ -51,6 +51,47 @@ pub struct NewForward<'a> {
     pub now: i64,
 }
 
+/// An auto-forward queued with the capture that matched it, in the same
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct QueuedForward {
+    pub message_id: String,
+    pub tenant: String,
+    pub channel: &'static str,
+    pub text: String,
+    pub via: &'static str,
+    pub destination: String,
+    pub rule_id: i64,
+    pub now: i64,
+}
+
+/// Inserts auto-forwards inside the capture writer's transaction.
+pub(crate) async fn insert_queued(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[QueuedForward],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(256) {
+        let mut builder: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "INSERT INTO forwards (message_id, tenant, channel, text, via, destination, rule_id, \
+             state, next_at, created_at) ",
+        );
+        builder.push_values(chunk, |mut b, f| {
+            b.push_bind(&f.message_id)
+                .push_bind(&f.tenant)
+                .push_bind(f.channel)
+                .push_bind(&f.text)
+                .push_bind(f.via)
+                .push_bind(&f.destination)
+                .push_bind(f.rule_id)
+                .push_bind("queued")
+                .push_bind(f.now)
+                .push_bind(f.now);
+        });
+        builder.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 const COLUMNS: &str = "id, message_id, tenant, channel, text, via, destination, rule_id, state, \
                        attempts, next_at, created_at, provider_message_id, last_error";
 
@@ -181,6 +222,15 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Forwar
     Ok(rows.iter().map(forward).collect::<Result<_, _>>()?)
 }
 
+/// Forwards waiting to be sent: queued, or at a provider now.
+pub async fn pending(store: &Store) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM forwards WHERE state IN ('queued', 'sending')")
+            .fetch_one(store.pool())
+            .await?,
+    )
+}
+
 /// When the next queued forward is due, if any.
 pub async fn next_due(store: &Store) -> Result<Option<i64>, StoreError> {
     Ok(
@@ -239,22 +289,6 @@ pub async fn settle(
     }
     tx.commit().await?;
     Ok(row.as_ref().map(forward).transpose()?)
-}
-
-/// Records a refusal made before anything was sent (an auto-forward whose
-/// destination left the allowlist) and fails the forward.
-pub async fn refuse(
-    store: &Store,
-    attempt_row: &AttemptRow,
-) -> Result<Option<ForwardRow>, StoreError> {
-    settle(
-        store,
-        attempt_row,
-        Settle::Failed {
-            error: attempt_row.error.as_deref().unwrap_or("refused"),
-        },
-    )
-    .await
 }
 
 async fn insert_attempt(tx: &mut super::Tx, a: &AttemptRow) -> Result<(), StoreError> {

@@ -70,6 +70,30 @@ pub async fn insert_batch(
     conn: &mut Connection,
     rows: &[(&Message, &RawRequest)],
 ) -> Result<(), StoreError> {
+    insert_rows(conn.raw(), rows).await
+}
+
+/// Inserts a batch and the auto-forwards it queued, in one transaction; without
+/// forwards it is `insert_batch`, one statement.
+pub async fn insert_batch_forwarding(
+    conn: &mut Connection,
+    rows: &[(&Message, &RawRequest)],
+    forwards: &[super::forwards::QueuedForward],
+) -> Result<(), StoreError> {
+    if forwards.is_empty() {
+        return insert_batch(conn, rows).await;
+    }
+    let mut tx = sqlx::Connection::begin(conn.raw()).await?;
+    insert_rows(&mut tx, rows).await?;
+    super::forwards::insert_queued(&mut tx, forwards).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_rows(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[(&Message, &RawRequest)],
+) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -121,7 +145,7 @@ pub async fn insert_batch(
                 .push_bind(&raw.body);
         },
     );
-    builder.build().execute(conn.raw()).await?;
+    builder.build().execute(conn).await?;
     Ok(())
 }
 

@@ -1174,3 +1174,328 @@ async fn no_credential_reaches_the_database_the_log_or_any_answer() {
     assert!(answers.contains("Authenticate") && answers.contains("InvalidClientTokenId"));
     assert!(answers.contains("Bad Credentials"));
 }
+
+#[tokio::test]
+async fn a_rule_never_forwards_what_a_web_page_or_phonebox_seed_wrote() {
+    let ca = TestCa::new();
+    let twilio = Fake::start(&ca, twilio_ok()).await;
+    let (app, dir) = app_trusting(&ca, Duration::from_secs(10)).await;
+    allow(&app, &[ME]).await;
+    set_up_twilio(&app, &twilio).await;
+    let response = app
+        .http
+        .post(app.url("/emulator/v1/forwarding/rules"))
+        .json(&json!({ "pattern": "+1*", "via": "twilio", "to": ME }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    // A page on another local port may capture (the inbox shows it) but not forward.
+    for (header, value) in [
+        ("origin", "http://localhost:3000"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let response = app
+            .http
+            .post(app.url("/capture/auth0/custom-phone-provider"))
+            .header(header, value)
+            .header("content-type", "text/plain")
+            .body(json!({ "recipient": "+15555550120", "text": "ATTACKER TEXT 424242", "message_type": "text" }).to_string())
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 201, "{header}");
+        let message: Value = response.json().await.expect("json");
+        let page = app
+            .get_json(&format!(
+                "/emulator/v1/messages/{}/forwards",
+                id_of(&message)
+            ))
+            .await;
+        assert_eq!(page["forwards"], json!([]), "{header}: {page}");
+    }
+    // Demo data goes straight to the database, never through a rule.
+    let seeded = tokio::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+        .args(["seed", "--count", "20", "--phones", "2", "--db"])
+        .arg(dir.path().join("phonebox.db"))
+        .output()
+        .await
+        .expect("seed runs");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let messages = app.get_json("/emulator/v1/messages?limit=100").await;
+    let seeded: Vec<&Value> = messages["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["text"] != "ATTACKER TEXT 424242")
+        .collect();
+    assert_eq!(seeded.len(), 20);
+    assert!(seeded
+        .iter()
+        .all(|m| m["to"].as_str().is_some_and(|t| t.starts_with("+1"))));
+    for m in seeded {
+        let page = app
+            .get_json(&format!("/emulator/v1/messages/{}/forwards", id_of(m)))
+            .await;
+        assert_eq!(page["forwards"], json!([]));
+    }
+    // The same capture from an Action (no browser headers) is forwarded.
+    let mut watch = Watch::open(&app.base).await;
+    let message = capture_text(&app, "+15555550121", "Your code is 919191").await;
+    let page = app
+        .get_json(&format!(
+            "/emulator/v1/messages/{}/forwards",
+            id_of(&message)
+        ))
+        .await;
+    let done = watch
+        .settled(page["forwards"][0]["id"].as_i64().expect("queued"))
+        .await;
+    assert_eq!(done["state"], "sent");
+    let got = twilio.requests();
+    assert_eq!(got.len(), 1, "only the Action's capture went out");
+    assert_eq!(
+        got[0].form_value("Body").as_deref(),
+        Some("Your code is 919191")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_echoing_the_credentials_is_recorded_masked() {
+    let ca = TestCa::new();
+    // A proxy or debugging endpoint that repeats what it was sent.
+    let echo = format!(r#"{{"code":20003,"message":"bad auth_token={TWILIO_TOKEN}"}}"#);
+    let twilio = Fake::start(&ca, Reply::json(401, &echo)).await;
+    let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
+    allow(&app, &[ME]).await;
+    set_up_twilio(&app, &twilio).await;
+    let message = capture_text(&app, "+15555550122", "Your code is 838383").await;
+    let mut watch = Watch::open(&app.base).await;
+    let (_, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
+    let done = watch.settled(queued["id"].as_i64().expect("id")).await;
+    let error = done["attempts"][0]["error"].as_str().expect("error");
+    assert!(error.contains("bad auth_token=••••"), "{error}");
+    assert!(!done.to_string().contains(TWILIO_TOKEN), "{done}");
+    let page = app
+        .get_json(&format!(
+            "/emulator/v1/messages/{}/forwards",
+            id_of(&message)
+        ))
+        .await;
+    assert!(!page.to_string().contains(TWILIO_TOKEN));
+    assert!(
+        !contains(&database_bytes(&app.db), TWILIO_TOKEN),
+        "the token is not in the database"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forwarding_refuses_plain_http_off_this_machine_non_json_writes_and_a_runaway_queue() {
+    let ca = TestCa::new();
+    let twilio = Fake::start(&ca, Reply::Hang).await;
+    let (app, _dir) = app_trusting(&ca, Duration::from_secs(3)).await;
+    let (status, body) = put(
+        &app,
+        "/emulator/v1/forwarding/providers/twilio",
+        json!({ "account_sid": SID, "auth_token": TWILIO_TOKEN, "from": "+1", "base_url": "http://api.twilio.example" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("base_url")),
+        "{body}"
+    );
+    let response = app
+        .http
+        .put(app.url("/emulator/v1/forwarding/allowlist"))
+        .header("content-type", "text/plain")
+        .body(json!({ "numbers": ["+1*"] }).to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 415);
+    allow(&app, &["+44*"]).await;
+    set_up_twilio(&app, &twilio).await;
+    let message = capture_text(&app, "+15555550123", "Your code is 747474").await;
+    let path = format!("/emulator/v1/messages/{}/forward", id_of(&message));
+    for _ in 0..1000 {
+        let response = app
+            .http
+            .post(app.url(&path))
+            .json(&json!({ "via": "twilio", "to": ME }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 202);
+    }
+    let (status, body) =
+        forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "too_many_requests");
+    // A dry run sends nothing, so it is still answered.
+    let (status, _) = forward(
+        &app,
+        &id_of(&message),
+        json!({ "via": "twilio", "to": ME, "dry_run": true }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_only_database_takes_no_credentials() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    crate::helpers::spawn_app_at(&db).await.stop().await;
+    let mut config = phonebox::Config::new("127.0.0.1:0".parse().expect("addr"), db.clone());
+    config.read_only = true;
+    let app = spawn_with(config).await;
+    let (status, body) = put(
+        &app,
+        "/emulator/v1/forwarding/providers/twilio",
+        json!({ "account_sid": SID, "auth_token": TWILIO_TOKEN, "from": "+15005550006" }),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    let secrets = std::fs::read(phonebox::secrets::Secrets::beside(&db)).unwrap_or_default();
+    assert!(
+        !contains(&secrets, TWILIO_TOKEN),
+        "nothing was written to the secrets store"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_forward_caught_at_its_provider_by_a_stop_is_marked_interrupted_not_resent() {
+    let ca = TestCa::new();
+    let twilio = Fake::start(&ca, Reply::Hang).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    let args = [
+        std::ffi::OsStr::new("--db"),
+        db.as_os_str(),
+        std::ffi::OsStr::new("--extra-ca"),
+        ca.pem_path.as_os_str(),
+        std::ffi::OsStr::new("--outbound-timeout"),
+        std::ffi::OsStr::new("60s"),
+    ];
+    let first = Process::start(&args, &[], &dir.path().join("first.log"))
+        .await
+        .expect("starts");
+    let mut answers = String::new();
+    send(
+        &first.base,
+        reqwest::Method::PUT,
+        "/emulator/v1/forwarding/allowlist",
+        json!({ "numbers": [ME] }),
+        &mut answers,
+    )
+    .await;
+    send(
+        &first.base,
+        reqwest::Method::PUT,
+        "/emulator/v1/forwarding/providers/twilio",
+        json!({ "account_sid": SID, "auth_token": TWILIO_TOKEN, "from": "+15005550006", "base_url": twilio.base }),
+        &mut answers,
+    )
+    .await;
+    let message = send(
+        &first.base,
+        reqwest::Method::POST,
+        "/capture/auth0/custom-phone-provider",
+        json!({ "recipient": "+15555550124", "text": "Your code is 626262", "message_type": "text" }),
+        &mut answers,
+    )
+    .await;
+    let queued = send(
+        &first.base,
+        reqwest::Method::POST,
+        &format!("/emulator/v1/messages/{}/forward", id_of(&message)),
+        json!({ "via": "twilio", "to": ME }),
+        &mut answers,
+    )
+    .await;
+    let id = queued["id"].as_i64().expect("id");
+    twilio.wait_for(1).await;
+    let stopping = Instant::now();
+    assert_eq!(first.terminate().await, Some(0));
+    println!(
+        "stopped with a forward at a hung provider in {:?}",
+        stopping.elapsed()
+    );
+    let second = Process::start(&args, &[], &dir.path().join("second.log"))
+        .await
+        .expect("restarts");
+    let view = get(&second.base, &format!("/emulator/v1/forwards/{id}")).await;
+    assert_eq!(view["state"], "interrupted", "{view}");
+    assert_eq!(view["attempts"][0]["outcome"], "interrupted");
+    assert!(view["last_error"]
+        .as_str()
+        .expect("why")
+        .contains("unknown"));
+    assert_eq!(second.terminate().await, Some(0));
+    assert_eq!(twilio.requests().len(), 1, "not sent again");
+}
+
+#[tokio::test]
+async fn the_cli_forwards_a_message_and_waits_for_the_providers_answer() {
+    let ca = TestCa::new();
+    let twilio = Fake::start(&ca, twilio_ok()).await;
+    let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
+    allow(&app, &[ME]).await;
+    set_up_twilio(&app, &twilio).await;
+    let message = capture_text(&app, "+15555550125", "Your code is 515151").await;
+    let id = id_of(&message);
+    let cli = |args: &[&str]| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+            .arg("forward")
+            .args(args)
+            .args(["--server", &app.base])
+            .output()
+    };
+    let dry = cli(&[&id, "--via", "twilio", "--to", ME, "--dry-run"])
+        .await
+        .expect("runs");
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&dry.stdout).expect("the dry run is JSON");
+    assert_eq!(shown["dry_run"], true);
+    assert!(!String::from_utf8_lossy(&dry.stdout).contains(TWILIO_TOKEN));
+    assert!(twilio.requests().is_empty());
+
+    let sent = cli(&[&id, "--via", "twilio", "--to", ME])
+        .await
+        .expect("runs");
+    let out = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(out.contains("attempt 1: accepted, HTTP 201"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "forwarded to {ME} via twilio: accepted, SM0123456789abcdef0123456789abcdef"
+        )),
+        "{out}"
+    );
+    assert_eq!(twilio.requests().len(), 1);
+
+    let refused = cli(&[&id, "--via", "twilio", "--to", "+447700900999"])
+        .await
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not on the forwarding allowlist"));
+    assert_eq!(twilio.requests().len(), 1);
+    app.stop().await;
+}

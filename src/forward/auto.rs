@@ -1,0 +1,207 @@
+//! Auto-forward rules as the capture writer reads them: in memory, matched on each
+//! capture, queued in the capture's own transaction. Only what a provider, an
+//! Action or an SDK sent is forwarded: a capture a web page made (it carries an
+//! `Origin`, or a `Sec-Fetch-Site` other than `none`) never is, so no page can spend
+//! the user's credit through a rule; nor is what `phonebox seed` writes, as it goes
+//! around the pipeline. A rule sending through a billed provider forwards at most
+//! `HOURLY_BUDGET` captures an hour.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
+
+use super::settings::Via;
+use crate::capture::pipeline::AutoForward;
+use crate::message::{Message, RawRequest};
+use crate::store::forward_rules::RuleRow;
+use crate::store::forwards::QueuedForward;
+
+/// The most captures one rule forwards in an hour through Twilio, SNS or Vonage.
+pub const HOURLY_BUDGET: u32 = 60;
+const HOUR_MS: i64 = 3_600_000;
+
+/// The rules in force.
+#[derive(Default)]
+pub struct AutoRules {
+    rules: RwLock<Vec<RuleRow>>,
+    on: AtomicBool,
+    /// Per rule: the hour's start and how many it forwarded in it.
+    spent: Mutex<HashMap<i64, (i64, u32)>>,
+}
+
+impl AutoRules {
+    /// Replaces the rules (after any change to them).
+    pub fn set(&self, rules: Vec<RuleRow>) {
+        let on = rules.iter().any(|r| r.enabled);
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
+        self.on.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether any rule is on.
+    pub fn any_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
+    /// Counts one forward against `rule`'s hour; false when it is spent.
+    fn spend(&self, rule: i64, now: i64) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, count) = spent.entry(rule).or_insert((now, 0));
+        if now - *start >= HOUR_MS {
+            *start = now;
+            *count = 0;
+        }
+        if *count >= HOURLY_BUDGET {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+}
+
+/// Whether a browser sent the request.
+fn from_a_page(raw: &RawRequest) -> bool {
+    raw.headers.iter().any(|(name, value)| {
+        name == "origin" || (name == "sec-fetch-site" && value.trim() != "none")
+    })
+}
+
+impl AutoForward for AutoRules {
+    fn queue(&self, message: &Message, raw: &RawRequest) -> Vec<QueuedForward> {
+        if !self.any_on() || from_a_page(raw) {
+            return Vec::new();
+        }
+        let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
+        let to = message.recipient.as_str();
+        let now = crate::unix_ms::from_time(crate::unix_ms::now());
+        let mut out = Vec::new();
+        for rule in rules.iter().filter(|r| r.enabled) {
+            let matches = match rule.pattern.strip_suffix('*') {
+                Some(prefix) => to.starts_with(prefix),
+                None => to == rule.pattern,
+            };
+            let Some(via) = Via::parse(&rule.via) else {
+                continue;
+            };
+            if !matches {
+                continue;
+            }
+            if via != Via::Webhook && !self.spend(rule.id, now) {
+                tracing::warn!(
+                    rule = rule.id,
+                    budget = HOURLY_BUDGET,
+                    "auto-forward rule spent its hourly budget; capture not forwarded"
+                );
+                continue;
+            }
+            out.push(QueuedForward {
+                message_id: message.id.clone(),
+                tenant: message.tenant.clone(),
+                channel: message.channel.as_str(),
+                text: message.text.clone(),
+                via: via.as_str(),
+                destination: rule.to_number.clone().unwrap_or_else(|| to.to_owned()),
+                rule_id: rule.id,
+                now,
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: i64, pattern: &str, via: &str) -> RuleRow {
+        RuleRow {
+            id,
+            pattern: pattern.into(),
+            via: via.into(),
+            to_number: None,
+            enabled: true,
+        }
+    }
+
+    fn capture(to: &str, headers: &[(&str, &str)]) -> (Message, RawRequest) {
+        let raw = RawRequest {
+            content_type: None,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Vec::new(),
+        };
+        let new = crate::message::NewMessage {
+            tenant: "default".into(),
+            channel: crate::message::Channel::Sms,
+            source: crate::message::Source::TwilioMessages,
+            recipient: crate::message::phone::PhoneNumber::parse(to).expect("number"),
+            sender: None,
+            text: "Your code is 123456".into(),
+            code: None,
+            action: None,
+            purpose: None,
+            locale: None,
+            user_id: None,
+            client_id: None,
+            provider_message_id: None,
+            provider_account: None,
+            attributes: None,
+            error: None,
+            raw: raw.clone(),
+        };
+        let (message, _) =
+            crate::capture::pipeline::finish(new, "01TEST".into(), crate::unix_ms::now());
+        (message, raw)
+    }
+
+    #[test]
+    fn rules_match_by_prefix_or_number_and_never_a_page() {
+        let rules = AutoRules::default();
+        let (m, raw) = capture("+15555550100", &[]);
+        assert!(rules.queue(&m, &raw).is_empty(), "no rule, nothing");
+        rules.set(vec![
+            rule(1, "+1555*", "twilio"),
+            rule(2, "+15555550100", "webhook"),
+            rule(3, "+44*", "sns"),
+        ]);
+        let queued = rules.queue(&m, &raw);
+        assert_eq!(queued.iter().map(|q| q.rule_id).collect::<Vec<_>>(), [1, 2]);
+        for page in [
+            &[("origin", "http://localhost:3000")][..],
+            &[("sec-fetch-site", "same-site")][..],
+        ] {
+            let (m, raw) = capture("+15555550100", page);
+            assert!(rules.queue(&m, &raw).is_empty(), "{page:?}");
+        }
+        let (m, raw) = capture("+15555550100", &[("sec-fetch-site", "none")]);
+        assert_eq!(
+            rules.queue(&m, &raw).len(),
+            2,
+            "typed into the address bar is no page"
+        );
+    }
+
+    #[test]
+    fn a_billed_rule_stops_at_its_hourly_budget() {
+        let rules = AutoRules::default();
+        rules.set(vec![
+            rule(1, "+1555*", "twilio"),
+            rule(2, "+1555*", "webhook"),
+        ]);
+        let (m, raw) = capture("+15555550100", &[]);
+        let mut twilio = 0;
+        let mut webhook = 0;
+        for _ in 0..(HOURLY_BUDGET + 10) {
+            for q in rules.queue(&m, &raw) {
+                if q.via == "twilio" {
+                    twilio += 1;
+                } else {
+                    webhook += 1;
+                }
+            }
+        }
+        assert_eq!(twilio, HOURLY_BUDGET);
+        assert_eq!(webhook, HOURLY_BUDGET + 10);
+    }
+}
