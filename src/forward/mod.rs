@@ -233,6 +233,19 @@ impl Forwarder {
         let via = parse_via(via)?;
         self.writable()?;
         settings::check(via, &input.settings).map_err(|(field, why)| bad(field, why))?;
+        // Stored credentials go only where they were entered for: pointing the
+        // provider at another host takes them again.
+        let moved = match self.account(via).await? {
+            Some(old) => {
+                let new = providers::Account {
+                    via,
+                    settings: input.settings.clone(),
+                    credentials: BTreeMap::new(),
+                };
+                host_of(&old.effective_base()) != host_of(&new.effective_base())
+            }
+            None => false,
+        };
         let mut sent = BTreeMap::new();
         for name in via.secret_names() {
             match input.credential(name) {
@@ -254,6 +267,15 @@ impl Forwarder {
                 }
                 None if self.0.secrets.get(&via.secret_key(name)).is_none() => {
                     return Err(bad(name, format!("{} needs `{name}`", via.label())));
+                }
+                None if moved => {
+                    return Err(bad(
+                        name,
+                        format!(
+                            "the stored `{name}` is only sent to the host it was entered for: \
+                             enter it again to use it with another one"
+                        ),
+                    ));
                 }
                 None => {}
             }
@@ -573,6 +595,12 @@ impl Forwarder {
         let attempts = forwards::attempts_of(self.store(), id).await?;
         Ok(ForwardView::from_rows(&row, &attempts))
     }
+}
+
+/// The host and port of a URL, to tell where credentials would go.
+fn host_of(url: &str) -> Option<(String, Option<u16>)> {
+    let url = url::Url::parse(url).ok()?;
+    Some((url.host_str()?.to_owned(), url.port_or_known_default()))
 }
 
 fn parse_via(via: &str) -> Result<Via, ForwardError> {

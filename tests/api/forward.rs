@@ -886,7 +886,23 @@ async fn provider_settings_are_checked_and_credentials_only_shown_masked() {
     )
     .await;
     assert_eq!(view["credentials"][0]["masked"], "••••4a60");
+    // But it is not sent to another host than the one it was entered for.
+    let (status, body) = put(
+        &app,
+        "/emulator/v1/forwarding/providers/twilio",
+        json!({ "account_sid": SID, "from": "+15005550007", "base_url": "https://collector.example" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (400, json!("auth_token")),
+        "{body}"
+    );
     let all = app.get_json("/emulator/v1/forwarding").await;
+    assert_eq!(
+        all["providers"][0]["effective_base"],
+        "https://api.twilio.com"
+    );
     assert!(!all.to_string().contains(TWILIO_TOKEN));
     assert_eq!(all["providers"][0]["settings"]["from"], "+15005550007");
     // Saved phones are kept in E.164.
