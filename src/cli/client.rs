@@ -228,29 +228,13 @@ impl EmulatorClient {
         self.read(response).await
     }
 
-    /// Queues a forward of message `id`.
-    pub async fn forward(
+    /// Forwards message `id`: the queued forward (`ForwardStatus`), or with
+    /// `dry_run` the request it would send, as the server shows it (JSON).
+    pub async fn forward<T: serde::de::DeserializeOwned>(
         &self,
         id: &str,
         call: &ForwardCall<'_>,
-    ) -> Result<ForwardStatus, ClientError> {
-        let request = self
-            .http
-            .post(format!(
-                "{}/emulator/v1/messages/{}/forward",
-                self.base,
-                encode(id)
-            ))
-            .json(call);
-        self.call(request).await
-    }
-
-    /// The request a forward of message `id` would send, as the server shows it.
-    pub async fn forward_dry_run(
-        &self,
-        id: &str,
-        call: &ForwardCall<'_>,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<T, ClientError> {
         let request = self
             .http
             .post(format!(

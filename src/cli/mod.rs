@@ -328,7 +328,10 @@ pub async fn forward(args: &ForwardArgs) -> Outcome {
         dry_run: args.dry_run,
     };
     if args.dry_run {
-        return match client.forward_dry_run(&args.id, &request).await {
+        return match client
+            .forward::<serde_json::Value>(&args.id, &request)
+            .await
+        {
             Ok(dry) => match serde_json::to_string_pretty(&dry) {
                 Ok(json) => Outcome::Print(json),
                 Err(e) => Outcome::Fail(e.to_string(), 2),
@@ -337,7 +340,10 @@ pub async fn forward(args: &ForwardArgs) -> Outcome {
             Err(e) => Outcome::Fail(e.to_string(), 2),
         };
     }
-    let queued = match client.forward(&args.id, &request).await {
+    let queued = match client
+        .forward::<crate::cli::client::ForwardStatus>(&args.id, &request)
+        .await
+    {
         Ok(queued) => queued,
         Err(e @ crate::cli::client::ClientError::Refused(_)) => {
             return Outcome::Fail(e.to_string(), 1)

@@ -131,25 +131,12 @@ mod tests {
                 .collect(),
             body: Vec::new(),
         };
-        let new = crate::message::NewMessage {
-            tenant: "default".into(),
-            channel: crate::message::Channel::Sms,
-            source: crate::message::Source::TwilioMessages,
-            recipient: crate::message::phone::PhoneNumber::parse(to).expect("number"),
-            sender: None,
-            text: "Your code is 123456".into(),
-            code: None,
-            action: None,
-            purpose: None,
-            locale: None,
-            user_id: None,
-            client_id: None,
-            provider_message_id: None,
-            provider_account: None,
-            attributes: None,
-            error: None,
-            raw: raw.clone(),
-        };
+        let new = crate::message::NewMessage::new(
+            crate::message::Channel::Sms,
+            crate::message::Source::TwilioMessages,
+            crate::message::phone::PhoneNumber::parse(to).expect("number"),
+            "Your code is 123456".into(),
+        );
         let (message, _) =
             crate::capture::pipeline::finish(new, "01TEST".into(), crate::unix_ms::now());
         (message, raw)

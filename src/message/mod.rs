@@ -109,6 +109,36 @@ pub struct NewMessage {
     pub raw: RawRequest,
 }
 
+impl NewMessage {
+    /// A message with only what every one has; the rest is set by whoever knows it.
+    pub fn new(
+        channel: Channel,
+        source: Source,
+        recipient: PhoneNumber,
+        text: String,
+    ) -> NewMessage {
+        NewMessage {
+            tenant: String::new(),
+            channel,
+            source,
+            recipient,
+            sender: None,
+            text,
+            code: None,
+            action: None,
+            purpose: None,
+            locale: None,
+            user_id: None,
+            client_id: None,
+            provider_message_id: None,
+            provider_account: None,
+            attributes: None,
+            error: None,
+            raw: RawRequest::default(),
+        }
+    }
+}
+
 /// What the emulated tenant knows of a message it sends: whose it is and which MFA
 /// transaction it carries the code of. Set on the message before it is captured,
 /// so its one insert and its one event already carry it; sent to another Phonebox
@@ -310,22 +340,13 @@ mod tests {
         };
         let message = |text: &str| NewMessage {
             tenant: "default".into(),
-            channel: Channel::Sms,
-            source: Source::TwilioMessages,
-            recipient: PhoneNumber::parse("+15555550100").expect("number"),
-            sender: None,
-            text: text.into(),
-            code: None,
-            action: None,
-            purpose: None,
-            locale: None,
-            user_id: None,
-            client_id: None,
-            provider_message_id: None,
-            provider_account: None,
-            attributes: None,
-            error: None,
             raw: raw.clone(),
+            ..NewMessage::new(
+                Channel::Sms,
+                Source::TwilioMessages,
+                PhoneNumber::parse("+15555550100").expect("number"),
+                text.into(),
+            )
         };
         let claimed = message("hello, no code here").with_link_header();
         assert_eq!(claimed.code, None);

@@ -977,6 +977,44 @@ async fn until_attempts(base: &str, id: i64, attempts: usize) -> Value {
     }
 }
 
+/// On a running process: allows `ME`, sets up Twilio at `twilio`, captures a
+/// message to `to` and forwards it to `ME`; the forward's id.
+async fn forward_on_process(base: &str, twilio: &Fake, to: &str, answers: &mut String) -> i64 {
+    send(
+        base,
+        reqwest::Method::PUT,
+        "/emulator/v1/forwarding/allowlist",
+        json!({ "numbers": [ME] }),
+        answers,
+    )
+    .await;
+    send(
+        base,
+        reqwest::Method::PUT,
+        "/emulator/v1/forwarding/providers/twilio",
+        json!({ "account_sid": SID, "auth_token": TWILIO_TOKEN, "from": "+15005550006", "base_url": twilio.base }),
+        answers,
+    )
+    .await;
+    let message = send(
+        base,
+        reqwest::Method::POST,
+        "/capture/auth0/custom-phone-provider",
+        json!({ "recipient": to, "text": "Your code is 565656", "message_type": "text" }),
+        answers,
+    )
+    .await;
+    let queued = send(
+        base,
+        reqwest::Method::POST,
+        &format!("/emulator/v1/messages/{}/forward", id_of(&message)),
+        json!({ "via": "twilio", "to": ME }),
+        answers,
+    )
+    .await;
+    queued["id"].as_i64().expect("id")
+}
+
 #[tokio::test]
 async fn a_forward_queued_before_kill_9_is_sent_exactly_once_after_restart() {
     let ca = TestCa::new();
@@ -995,39 +1033,7 @@ async fn a_forward_queued_before_kill_9_is_sent_exactly_once_after_restart() {
     let log = dir.path().join("first.log");
     let first = Process::start(&args, &env, &log).await.expect("starts");
     let mut answers = String::new();
-    send(
-        &first.base,
-        reqwest::Method::PUT,
-        "/emulator/v1/forwarding/allowlist",
-        json!({ "numbers": [ME] }),
-        &mut answers,
-    )
-    .await;
-    send(
-        &first.base,
-        reqwest::Method::PUT,
-        "/emulator/v1/forwarding/providers/twilio",
-        json!({ "account_sid": SID, "auth_token": TWILIO_TOKEN, "from": "+15005550006", "base_url": twilio.base }),
-        &mut answers,
-    )
-    .await;
-    let message = send(
-        &first.base,
-        reqwest::Method::POST,
-        "/capture/auth0/custom-phone-provider",
-        json!({ "recipient": "+15555550114", "text": "Your code is 565656", "message_type": "text" }),
-        &mut answers,
-    )
-    .await;
-    let queued = send(
-        &first.base,
-        reqwest::Method::POST,
-        &format!("/emulator/v1/messages/{}/forward", id_of(&message)),
-        json!({ "via": "twilio", "to": ME }),
-        &mut answers,
-    )
-    .await;
-    let id = queued["id"].as_i64().expect("id");
+    let id = forward_on_process(&first.base, &twilio, "+15555550114", &mut answers).await;
     let waiting = until_attempts(&first.base, id, 1).await;
     assert_eq!(waiting["state"], "queued", "{waiting}");
     let mut first = first;
@@ -1406,39 +1412,7 @@ async fn a_forward_caught_at_its_provider_by_a_stop_is_marked_interrupted_not_re
         .await
         .expect("starts");
     let mut answers = String::new();
-    send(
-        &first.base,
-        reqwest::Method::PUT,
-        "/emulator/v1/forwarding/allowlist",
-        json!({ "numbers": [ME] }),
-        &mut answers,
-    )
-    .await;
-    send(
-        &first.base,
-        reqwest::Method::PUT,
-        "/emulator/v1/forwarding/providers/twilio",
-        json!({ "account_sid": SID, "auth_token": TWILIO_TOKEN, "from": "+15005550006", "base_url": twilio.base }),
-        &mut answers,
-    )
-    .await;
-    let message = send(
-        &first.base,
-        reqwest::Method::POST,
-        "/capture/auth0/custom-phone-provider",
-        json!({ "recipient": "+15555550124", "text": "Your code is 626262", "message_type": "text" }),
-        &mut answers,
-    )
-    .await;
-    let queued = send(
-        &first.base,
-        reqwest::Method::POST,
-        &format!("/emulator/v1/messages/{}/forward", id_of(&message)),
-        json!({ "via": "twilio", "to": ME }),
-        &mut answers,
-    )
-    .await;
-    let id = queued["id"].as_i64().expect("id");
+    let id = forward_on_process(&first.base, &twilio, "+15555550124", &mut answers).await;
     twilio.wait_for(1).await;
     let stopping = Instant::now();
     assert_eq!(first.terminate().await, Some(0));

@@ -20,7 +20,7 @@ use super::tenant::{CustomFormat, GuardianProvider, Tenant};
 use crate::capture::chaos::Chaos;
 use crate::capture::pipeline::Pipeline;
 use crate::message::phone::PhoneNumber;
-use crate::message::{self, Channel, Link, NewMessage, RawRequest, SendProvider, Source};
+use crate::message::{self, Channel, Link, NewMessage, SendProvider, Source};
 use crate::outbound::Outbound;
 use crate::secrets::Secrets;
 use crate::store::clients::ClientRow;
@@ -225,25 +225,12 @@ impl Delivery {
     }
 
     async fn builtin(&self, out: &Outgoing<'_>) -> Outcome {
-        let message = NewMessage {
-            tenant: String::new(),
-            channel: out.channel,
-            source: Source::Auth0Builtin,
-            recipient: out.recipient.clone(),
-            sender: None,
-            text: out.text.clone(),
-            code: None,
-            action: None,
-            purpose: None,
-            locale: None,
-            user_id: None,
-            client_id: None,
-            provider_message_id: None,
-            provider_account: None,
-            attributes: None,
-            error: None,
-            raw: RawRequest::default(),
-        }
+        let message = NewMessage::new(
+            out.channel,
+            Source::Auth0Builtin,
+            out.recipient.clone(),
+            out.text.clone(),
+        )
         .linked(out.link(SendProvider::Auth0));
         self.capture(SendProvider::Auth0, message).await
     }
