@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod store;
 mod ui_types;
 pub mod unix_ms;
+pub mod xml;
 
 pub use app::{App, StartError};
 pub use config::Config;

@@ -278,7 +278,7 @@ fn xml_texts<const N: usize>(body: &[u8], names: [&str; N]) -> [Option<String>; 
                 .ok()
                 .and_then(|t| quick_xml::escape::unescape(&t).ok().map(|t| t.into_owned())),
             Ok(XmlEvent::CData(c)) => c.decode().ok().map(|t| t.into_owned()),
-            Ok(XmlEvent::GeneralRef(r)) => crate::receivers::xml_reference(&r).ok(),
+            Ok(XmlEvent::GeneralRef(r)) => crate::xml::xml_reference(&r).ok(),
             Ok(XmlEvent::Eof) | Err(_) => break,
             Ok(_) => None,
         };

@@ -2,13 +2,12 @@
 //! whole, atomically, readable by its owner only.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::seal::{wipe, Envelope};
+use super::seal::{corrupt, json_problem, wipe, Envelope};
 
 /// The secrets file as read.
 pub(super) enum OnDisk {
@@ -90,28 +89,6 @@ pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Where serde_json failed, without its message: that can quote the file's text,
-/// and the file's text is secrets.
-pub(super) fn json_problem(e: &serde_json::Error) -> String {
-    let what = match e.classify() {
-        serde_json::error::Category::Io => "cannot read",
-        serde_json::error::Category::Syntax => "a syntax error",
-        serde_json::error::Category::Data => "an unexpected value",
-        serde_json::error::Category::Eof => "it ends too soon",
-    };
-    format!("{what} at line {} column {}", e.line(), e.column())
-}
-
-pub(super) fn corrupt(what: impl fmt::Display) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!(
-            "the secrets file is damaged ({what}); \
-             move it away to start without those secrets"
-        ),
-    )
 }
 
 #[cfg(test)]

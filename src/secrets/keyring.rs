@@ -7,10 +7,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::seal::{wipe, SealingKey};
-
-/// The keyring service every Phonebox entry is filed under.
-pub(super) const SERVICE: &str = "phonebox";
+use super::seal::{wipe, SealingKey, SERVICE};
 /// The keyring is D-Bus (or a system API) behind a blocking call: a hung one must
 /// not hang startup.
 pub(super) const KEYRING_WAIT: Duration = Duration::from_secs(5);

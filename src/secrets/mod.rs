@@ -30,10 +30,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use self::file::OnDisk;
-use self::keyring::{
-    key_for, keyring_user, on_keyring_thread, KeySource, OsKeyring, KEYRING_WAIT, SERVICE,
-};
-use self::seal::{sealed_unreadable, wipe, Envelope, Seal};
+use self::keyring::{key_for, keyring_user, on_keyring_thread, KeySource, OsKeyring, KEYRING_WAIT};
+use self::seal::{sealed_unreadable, wipe, Envelope, Seal, SERVICE};
 
 mod file;
 #[cfg(test)]

@@ -11,11 +11,11 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use serde::{Deserialize, Serialize};
 
-use super::file::{corrupt, json_problem};
-use super::keyring::SERVICE;
-
 /// The `format` of a sealed file.
 const FORMAT: &str = "phonebox-secrets/1";
+/// The keyring service every Phonebox entry is filed under (part of what a seal
+/// authenticates).
+pub(super) const SERVICE: &str = "phonebox";
 
 /// A file's key, and the keyring entry (user, under [`SERVICE`]) that holds it.
 pub(super) struct Seal {
@@ -202,6 +202,28 @@ pub(super) fn sealed_unreadable(why: &str, remedy: &str) -> io::Error {
         "the secrets file is sealed with a key in the OS keyring that cannot be read: \
          {why}; {remedy}, or move the file away to start without those secrets"
     ))
+}
+
+/// Where serde_json failed, without its message: that can quote the file's text,
+/// and the file's text is secrets.
+pub(super) fn json_problem(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "cannot read",
+        serde_json::error::Category::Syntax => "a syntax error",
+        serde_json::error::Category::Data => "an unexpected value",
+        serde_json::error::Category::Eof => "it ends too soon",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+pub(super) fn corrupt(what: impl fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "the secrets file is damaged ({what}); \
+             move it away to start without those secrets"
+        ),
+    )
 }
 
 #[cfg(test)]

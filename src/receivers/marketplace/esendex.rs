@@ -123,7 +123,7 @@ fn read_xml(body: &[u8]) -> Result<Dispatch, String> {
             }
             Ok(XmlEvent::GeneralRef(r)) => {
                 let text =
-                    super::super::xml_reference(&r).map_err(|e| format!("invalid XML: {e}"))?;
+                    crate::xml::xml_reference(&r).map_err(|e| format!("invalid XML: {e}"))?;
                 append(&mut dispatch, &path, &text);
             }
             Ok(XmlEvent::Eof) => break,

@@ -251,7 +251,7 @@ pub fn spoken_text(twiml: &str) -> Result<String, TwilioError> {
                 current.push_str(&text);
             }
             Ok(XmlEvent::GeneralRef(r)) if depth_in_say > 0 => {
-                current.push_str(&super::xml_reference(&r).map_err(invalid)?);
+                current.push_str(&crate::xml::xml_reference(&r).map_err(invalid)?);
             }
             Ok(XmlEvent::Eof) => break,
             Ok(_) => {}
