@@ -50,6 +50,10 @@ pub struct Caller {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub accept_language: Option<String>,
+    /// Whether a web page sent the request (it carried an `Origin`, or a
+    /// `Sec-Fetch-Site` other than `none`): what it makes the tenant send is never
+    /// auto-forwarded to a real phone.
+    pub from_page: bool,
 }
 
 impl Caller {

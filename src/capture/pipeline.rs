@@ -347,9 +347,17 @@ async fn insert(
         Some(open) => open,
         None => store.dedicated().await?,
     };
-    messages::insert_batch_forwarding(&mut open, rows, forwards).await?;
-    *conn = Some(open);
-    Ok(())
+    match messages::insert_batch_forwarding(&mut open, rows, forwards).await {
+        Ok(()) => {
+            *conn = Some(open);
+            Ok(())
+        }
+        Err(e) => {
+            // The next batch opens a fresh one.
+            open.discard();
+            Err(e)
+        }
+    }
 }
 
 /// Completes a parsed message with what only the store side knows.

@@ -1,10 +1,12 @@
 //! Auto-forward rules as the capture writer reads them: in memory, matched on each
 //! capture, queued in the capture's own transaction. Only what a provider, an
 //! Action or an SDK sent is forwarded: a capture a web page made (it carries an
-//! `Origin`, or a `Sec-Fetch-Site` other than `none`) never is, so no page can spend
-//! the user's credit through a rule; nor is what `phonebox seed` writes, as it goes
-//! around the pipeline. A rule sending through a billed provider forwards at most
-//! `HOURLY_BUDGET` captures an hour.
+//! `Origin`, or a `Sec-Fetch-Site` other than `none`) never is, nor a code the
+//! emulated tenant sent for a page's request (`/passwordless/start` from a page),
+//! so no page can spend the user's credit through a rule; nor is what `phonebox seed` writes, as it goes
+//! around the pipeline. Auto-forwards through each provider are capped per hour
+//! (`BILLED_HOURLY` through Twilio, SNS or Vonage; `WEBHOOK_HOURLY` to the
+//! webhook), however many rules point at it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +18,11 @@ use crate::message::{Message, RawRequest};
 use crate::store::forward_rules::RuleRow;
 use crate::store::forwards::QueuedForward;
 
-/// The most captures one rule forwards in an hour through Twilio, SNS or Vonage.
-pub const HOURLY_BUDGET: u32 = 60;
+/// The most captures auto-forwarded in an hour through each of Twilio, SNS and
+/// Vonage (they bill per message).
+pub const BILLED_HOURLY: u32 = 60;
+/// The most captures auto-forwarded to the webhook in an hour.
+pub const WEBHOOK_HOURLY: u32 = 3600;
 const HOUR_MS: i64 = 3_600_000;
 
 /// The rules in force.
@@ -25,8 +30,9 @@ const HOUR_MS: i64 = 3_600_000;
 pub struct AutoRules {
     rules: RwLock<Vec<RuleRow>>,
     on: AtomicBool,
-    /// Per rule: the hour's start and how many it forwarded in it.
-    spent: Mutex<HashMap<i64, (i64, u32)>>,
+    /// Per provider: the hour's start, how many went in it, and whether its
+    /// warning was logged.
+    spent: Mutex<HashMap<Via, (i64, u32, bool)>>,
 }
 
 impl AutoRules {
@@ -42,32 +48,64 @@ impl AutoRules {
         self.on.load(Ordering::Relaxed)
     }
 
-    /// Counts one forward against `rule`'s hour; false when it is spent.
-    fn spend(&self, rule: i64, now: i64) -> bool {
+    /// Counts one forward against `via`'s hour; false when it is spent (logged
+    /// once an hour).
+    fn spend(&self, via: Via, now: i64) -> bool {
+        let budget = match via {
+            Via::Webhook => WEBHOOK_HOURLY,
+            _ => BILLED_HOURLY,
+        };
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, count) = spent.entry(rule).or_insert((now, 0));
+        let (start, count, warned) = spent.entry(via).or_insert((now, 0, false));
         if now - *start >= HOUR_MS {
             *start = now;
             *count = 0;
+            *warned = false;
         }
-        if *count >= HOURLY_BUDGET {
+        if *count >= budget {
+            if !*warned {
+                *warned = true;
+                tracing::warn!(
+                    provider = via.as_str(),
+                    budget,
+                    "auto-forwarding spent its hourly budget: captures are not forwarded \
+                     until the hour is over"
+                );
+            }
             return false;
         }
         *count += 1;
         true
     }
+
+    /// Whether rule `id` is on, as this process last loaded the rules.
+    pub fn is_on(&self, id: i64) -> bool {
+        self.rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|r| r.id == id && r.enabled)
+    }
 }
 
-/// Whether a browser sent the request.
-fn from_a_page(raw: &RawRequest) -> bool {
-    raw.headers.iter().any(|(name, value)| {
+/// Whether a browser sent the request, or the emulated tenant sent it for a
+/// page's request (`requested_by_page`, set from the Authentication API call).
+fn from_a_page(message: &Message, raw: &RawRequest) -> bool {
+    let sent = raw.headers.iter().any(|(name, value)| {
         name == "origin" || (name == "sec-fetch-site" && value.trim() != "none")
-    })
+    });
+    let caused = message
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get("requested_by_page"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    sent || caused
 }
 
 impl AutoForward for AutoRules {
     fn queue(&self, message: &Message, raw: &RawRequest) -> Vec<QueuedForward> {
-        if !self.any_on() || from_a_page(raw) {
+        if !self.any_on() || from_a_page(message, raw) {
             return Vec::new();
         }
         let rules = self.rules.read().unwrap_or_else(|p| p.into_inner());
@@ -85,12 +123,7 @@ impl AutoForward for AutoRules {
             if !matches {
                 continue;
             }
-            if via != Via::Webhook && !self.spend(rule.id, now) {
-                tracing::warn!(
-                    rule = rule.id,
-                    budget = HOURLY_BUDGET,
-                    "auto-forward rule spent its hourly budget; capture not forwarded"
-                );
+            if !self.spend(via, now) {
                 continue;
             }
             out.push(QueuedForward {
@@ -170,16 +203,17 @@ mod tests {
     }
 
     #[test]
-    fn a_billed_rule_stops_at_its_hourly_budget() {
+    fn a_provider_stops_at_its_hourly_budget_however_many_rules_point_at_it() {
         let rules = AutoRules::default();
         rules.set(vec![
             rule(1, "+1555*", "twilio"),
-            rule(2, "+1555*", "webhook"),
+            rule(2, "+1555*", "twilio"),
+            rule(3, "+1555*", "webhook"),
         ]);
         let (m, raw) = capture("+15555550100", &[]);
         let mut twilio = 0;
         let mut webhook = 0;
-        for _ in 0..(HOURLY_BUDGET + 10) {
+        for _ in 0..WEBHOOK_HOURLY {
             for q in rules.queue(&m, &raw) {
                 if q.via == "twilio" {
                     twilio += 1;
@@ -188,7 +222,8 @@ mod tests {
                 }
             }
         }
-        assert_eq!(twilio, HOURLY_BUDGET);
-        assert_eq!(webhook, HOURLY_BUDGET + 10);
+        assert_eq!(twilio, BILLED_HOURLY, "two rules share Twilio's budget");
+        assert_eq!(webhook, WEBHOOK_HOURLY);
+        assert!(rules.queue(&m, &raw).is_empty(), "every budget spent");
     }
 }

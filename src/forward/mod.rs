@@ -127,6 +127,9 @@ struct Inner {
     /// The auto-forward rules the capture writer matches; while one is on, a
     /// capture wakes the worker.
     auto: Arc<auto::AutoRules>,
+    /// Held over a rule change and the reload after it, so two changes at once
+    /// cannot leave the older list in force.
+    rule_changes: tokio::sync::Mutex<()>,
 }
 
 impl Forwarder {
@@ -147,6 +150,7 @@ impl Forwarder {
             wake: Notify::new(),
             bus,
             auto: Arc::default(),
+            rule_changes: tokio::sync::Mutex::new(()),
         }));
         if !forwarder.0.store.is_read_only() {
             let interrupted = forwards::interrupt_sending(&forwarder.0.store, now_ms()).await?;
@@ -228,9 +232,17 @@ impl Forwarder {
     pub async fn set_provider(
         &self,
         via: &str,
-        input: ProviderInput,
+        mut input: ProviderInput,
     ) -> Result<ProviderView, ForwardError> {
         let via = parse_via(via)?;
+        // The URL as the view showed it (query masked) means the stored one.
+        if let Some(old) = self.account(via).await? {
+            if let (Some(sent), Some(stored)) = (&input.settings.url, &old.settings.url) {
+                if *sent == settings::mask_query(stored) {
+                    input.settings.url = Some(stored.clone());
+                }
+            }
+        }
         self.writable()?;
         settings::check(via, &input.settings).map_err(|(field, why)| bad(field, why))?;
         // Stored credentials go only where they were entered for: pointing the
@@ -297,13 +309,23 @@ impl Forwarder {
         self.put_setting(&via.settings_key(), &input.settings)
             .await?;
         let secrets = self.0.secrets.clone();
-        let keys: Vec<(String, String)> = sent
+        // With the credentials, the host they are for: whatever happens to the
+        // settings later (another server, a failed write), they go nowhere else.
+        let target = providers::Account {
+            via,
+            settings: input.settings.clone(),
+            credentials: BTreeMap::new(),
+        }
+        .effective_base();
+        let mut keys: Vec<(String, String)> = sent
             .into_iter()
             .map(|(name, value)| (via.secret_key(name), value))
             .collect();
+        keys.push((via.secret_key(HOST_KEY), host_label(&target)));
         tokio::task::spawn_blocking(move || {
-            keys.iter()
-                .try_for_each(|(key, value)| secrets.set(key, value))
+            let pairs: Vec<(&str, &str)> =
+                keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            secrets.set_many(&pairs)
         })
         .await
         .map_err(|e| ForwardError::Secrets(e.to_string()))?
@@ -317,6 +339,7 @@ impl Forwarder {
     pub async fn remove_provider(&self, via: &str) -> Result<(), ForwardError> {
         let via = parse_via(via)?;
         self.writable()?;
+        let _change = self.0.rule_changes.lock().await;
         store::settings::delete_overwriting(self.store(), &via.settings_key()).await?;
         // Its rules would only queue forwards doomed to fail.
         if forward_rules::delete_via(self.store(), via.as_str()).await? > 0 {
@@ -326,6 +349,7 @@ impl Forwarder {
         let keys: Vec<String> = via
             .secret_names()
             .iter()
+            .chain(&[HOST_KEY])
             .map(|n| via.secret_key(n))
             .collect();
         tokio::task::spawn_blocking(move || keys.iter().try_for_each(|k| secrets.remove(k)))
@@ -347,13 +371,17 @@ impl Forwarder {
     }
 
     async fn provider_view(&self, via: Via) -> Result<Option<ProviderView>, ForwardError> {
-        let Some(account) = self.account(via).await? else {
+        let Some(mut account) = self.account(via).await? else {
             return Ok(None);
         };
+        // A webhook URL's query often carries a token: shown masked, like the
+        // requests sent to it.
+        let effective_base = settings::mask_query(&account.effective_base());
+        account.settings.url = account.settings.url.as_deref().map(settings::mask_query);
         Ok(Some(ProviderView {
             via,
             label: via.label(),
-            effective_base: account.effective_base(),
+            effective_base,
             credentials: via
                 .secret_names()
                 .iter()
@@ -377,21 +405,26 @@ impl Forwarder {
         else {
             return Ok(None);
         };
-        let credentials = via
-            .secret_names()
-            .iter()
-            .filter_map(|name| {
-                self.0
-                    .secrets
-                    .get(&via.secret_key(name))
-                    .map(|value| (*name, value))
-            })
-            .collect();
-        Ok(Some(providers::Account {
+        let mut account = providers::Account {
             via,
             settings,
-            credentials,
-        }))
+            credentials: BTreeMap::new(),
+        };
+        // Credentials entered for another host than the one set now are not used.
+        let entered_for = self.0.secrets.get(&via.secret_key(HOST_KEY));
+        if entered_for.is_none_or(|host| host == host_label(&account.effective_base())) {
+            account.credentials = via
+                .secret_names()
+                .iter()
+                .filter_map(|name| {
+                    self.0
+                        .secrets
+                        .get(&via.secret_key(name))
+                        .map(|value| (*name, value))
+                })
+                .collect();
+        }
+        Ok(Some(account))
     }
 
     async fn setting<T: serde::de::DeserializeOwned>(
@@ -428,6 +461,7 @@ impl Forwarder {
     }
 
     pub async fn add_rule(&self, input: &RuleInput) -> Result<RuleView, ForwardError> {
+        let _change = self.0.rule_changes.lock().await;
         self.writable()?;
         let (pattern, via, to) = self.check_rule(input).await?;
         if forward_rules::all(self.store()).await?.len() >= MAX_RULES {
@@ -449,6 +483,8 @@ impl Forwarder {
     }
 
     pub async fn update_rule(&self, id: i64, input: &RuleInput) -> Result<RuleView, ForwardError> {
+        let _change = self.0.rule_changes.lock().await;
+        self.writable()?;
         let (pattern, via, to) = self.check_rule(input).await?;
         let row = forward_rules::update(
             self.store(),
@@ -467,6 +503,8 @@ impl Forwarder {
     }
 
     pub async fn delete_rule(&self, id: i64) -> Result<(), ForwardError> {
+        let _change = self.0.rule_changes.lock().await;
+        self.writable()?;
         if !forward_rules::delete(self.store(), id).await? {
             return Err(ForwardError::NotFound(format!("no forwarding rule {id}")));
         }
@@ -498,9 +536,25 @@ impl Forwarder {
         Ok((pattern, via, to))
     }
 
+    /// Reloads the rules, as a change to them does.
+    pub(crate) async fn reload_rules(&self) -> Result<(), StoreError> {
+        let _change = self.0.rule_changes.lock().await;
+        self.refresh_rules().await
+    }
+
+    /// Reloads the rules the capture writer matches. If they cannot be read, none
+    /// is kept in force: a rule the user removed must not go on sending.
     async fn refresh_rules(&self) -> Result<(), StoreError> {
-        self.0.auto.set(forward_rules::all(self.store()).await?);
-        Ok(())
+        match forward_rules::all(self.store()).await {
+            Ok(rules) => {
+                self.0.auto.set(rules);
+                Ok(())
+            }
+            Err(e) => {
+                self.0.auto.set(Vec::new());
+                Err(e)
+            }
+        }
     }
 
     // ----- forwarding -----
@@ -541,11 +595,6 @@ impl Forwarder {
             },
         )
         .map_err(ForwardError::NotSetUp)?;
-        if !request.dry_run && forwards::pending(self.store()).await? >= MAX_PENDING {
-            return Err(ForwardError::TooMany(format!(
-                "{MAX_PENDING} forwards are already waiting to be sent; try again once they are"
-            )));
-        }
         if request.dry_run {
             return Ok(Forwarded::DryRun(DryRun {
                 dry_run: true,
@@ -568,8 +617,14 @@ impl Forwarder {
                 destination: to.as_str(),
                 now: now_ms(),
             },
+            MAX_PENDING,
         )
-        .await?;
+        .await?
+        .ok_or_else(|| {
+            ForwardError::TooMany(format!(
+                "{MAX_PENDING} forwards are already waiting to be sent; try again once they are"
+            ))
+        })?;
         let view = ForwardView::from_rows(&row, &[]);
         self.publish(ForwardEvent::Queued(Arc::new(view.clone())));
         self.0.wake.notify_one();
@@ -601,6 +656,19 @@ impl Forwarder {
 fn host_of(url: &str) -> Option<(String, Option<u16>)> {
     let url = url::Url::parse(url).ok()?;
     Some((url.host_str()?.to_owned(), url.port_or_known_default()))
+}
+
+/// The secrets-store name, beside a provider's credentials, of the host they were
+/// entered for.
+const HOST_KEY: &str = "host";
+
+/// `host:port` of a URL, as kept under `HOST_KEY`.
+fn host_label(url: &str) -> String {
+    match host_of(url) {
+        Some((host, Some(port))) => format!("{host}:{port}"),
+        Some((host, None)) => host,
+        None => String::new(),
+    }
 }
 
 fn parse_via(via: &str) -> Result<Via, ForwardError> {

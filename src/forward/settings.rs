@@ -80,8 +80,8 @@ pub struct ProviderSettings {
 
 /// A provider's settings and credentials, as `PUT
 /// /emulator/v1/forwarding/providers/{via}` takes them. A credential left out
-/// keeps the stored one.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// keeps the stored one. `Debug` shows only which credentials were sent.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderInput {
     #[serde(flatten)]
@@ -92,6 +92,26 @@ pub struct ProviderInput {
     pub api_key: Option<String>,
     pub api_secret: Option<String>,
     pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sent: Vec<&str> = [
+            "auth_token",
+            "access_key_id",
+            "secret_access_key",
+            "api_key",
+            "api_secret",
+            "secret",
+        ]
+        .into_iter()
+        .filter(|name| self.credential(name).is_some())
+        .collect();
+        f.debug_struct("ProviderInput")
+            .field("settings", &self.settings)
+            .field("credentials_sent", &sent)
+            .finish()
+    }
 }
 
 impl ProviderInput {
@@ -153,6 +173,16 @@ pub fn mask(secret: &str) -> String {
         format!("{}{tail}", crate::outbound::request::MASK)
     } else {
         crate::outbound::request::MASK.to_owned()
+    }
+}
+
+/// `url` with its query, if any, masked.
+pub fn mask_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) if !query.is_empty() => {
+            format!("{base}?{}", crate::outbound::request::MASK)
+        }
+        _ => url.to_owned(),
     }
 }
 

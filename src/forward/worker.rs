@@ -109,6 +109,12 @@ impl Worker {
             if stopped {
                 break;
             }
+            // Rules changed by another server on this database are seen here too.
+            if tokio::time::Instant::now() >= deadline && wait == IDLE_LOOK {
+                if let Err(e) = self.forwarder.reload_rules().await {
+                    tracing::error!(error = %e, "cannot reload the auto-forward rules");
+                }
+            }
         }
         // Sends in flight get a moment to finish and be recorded; one a hung
         // provider holds longer is dropped, left `sending`, and marked interrupted at
@@ -171,7 +177,9 @@ async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
                 Verdict::Refused { why } => Verdict::Refused {
                     why: built.request.mask(&why),
                 },
-                accepted => accepted,
+                Verdict::Accepted { provider_id } => Verdict::Accepted {
+                    provider_id: provider_id.map(|id| built.request.mask(&id)),
+                },
             })
         }
     };
@@ -245,6 +253,18 @@ async fn prepare(
     let via = Via::parse(&row.via)
         .ok_or_else(|| Unready::Refused(format!("unknown provider '{}'", row.via)))?;
     let to = PhoneNumber::parse(&row.destination).map_err(|e| Unready::Refused(e.to_string()))?;
+    // A rule removed or turned off since (by another server on this database,
+    // say, whose change this one's copy of the rules has not seen) sends nothing.
+    if let Some(rule) = row.rule_id {
+        let on = crate::store::forward_rules::is_on(&forwarder.0.store, rule)
+            .await
+            .map_err(|e| later(e.into()))?;
+        if !on {
+            return Err(Unready::Refused(format!(
+                "auto-forward rule {rule} was removed or turned off before this was sent"
+            )));
+        }
+    }
     let list = forwarder.allowlist().await.map_err(later)?;
     if !list.allows(&to) {
         return Err(Unready::Refused(list.refusal(&to)));

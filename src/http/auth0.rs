@@ -131,6 +131,9 @@ impl<E: UnknownTenant> FromRequestParts<AppState> for TenantCaller<E> {
                     .map(|info| info.0.ip().to_string()),
                 user_agent: header(header::USER_AGENT),
                 accept_language: header(header::ACCEPT_LANGUAGE),
+                from_page: header(header::ORIGIN).is_some()
+                    || header(header::HeaderName::from_static("sec-fetch-site"))
+                        .is_some_and(|site| site.trim() != "none"),
             },
             std::marker::PhantomData,
         ))

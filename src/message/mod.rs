@@ -157,6 +157,10 @@ pub struct Link {
     pub delivered_by: SendProvider,
     /// The code, when the carrier's payload does not say it.
     pub code: Option<String>,
+    /// A web page's request made the tenant send it: kept as the message's
+    /// `requested_by_page` attribute, and never auto-forwarded.
+    #[serde(default)]
+    pub requested_by_page: bool,
 }
 
 /// The header a `Link` travels in to another Phonebox.
@@ -213,6 +217,9 @@ impl NewMessage {
         };
         attributes.insert("transaction_id".into(), link.transaction_id.into());
         attributes.insert("delivered_by".into(), link.delivered_by.as_str().into());
+        if link.requested_by_page {
+            attributes.insert("requested_by_page".into(), true.into());
+        }
         NewMessage {
             tenant: link.tenant,
             user_id: Some(link.user_id),
@@ -315,6 +322,7 @@ mod tests {
             transaction_id: "01TX".into(),
             delivered_by: SendProvider::Twilio,
             code: Some("123456".into()),
+            requested_by_page: false,
         }
     }
 

@@ -138,6 +138,8 @@ fn post(account: &TwilioAccount, resource: &str, form: &[(&str, &str)]) -> Outgo
     );
     Outgoing::new(reqwest::Method::POST, url)
         .secret_header("authorization", format!("Basic {basic}"))
+        // An answer may echo just the encoded part, which decodes to the token.
+        .secret(&basic)
         .secret(&account.auth_token)
         .form(form)
 }

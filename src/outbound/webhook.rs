@@ -84,7 +84,10 @@ pub fn signed(
 ) -> Outgoing {
     let signature = secret.sign(id, timestamp, &body);
     let key = secret.base64();
+    // A webhook URL's query often carries a token (`?token=…`): it is shown masked.
+    let query = url.query().unwrap_or_default().to_owned();
     Outgoing::new(reqwest::Method::POST, url.clone())
+        .secret(&query)
         .secret(&key)
         .secret(&format!("{SECRET_PREFIX}{key}"))
         .header("webhook-id", id)

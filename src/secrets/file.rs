@@ -58,7 +58,13 @@ pub(super) fn parse(bytes: &[u8]) -> io::Result<OnDisk> {
 /// Writes a new file and renames it over the old one, so a crash never leaves
 /// half a file; created 0600 before anything is written to it.
 pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
+    // A name of this writer's own, so two servers on one data directory never
+    // write into each other's half-finished file.
+    let tmp = path.with_extension(format!(
+        "json.{}.{}.tmp",
+        std::process::id(),
+        crate::random::token(6)
+    ));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -66,9 +72,31 @@ pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    let written = write_then_rename(&options, &tmp, path, bytes);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    // The rename is durable once the directory is. A directory we may write to
+    // but not read cannot be opened to sync: the rename stands regardless.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(dir) = std::fs::File::open(dir) {
+            dir.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+fn write_then_rename(
+    options: &std::fs::OpenOptions,
+    tmp: &Path,
+    path: &Path,
+    bytes: &[u8],
+) -> io::Result<()> {
     {
         use std::io::Write;
-        let mut file = options.open(&tmp)?;
+        let mut file = options.open(tmp)?;
         // `mode` applies only to a new file: one a crash left behind keeps its
         // own until told.
         #[cfg(unix)]
@@ -79,16 +107,7 @@ pub(super) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
     }
-    std::fs::rename(&tmp, path)?;
-    // The rename is durable once the directory is. A directory we may write to
-    // but not read cannot be opened to sync: the rename stands regardless.
-    #[cfg(unix)]
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(dir) = std::fs::File::open(dir) {
-            dir.sync_all()?;
-        }
-    }
-    Ok(())
+    std::fs::rename(tmp, path)
 }
 
 #[cfg(test)]

@@ -82,17 +82,37 @@ impl Secrets {
 
     /// Stores `value` under `key`, on disk before it returns.
     pub fn set(&self, key: &str, value: &str) -> io::Result<()> {
-        let mut values = self.lock();
-        values.insert(key.to_owned(), value.to_owned());
-        self.write(&values)
+        self.set_many(&[(key, value)])
+    }
+
+    /// Stores every pair in one write: all of them on disk, or none (and then
+    /// none in force either).
+    pub fn set_many(&self, pairs: &[(&str, &str)]) -> io::Result<()> {
+        self.change(|values| {
+            for (key, value) in pairs {
+                values.insert((*key).to_owned(), (*value).to_owned());
+            }
+        })
     }
 
     /// Forgets `key`, on disk before it returns.
     pub fn remove(&self, key: &str) -> io::Result<()> {
-        let mut values = self.lock();
-        if values.remove(key).is_some() {
-            self.write(&values)?;
+        if self.lock().contains_key(key) {
+            self.change(|values| {
+                values.remove(key);
+            })?;
         }
+        Ok(())
+    }
+
+    /// Applies `edit` to a copy, writes the copy, and only then puts it in force:
+    /// a write that fails changes nothing, on disk or in this server.
+    fn change(&self, edit: impl FnOnce(&mut BTreeMap<String, String>)) -> io::Result<()> {
+        let mut values = self.lock();
+        let mut next = values.clone();
+        edit(&mut next);
+        self.write(&next)?;
+        *values = next;
         Ok(())
     }
 
@@ -358,9 +378,15 @@ mod tests {
         assert!(!std::fs::read_to_string(&path)
             .expect("reads")
             .contains(TOKEN));
+        let beside: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("lists")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".tmp"))
+            .collect();
         assert!(
-            !path.with_extension("json.tmp").exists(),
-            "no plain copy is left beside it"
+            beside.is_empty(),
+            "no plain copy is left beside it: {beside:?}"
         );
         #[cfg(unix)]
         assert_eq!(mode_of(&path), 0o600);
@@ -439,5 +465,35 @@ mod tests {
             .expect("key");
         assert!(!shown.contains(&key.to_base64()), "{shown}");
         assert_eq!(format!("{key:?}"), "SealingKey(..)");
+    }
+
+    #[test]
+    fn a_write_that_fails_changes_nothing_in_force() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("dir");
+        let path = Secrets::beside(&data.join("phonebox.db"));
+        let secrets = Secrets::open(path, SecretsStore::File).expect("opens");
+        secrets
+            .set_many(&[
+                ("forward/twilio/auth_token", "old"),
+                ("forward/twilio/host", "a"),
+            ])
+            .expect("writes");
+        // The data directory is gone and a file stands in its place: no write can land.
+        std::fs::remove_dir_all(&data).expect("removes");
+        std::fs::write(&data, b"not a directory").expect("file");
+        let failed = secrets.set_many(&[
+            ("forward/twilio/auth_token", "new"),
+            ("forward/twilio/host", "b"),
+        ]);
+        assert!(failed.is_err());
+        assert_eq!(
+            secrets.get("forward/twilio/auth_token").as_deref(),
+            Some("old")
+        );
+        assert_eq!(secrets.get("forward/twilio/host").as_deref(), Some("a"));
+        assert!(secrets.remove("forward/twilio/host").is_err());
+        assert_eq!(secrets.get("forward/twilio/host").as_deref(), Some("a"));
     }
 }

@@ -39,6 +39,15 @@ pub async fn all(store: &Store) -> Result<Vec<RuleRow>, StoreError> {
     Ok(rows.iter().map(rule).collect::<Result<_, _>>()?)
 }
 
+/// Whether rule `id` exists and is on.
+pub async fn is_on(store: &Store, id: i64) -> Result<bool, StoreError> {
+    let on: Option<i64> = sqlx::query_scalar("SELECT enabled FROM forward_rules WHERE id = ?")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(on.is_some_and(|e| e != 0))
+}
+
 pub async fn insert(
     store: &Store,
     fields: &RuleFields<'_>,

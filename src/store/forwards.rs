@@ -128,11 +128,19 @@ fn attempt(row: &sqlx::sqlite::SqliteRow) -> Result<AttemptRow, sqlx::Error> {
     })
 }
 
-/// Queues a forward, due now.
-pub async fn insert(store: &Store, new: &NewForward<'_>) -> Result<ForwardRow, StoreError> {
+/// Queues a forward, due now, unless `max_pending` are already waiting (queued or
+/// at a provider): the count and the insert are one statement, so requests at
+/// once cannot overshoot it. `None` when full.
+pub async fn insert(
+    store: &Store,
+    new: &NewForward<'_>,
+    max_pending: i64,
+) -> Result<Option<ForwardRow>, StoreError> {
     let row = sqlx::query(&format!(
         "INSERT INTO forwards (message_id, tenant, channel, text, via, destination, state, \
-         next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?7, ?7) RETURNING {COLUMNS}"
+         next_at, created_at) SELECT ?, ?, ?, ?, ?, ?, 'queued', ?7, ?7 \
+         WHERE (SELECT COUNT(*) FROM forwards WHERE state IN ('queued', 'sending')) < ?8 \
+         RETURNING {COLUMNS}"
     ))
     .bind(new.message_id)
     .bind(new.tenant)
@@ -141,9 +149,10 @@ pub async fn insert(store: &Store, new: &NewForward<'_>) -> Result<ForwardRow, S
     .bind(new.via)
     .bind(new.destination)
     .bind(new.now)
-    .fetch_one(store.pool())
+    .bind(max_pending)
+    .fetch_optional(store.pool())
     .await?;
-    Ok(forward(&row)?)
+    Ok(row.as_ref().map(forward).transpose()?)
 }
 
 pub async fn get(db: impl Into<Db<'_>>, id: i64) -> Result<Option<ForwardRow>, StoreError> {
@@ -220,15 +229,6 @@ pub async fn claim_due(store: &Store, now: i64, limit: i64) -> Result<Vec<Forwar
     .fetch_all(store.pool())
     .await?;
     Ok(rows.iter().map(forward).collect::<Result<_, _>>()?)
-}
-
-/// Forwards waiting to be sent: queued, or at a provider now.
-pub async fn pending(store: &Store) -> Result<i64, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM forwards WHERE state IN ('queued', 'sending')")
-            .fetch_one(store.pool())
-            .await?,
-    )
 }
 
 /// When the next queued forward is due, if any.

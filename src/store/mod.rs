@@ -316,4 +316,10 @@ impl Connection {
     pub(crate) fn raw(&mut self) -> &mut sqlx::SqliteConnection {
         &mut self.0
     }
+
+    /// Closes it instead of returning it to the pool: after a failure its state
+    /// (a transaction SQLite cancelled on its own, say) cannot be trusted.
+    pub fn discard(mut self) {
+        self.0.close_on_drop();
+    }
 }

@@ -1489,3 +1489,169 @@ async fn the_cli_forwards_a_message_and_waits_for_the_providers_answer() {
     assert_eq!(twilio.requests().len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_capture_whose_forwards_fail_to_commit_leaves_no_broken_connection_behind() {
+    let ca = TestCa::new();
+    let twilio = Fake::start(&ca, twilio_ok()).await;
+    let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
+    allow(&app, &[ME]).await;
+    set_up_twilio(&app, &twilio).await;
+    let response = app
+        .http
+        .post(app.url("/emulator/v1/forwarding/rules"))
+        .json(&json!({ "pattern": "+1*", "via": "twilio", "to": ME }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    // Stands in for a disk that fails mid-transaction: SQLite itself cancels the
+    // transaction the capture and its forward are written in.
+    let side = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("opens the database beside the server");
+    sqlx::query("CREATE TRIGGER fail_forwards BEFORE INSERT ON forwards BEGIN SELECT RAISE(ROLLBACK, 'disk gone'); END")
+        .execute(&side)
+        .await
+        .expect("trigger");
+    let body = json!({ "recipient": "+15555550126", "text": "Your code is 303030", "message_type": "text" });
+    let response = app
+        .post_json("/capture/auth0/custom-phone-provider", &body.to_string())
+        .await;
+    assert!(response.status().is_server_error(), "{}", response.status());
+    assert!(app.messages().await.is_empty(), "nothing half-written");
+    sqlx::query("DROP TRIGGER fail_forwards")
+        .execute(&side)
+        .await
+        .expect("drop");
+    side.close().await;
+    // Every connection the server holds still works: forwards settle in write
+    // transactions, captures go on.
+    let mut watch = Watch::open(&app.base).await;
+    for i in 0..20 {
+        let message = capture_text(&app, "+15555550127", &format!("Your code is 4040{i:02}")).await;
+        let page = app
+            .get_json(&format!(
+                "/emulator/v1/messages/{}/forwards",
+                id_of(&message)
+            ))
+            .await;
+        let done = watch
+            .settled(page["forwards"][0]["id"].as_i64().expect("queued"))
+            .await;
+        assert_eq!(done["state"], "sent", "{done}");
+    }
+    assert_eq!(twilio.requests().len(), 20);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_code_the_tenant_sends_for_a_page_is_never_auto_forwarded() {
+    let ca = TestCa::new();
+    let twilio = Fake::start(&ca, twilio_ok()).await;
+    let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
+    allow(&app, &[ME]).await;
+    set_up_twilio(&app, &twilio).await;
+    let response = app
+        .http
+        .post(app.url("/emulator/v1/forwarding/rules"))
+        .json(&json!({ "pattern": "+1*", "via": "twilio", "to": ME }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    let start = |phone: &str, page: bool| {
+        let mut request = app.http.post(app.url("/passwordless/start")).json(&json!({
+            "client_id": crate::mfa::CLIENT, "connection": "sms", "phone_number": phone, "send": "code",
+        }));
+        if page {
+            request = request.header("origin", "http://localhost:3000");
+        }
+        request.send()
+    };
+    // A page on another local port starts a passwordless login: the tenant sends
+    // the code (into the inbox), and no rule sends it on.
+    assert_eq!(
+        start("+15555550128", true).await.expect("sent").status(),
+        200
+    );
+    let sent = crate::mfa::latest(&app, "+15555550128").await;
+    assert_eq!(sent["attributes"]["requested_by_page"], true, "{sent}");
+    let page = app
+        .get_json(&format!("/emulator/v1/messages/{}/forwards", id_of(&sent)))
+        .await;
+    assert_eq!(page["forwards"], json!([]));
+    // The same from an app's backend is forwarded.
+    let mut watch = Watch::open(&app.base).await;
+    assert_eq!(
+        start("+15555550129", false).await.expect("sent").status(),
+        200
+    );
+    let sent = crate::mfa::latest(&app, "+15555550129").await;
+    assert!(
+        sent["attributes"].get("requested_by_page").is_none(),
+        "{sent}"
+    );
+    let page = app
+        .get_json(&format!("/emulator/v1/messages/{}/forwards", id_of(&sent)))
+        .await;
+    let done = watch
+        .settled(page["forwards"][0]["id"].as_i64().expect("queued"))
+        .await;
+    assert_eq!(done["state"], "sent");
+    assert_eq!(twilio.requests().len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_in_the_webhook_url_is_shown_masked_and_kept_when_the_form_is_saved_again() {
+    let ca = TestCa::new();
+    let hook = Fake::start(&ca, Reply::json(204, "")).await;
+    let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
+    allow(&app, &[ME]).await;
+    let url = format!("{}/hooks/sms?token=hook-token-6d1e2f", hook.base);
+    let view = set_up(
+        &app,
+        "webhook",
+        json!({ "url": url, "secret": WEBHOOK_SECRET }),
+    )
+    .await;
+    assert_eq!(
+        view["settings"]["url"],
+        format!("{}/hooks/sms?••••", hook.base)
+    );
+    // Saving the form as it was shown keeps the real URL.
+    set_up(&app, "webhook", json!({ "url": view["settings"]["url"] })).await;
+    let message = capture_text(&app, "+15555550130", "Your code is 252525").await;
+    let (_, dry) = forward(
+        &app,
+        &id_of(&message),
+        json!({ "via": "webhook", "to": ME, "dry_run": true }),
+    )
+    .await;
+    assert_eq!(
+        dry["request"]["url"],
+        format!("{}/hooks/sms?••••", hook.base)
+    );
+    let mut watch = Watch::open(&app.base).await;
+    let (_, queued) = forward(
+        &app,
+        &id_of(&message),
+        json!({ "via": "webhook", "to": ME }),
+    )
+    .await;
+    let done = watch.settled(queued["id"].as_i64().expect("id")).await;
+    assert_eq!(done["state"], "sent");
+    assert_eq!(
+        hook.requests()[0].path_and_query,
+        "/hooks/sms?token=hook-token-6d1e2f"
+    );
+    let all = format!(
+        "{}{}{}",
+        app.get_json("/emulator/v1/forwarding").await,
+        dry,
+        done
+    );
+    assert!(!all.contains("hook-token-6d1e2f"), "{all}");
+    app.stop().await;
+}

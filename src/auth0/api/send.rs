@@ -400,6 +400,7 @@ impl Auth0 {
             transaction_id,
             ip: caller.ip.as_deref(),
             user_agent: caller.user_agent.as_deref(),
+            from_page: caller.from_page,
         };
         let outcome = self.delivery.deliver(&outgoing, &route).await;
         phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;

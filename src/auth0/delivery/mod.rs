@@ -86,6 +86,8 @@ pub struct Outgoing<'a> {
     pub transaction_id: &'a str,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// A web page's request caused it (see `Caller::from_page`).
+    pub from_page: bool,
 }
 
 impl Outgoing<'_> {
@@ -116,6 +118,7 @@ impl Outgoing<'_> {
             transaction_id: self.transaction_id.to_owned(),
             delivered_by,
             code: Some(self.code.to_owned()),
+            requested_by_page: self.from_page,
         }
     }
 }

@@ -127,6 +127,7 @@ impl Auth0 {
             transaction_id: &transaction,
             ip: None,
             user_agent: None,
+            from_page: false,
         };
         let outcome = self.deliver_test(&outgoing).await?;
         match outcome.error {
