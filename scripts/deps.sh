@@ -74,7 +74,7 @@ case "${1:-}" in
   desktop) need_cargo; apt_install "${DESKTOP_PKGS[@]}" ;;
   keyring)
     # The real OS-keyring test: GNOME Keyring's Secret Service on a private D-Bus.
-    command -v dbus-run-session >/dev/null 2>&1 || apt_install dbus dbus-daemon
+    command -v dbus-run-session >/dev/null 2>&1 || apt_install dbus
     command -v gnome-keyring-daemon >/dev/null 2>&1 || apt_install gnome-keyring
     ;;
   bench) need_cargo; command -v wrk >/dev/null 2>&1 || apt_install wrk ;;
