@@ -136,6 +136,49 @@ impl Auth0 {
         tenant::list(self.store()).await
     }
 
+    /// Drops a tenant with everything it owns: users, clients, messages, logs,
+    /// counters, forwards. The default tenant stays (reset it instead).
+    pub async fn delete_tenant(&self, id: &str) -> Result<(), AdminError> {
+        if id == tenant::DEFAULT_TENANT {
+            return Err(AdminError::Conflict(
+                "the default tenant cannot be deleted; reset its counters with POST \
+                 /emulator/v1/tenants/default/reset"
+                    .into(),
+            ));
+        }
+        if !crate::store::tenants::delete_with_everything(self.store(), id).await? {
+            return Err(AdminError::NotFound(format!("no tenant '{id}'")));
+        }
+        Ok(())
+    }
+
+    /// Clears a tenant's counters: its users' send and wrong-code buckets and the
+    /// built-in provider's lifetime count.
+    pub async fn reset_tenant(&self, id: &str) -> Result<(), AdminError> {
+        self.existing(id).await?;
+        crate::store::tenants::reset_counters(self.store(), id).await?;
+        Ok(())
+    }
+
+    /// A tenant with a fresh id (`t-` and ten letters or digits), for a test run
+    /// that wants one of its own in one call.
+    pub async fn create_fresh_tenant(
+        &self,
+        friendly_name: Option<&str>,
+    ) -> Result<Tenant, AdminError> {
+        loop {
+            let id = format!(
+                "t-{}",
+                crate::random::from_alphabet(b"abcdefghijklmnopqrstuvwxyz0123456789", 10)
+            );
+            let name = friendly_name.unwrap_or(&id).to_owned();
+            match self.create_tenant(&id, &name).await {
+                Err(AdminError::Conflict(_)) => continue,
+                other => return other,
+            }
+        }
+    }
+
     pub async fn create_tenant(&self, id: &str, friendly_name: &str) -> Result<Tenant, AdminError> {
         if !tenant::valid_id(id) {
             return Err(invalid(

@@ -53,15 +53,13 @@ pub async fn delete(pipeline: &Pipeline, id: &str) -> Result<bool, StoreError> {
     Ok(existed)
 }
 
-/// Deletes every message, or every message to one phone; how many went.
-pub async fn clear(pipeline: &Pipeline, to: Option<PhoneNumber>) -> Result<u64, StoreError> {
-    let filter = Filter {
-        to: to.clone(),
-        ..Filter::default()
-    };
+/// Deletes every message matching `filter` (its phone, tenant and user parts);
+/// how many went.
+pub async fn clear(pipeline: &Pipeline, filter: Filter) -> Result<u64, StoreError> {
     let deleted = messages::delete_matching(pipeline.store(), &filter).await?;
     pipeline.publish(Event::MessagesCleared {
-        to: to.map(|t| t.to_string()),
+        to: filter.to.map(|t| t.to_string()),
+        tenant: filter.tenant,
     });
     Ok(deleted)
 }
@@ -102,16 +100,18 @@ pub async fn unread_total(pipeline: &Pipeline) -> Result<i64, StoreError> {
 /// waits up to `wait` for one to arrive; `None` when the wait ends or the server stops.
 pub async fn wait_latest(
     pipeline: &Pipeline,
-    to: PhoneNumber,
-    after: Option<After>,
+    wanted: Wanted,
     wait: Duration,
     shutdown: &CancellationToken,
 ) -> Result<Option<Message>, StoreError> {
     // Subscribe before looking, so a message committed in between is not missed.
     let mut events = pipeline.subscribe();
     let filter = Filter {
-        to: Some(to),
-        after,
+        to: Some(wanted.to),
+        after: wanted.after,
+        tenant: wanted.tenant,
+        user_id: wanted.user_id,
+        transaction_id: wanted.transaction_id,
         status: Some(Status::Received),
         ..Filter::default()
     };
@@ -143,10 +143,35 @@ pub async fn wait_latest(
     }
 }
 
-/// Whether a just-created message satisfies the `to`, `status` and `after` parts of a filter.
+/// Which message a wait is for: a phone's, narrowed to one tenant, user or MFA
+/// transaction so parallel test workers never read each other's codes.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub to: PhoneNumber,
+    pub after: Option<After>,
+    pub tenant: Option<String>,
+    pub user_id: Option<String>,
+    pub transaction_id: Option<String>,
+}
+
+/// Whether a just-created message satisfies the parts of a filter a wait uses.
 fn matches(filter: &Filter, m: &Message) -> bool {
+    let transaction = m
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get("transaction_id"))
+        .and_then(serde_json::Value::as_str);
     let to_ok = filter.to.as_ref().is_none_or(|to| *to == m.recipient)
-        && filter.status.is_none_or(|s| s == m.status);
+        && filter.status.is_none_or(|s| s == m.status)
+        && filter.tenant.as_ref().is_none_or(|t| *t == m.tenant)
+        && filter
+            .user_id
+            .as_ref()
+            .is_none_or(|u| Some(u.as_str()) == m.user_id.as_deref())
+        && filter
+            .transaction_id
+            .as_ref()
+            .is_none_or(|t| Some(t.as_str()) == transaction);
     let after_ok = match &filter.after {
         None => true,
         Some(After::Id(id)) => m.id.as_str() > id.as_str(),

@@ -35,9 +35,13 @@ pub enum Event {
     MessageCreated(Arc<Message>),
     #[serde(rename = "message.deleted")]
     MessageDeleted { id: String },
-    /// Many messages went at once; `to` is the phone cleared, or none for all.
+    /// Many messages went at once; `to` is the phone cleared and `tenant` the
+    /// tenant, or none for all.
     #[serde(rename = "messages.cleared")]
-    MessagesCleared { to: Option<String> },
+    MessagesCleared {
+        to: Option<String>,
+        tenant: Option<String>,
+    },
     /// A phone's messages were read up to `last_read_id`.
     #[serde(rename = "phone.read")]
     PhoneRead { to: String, last_read_id: String },

@@ -122,6 +122,8 @@ struct ListParams {
     channel: Option<String>,
     source: Option<String>,
     tenant: Option<String>,
+    user_id: Option<String>,
+    transaction_id: Option<String>,
     status: Option<String>,
     q: Option<String>,
     since: Option<String>,
@@ -152,6 +154,8 @@ async fn list(
             })
             .transpose()?,
         tenant: p.tenant,
+        user_id: p.user_id,
+        transaction_id: p.transaction_id,
         status: p
             .status
             .as_deref()
@@ -199,6 +203,8 @@ async fn delete_one(
 #[serde(deny_unknown_fields)]
 struct ClearParams {
     to: Option<String>,
+    tenant: Option<String>,
+    user_id: Option<String>,
 }
 
 async fn clear_all(
@@ -206,8 +212,13 @@ async fn clear_all(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let p: ClearParams = params(query)?;
-    let to = p.to.as_deref().map(|t| number("to", t)).transpose()?;
-    let deleted = inbox::clear(&state.pipeline, to).await?;
+    let filter = Filter {
+        to: p.to.as_deref().map(|t| number("to", t)).transpose()?,
+        tenant: p.tenant,
+        user_id: p.user_id,
+        ..Filter::default()
+    };
+    let deleted = inbox::clear(&state.pipeline, filter).await?;
     Ok(Json(Deleted { deleted }).into_response())
 }
 
@@ -215,8 +226,11 @@ async fn clear_phone(
     State(state): State<AppState>,
     Path(raw_number): Path<String>,
 ) -> Result<Response, ApiError> {
-    let to = number("number", &raw_number)?;
-    let deleted = inbox::clear(&state.pipeline, Some(to)).await?;
+    let filter = Filter {
+        to: Some(number("number", &raw_number)?),
+        ..Filter::default()
+    };
+    let deleted = inbox::clear(&state.pipeline, filter).await?;
     Ok(Json(Deleted { deleted }).into_response())
 }
 
@@ -307,6 +321,9 @@ async fn set_capture(
 struct LatestParams {
     wait: Option<String>,
     after: Option<String>,
+    tenant: Option<String>,
+    user_id: Option<String>,
+    transaction_id: Option<String>,
 }
 
 /// The newest message to a number; with `wait`, held until one arrives.
@@ -324,14 +341,14 @@ async fn latest(
         .transpose()?
         .unwrap_or_default();
     let after = p.after.as_deref().map(after_point).transpose()?;
-    let found = inbox::wait_latest(
-        &state.pipeline,
-        to.clone(),
-        after.clone(),
-        wait,
-        &state.shutdown,
-    )
-    .await?;
+    let wanted = inbox::Wanted {
+        to: to.clone(),
+        after: after.clone(),
+        tenant: p.tenant,
+        user_id: p.user_id,
+        transaction_id: p.transaction_id,
+    };
+    let found = inbox::wait_latest(&state.pipeline, wanted, wait, &state.shutdown).await?;
     match found {
         Some(message) => Ok(Json(message).into_response()),
         None => {

@@ -11,18 +11,37 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::state::AppState;
+use crate::capture::pipeline::Event;
 
 /// One SSE event per bus event: `event: message.created` with the message as `data`,
 /// and so on. A subscriber too slow to keep up gets `event: lagged` and should reload.
+/// `?tenant=`: only that tenant's messages (a test worker's own), with the
+/// events that belong to no tenant.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamParams {
+    tenant: Option<String>,
+}
+
 pub async fn stream(
     State(state): State<AppState>,
+    axum::extract::Query(params): axum::extract::Query<StreamParams>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let tenant = params.tenant;
     // Counted while the stream lives, so tests can tell a window is watching.
     let view = state.pipeline.hold_view();
-    let messages = BroadcastStream::new(state.pipeline.subscribe()).map(|item| match item {
-        Ok(event) => to_sse(&event),
-        Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
-    });
+    let messages = BroadcastStream::new(state.pipeline.subscribe())
+        .filter(move |item| {
+            let keep = match (item, &tenant) {
+                (Ok(event), Some(tenant)) => is_for(event, tenant),
+                _ => true,
+            };
+            std::future::ready(keep)
+        })
+        .map(|item| match item {
+            Ok(event) => to_sse(&event),
+            Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
+        });
     let forwards = BroadcastStream::new(state.forwarder.subscribe()).map(|item| match item {
         Ok(event) => to_sse(&event),
         Err(BroadcastStreamRecvError::Lagged(missed)) => lagged(missed),
@@ -36,6 +55,18 @@ pub async fn stream(
     let hello =
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
     Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Whether `event` is about `tenant` (or about no tenant in particular).
+fn is_for(event: &Event, tenant: &str) -> bool {
+    match event {
+        Event::MessageCreated(m) => m.tenant == tenant,
+        Event::MessagesCleared {
+            tenant: Some(cleared),
+            ..
+        } => cleared == tenant,
+        _ => true,
+    }
 }
 
 fn lagged(missed: u64) -> SseEvent {

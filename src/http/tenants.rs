@@ -19,7 +19,14 @@ use crate::receivers::decode_body;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/emulator/v1/tenants", get(list).post(create))
-        .route("/emulator/v1/tenants/{id}", get(one).patch(patch))
+        .route(
+            "/emulator/v1/tenants/{id}",
+            get(one).patch(patch).delete(delete),
+        )
+        .route(
+            "/emulator/v1/tenants/{id}/reset",
+            axum::routing::post(reset),
+        )
         .route(
             "/emulator/v1/tenants/{id}/clients",
             get(clients).post(add_client),
@@ -62,19 +69,47 @@ pub struct Tenants {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewTenant {
-    id: String,
+    /// `null` (or left out) picks a fresh id.
+    #[serde(default)]
+    id: Option<String>,
     friendly_name: Option<String>,
 }
 
 async fn create(State(s): State<AppState>, JsonRequest(raw): JsonRequest) -> Answer {
     let body: NewTenant = decode_body(&raw.body)?;
-    let name = body.friendly_name.unwrap_or_else(|| body.id.clone());
-    let tenant = s.auth0.create_tenant(&body.id, &name).await?;
+    let tenant = match body.id {
+        Some(id) => {
+            let name = body.friendly_name.unwrap_or_else(|| id.clone());
+            s.auth0.create_tenant(&id, &name).await?
+        }
+        None => {
+            s.auth0
+                .create_fresh_tenant(body.friendly_name.as_deref())
+                .await?
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(TenantView::of(tenant, s.auth0.own_base())),
     )
         .into_response())
+}
+
+/// `DELETE /emulator/v1/tenants/{id}`: the tenant and everything it owns (204).
+async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
+    s.auth0.delete_tenant(&id).await?;
+    s.pipeline
+        .publish(crate::capture::pipeline::Event::MessagesCleared {
+            to: None,
+            tenant: Some(id),
+        });
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /emulator/v1/tenants/{id}/reset`: its counters back to zero (204).
+async fn reset(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
+    s.auth0.reset_tenant(&id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Answer {

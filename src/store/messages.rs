@@ -24,6 +24,10 @@ pub struct Filter {
     pub channel: Option<Channel>,
     pub source: Option<Source>,
     pub tenant: Option<String>,
+    /// For this user of the tenant (a message the emulated tenant sent).
+    pub user_id: Option<String>,
+    /// Carrying the code of this MFA transaction (its `transaction_id` attribute).
+    pub transaction_id: Option<String>,
     /// Sent from this sender (number, sender id or messaging service).
     pub sender: Option<String>,
     /// Sent by this provider account (Twilio AccountSid...).
@@ -286,6 +290,16 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
     if let Some(tenant) = &filter.tenant {
         and(builder);
         builder.push("tenant = ").push_bind(tenant.clone());
+    }
+    if let Some(user_id) = &filter.user_id {
+        and(builder);
+        builder.push("user_id = ").push_bind(user_id.clone());
+    }
+    if let Some(transaction) = &filter.transaction_id {
+        and(builder);
+        builder
+            .push("json_extract(attributes, '$.transaction_id') = ")
+            .push_bind(transaction.clone());
     }
     if let Some(sender) = &filter.sender {
         and(builder);

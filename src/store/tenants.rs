@@ -60,3 +60,50 @@ pub async fn update(
     )?;
     Ok(())
 }
+
+/// Tables whose rows name their tenant and are not removed by a cascade from
+/// `tenants` (users, clients and passwordless codes are).
+const OWNED: [&str; 10] = [
+    "messages",
+    "mfa_enrollments",
+    "mfa_tokens",
+    "mfa_challenges",
+    "phone_sends",
+    "log_events",
+    "limit_buckets",
+    "recovery_codes",
+    "forwards",
+    "passwordless_codes",
+];
+
+/// Drops a tenant with everything it owns, in one transaction; whether it existed.
+pub async fn delete_with_everything(store: &Store, id: &str) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    for table in OWNED {
+        // Table names are this module's constants, never input.
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let done = sqlx::query("DELETE FROM tenants WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Clears a tenant's counters (its users' send and wrong-code buckets, the
+/// built-in provider's lifetime count), for a suite that reuses one tenant.
+pub async fn reset_counters(store: &Store, id: &str) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    for table in ["limit_buckets", "phone_sends"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

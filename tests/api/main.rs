@@ -17,6 +17,7 @@ mod events;
 mod forward;
 mod health;
 mod inbox_state;
+mod isolation;
 mod limits;
 mod log_search;
 mod management;

@@ -98,7 +98,7 @@ unread: number, next_cursor: string | null, };
 /**
  * What happened, for live views (SSE, UI, held `latest` requests).
  */
-export type ServerEvent = { "type": "message.created", "data": Message } | { "type": "message.deleted", "data": { id: string, } } | { "type": "messages.cleared", "data": { to: string | null, } } | { "type": "phone.read", "data": { to: string, last_read_id: string, } } | { "type": "capture.changed", "data": { paused: boolean, } };
+export type ServerEvent = { "type": "message.created", "data": Message } | { "type": "message.deleted", "data": { id: string, } } | { "type": "messages.cleared", "data": { to: string | null, tenant: string | null, } } | { "type": "phone.read", "data": { to: string, last_read_id: string, } } | { "type": "capture.changed", "data": { paused: boolean, } };
 
 /**
  * `GET /emulator/v1/health`.

@@ -1,0 +1,259 @@
+//! Parallel test runs that share one server: each worker narrows its waits to its
+//! own tenant, user or MFA transaction, makes a tenant in one call and drops it
+//! with everything it owns afterwards.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::mfa::Mfa;
+
+async fn new_tenant(app: &TestApp) -> String {
+    let created = app
+        .post_json("/emulator/v1/tenants", r#"{"id": null}"#)
+        .await;
+    assert_eq!(created.status(), 201);
+    let tenant: Value = created.json().await.expect("json");
+    let id = tenant["id"].as_str().expect("id").to_owned();
+    assert!(id.starts_with("t-") && id.len() == 12, "{id}");
+    id
+}
+
+fn mfa_in<'a>(app: &'a TestApp, tenant: &str) -> Mfa<'a> {
+    let mut mfa = Mfa::new(app);
+    mfa.prefix = format!("/t/{tenant}");
+    mfa
+}
+
+#[tokio::test]
+async fn eight_workers_on_one_number_each_wait_for_their_own_tenants_code() {
+    let app = spawn_app().await;
+    let phone = "+15555550900";
+    let mut tenants = Vec::new();
+    for _ in 0..8 {
+        tenants.push(new_tenant(&app).await);
+    }
+    // Every worker holds its wait first, then all enrol at once.
+    let waits: Vec<_> = tenants
+        .iter()
+        .map(|t| {
+            let request = app
+                .http
+                .get(app.url(&format!("/emulator/v1/phones/{phone}/latest")))
+                .query(&[("wait", "20s"), ("tenant", t.as_str())]);
+            tokio::spawn(async move { request.send().await.expect("sent").json::<Value>().await })
+        })
+        .collect();
+    app.until_held_waits(8).await;
+    let enrolments = tenants.iter().map(|t| {
+        let mfa = mfa_in(&app, t);
+        async move {
+            let token = mfa.mfa_token("same@example.com").await;
+            assert_eq!(mfa.associate(&token, phone, "sms").await.status(), 200);
+        }
+    });
+    futures_util::future::join_all(enrolments).await;
+    for (tenant, wait) in tenants.iter().zip(waits) {
+        let got = wait.await.expect("task").expect("json");
+        assert_eq!(got["tenant"], tenant.as_str(), "{got}");
+    }
+    // Each tenant's list and latest are its own.
+    for tenant in &tenants {
+        let page = app
+            .get_json(&format!(
+                "/emulator/v1/messages?tenant={tenant}&to=%2B15555550900"
+            ))
+            .await;
+        let messages = page["messages"].as_array().expect("messages");
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0]["tenant"], tenant.as_str());
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wait_narrowed_to_a_user_or_a_transaction_gets_only_that_code() {
+    let app = spawn_app().await;
+    let phone = "+15555550901";
+    let mfa = Mfa::new(&app);
+    let first = mfa.mfa_token("first@example.com").await;
+    assert_eq!(mfa.associate(&first, phone, "sms").await.status(), 200);
+    let first_sent = crate::mfa::latest(&app, phone).await;
+    let second = mfa.mfa_token("second@example.com").await;
+    assert_eq!(mfa.associate(&second, phone, "sms").await.status(), 200);
+    let first_user = first_sent["user_id"].as_str().expect("user");
+    let latest = |query: Vec<(&'static str, String)>| {
+        app.http
+            .get(app.url(&format!("/emulator/v1/phones/{phone}/latest")))
+            .query(&query)
+            .send()
+    };
+    let got: Value = latest(vec![("user_id", first_user.to_owned())])
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        got["id"], first_sent["id"],
+        "the first user's, though newer came"
+    );
+    let transaction = first_sent["attributes"]["transaction_id"]
+        .as_str()
+        .expect("tx");
+    let got: Value = latest(vec![("transaction_id", transaction.to_owned())])
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got["id"], first_sent["id"]);
+    let none = latest(vec![("transaction_id", "01NOSUCHTRANSACTION".into())])
+        .await
+        .expect("sent");
+    assert_eq!(none.status(), 404);
+    let unknown = latest(vec![("tenant_id", "x".into())]).await.expect("sent");
+    assert_eq!(
+        unknown.status(),
+        400,
+        "unknown parameters are still refused"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_deleted_tenant_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let tenant = new_tenant(&app).await;
+    let mfa = mfa_in(&app, &tenant);
+    mfa.enroll("gone@example.com", "+15555550902").await;
+    let kept = Mfa::new(&app);
+    kept.enroll("kept@example.com", "+15555550903").await;
+    let response = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        app.get(&format!("/emulator/v1/tenants/{tenant}"))
+            .await
+            .status(),
+        404
+    );
+    let page = app
+        .get_json(&format!("/emulator/v1/messages?tenant={tenant}"))
+        .await;
+    assert_eq!(page["messages"], json!([]));
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("opens");
+    for table in [
+        "messages",
+        "users",
+        "clients",
+        "mfa_enrollments",
+        "mfa_tokens",
+        "mfa_challenges",
+        "phone_sends",
+        "log_events",
+        "limit_buckets",
+        "recovery_codes",
+        "forwards",
+        "passwordless_codes",
+    ] {
+        let left: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE tenant = ?"))
+                .bind(&tenant)
+                .fetch_one(&db)
+                .await
+                .expect("counts");
+        assert_eq!(left, 0, "{table} keeps rows of the deleted tenant");
+    }
+    let default_messages: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE tenant = 'default'")
+            .fetch_one(&db)
+            .await
+            .expect("counts");
+    assert_eq!(default_messages, 1, "the other tenant's are kept");
+    db.close().await;
+    // The default tenant stays; unknown ones are 404.
+    assert_eq!(
+        app.delete("/emulator/v1/tenants/default").await.status(),
+        409
+    );
+    assert_eq!(
+        app.delete(&format!("/emulator/v1/tenants/{tenant}"))
+            .await
+            .status(),
+        404
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_tenants_counters_reset_and_its_messages_clear_alone() {
+    let app = spawn_app().await;
+    let tenant = new_tenant(&app).await;
+    let mfa = mfa_in(&app, &tenant);
+    mfa.enroll("count@example.com", "+15555550904").await;
+    Mfa::new(&app)
+        .enroll("other@example.com", "+15555550905")
+        .await;
+    let limits = app
+        .get_json(&format!("/emulator/v1/limits?tenant={tenant}"))
+        .await;
+    assert_eq!(limits["builtin_provider"]["used"], 1, "{limits}");
+    let response = app
+        .http
+        .post(app.url(&format!("/emulator/v1/tenants/{tenant}/reset")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 204);
+    let limits = app
+        .get_json(&format!("/emulator/v1/limits?tenant={tenant}"))
+        .await;
+    assert_eq!(limits["builtin_provider"]["used"], 0, "{limits}");
+    let cleared = app
+        .http
+        .delete(app.url(&format!("/emulator/v1/messages?tenant={tenant}")))
+        .send()
+        .await
+        .expect("sent");
+    let cleared: Value = cleared.json().await.expect("json");
+    assert_eq!(cleared["deleted"], 1);
+    assert_eq!(
+        app.messages().await.len(),
+        1,
+        "the default tenant's message stays"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_workers_event_stream_carries_only_its_tenants_messages() {
+    let app = spawn_app().await;
+    let mine = new_tenant(&app).await;
+    let response = app
+        .http
+        .get(app.url(&format!("/emulator/v1/events?tenant={mine}")))
+        .send()
+        .await
+        .expect("events");
+    let mut stream = Box::pin(response.bytes_stream());
+    let mut buffer = String::new();
+    crate::helpers::next_event(&mut stream, &mut buffer, "ready").await;
+    Mfa::new(&app)
+        .enroll("noise@example.com", "+15555550906")
+        .await;
+    mfa_in(&app, &mine)
+        .enroll("mine@example.com", "+15555550907")
+        .await;
+    let data = crate::helpers::next_event(&mut stream, &mut buffer, "message.created").await;
+    let first: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(
+        first["tenant"],
+        mine.as_str(),
+        "the default tenant's message was left out"
+    );
+    assert_eq!(first["to"], "+15555550907");
+    let bad = app.get("/emulator/v1/events?tenant_id=x").await;
+    assert_eq!(bad.status(), 400);
+    app.stop().await;
+}
