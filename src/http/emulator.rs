@@ -341,11 +341,12 @@ async fn latest(
         .transpose()?
         .unwrap_or_default();
     let after = p.after.as_deref().map(after_point).transpose()?;
+    let started = state.pipeline.clock().now();
     let wanted = inbox::Wanted {
         to: to.clone(),
         after: after.clone(),
-        tenant: p.tenant,
-        user_id: p.user_id,
+        tenant: p.tenant.clone(),
+        user_id: p.user_id.clone(),
         transaction_id: p.transaction_id,
     };
     let found = inbox::wait_latest(&state.pipeline, wanted, wait, &state.shutdown).await?;
@@ -353,14 +354,45 @@ async fn latest(
         Some(message) => Ok(Json(message).into_response()),
         None => {
             let newer = if after.is_some() { "newer " } else { "" };
-            Err(ApiError::NoMessage(if wait.is_zero() {
+            let message = if wait.is_zero() {
                 format!("no {newer}message to {to}")
             } else {
                 format!(
                     "no {newer}message to {to} arrived within {}",
                     humantime::format_duration(wait)
                 )
-            }))
+            };
+            // The window a failure counts in: from `after`, else from as long
+            // before the wait as the wait lasted (a test triggers, then waits).
+            let since = match &after {
+                Some(After::Time(t)) => crate::unix_ms::from_time(*t),
+                Some(After::Id(id)) => id
+                    .parse::<ulid::Ulid>()
+                    .map(|u| i64::try_from(u.timestamp_ms()).unwrap_or(i64::MAX))
+                    .unwrap_or(0),
+                None => crate::unix_ms::from_time(started)
+                    .saturating_sub(i64::try_from(wait.as_millis()).unwrap_or(0).max(60_000)),
+            };
+            let failed = crate::store::phone_sends::last_failure(
+                state.pipeline.store(),
+                to.as_str(),
+                since,
+                p.tenant.as_deref(),
+                p.user_id.as_deref(),
+            )
+            .await?;
+            Err(match failed {
+                None => ApiError::NoMessage(message),
+                Some(f) => ApiError::NoMessageBecause(
+                    format!("{message}: the last send to it failed: {}", f.failure),
+                    Box::new(super::error::SendFailure {
+                        kind: f.failure_type,
+                        description: f.failure,
+                        date: crate::unix_ms::rfc3339_ms(f.sent_at),
+                        tenant: f.tenant,
+                    }),
+                ),
+            })
         }
     }
 }

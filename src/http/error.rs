@@ -47,6 +47,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     NoMessage(String),
+    /// No message came, and a send to the number failed meanwhile: the body says why.
+    #[error("{0}")]
+    NoMessageBecause(String, Box<SendFailure>),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -66,6 +69,20 @@ struct ErrorBody<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<&'a SendFailure>,
+}
+
+/// Why no code came: the failed send, as Auth0 logged it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendFailure {
+    /// Auth0's log type (`gd_send_sms_failure`, `fn`...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    /// When it was sent (RFC 3339, emulated clock).
+    pub date: String,
+    pub tenant: String,
 }
 
 impl ApiError {
@@ -77,7 +94,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::NotFound(_) | ApiError::NoMessage(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NoMessage(_) | ApiError::NoMessageBecause(..) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -96,7 +115,7 @@ impl ApiError {
             ApiError::BodyTimedOut(_) => "request_timeout",
             ApiError::BadParameter { .. } => "invalid_parameter",
             ApiError::NotFound(_) => "not_found",
-            ApiError::NoMessage(_) => "no_message",
+            ApiError::NoMessage(_) | ApiError::NoMessageBecause(..) => "no_message",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooMany(_) => "too_many_requests",
@@ -137,10 +156,15 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
+        let failure = match &self {
+            ApiError::NoMessageBecause(_, failure) => Some(&**failure),
+            _ => None,
+        };
         let body = ErrorBody {
             error: self.kind(),
             message,
             field: self.field(),
+            failure,
         };
         (status, Json(body)).into_response()
     }

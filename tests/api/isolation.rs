@@ -257,3 +257,46 @@ async fn a_workers_event_stream_carries_only_its_tenants_messages() {
     assert_eq!(bad.status(), 400);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_wait_that_ends_on_a_failed_send_says_why() {
+    let app = spawn_app().await;
+    let tenant = new_tenant(&app).await;
+    // Twilio chosen, no credentials given: every send fails.
+    crate::mfa::settings(&app, &tenant, json!({ "selected_provider": "twilio" })).await;
+    let mfa = mfa_in(&app, &tenant);
+    let token = mfa.mfa_token("nocreds@example.com").await;
+    assert_eq!(
+        mfa.associate(&token, "+15555550908", "sms").await.status(),
+        200,
+        "Auth0 tells the app nothing of a failed send"
+    );
+    let response = app
+        .http
+        .get(app.url("/emulator/v1/phones/+15555550908/latest"))
+        .query(&[("wait", "200ms"), ("tenant", tenant.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "no_message");
+    assert_eq!(body["failure"]["type"], "gd_send_sms_failure", "{body}");
+    assert_eq!(body["failure"]["tenant"], tenant.as_str());
+    let description = body["failure"]["description"].as_str().expect("why");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains(description),
+        "{body}"
+    );
+    // Another tenant's wait on the same number hears nothing of it.
+    let other = app
+        .get("/emulator/v1/phones/+15555550908/latest?tenant=default")
+        .await;
+    assert_eq!(other.status(), 404);
+    let other: Value = other.json().await.expect("json");
+    assert!(other.get("failure").is_none(), "{other}");
+    app.stop().await;
+}

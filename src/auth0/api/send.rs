@@ -330,6 +330,14 @@ impl Auth0 {
             .map_err(|e| AuthError::server_error(format!("stored phone number: {e}")))?;
         let masked = super::masked(recipient.as_str());
         if let Some(why) = exhausted {
+            phone_sends::record_failure(
+                self.store(),
+                send_id,
+                recipient.as_str(),
+                failure_kind,
+                &why,
+            )
+            .await?;
             let details = json!({ "transaction_id": transaction_id, "provider": route.provider(), "to": masked, "error": why });
             self.write_log(failure_kind, &ctx, Some(&why), details)
                 .await?;
@@ -372,9 +380,16 @@ impl Auth0 {
             }
             Err(why) => {
                 // A template that cannot render is a send that failed, as in Auth0.
-                phone_sends::set_delivered(self.store(), send_id, false).await?;
                 let description =
                     format!("The tenant's message template could not be rendered: {why}");
+                phone_sends::record_failure(
+                    self.store(),
+                    send_id,
+                    recipient.as_str(),
+                    failure_kind,
+                    &description,
+                )
+                .await?;
                 let details =
                     json!({ "transaction_id": transaction_id, "to": masked, "error": description });
                 self.write_log(failure_kind, &ctx, Some(&description), details)
@@ -403,7 +418,19 @@ impl Auth0 {
             from_page: caller.from_page,
         };
         let outcome = self.delivery.deliver(&outgoing, &route).await;
-        phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
+        match (&outcome.error, outcome.delivered) {
+            (Some(why), false) => {
+                phone_sends::record_failure(
+                    self.store(),
+                    send_id,
+                    recipient.as_str(),
+                    failure_kind,
+                    why,
+                )
+                .await?
+            }
+            _ => phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?,
+        }
         let details = json!({
             "transaction_id": transaction_id,
             "provider": outcome.provider,
