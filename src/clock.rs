@@ -2,9 +2,14 @@
 //! `/emulator/v1/clock`, so "an hour later" (a code expiring, a rate limit freeing)
 //! needs no waiting. The offset is stored, so time never runs backwards across a
 //! restart.
+//!
+//! Each tenant also has an offset of its own on top (`?tenant=`), so one test
+//! worker moving its tenant's time expires nothing of another's. The global clock
+//! is the default tenant's, and moves every tenant.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -13,11 +18,17 @@ use crate::store::{settings, Store, StoreError};
 use crate::unix_ms;
 
 const OFFSET_KEY: &str = "clock.offset_ms";
+/// A tenant's own offset: `clock.offset_ms.<tenant>`.
+const TENANT_KEY: &str = "clock.offset_ms.";
+/// The tenant whose clock is the global one.
+const GLOBAL_TENANT: &str = "default";
 
 /// Cheap to clone; every clone sees the same offset.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
+    /// Each tenant's own offset on top of the global one.
+    tenants: Arc<RwLock<HashMap<String, i64>>>,
     /// Held across a change and its write, so the stored offset is always the
     /// last one set (two advances at once cannot store the smaller).
     writes: Arc<tokio::sync::Mutex<()>>,
@@ -42,10 +53,104 @@ impl Clock {
             .await?
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0);
+        let tenants = settings::with_prefix(store, TENANT_KEY)
+            .await?
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let tenant = key.strip_prefix(TENANT_KEY)?.to_owned();
+                Some((tenant, value.parse::<i64>().ok()?))
+            })
+            .collect();
         Ok(Clock {
             offset_ms: Arc::new(AtomicI64::new(offset)),
+            tenants: Arc::new(RwLock::new(tenants)),
             writes: Arc::default(),
         })
+    }
+
+    /// `tenant`'s own offset on top of the global one.
+    fn extra(&self, tenant: &str) -> i64 {
+        if tenant == GLOBAL_TENANT {
+            return 0;
+        }
+        self.tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// `tenant`'s emulated now, to the millisecond.
+    pub fn now_in(&self, tenant: &str) -> OffsetDateTime {
+        let real = unix_ms::from_time(OffsetDateTime::now_utc());
+        let ms = real
+            .saturating_add(self.offset_ms.load(Ordering::Relaxed))
+            .saturating_add(self.extra(tenant));
+        unix_ms::to_time(ms).unwrap_or_else(unix_ms::now)
+    }
+
+    /// `tenant`'s clock, as `/emulator/v1/clock?tenant=` shows it.
+    pub fn view_in(&self, tenant: &str) -> ClockView {
+        let offset = self.offset_in(tenant);
+        ClockView {
+            now: self.now_in(tenant),
+            offset_ms: u64::try_from(offset.as_millis()).unwrap_or(u64::MAX),
+            offset: humantime::format_duration(offset).to_string(),
+        }
+    }
+
+    fn offset_in(&self, tenant: &str) -> Duration {
+        let ms = self
+            .offset_ms
+            .load(Ordering::Relaxed)
+            .saturating_add(self.extra(tenant));
+        Duration::from_millis(ms.max(0) as u64)
+    }
+
+    /// Moves `tenant`'s clock forward by `by` (the global one for the default
+    /// tenant), unless that puts it more than `max` ahead of real time.
+    pub async fn advance_in(
+        &self,
+        store: &Store,
+        tenant: &str,
+        by: Duration,
+        max: Duration,
+    ) -> Result<bool, StoreError> {
+        if tenant == GLOBAL_TENANT {
+            return self.advance(store, by, max).await;
+        }
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let max = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+        let _writing = self.writes.lock().await;
+        let global = self.offset_ms.load(Ordering::Relaxed);
+        let next = {
+            let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+            let extra = tenants.get(tenant).copied().unwrap_or(0);
+            let Some(next) = extra
+                .checked_add(by)
+                .filter(|next| global.saturating_add(*next) <= max)
+            else {
+                return Ok(false);
+            };
+            tenants.insert(tenant.to_owned(), next);
+            next
+        };
+        settings::set(store, &format!("{TENANT_KEY}{tenant}"), &next.to_string()).await?;
+        Ok(true)
+    }
+
+    /// `tenant`'s own offset back to none (the global one for the default tenant).
+    pub async fn reset_in(&self, store: &Store, tenant: &str) -> Result<(), StoreError> {
+        if tenant == GLOBAL_TENANT {
+            return self.reset(store).await;
+        }
+        let _writing = self.writes.lock().await;
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(tenant);
+        settings::set(store, &format!("{TENANT_KEY}{tenant}"), "0").await
     }
 
     /// Emulated now, to the millisecond.

@@ -189,7 +189,7 @@ impl Auth0 {
         if friendly_name.trim().is_empty() {
             return Err(invalid("friendly_name", "must not be empty"));
         }
-        tenant::create(self.store(), id, friendly_name, self.now_ms())
+        tenant::create(self.store(), id, friendly_name, self.now_ms(id))
             .await?
             .ok_or_else(|| AdminError::Conflict(format!("tenant '{id}' exists")))
     }
@@ -249,12 +249,18 @@ impl Auth0 {
         if name.trim().is_empty() {
             return Err(invalid("name", "must not be empty"));
         }
-        let (row, secret) =
-            directory::create_client(self.store(), tenant, client_id, name, false, self.now_ms())
-                .await?
-                .ok_or_else(|| {
-                    AdminError::Conflict(format!("tenant '{tenant}' already has that client_id"))
-                })?;
+        let (row, secret) = directory::create_client(
+            self.store(),
+            tenant,
+            client_id,
+            name,
+            false,
+            self.now_ms(tenant),
+        )
+        .await?
+        .ok_or_else(|| {
+            AdminError::Conflict(format!("tenant '{tenant}' already has that client_id"))
+        })?;
         Ok(NewClient {
             client_id: row.client_id,
             client_secret: secret,
@@ -290,12 +296,16 @@ impl Auth0 {
         if password.is_empty() {
             return Err(invalid("password", "must not be empty"));
         }
-        let row =
-            directory::create_user(self.store(), tenant, email, password, name, self.now_ms())
-                .await?
-                .ok_or_else(|| {
-                    AdminError::Conflict(format!("a user with email '{email}' exists"))
-                })?;
+        let row = directory::create_user(
+            self.store(),
+            tenant,
+            email,
+            password,
+            name,
+            self.now_ms(tenant),
+        )
+        .await?
+        .ok_or_else(|| AdminError::Conflict(format!("a user with email '{email}' exists")))?;
         Ok(UserView {
             user_id: row.user_id,
             email: row.email,
@@ -329,7 +339,7 @@ impl Auth0 {
         user_id: Option<&str>,
     ) -> Result<LimitsView, AdminError> {
         let tenant = self.existing(tenant).await?;
-        let now = self.now_ms();
+        let now = self.now_ms(&tenant.id);
         let caps = &tenant.settings.limits;
         let builtin = phone_sends::lifetime_count(
             self.store(),
@@ -359,8 +369,8 @@ impl Auth0 {
             });
         }
         Ok(LimitsView {
+            now: self.now(&tenant.id),
             tenant: tenant.id,
-            now: self.now(),
             builtin_provider: limits::Gauge {
                 used: u32::try_from(builtin).unwrap_or(u32::MAX),
                 cap: caps.builtin_lifetime.get_u32(),

@@ -43,7 +43,7 @@ impl Auth0 {
                     c.iss == caller.issuer() && c.aud.contains(|a| caller.is_own_api(a, "api/v2/"))
                 })
                 .ok_or_else(|| MgmtError::new(401, "Invalid token", Some("invalid_token")))?;
-            if claims.exp.saturating_mul(1000) <= self.now_ms() {
+            if claims.exp.saturating_mul(1000) <= self.now_ms(&caller.tenant.id) {
                 return Err(MgmtError::new(
                     401,
                     "Expired token received for JSON Web Token validation",

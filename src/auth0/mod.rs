@@ -134,13 +134,14 @@ impl Auth0 {
         &self.secrets
     }
 
-    /// Emulated now, in Unix ms.
-    pub fn now_ms(&self) -> i64 {
-        crate::unix_ms::from_time(self.pipeline.clock().now())
+    /// `tenant`'s emulated now, in Unix ms: each tenant's clock is its own.
+    pub fn now_ms(&self, tenant: &str) -> i64 {
+        crate::unix_ms::from_time(self.pipeline.clock().now_in(tenant))
     }
 
-    pub fn now(&self) -> time::OffsetDateTime {
-        self.pipeline.clock().now()
+    /// `tenant`'s emulated now.
+    pub fn now(&self, tenant: &str) -> time::OffsetDateTime {
+        self.pipeline.clock().now_in(tenant)
     }
 
     pub fn own_base(&self) -> &str {
@@ -176,7 +177,7 @@ impl Auth0 {
         description: Option<&str>,
         details: serde_json::Value,
     ) -> Result<(), StoreError> {
-        logs::write(db, self.now(), kind, ctx, description, details).await
+        logs::write(db, self.now(ctx.tenant), kind, ctx, description, details).await
     }
 
     /// Logs a Management API write: `sapi` (Auth0's "Successful management API

@@ -1,8 +1,10 @@
-//! `/emulator/v1/clock`: read, advance or reset the emulated clock.
+//! `/emulator/v1/clock`: read, advance or reset the emulated clock; with
+//! `?tenant=`, that tenant's own (the global clock is the default tenant's and
+//! moves every tenant).
 
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,12 +28,39 @@ pub fn router() -> Router<AppState> {
         .route("/emulator/v1/clock/advance", post(advance))
 }
 
-fn clock_json(state: &AppState) -> Response {
-    Json(state.pipeline.clock().view()).into_response()
+/// `?tenant=`: whose clock.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Whose {
+    tenant: Option<String>,
 }
 
-async fn read(State(state): State<AppState>) -> Response {
-    clock_json(&state)
+impl Whose {
+    fn tenant(&self) -> &str {
+        self.tenant
+            .as_deref()
+            .unwrap_or(crate::auth0::tenant::DEFAULT_TENANT)
+    }
+
+    /// Refuses a tenant that does not exist: its clock would be set for nothing.
+    async fn check(&self, state: &AppState) -> Result<(), ApiError> {
+        if self.tenant.is_some() {
+            state.auth0.get_tenant(self.tenant()).await?;
+        }
+        Ok(())
+    }
+}
+
+fn clock_json(state: &AppState, whose: &Whose) -> Response {
+    Json(state.pipeline.clock().view_in(whose.tenant())).into_response()
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Query(whose): Query<Whose>,
+) -> Result<Response, ApiError> {
+    whose.check(&state).await?;
+    Ok(clock_json(&state, &whose))
 }
 
 #[derive(Deserialize)]
@@ -44,8 +73,10 @@ struct Advance {
 /// `POST {"by": "1h"}`: moves the clock forward.
 async fn advance(
     State(state): State<AppState>,
+    Query(whose): Query<Whose>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
+    whose.check(&state).await?;
     let Advance { by } = decode_body(&raw.body)?;
     let bad = |message: String| ApiError::BadParameter {
         field: "by".into(),
@@ -59,7 +90,7 @@ async fn advance(
     let moved = state
         .pipeline
         .clock()
-        .advance(state.pipeline.store(), by, MAX_OFFSET)
+        .advance_in(state.pipeline.store(), whose.tenant(), by, MAX_OFFSET)
         .await?;
     if !moved {
         return Err(bad(
@@ -67,12 +98,20 @@ async fn advance(
                 .into(),
         ));
     }
-    tracing::info!(by = %humantime::format_duration(by), "clock advanced");
-    Ok(clock_json(&state))
+    tracing::info!(by = %humantime::format_duration(by), tenant = whose.tenant(), "clock advanced");
+    Ok(clock_json(&state, &whose))
 }
 
-/// `DELETE`: back to real time.
-async fn reset(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state.pipeline.clock().reset(state.pipeline.store()).await?;
-    Ok((StatusCode::OK, clock_json(&state)).into_response())
+/// `DELETE`: back to real time (a tenant: back to the global clock).
+async fn reset(
+    State(state): State<AppState>,
+    Query(whose): Query<Whose>,
+) -> Result<Response, ApiError> {
+    whose.check(&state).await?;
+    state
+        .pipeline
+        .clock()
+        .reset_in(state.pipeline.store(), whose.tenant())
+        .await?;
+    Ok((StatusCode::OK, clock_json(&state, &whose)).into_response())
 }

@@ -341,7 +341,11 @@ async fn latest(
         .transpose()?
         .unwrap_or_default();
     let after = p.after.as_deref().map(after_point).transpose()?;
-    let started = state.pipeline.clock().now();
+    // Sends are dated on their tenant's clock.
+    let started = match &p.tenant {
+        Some(tenant) => state.pipeline.clock().now_in(tenant),
+        None => state.pipeline.clock().now(),
+    };
     let wanted = inbox::Wanted {
         to: to.clone(),
         after: after.clone(),

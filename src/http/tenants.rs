@@ -98,6 +98,8 @@ async fn create(State(s): State<AppState>, JsonRequest(raw): JsonRequest) -> Ans
 /// `DELETE /emulator/v1/tenants/{id}`: the tenant and everything it owns (204).
 async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     s.auth0.delete_tenant(&id).await?;
+    // A tenant made again with this id starts on the global clock.
+    s.pipeline.clock().reset_in(s.pipeline.store(), &id).await?;
     s.pipeline
         .publish(crate::capture::pipeline::Event::MessagesCleared {
             to: None,

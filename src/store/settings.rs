@@ -24,6 +24,23 @@ pub async fn set(db: impl Into<Db<'_>>, key: &str, value: &str) -> Result<(), St
     Ok(())
 }
 
+/// Every value whose key starts with `prefix`.
+pub async fn with_prefix(store: &Store, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    Ok(
+        sqlx::query_as("SELECT key, value FROM settings WHERE key LIKE ? ESCAPE '\\'")
+            .bind(pattern)
+            .fetch_all(store.pool())
+            .await?,
+    )
+}
+
 /// Deletes a value that must not linger once moved elsewhere: the delete
 /// overwrites its bytes (every connection has `secure_delete` on), and a
 /// checkpoint carries that into the database file at once.

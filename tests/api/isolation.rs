@@ -300,3 +300,73 @@ async fn a_wait_that_ends_on_a_failed_send_says_why() {
     assert!(other.get("failure").is_none(), "{other}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_tenants_clock_moves_alone_and_the_global_one_moves_all() {
+    let app = spawn_app().await;
+    let (a, b) = (new_tenant(&app).await, new_tenant(&app).await);
+    let (mfa_a, mfa_b) = (mfa_in(&app, &a), mfa_in(&app, &b));
+    let token_a = mfa_a.mfa_token("clock@example.com").await;
+    let token_b = mfa_b.mfa_token("clock@example.com").await;
+    // An mfa_token lives ten minutes: eleven on A's clock expire A's alone.
+    let advanced = app
+        .http
+        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={a}")))
+        .json(&json!({ "by": "11m" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(advanced.status(), 200);
+    let view: Value = advanced.json().await.expect("json");
+    assert_eq!(view["offset"], "11m");
+    assert_eq!(app.get_json("/emulator/v1/clock").await["offset_ms"], 0);
+    assert_eq!(
+        app.get_json(&format!("/emulator/v1/clock?tenant={b}"))
+            .await["offset_ms"],
+        0
+    );
+    let expired = mfa_a.associate(&token_a, "+15555550910", "sms").await;
+    assert!(expired.status().is_client_error(), "{}", expired.status());
+    let fine = mfa_b.associate(&token_b, "+15555550911", "sms").await;
+    assert_eq!(fine.status(), 200, "B's token is still good");
+    // The global clock moves every tenant; A keeps its own lead on top.
+    let token_b = mfa_b.mfa_token("clock2@example.com").await;
+    let moved = app
+        .http
+        .post(app.url("/emulator/v1/clock/advance"))
+        .json(&json!({ "by": "11m" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(moved.status(), 200);
+    assert!(mfa_b
+        .associate(&token_b, "+15555550912", "sms")
+        .await
+        .status()
+        .is_client_error());
+    assert_eq!(
+        app.get_json(&format!("/emulator/v1/clock?tenant={a}"))
+            .await["offset"],
+        "22m"
+    );
+    // Back: A's own offset goes, the global one stays.
+    let reset = app
+        .http
+        .delete(app.url(&format!("/emulator/v1/clock?tenant={a}")))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(reset.status(), 200);
+    assert_eq!(
+        app.get_json(&format!("/emulator/v1/clock?tenant={a}"))
+            .await["offset"],
+        "11m"
+    );
+    assert_eq!(
+        app.get("/emulator/v1/clock?tenant=no-such-tenant")
+            .await
+            .status(),
+        404
+    );
+    app.stop().await;
+}

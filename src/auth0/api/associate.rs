@@ -73,7 +73,7 @@ impl Auth0 {
                 "User is already enrolled.",
             ));
         }
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let enrollment = EnrollmentRow {
             id: format!("dev_{}", crate::random::token(12)),
             tenant: caller.tenant.id.clone(),

@@ -32,7 +32,7 @@ impl Auth0 {
         caller: &Caller,
         grant: &ClientCredentialsGrant,
     ) -> Result<Tokens, AuthError> {
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let mut tx = self.store().begin().await?;
         let found = match grant.client_secret.as_deref().filter(|s| !s.is_empty()) {
             None => Err(AuthError::invalid_request(
@@ -112,7 +112,7 @@ impl Auth0 {
             .unwrap_or(MANAGEMENT_SCOPES);
         let issuer = caller.issuer();
         let subject = format!("{}@clients", client.client_id);
-        let iat = self.now().unix_timestamp();
+        let iat = self.now(&caller.tenant.id).unix_timestamp();
         let claims = AccessClaims {
             iss: &issuer,
             sub: &subject,

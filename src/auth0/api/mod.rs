@@ -152,7 +152,7 @@ impl Auth0 {
             .await?
             .filter(|row| row.tenant == caller.tenant.id)
             .ok_or_else(|| AuthError::invalid_grant("Malformed mfa_token"))?;
-        if row.expires_at <= self.now_ms() {
+        if row.expires_at <= self.now_ms(&caller.tenant.id) {
             return Err(AuthError::new(403, "expired_token", "mfa_token is expired"));
         }
         Ok(Bearer { row, scopes: None })
@@ -178,7 +178,7 @@ impl Auth0 {
         }
         let expires_at = claims.exp.saturating_mul(1000);
         // Auth0's MFA API answers an expired access token 401.
-        if expires_at <= self.now_ms() {
+        if expires_at <= self.now_ms(&caller.tenant.id) {
             return Err(AuthError::new(
                 401,
                 "invalid_token",
@@ -194,7 +194,7 @@ impl Auth0 {
                 client_id,
                 audience: Some(caller.mfa_audience()),
                 scope: claims.scope.clone(),
-                created_at: self.now_ms(),
+                created_at: self.now_ms(&caller.tenant.id),
                 expires_at,
             },
             scopes: Some(claims.scopes().map(str::to_owned).collect()),
@@ -232,7 +232,7 @@ impl Auth0 {
             &caller.tenant,
             Some(client_id),
             client_secret,
-            self.now_ms(),
+            self.now_ms(&caller.tenant.id),
         )
         .await?;
         if client.client_id != token.client_id {

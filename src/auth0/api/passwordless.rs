@@ -118,7 +118,7 @@ impl Auth0 {
                 "The tenant's phone provider does not deliver text messages (its configuration.delivery_methods)",
             ));
         }
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let mut tx = self.store().begin().await?;
         let client = directory::client(
             &mut tx,
@@ -193,7 +193,8 @@ impl Auth0 {
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
 
-        let transaction_id = ulid::Ulid::from_datetime(self.now().into()).to_string();
+        let transaction_id =
+            ulid::Ulid::from_datetime(self.now(&caller.tenant.id).into()).to_string();
         let language = caller.accept_language.clone();
         let send = CodeSend {
             code: code.code,
@@ -252,7 +253,7 @@ impl Auth0 {
                 "A passwordless login cannot get tokens for the MFA API: use the password grant, which asks for MFA",
             ));
         }
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let mut tx = self.store().begin().await?;
         let client = directory::client(
             &mut tx,

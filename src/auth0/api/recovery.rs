@@ -67,7 +67,7 @@ impl Auth0 {
                 ),
             )
             .await?;
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let ctx = user_context(caller, &user, &client);
         // Wrong recovery codes draw from the same bucket as wrong one-time codes.
         let (mut tx, wrong_codes) = self

@@ -113,7 +113,7 @@ impl Auth0 {
             &out.user.user_id,
             out.channel,
             route.provider(),
-            self.now_ms(),
+            self.now_ms(&out.tenant.id),
             route == Route::Builtin && exhausted.is_none(),
         )
         .await?;
@@ -146,7 +146,7 @@ impl Auth0 {
         purpose: Purpose,
     ) -> Result<Result<Reserved, CapRefusal>, AuthError> {
         let settings = &caller.tenant.settings;
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         // SMS and voice draw from one bucket (Auth0: "SMS codes can be sent 10 times
         // and refill once per hour").
         let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
@@ -179,7 +179,7 @@ impl Auth0 {
         )
         .await?;
         let challenge = ChallengeRow {
-            id: ulid::Ulid::from_datetime(self.now().into()).to_string(),
+            id: ulid::Ulid::from_datetime(self.now(&caller.tenant.id).into()).to_string(),
             oob_code: format!("Fe26.2**{}", crate::random::token(32)),
             tenant: caller.tenant.id.clone(),
             user_id: user.user_id.clone(),
@@ -369,7 +369,12 @@ impl Auth0 {
         };
         let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
         let jobs = [(sms_template, &sms), (voice_template, &voice)];
-        let (as_text, as_voice) = match templates::render(&self.templates, &jobs, self.now()).await
+        let (as_text, as_voice) = match templates::render(
+            &self.templates,
+            &jobs,
+            self.now(&caller.tenant.id),
+        )
+        .await
         {
             Ok(texts) => {
                 let mut texts = texts.into_iter();

@@ -31,7 +31,7 @@ impl Auth0 {
         caller: &Caller,
         grant: &PasswordGrant,
     ) -> Result<Tokens, AuthError> {
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let mut tx = self.store().begin().await?;
         let client = directory::client(
             &mut tx,
@@ -155,7 +155,7 @@ impl Auth0 {
             .ok_or_else(|| {
                 AuthError::invalid_request("The oob_code doesn't match the mfa_token")
             })?;
-        let now = self.now_ms();
+        let now = self.now_ms(&caller.tenant.id);
         let ctx = user_context(caller, &user, &client);
         let settings = &caller.tenant.settings;
         let details = json!({ "transaction_id": challenge.id, "authenticator": format!("{}|{}", challenge.channel, challenge.enrollment_id) });
@@ -262,7 +262,7 @@ impl Auth0 {
     ) -> Result<Tokens, AuthError> {
         let signer = self.signer().await?;
         let issuer = caller.issuer();
-        let now = self.now().unix_timestamp();
+        let now = self.now(&caller.tenant.id).unix_timestamp();
         // Tokens for the MFA API live 600 s, fixed (Auth0's "Manage authenticator
         // factors").
         let lifetime = if audience.is_some_and(|a| caller.is_own_api(a, "mfa/")) {

@@ -48,7 +48,7 @@ impl Auth0 {
         let bucket = caller.tenant.settings.limits.failed_codes();
         let (tenant, user_id) = (&caller.tenant.id, &user.user_id);
         let tat = limit_buckets::get(&mut tx, tenant, user_id, BucketName::FailedCodes).await?;
-        if bucket.level(tat, self.now_ms()).tokens == 0 {
+        if bucket.level(tat, self.now_ms(&caller.tenant.id)).tokens == 0 {
             self.log_in(&mut tx, limit_kind, ctx, Some(TOO_MANY), details)
                 .await?;
             tx.commit().await.map_err(StoreError::from)?;

@@ -218,7 +218,7 @@ impl Auth0 {
         let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
             .await?
             .ok_or_else(inexistent_user)?;
-        let now = self.now_ms();
+        let now = self.now_ms(&tenant.id);
         let row = EnrollmentRow {
             id: format!("dev_{}", crate::random::token(12)),
             tenant: tenant.id.clone(),
@@ -357,7 +357,7 @@ impl Auth0 {
         let user = crate::store::users::get(&mut tx, &tenant.id, user_id)
             .await?
             .ok_or_else(inexistent_user)?;
-        let (code, row) = recovery::new_code(&user.tenant, &user.user_id, self.now_ms());
+        let (code, row) = recovery::new_code(&user.tenant, &user.user_id, self.now_ms(&tenant.id));
         recovery_codes::upsert(&mut tx, &row).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(RecoveryCode {

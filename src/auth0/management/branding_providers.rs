@@ -150,7 +150,7 @@ impl Auth0 {
         c: NewProvider,
     ) -> Result<ProviderView, MgmtError> {
         check(&c.name, &c.configuration, &c.credentials)?;
-        let now = crate::unix_ms::rfc3339(self.now());
+        let now = crate::unix_ms::rfc3339(self.now(tenant));
         let provider = PhoneProvider {
             id: format!("pro_{}", crate::random::token(16)),
             name: c.name,
@@ -190,7 +190,7 @@ impl Auth0 {
         id: &str,
         p: ProviderPatch,
     ) -> Result<ProviderView, MgmtError> {
-        let now = crate::unix_ms::rfc3339(self.now());
+        let now = crate::unix_ms::rfc3339(self.now(tenant));
         let token = p
             .credentials
             .as_ref()

@@ -87,7 +87,7 @@ impl Auth0 {
             client: None,
             ip: None,
         };
-        let text = templates::render(&self.templates, &[(template, &vars)], self.now())
+        let text = templates::render(&self.templates, &[(template, &vars)], self.now(&tenant.id))
             .await
             .map_err(|e| MgmtError::bad_request(format!("the template does not render: {e}")))?
             .into_iter()
@@ -111,7 +111,7 @@ impl Auth0 {
             on_first_use: false,
             created_at: 0,
         };
-        let transaction = ulid::Ulid::from_datetime(self.now().into()).to_string();
+        let transaction = ulid::Ulid::from_datetime(self.now(&tenant.id).into()).to_string();
         let outgoing = Outgoing {
             tenant,
             user: &user,

@@ -410,7 +410,7 @@ impl Auth0 {
                 check_metadata(name, meta)?;
             }
         }
-        let now = self.now_ms();
+        let now = self.now_ms(&tenant.id);
         let mut row = UserRow {
             tenant: tenant.id.clone(),
             connection: connection.to_owned(),
@@ -508,7 +508,7 @@ impl Auth0 {
             row.app_metadata = merge(&row.app_metadata, meta);
             check_metadata("app_metadata", &metadata_object(&row.app_metadata))?;
         }
-        row.updated_at = self.now_ms();
+        row.updated_at = self.now_ms(&tenant.id);
         if !users::update(&mut tx, &row).await? {
             return Err(MgmtError::new(
                 409,
