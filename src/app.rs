@@ -16,10 +16,13 @@ use crate::store::{OpenOptions, Store, StoreError};
 /// Why a server could not start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot listen on {addr}: {source}")]
+    /// The listener could not be bound; `holder` names the process on the port
+    /// when it is taken and the OS says which (Linux's `/proc`).
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(.source, .holder.as_deref()))]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
+        holder: Option<String>,
     },
     #[error("cannot open the database {path}: {source}")]
     Store { path: PathBuf, source: StoreError },
@@ -53,8 +56,20 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the database and binds the listener (port 0 picks a free one).
+    /// Binds the listener (port 0 picks a free one), then opens the database: a
+    /// taken port, a bad address or a bad `--extra-ca` leaves no new database behind.
     pub async fn build(config: Config) -> Result<App, StartError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::bind(config.listen, source))?;
+        let addr = listener.local_addr().map_err(StartError::Serve)?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can read captured codes");
+        }
+        let outbound = crate::outbound::Outbound::with(&crate::outbound::OutboundOptions {
+            extra_ca: config.extra_ca.clone(),
+            timeout: config.outbound_timeout,
+        })?;
         let db_path = config.db_path();
         let options = OpenOptions {
             read_only: config.read_only,
@@ -74,17 +89,6 @@ impl App {
                     source,
                 },
             })?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(StartError::Serve)?;
-        if !addr.ip().is_loopback() {
-            tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can read captured codes");
-        }
         let clock =
             crate::clock::Clock::load(&store)
                 .await
@@ -107,10 +111,6 @@ impl App {
         };
         let own_base = format!("http://{}", SocketAddr::new(own_ip, addr.port()));
         let chaos = crate::capture::chaos::Chaos::default();
-        let outbound = crate::outbound::Outbound::with(&crate::outbound::OutboundOptions {
-            extra_ca: config.extra_ca.clone(),
-            timeout: config.outbound_timeout,
-        })?;
         let (forwarder, forward_worker) =
             crate::forward::Forwarder::start(pipeline.clone(), secrets.clone(), outbound.clone())
                 .await
@@ -200,5 +200,132 @@ impl App {
         self.writer.stop().await;
         self.store.close().await;
         served.map_err(StartError::Serve)
+    }
+}
+
+impl StartError {
+    /// A failed bind of `addr`; when the port is taken, with who holds it.
+    fn bind(addr: SocketAddr, source: std::io::Error) -> StartError {
+        let holder = if source.kind() == std::io::ErrorKind::AddrInUse {
+            port_holder(addr.port())
+        } else {
+            None
+        };
+        StartError::Bind {
+            addr,
+            source,
+            holder,
+        }
+    }
+}
+
+/// What follows a bind error: who holds the port, and what to do instead.
+fn bind_hint(source: &std::io::Error, holder: Option<&str>) -> String {
+    match source.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            let who = holder.unwrap_or("another program");
+            format!("; {who} holds it: stop it, or start with --listen 127.0.0.1:0 for a free port")
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "; that address is not this machine's: use 127.0.0.1 (--listen 127.0.0.1:7676)".into()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The process listening on TCP `port`, as `process 1234 (python3)`, where the OS
+/// tells: on Linux, the socket's inode in `/proc/net/tcp{,6}`, then the process
+/// with that socket among its open files. Best effort: a process of another user
+/// is hidden from us, and then only its user id is known.
+#[cfg(target_os = "linux")]
+fn port_holder(port: u16) -> Option<String> {
+    let mut sockets = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        if let Ok(text) = std::fs::read_to_string(table) {
+            sockets.extend(listening_sockets(&text, port));
+        }
+    }
+    let uid = sockets.first().map(|&(_, uid)| uid)?;
+    let links: Vec<String> = sockets
+        .iter()
+        .map(|(inode, _)| format!("socket:[{inode}]"))
+        .collect();
+    for process in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = process.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| links.iter().any(|l| target.as_os_str() == l.as_str()))
+        });
+        if holds {
+            let comm = std::fs::read_to_string(process.path().join("comm")).unwrap_or_default();
+            return Some(match comm.trim() {
+                "" => format!("process {pid}"),
+                comm => format!("process {pid} ({comm})"),
+            });
+        }
+    }
+    Some(format!("a process of user id {uid}"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn port_holder(_port: u16) -> Option<String> {
+    None
+}
+
+/// The inodes and owners' user ids of the sockets listening on `port` in a
+/// `/proc/net/tcp` table (`sl local_address rem_address st ... uid timeout inode`,
+/// addresses and ports in hex, state `0A` for LISTEN).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn listening_sockets(table: &str, port: u16) -> Vec<(u64, u32)> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            let (_, local_port) = columns.get(1)?.rsplit_once(':')?;
+            let listening = *columns.get(3)? == "0A";
+            let uid = columns.get(7)?.parse().ok()?;
+            let inode = columns.get(9)?.parse().ok()?;
+            let matches = u16::from_str_radix(local_port, 16).ok()? == port;
+            (listening && matches && inode != 0).then_some((inode, uid))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1DF4 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 52341 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1DF4 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 52999 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1587 1 0000000000000000 100 0 0 10 0
+";
+
+    #[test]
+    fn listening_sockets_are_found_by_port_and_state() {
+        assert_eq!(listening_sockets(TCP, 7668), vec![(52341, 1000)]);
+        assert_eq!(listening_sockets(TCP, 22), vec![(1587, 0)]);
+        assert!(listening_sockets(TCP, 7676).is_empty());
+        assert!(listening_sockets("garbage\nnot a table", 7668).is_empty());
+    }
+
+    #[test]
+    fn a_taken_port_suggests_a_free_one_and_names_its_holder() {
+        let taken = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let hint = bind_hint(&taken, Some("process 7 (python3)"));
+        assert!(hint.contains("process 7 (python3) holds it"), "{hint}");
+        assert!(hint.contains("--listen 127.0.0.1:0"), "{hint}");
+        let other = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(bind_hint(&other, None), "");
     }
 }

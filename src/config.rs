@@ -15,6 +15,35 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
+/// Reads a `--listen` address: `127.0.0.1:7676` or `[::1]:7676` as written, and
+/// `localhost:7676`, `:7676` or a bare `7676` as that port on 127.0.0.1. Other host
+/// names are refused rather than looked up: what `localhost` resolves to (and
+/// whether it is loopback at all) varies between machines.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let text = s.trim();
+    let wrong = || {
+        format!(
+            "'{s}' is not an address to listen on, such as 127.0.0.1:7676, localhost:7676, \
+             :7676 or 7676"
+        )
+    };
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let port = match text.rsplit_once(':') {
+        Some((host, port)) if host.is_empty() || host.eq_ignore_ascii_case("localhost") => port,
+        Some(_) => return Err(wrong()),
+        None => text,
+    };
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(wrong());
+    }
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{s}': a port is a number from 0 to 65535"))?;
+    Ok(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
 fn connections(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
@@ -38,9 +67,10 @@ fn duration(s: &str) -> Result<Duration, String> {
 /// Settings of one server.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// Address to listen on. Keep it on loopback unless you know who can reach it;
-    /// port 0 picks a free port.
-    #[arg(long, env = "PHONEBOX_LISTEN", default_value = DEFAULT_LISTEN)]
+    /// Address to listen on: `127.0.0.1:7676`, `localhost:7676`, `:7676` and `7676`
+    /// all mean port 7676 on loopback; `[::1]:7676` for IPv6. Keep it on loopback
+    /// unless you know who can reach it; port 0 picks a free port.
+    #[arg(long, env = "PHONEBOX_LISTEN", default_value = DEFAULT_LISTEN, value_parser = parse_listen)]
     pub listen: SocketAddr,
 
     /// SQLite database file [default: phonebox.db in the platform data directory].
@@ -146,4 +176,59 @@ pub fn default_db_path() -> PathBuf {
     directories::ProjectDirs::from("dev", "Phonebox", "phonebox")
         .map(|dirs| dirs.data_dir().join("phonebox.db"))
         .unwrap_or_else(|| PathBuf::from("phonebox.db"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn listen_takes_a_port_alone_or_after_a_colon_or_localhost() {
+        for text in [
+            "7676",
+            ":7676",
+            "localhost:7676",
+            "LOCALHOST:7676",
+            " 7676 ",
+        ] {
+            assert_eq!(parse_listen(text), Ok(loopback(7676)), "{text}");
+        }
+        assert_eq!(parse_listen(":0"), Ok(loopback(0)));
+    }
+
+    #[test]
+    fn listen_takes_ip_addresses_as_written() {
+        assert_eq!(parse_listen("127.0.0.1:7676"), Ok(loopback(7676)));
+        assert_eq!(
+            parse_listen("[::1]:7676"),
+            Ok("[::1]:7676".parse().expect("addr"))
+        );
+        assert_eq!(
+            parse_listen("0.0.0.0:80"),
+            Ok(SocketAddr::from(([0, 0, 0, 0], 80)))
+        );
+        assert_eq!(parse_listen(DEFAULT_LISTEN), Ok(loopback(7676)));
+    }
+
+    #[test]
+    fn listen_refuses_what_is_not_an_address_with_a_port() {
+        for text in [
+            "",
+            ":",
+            "localhost",
+            "example.com:7676",
+            "7676x",
+            "127.0.0.1",
+            "::1",
+        ] {
+            let e = parse_listen(text).expect_err(text);
+            assert!(e.contains("such as 127.0.0.1:7676"), "{text}: {e}");
+        }
+        let e = parse_listen("70000").expect_err("too big");
+        assert!(e.contains("0 to 65535"), "{e}");
+    }
 }

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use phonebox::cli::{self, Cli, Command, Outcome};
+use phonebox::cli::{self, Cli, Command, ExitStatus, Outcome};
 use phonebox::App;
 use tracing_subscriber::EnvFilter;
 
@@ -34,9 +34,11 @@ async fn serve(config: phonebox::Config) -> ExitCode {
         Ok(app) => app,
         Err(e) => {
             eprintln!("phonebox: {e}");
-            return ExitCode::from(1);
+            return ExitStatus::Refused.into();
         }
     };
+    // Bound, so a browser opened now is answered as soon as `run` starts.
+    println!("Phonebox is ready: open {}", cli::ui_url(app.local_addr()));
     let shutdown = app.shutdown_token();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -47,7 +49,7 @@ async fn serve(config: phonebox::Config) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("phonebox: {e}");
-            ExitCode::from(1)
+            ExitStatus::Refused.into()
         }
     }
 }
@@ -77,14 +79,11 @@ async fn wait_for_signal() {
 }
 
 fn finish(outcome: Outcome) -> ExitCode {
-    match outcome {
-        Outcome::Print(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Outcome::Fail(text, status) => {
-            eprintln!("phonebox: {text}");
-            ExitCode::from(status)
-        }
+    if let Some(text) = outcome.stdout {
+        println!("{text}");
     }
+    if let Some(text) = outcome.stderr {
+        eprintln!("phonebox: {text}");
+    }
+    outcome.status.into()
 }

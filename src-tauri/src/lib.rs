@@ -211,14 +211,18 @@ async fn show_unread(app: &AppHandle, pipeline: &Pipeline) {
 /// The configured address (`PHONEBOX_LISTEN`, default 127.0.0.1:7676); if that port is
 /// taken, a free one, which the UI then announces.
 async fn start_server() -> Result<App, phonebox::StartError> {
-    let listen: SocketAddr = std::env::var("PHONEBOX_LISTEN")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            phonebox::config::DEFAULT_LISTEN
-                .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7676)))
-        });
+    // Read as `phonebox serve --listen` reads it (`:7676`, `localhost:7676`, `7676`).
+    let default = || {
+        phonebox::config::parse_listen(phonebox::config::DEFAULT_LISTEN)
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7676)))
+    };
+    let listen: SocketAddr = match std::env::var("PHONEBOX_LISTEN") {
+        Ok(text) => phonebox::config::parse_listen(&text).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "ignoring PHONEBOX_LISTEN");
+            default()
+        }),
+        Err(_) => default(),
+    };
     let db = std::env::var_os("PHONEBOX_DB")
         .map(Into::into)
         .unwrap_or_else(phonebox::config::default_db_path);

@@ -1,8 +1,16 @@
 //! A small client of a running server's `/emulator/v1` API, for the CLI.
+//!
+//! Each call reads the few fields its command shows and keeps the server's JSON
+//! beside them, so `--json` prints what the API answered rather than a re-shaped
+//! copy. Whether the other end is Phonebox at all is judged here, once: an answer
+//! that is not HTTP, not JSON or not in Phonebox's shape is `NotPhonebox`, told
+//! apart from a server that cannot be reached and from Phonebox refusing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::capture::chaos::Rule;
@@ -101,32 +109,108 @@ impl ForwardStatus {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct PageView {
-    messages: Vec<MessageView>,
+/// A server's answer: what the CLI reads of it, and its JSON as the server sent it
+/// (for `--json`).
+#[derive(Debug, Clone)]
+pub struct Answer<T> {
+    pub view: T,
+    pub json: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
-struct ErrorView {
-    message: String,
+/// Phonebox's error answer, `{"error", "message", "field"?}`; on a `latest` that
+/// found nothing, also the send that failed in the wait (`failure`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refusal {
+    /// The HTTP status it came with.
+    #[serde(skip)]
+    pub status: u16,
+    pub error: String,
+    pub message: String,
+    /// The request field at fault, as the server names it (`to`, `wait`...).
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub failure: Option<SendFailure>,
+}
+
+impl Refusal {
+    /// The message without the server's "`field`: " in front, to put the
+    /// user's own flag there instead.
+    pub fn reason(&self) -> &str {
+        let Some(field) = &self.field else {
+            return &self.message;
+        };
+        self.message
+            .strip_prefix(&format!("`{field}`: "))
+            .unwrap_or(&self.message)
+    }
+}
+
+/// A send that failed (an Auth0 log event), as a `no_message` answer reports it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SendFailure {
+    /// The Auth0 log type, e.g. `gd_send_sms_failure`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub date: Option<String>,
 }
 
 /// Why a call to the server failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("cannot reach Phonebox at {base}: {source} (is `phonebox serve` running?)")]
-    Unreachable {
-        base: String,
-        source: reqwest::Error,
-    },
-    #[error("{0}")]
-    Refused(String),
-    #[error("unexpected answer from {base}: {source}")]
-    BadAnswer {
-        base: String,
-        source: reqwest::Error,
-    },
+    #[error("cannot reach Phonebox at {base}: {detail} (is `phonebox serve` running there?)")]
+    Unreachable { base: String, detail: String },
+    /// Phonebox answered, with an error in its own shape.
+    #[error("{}", .0.message)]
+    Refused(Box<Refusal>),
+    #[error("what answers at {base} is not Phonebox ({detail}): check --server")]
+    NotPhonebox { base: String, detail: String },
 }
+
+/// What a `latest` call found.
+#[derive(Debug)]
+pub enum Latest {
+    Found(Answer<MessageView>),
+    /// Nothing arrived in the wait; the last send that failed in it, when the
+    /// server tells.
+    Nothing(Option<SendFailure>),
+}
+
+/// Which messages count, beyond the number: each one given must match.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scope<'a> {
+    pub tenant: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub transaction_id: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn push_onto(&self, query: &mut Vec<(&'static str, String)>) {
+        let given = [
+            ("tenant", self.tenant),
+            ("user_id", self.user_id),
+            ("transaction_id", self.transaction_id),
+        ];
+        for (name, value) in given {
+            if let Some(value) = value {
+                query.push((name, value.to_owned()));
+            }
+        }
+    }
+}
+
+/// An HTTP answer, read whole.
+struct Reply {
+    status: StatusCode,
+    content_type: Option<String>,
+    body: bytes::Bytes,
+}
+
+/// How long a call other than a held wait may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Talks to one server.
 pub struct EmulatorClient {
@@ -143,67 +227,77 @@ impl EmulatorClient {
         }
     }
 
-    /// The newest message to `to` (newer than `after`), waiting up to `wait`.
-    /// `Ok(None)` when none came.
+    /// The newest message to `to` (newer than `after`, within `scope`), waiting up
+    /// to `wait`.
     pub async fn latest(
         &self,
         to: &str,
         wait: Duration,
         after: Option<&str>,
-    ) -> Result<Option<MessageView>, ClientError> {
+        scope: &Scope<'_>,
+    ) -> Result<Latest, ClientError> {
         let mut query = vec![("wait", format!("{}ms", wait.as_millis()))];
         if let Some(after) = after {
             query.push(("after", after.to_owned()));
         }
+        scope.push_onto(&mut query);
         let url = format!("{}/emulator/v1/phones/{}/latest", self.base, encode(to));
-        let response = self
-            .http
-            .get(url)
-            .query(&query)
-            // The server holds the request for `wait`; give it room to answer.
-            .timeout(wait + Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|source| self.unreachable(source))?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            let body: Result<ErrorView, _> = response.json().await;
-            return match body {
-                Ok(_) => Ok(None),
-                Err(source) => Err(self.bad_answer(source)),
+        let request = self.http.get(url).query(&query);
+        // The server holds the request for `wait`; give it room to answer.
+        let reply = self.send(request, wait + Duration::from_secs(10)).await?;
+        if reply.status == StatusCode::NOT_FOUND {
+            return match self.refusal(&reply) {
+                ClientError::Refused(r) if r.error == "no_message" => {
+                    Ok(Latest::Nothing(r.failure))
+                }
+                other => Err(other),
             };
         }
-        self.read(response).await.map(Some)
+        self.answer(&reply).map(Latest::Found)
     }
 
-    /// The newest `limit` messages, to `to` if given.
+    /// The newest `limit` messages (to `to` if given, within `scope`); the JSON is
+    /// the answer's `messages` array.
     pub async fn messages(
         &self,
         to: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<MessageView>, ClientError> {
+        scope: &Scope<'_>,
+    ) -> Result<Answer<Vec<MessageView>>, ClientError> {
+        #[derive(Deserialize)]
+        struct Page {
+            messages: Vec<serde_json::Value>,
+        }
         let mut query = vec![("limit", limit.to_string())];
         if let Some(to) = to {
             query.push(("to", to.to_owned()));
         }
-        let response = self
+        scope.push_onto(&mut query);
+        let request = self
             .http
             .get(format!("{}/emulator/v1/messages", self.base))
-            .query(&query)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|source| self.unreachable(source))?;
-        let page: PageView = self.read(response).await?;
-        Ok(page.messages)
+            .query(&query);
+        let page: Answer<Page> = self.call(request).await?;
+        let view = page
+            .view
+            .messages
+            .iter()
+            .map(MessageView::deserialize)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.not_phonebox(format!("a message it listed: {e}")))?;
+        Ok(Answer {
+            view,
+            json: serde_json::Value::Array(page.view.messages),
+        })
     }
 
     /// The emulated clock.
-    pub async fn clock(&self) -> Result<ClockView, ClientError> {
+    pub async fn clock(&self) -> Result<Answer<ClockView>, ClientError> {
         let request = self.http.get(format!("{}/emulator/v1/clock", self.base));
         self.call(request).await
     }
 
-    pub async fn advance_clock(&self, by: &str) -> Result<ClockView, ClientError> {
+    pub async fn advance_clock(&self, by: &str) -> Result<Answer<ClockView>, ClientError> {
         let request = self
             .http
             .post(format!("{}/emulator/v1/clock/advance", self.base))
@@ -211,30 +305,18 @@ impl EmulatorClient {
         self.call(request).await
     }
 
-    pub async fn reset_clock(&self) -> Result<ClockView, ClientError> {
+    pub async fn reset_clock(&self) -> Result<Answer<ClockView>, ClientError> {
         let request = self.http.delete(format!("{}/emulator/v1/clock", self.base));
         self.call(request).await
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, ClientError> {
-        let response = request
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|source| self.unreachable(source))?;
-        self.read(response).await
-    }
-
     /// Forwards message `id`: the queued forward (`ForwardStatus`), or with
-    /// `dry_run` the request it would send, as the server shows it (JSON).
-    pub async fn forward<T: serde::de::DeserializeOwned>(
+    /// `dry_run` the request it would send, as the server shows it.
+    pub async fn forward<T: DeserializeOwned>(
         &self,
         id: &str,
         call: &ForwardCall<'_>,
-    ) -> Result<T, ClientError> {
+    ) -> Result<Answer<T>, ClientError> {
         let request = self
             .http
             .post(format!(
@@ -251,14 +333,14 @@ impl EmulatorClient {
         &self,
         id: i64,
         wait: Duration,
-    ) -> Result<ForwardStatus, ClientError> {
+    ) -> Result<Answer<ForwardStatus>, ClientError> {
         let deadline = std::time::Instant::now() + wait;
         loop {
             let request = self
                 .http
                 .get(format!("{}/emulator/v1/forwards/{id}", self.base));
-            let status: ForwardStatus = self.call(request).await?;
-            if status.is_settled() || std::time::Instant::now() >= deadline {
+            let status: Answer<ForwardStatus> = self.call(request).await?;
+            if status.view.is_settled() || std::time::Instant::now() >= deadline {
                 return Ok(status);
             }
             // A CLI polling another process; no event to wait on without SSE parsing.
@@ -266,82 +348,158 @@ impl EmulatorClient {
         }
     }
 
-    /// The chaos rules, by provider.
-    pub async fn chaos_rules(&self) -> Result<BTreeMap<Provider, Rule>, ClientError> {
-        #[derive(serde::Deserialize)]
+    /// The chaos rules, by provider; the JSON is the whole answer (the rules and
+    /// every provider one can be set for).
+    pub async fn chaos_rules(&self) -> Result<Answer<BTreeMap<Provider, Rule>>, ClientError> {
+        #[derive(Deserialize)]
         struct Rules {
             rules: BTreeMap<Provider, Rule>,
         }
         let request = self.http.get(format!("{}/emulator/v1/chaos", self.base));
-        let body: Rules = self.call(request).await?;
-        Ok(body.rules)
+        let answer: Answer<Rules> = self.call(request).await?;
+        Ok(Answer {
+            view: answer.view.rules,
+            json: answer.json,
+        })
     }
 
     /// Sets `provider`'s chaos rule; the rule as the server keeps it.
-    pub async fn set_chaos(&self, provider: &str, rule: &Rule) -> Result<Rule, ClientError> {
-        let response = self
+    pub async fn set_chaos(
+        &self,
+        provider: Provider,
+        rule: &Rule,
+    ) -> Result<Answer<Rule>, ClientError> {
+        let request = self
             .http
-            .put(format!(
-                "{}/emulator/v1/chaos/{}",
-                self.base,
-                encode(provider)
-            ))
-            .json(rule)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|source| self.unreachable(source))?;
-        self.read(response).await
+            .put(format!("{}/emulator/v1/chaos/{provider}", self.base))
+            .json(rule);
+        self.call(request).await
     }
 
     /// Removes one provider's chaos rule, or all of them.
-    pub async fn clear_chaos(&self, provider: Option<&str>) -> Result<(), ClientError> {
+    pub async fn clear_chaos(&self, provider: Option<Provider>) -> Result<(), ClientError> {
         let url = match provider {
-            Some(p) => format!("{}/emulator/v1/chaos/{}", self.base, encode(p)),
+            Some(p) => format!("{}/emulator/v1/chaos/{p}", self.base),
             None => format!("{}/emulator/v1/chaos", self.base),
         };
-        let response = self
-            .http
-            .delete(url)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .map_err(|source| self.unreachable(source))?;
-        if response.status().is_success() {
+        let reply = self.send(self.http.delete(url), CALL_TIMEOUT).await?;
+        if reply.status.is_success() {
             return Ok(());
         }
-        self.read::<serde_json::Value>(response).await.map(|_| ())
+        Err(self.refusal(&reply))
     }
 
-    async fn read<T: serde::de::DeserializeOwned>(
+    async fn call<T: DeserializeOwned>(
         &self,
-        response: reqwest::Response,
-    ) -> Result<T, ClientError> {
-        if !response.status().is_success() {
-            let status = response.status();
-            let message = match response.json::<ErrorView>().await {
-                Ok(e) => e.message,
-                Err(_) => status.to_string(),
-            };
-            return Err(ClientError::Refused(message));
-        }
-        response
-            .json()
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer<T>, ClientError> {
+        let reply = self.send(request, CALL_TIMEOUT).await?;
+        self.answer(&reply)
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Reply, ClientError> {
+        let response = request
+            .timeout(timeout)
+            .send()
             .await
-            .map_err(|source| self.bad_answer(source))
+            .map_err(|e| self.transport(&e))?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.bytes().await.map_err(|e| self.transport(&e))?;
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
     }
 
-    fn unreachable(&self, source: reqwest::Error) -> ClientError {
-        ClientError::Unreachable {
-            base: self.base.clone(),
-            source,
+    /// A success in the shape `T`, or the error it carries.
+    fn answer<T: DeserializeOwned>(&self, reply: &Reply) -> Result<Answer<T>, ClientError> {
+        if !reply.status.is_success() {
+            return Err(self.refusal(reply));
+        }
+        let json = self.json(reply)?;
+        let view = T::deserialize(&json)
+            .map_err(|e| self.not_phonebox(format!("HTTP {}, but {e}", reply.status)))?;
+        Ok(Answer { view, json })
+    }
+
+    /// An error answer: Phonebox's refusal, or proof that something else answered.
+    fn refusal(&self, reply: &Reply) -> ClientError {
+        let json = match self.json(reply) {
+            Ok(json) => json,
+            Err(e) => return e,
+        };
+        match Refusal::deserialize(&json) {
+            Ok(mut refusal) => {
+                refusal.status = reply.status.as_u16();
+                ClientError::Refused(Box::new(refusal))
+            }
+            Err(_) => self.not_phonebox(format!(
+                "HTTP {} with JSON that is not a Phonebox error",
+                reply.status
+            )),
         }
     }
 
-    fn bad_answer(&self, source: reqwest::Error) -> ClientError {
-        ClientError::BadAnswer {
+    fn json(&self, reply: &Reply) -> Result<serde_json::Value, ClientError> {
+        serde_json::from_slice(&reply.body).map_err(|_| {
+            let kind = match &reply.content_type {
+                Some(t) => format!("a {t} body"),
+                None => "a body".to_owned(),
+            };
+            self.not_phonebox(format!(
+                "HTTP {} with {kind} that is not JSON",
+                reply.status
+            ))
+        })
+    }
+
+    /// A call that got no HTTP answer: nothing listening, no answer in time or
+    /// the connection dropped (unreachable), or an answer that is not HTTP.
+    fn transport(&self, e: &reqwest::Error) -> ClientError {
+        let mut detail = e.to_string();
+        let mut protocol = None;
+        let mut io = false;
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+        while let Some(c) = cause {
+            if let Some(h) = c.downcast_ref::<hyper::Error>() {
+                protocol = Some(h);
+            }
+            io |= c.is::<std::io::Error>();
+            detail = c.to_string();
+            cause = c.source();
+        }
+        // hyper read bytes, and they were not an HTTP answer (a parse error, or
+        // data before any request, as an SSH server sends).
+        let not_http = !e.is_connect()
+            && !e.is_timeout()
+            && !io
+            && protocol.is_some_and(|h| {
+                !(h.is_closed() || h.is_incomplete_message() || h.is_canceled() || h.is_timeout())
+            });
+        if not_http {
+            self.not_phonebox(format!("it does not answer in HTTP: {detail}"))
+        } else {
+            ClientError::Unreachable {
+                base: self.base.clone(),
+                detail,
+            }
+        }
+    }
+
+    fn not_phonebox(&self, detail: String) -> ClientError {
+        ClientError::NotPhonebox {
             base: self.base.clone(),
-            source,
+            detail,
         }
     }
 }
