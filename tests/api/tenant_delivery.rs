@@ -563,3 +563,26 @@ async fn a_send_is_delivered_and_logged_even_when_the_app_hangs_up() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_twilio_settings_show_the_token_only_masked() {
+    let app = spawn_app().await;
+    let path = "/api/v2/guardian/factors/phone/providers/twilio";
+    let (status, before) = crate::helpers::mgmt_call(&app, reqwest::Method::GET, path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(before["auth_token"], Value::Null, "none stored yet");
+    let put = mgmt_put(
+        &app,
+        path,
+        json!({ "sid": SID, "auth_token": TOKEN, "from": "+15005550006" }),
+    )
+    .await;
+    assert_eq!(put.status(), 200);
+    let answered: Value = put.json().await.expect("json");
+    let (_, after) = crate::helpers::mgmt_call(&app, reqwest::Method::GET, path, None).await;
+    for view in [&answered, &after] {
+        assert_eq!(view["auth_token"], "••••7f3e", "{view}");
+        assert!(!view.to_string().contains(TOKEN));
+    }
+    app.stop().await;
+}

@@ -184,6 +184,7 @@ test('the limits, logs and settings views show and change the emulated tenant', 
 
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByLabel('Twilio').check();
+  await page.getByRole('button', { name: 'Save phone provider' }).click();
   await page.getByRole('status').getByText('Provider saved').waitFor();
   const selected = await fetch(`${server.base}/api/v2/guardian/factors/phone/selected-provider`, {
     headers: { authorization: 'Bearer t' },

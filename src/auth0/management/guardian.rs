@@ -68,6 +68,9 @@ pub struct TwilioSettings {
 pub struct TwilioView {
     pub from: Option<String>,
     pub messaging_service_sid: Option<String>,
+    /// Auth0 answers the token itself; Phonebox never does: its mask
+    /// (`••••3f9a`), or none when no token is stored.
+    pub auth_token: Option<String>,
     pub sid: Option<String>,
 }
 
@@ -199,6 +202,10 @@ impl Auth0 {
         TwilioView {
             from: t.from.clone(),
             messaging_service_sid: t.messaging_service_sid.clone(),
+            auth_token: self
+                .secrets()
+                .get(&twilio_token_key(&tenant.id))
+                .map(|token| crate::forward::settings::mask(&token)),
             sid: t.sid.clone(),
         }
     }

@@ -27,6 +27,7 @@ import type {
   SavedPhone,
   SelectedProvider,
   Tenants,
+  TenantView,
   TemplatesView,
   Via,
 } from './types.gen';
@@ -57,9 +58,35 @@ export type {
   RuleView,
   SavedPhone,
   ShownRequest,
+  TenantView,
   Via,
 } from './types.gen';
 export type ChaosRule = Partial<Rule>;
+
+/** `GET .../providers/twilio` (Rust's `TwilioView`, not generated: written out here).
+ * The auth token is write-only; `auth_token` is read only if a later server answers
+ * its mask there. */
+export interface TwilioProvider {
+  sid: string | null;
+  from: string | null;
+  messaging_service_sid: string | null;
+  auth_token?: string | null;
+}
+
+/** `PUT .../providers/twilio`: it replaces the settings with these; the auth token
+ * is kept when left out. */
+export interface TwilioInput {
+  sid?: string;
+  auth_token?: string;
+  from?: string;
+  messaging_service_sid?: string;
+}
+
+/** `PATCH /emulator/v1/tenants/{id}`: a JSON merge patch (`null` removes a key). */
+export interface TenantPatch {
+  friendly_name?: string;
+  settings?: Record<string, unknown>;
+}
 
 export interface Page<T> {
   items: T[];
@@ -143,9 +170,10 @@ const mgmt = (init: RequestInit = {}): RequestInit => ({
 });
 
 export const api = {
-  // A server whose database cannot be written answers 503 with the same body.
+  // A server whose database cannot be written answers 503 with the same body. A
+  // server that does not answer within 5 s counts as lost.
   health: async (): Promise<Health> => {
-    const res = await fetch('/emulator/v1/health');
+    const res = await fetch('/emulator/v1/health', { signal: AbortSignal.timeout(5000) });
     if (!res.ok && res.status !== 503) throw new ApiError(`${res.status} ${res.statusText}`);
     return res.json() as Promise<Health>;
   },
@@ -169,6 +197,9 @@ export const api = {
     call<unknown>(`/emulator/v1/phones/${encodeURIComponent(to)}/read`, json(upTo ? { up_to: upTo } : {})),
   setPaused: (paused: boolean) => call<{ paused: boolean }>('/emulator/v1/capture', json({ paused }, 'PUT')),
   tenants: () => call<Tenants>('/emulator/v1/tenants'),
+  tenant: (id: string) => call<TenantView>(`/emulator/v1/tenants/${encodeURIComponent(id)}`),
+  patchTenant: (id: string, patch: TenantPatch) =>
+    call<TenantView>(`/emulator/v1/tenants/${encodeURIComponent(id)}`, json(patch, 'PATCH')),
   limits: (tenant: string) => call<LimitsView>(`/emulator/v1/limits${query({ tenant })}`),
   clock: () => call<ClockView>('/emulator/v1/clock'),
   advanceClock: (by: string) => call<ClockView>('/emulator/v1/clock/advance', json({ by })),
@@ -188,6 +219,13 @@ export const api = {
     call<MessageTypes>(
       `${tenantBase(tenant)}/api/v2/guardian/factors/phone/message-types`,
       mgmt(json({ message_types: types }, 'PUT')),
+    ),
+  twilio: (tenant: string) =>
+    call<TwilioProvider>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/providers/twilio`, mgmt()),
+  setTwilio: (tenant: string, input: TwilioInput) =>
+    call<TwilioProvider>(
+      `${tenantBase(tenant)}/api/v2/guardian/factors/phone/providers/twilio`,
+      mgmt(json(input, 'PUT')),
     ),
   templates: (tenant: string) =>
     call<TemplatesView>(`${tenantBase(tenant)}/api/v2/guardian/factors/phone/templates`, mgmt()),

@@ -22,7 +22,14 @@ export class Inbox {
   paused = $state(false);
   /** Anything at all stored (for the empty state). */
   empty = $state(false);
+  /** Whether the live stream is up and the server answers; false while reconnecting. */
+  online = $state(true);
   private generation = 0;
+  private events: EventSource | null = null;
+  /** The stream has been up once: when it is up again, what it missed is reloaded. */
+  private everReady = false;
+  private probe: ReturnType<typeof setTimeout> | null = null;
+  private failedProbes = 0;
   private forwardWatchers = new Set<ForwardWatcher>();
 
   /** Watches forwards from now on (the one event stream carries them); returns the
@@ -39,7 +46,49 @@ export class Inbox {
   async start() {
     // Listen first: a message that arrives while the first page loads is kept.
     this.listen();
+    // A stream can stall without an error (a machine asleep, a server hung): ask
+    // the server now and then too.
+    setInterval(() => this.check(), 10_000);
     await Promise.all([this.loadPhones(), this.loadMessages()]);
+  }
+
+  /** Asks /emulator/v1/health; a failure means the server is lost. */
+  private async check() {
+    if (this.probe) return; // already probing, faster
+    const ok = await api.health().then(
+      () => true,
+      () => false,
+    );
+    if (!ok) this.lost();
+    else if (this.events?.readyState === EventSource.OPEN) this.online = true;
+  }
+
+  /** The stream dropped or the server did not answer: say so, and probe until it is back. */
+  private lost() {
+    this.online = false;
+    if (this.probe) return;
+    // 0.5 s, 1 s, 2 s... at most 5 s between tries.
+    const delay = Math.min(5000, 500 * 2 ** this.failedProbes);
+    this.probe = setTimeout(async () => {
+      const ok = await api.health().then(
+        () => true,
+        () => false,
+      );
+      this.probe = null;
+      if (!ok) {
+        this.failedProbes += 1;
+        this.lost();
+      } else if (this.events?.readyState !== EventSource.OPEN) {
+        // The server is back: reconnect now rather than on the browser's schedule
+        // (a stream refused outright is never retried by the browser). `ready`
+        // then says it is up and reloads what was missed.
+        this.failedProbes += 1;
+        this.events?.close();
+        this.listen();
+      } else {
+        this.online = true;
+      }
+    }, delay);
   }
 
   async loadPhones() {
@@ -49,6 +98,7 @@ export class Inbox {
       this.phonesNext = page.next;
       this.unread = page.unread;
       this.empty = page.items.length === 0;
+      this.error = null;
     } catch (e) {
       this.error = String(e);
     }
@@ -146,6 +196,7 @@ export class Inbox {
 
   private listen() {
     const events = new EventSource('/emulator/v1/events');
+    this.events = events;
     // Each event's data, as the server's `Event` type says (types.gen.ts).
     type Data<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>['data'];
     const data = <T extends ServerEvent['type']>(_: T, e: Event): Data<T> =>
@@ -180,11 +231,17 @@ export class Inbox {
     events.addEventListener('capture.changed', (e) => {
       this.paused = data('capture.changed', e).paused;
     });
-    // After a server restart the stream reconnects by itself; catch up then.
-    let connected = false;
+    // After a server restart the stream reconnects (by itself, or after a probe);
+    // catch up then.
     events.addEventListener('ready', () => {
-      if (connected) reload();
-      connected = true;
+      if (this.events !== events) return;
+      this.online = true;
+      this.failedProbes = 0;
+      if (this.everReady) reload();
+      this.everReady = true;
+    });
+    events.addEventListener('error', () => {
+      if (this.events === events) this.lost();
     });
   }
 }
