@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= auto
 
 UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.js
 
-.PHONY: run test deps serve bench ui ui-types lint test-rust test-sdk test-e2e test-desktop help
+.PHONY: run test deps serve bench ui ui-types openapi lint test-rust test-sdk test-e2e test-desktop help
 
 help:
 	@echo "make run     install what is missing, build, and open the desktop app"
@@ -42,6 +42,10 @@ lint: ui/node_modules/.installed
 ## ui-types: rewrite ui/src/lib/types.gen.ts from the Rust types (cargo test checks it)
 ui-types:
 	PHONEBOX_WRITE_UI_TYPES=1 $(CARGO) test --lib ui_types
+
+## openapi: rewrite docs/openapi.json from the handlers' annotations (cargo test checks it)
+openapi:
+	PHONEBOX_WRITE_OPENAPI=1 $(CARGO) test --lib http::openapi
 
 test-rust: ui
 	PHONEBOX_SECRETS_STORE=file $(CARGO) test

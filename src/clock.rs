@@ -35,7 +35,7 @@ pub struct Clock {
 }
 
 /// The clock as `/emulator/v1/clock` shows it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ClockView {
     #[serde(with = "time::serde::rfc3339")]

@@ -33,7 +33,7 @@ fn invalid(field: &str, message: impl Into<String>) -> AdminError {
 }
 
 /// A tenant as the emulator API shows it: settings, never credentials.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TenantView {
     pub id: String,
@@ -41,6 +41,7 @@ pub struct TenantView {
     /// The base URL an SDK is given for this tenant.
     pub domain: String,
     #[cfg_attr(test, ts(type = "Record<string, unknown>"))]
+    #[schema(value_type = Object)]
     pub settings: Settings,
 }
 
@@ -61,7 +62,7 @@ impl TenantView {
 }
 
 /// An application as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientView {
     pub client_id: String,
     pub name: String,
@@ -70,7 +71,8 @@ pub struct ClientView {
 }
 
 /// An application just created: its secret is in this answer only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CreatedClient)]
 pub struct NewClient {
     pub client_id: String,
     pub client_secret: String,
@@ -79,19 +81,21 @@ pub struct NewClient {
 }
 
 /// A user as listed, or just created.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub user_id: String,
+    #[schema(required = true)]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
+    #[schema(required = true)]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
 }
 
 /// Every counter of a tenant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LimitsView {
     pub tenant: String,
@@ -103,7 +107,7 @@ pub struct LimitsView {
 }
 
 /// One user's buckets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UserLimits {
     pub user_id: String,

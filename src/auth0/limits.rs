@@ -71,7 +71,7 @@ pub struct Empty {
 }
 
 /// A bucket as the limits view shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Level {
     /// Tokens left now.
@@ -81,6 +81,7 @@ pub struct Level {
     /// When the next token comes back; none when the bucket is full.
     #[serde(with = "time::serde::rfc3339::option")]
     #[cfg_attr(test, ts(type = "string | null"))]
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub next_refill_at: Option<OffsetDateTime>,
 }
 
@@ -143,7 +144,7 @@ pub fn builtin_allows(limits: &Limits, sent: i64) -> bool {
 }
 
 /// One counter as the limits view shows it (the built-in provider's lifetime).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Gauge {
     pub used: u32,

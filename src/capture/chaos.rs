@@ -17,9 +17,10 @@ pub use crate::capture::provider::Provider;
 use crate::message::{Message, NewMessage, SendError};
 
 /// What a provider endpoint does when its rule fires.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(test, derive(ts_rs::TS))]
+#[schema(as = ChaosRule)]
 pub struct Rule {
     /// The provider's own error code to answer with (`21611`, `Throttling`, `1`);
     /// none for latency only.

@@ -17,12 +17,14 @@ use crate::store::{phone_reads, StoreError};
 pub const MAX_PAGE: u32 = 500;
 
 /// One page of messages, newest first.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[cfg_attr(test, ts(rename = "MessagesPage"))]
+#[schema(as = MessagesPage)]
 pub struct Page {
     pub messages: Vec<Message>,
     /// Pass as `before` to get the next (older) page; none when this page is the last.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -66,7 +66,7 @@ fn bad(field: &str, message: impl Into<String>) -> ForwardError {
 }
 
 /// `POST /emulator/v1/messages/{id}/forward`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardRequest {
     pub via: String,
@@ -78,7 +78,7 @@ pub struct ForwardRequest {
 }
 
 /// A rule as sent in.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
     pub pattern: String,

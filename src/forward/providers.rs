@@ -32,13 +32,15 @@ pub struct Job<'a> {
 }
 
 /// How the provider bills what is sent: what a dry run tells the user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Billing {
     /// `sms_part`, `call_minute` or `request`.
     pub unit: &'static str,
     /// SMS parts, for a text; none for a call or a webhook.
+    #[schema(required = true)]
     pub parts: Option<u32>,
+    #[schema(required = true)]
     pub encoding: Option<Encoding>,
     /// In words: "2 SMS parts (GSM-7)".
     pub summary: String,

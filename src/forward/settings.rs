@@ -47,7 +47,7 @@ impl Via {
 }
 
 /// A provider's non-secret settings, as stored and as sent in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProviderSettings {
@@ -96,23 +96,53 @@ pub struct ProviderInput {
 
 impl std::fmt::Debug for ProviderInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sent: Vec<&str> = [
-            "auth_token",
-            "access_key_id",
-            "secret_access_key",
-            "api_key",
-            "api_secret",
-            "secret",
-        ]
-        .into_iter()
-        .filter(|name| self.credential(name).is_some())
-        .collect();
+        let sent: Vec<&str> = CREDENTIALS
+            .into_iter()
+            .filter(|name| self.credential(name).is_some())
+            .collect();
         f.debug_struct("ProviderInput")
             .field("settings", &self.settings)
             .field("credentials_sent", &sent)
             .finish()
     }
 }
+
+/// Every credential a `ProviderInput` can carry, by name.
+const CREDENTIALS: [&str; 6] = [
+    "auth_token",
+    "access_key_id",
+    "secret_access_key",
+    "api_key",
+    "api_secret",
+    "secret",
+];
+
+/// One flat object, as serde reads it: `ProviderSettings`' fields and the
+/// credentials. (A derived schema would be an `allOf` of `ProviderSettings`,
+/// whose `additionalProperties: false` would refuse the credentials.)
+impl utoipa::PartialSchema for ProviderInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+        use utoipa::openapi::RefOr;
+        let mut schema = <ProviderSettings as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = Some(
+                "A provider's settings and its credentials; a credential left out keeps the \
+                 stored one."
+                    .into(),
+            );
+            for name in CREDENTIALS {
+                let credential = ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .into();
+                object.properties.insert(name.to_owned(), credential);
+            }
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for ProviderInput {}
 
 impl ProviderInput {
     /// The credential named `name`, if sent.
@@ -130,7 +160,7 @@ impl ProviderInput {
 }
 
 /// One configured provider as the API and UI show it: credentials masked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProviderView {
     pub via: Via,
@@ -142,15 +172,16 @@ pub struct ProviderView {
     pub credentials: Vec<MaskedCredential>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MaskedCredential {
     pub name: &'static str,
+    #[schema(required = true)]
     pub masked: Option<String>,
 }
 
 /// A number the user keeps to forward to ("my phone").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SavedPhone {

@@ -25,7 +25,7 @@ crate::message::text_enum! {
 }
 
 /// One forward and every attempt at it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ForwardView {
     pub id: i64,
@@ -35,40 +35,50 @@ pub struct ForwardView {
     pub channel: Channel,
     pub state: ForwardState,
     /// The auto-forward rule that queued it, if one did.
+    #[schema(required = true)]
     pub rule_id: Option<i64>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When the next try is due, while queued.
+    #[schema(required = true, format = DateTime)]
     pub next_at: Option<String>,
+    #[schema(required = true)]
     pub provider_message_id: Option<String>,
+    #[schema(required = true)]
     pub last_error: Option<String>,
     pub attempts: Vec<AttemptView>,
 }
 
 /// One try at the provider.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AttemptView {
     pub attempt: i64,
+    #[schema(format = DateTime)]
     pub at: String,
     /// `accepted`, `retrying`, `failed`, `refused` or `interrupted`.
     pub outcome: String,
+    #[schema(required = true)]
     pub http_status: Option<i64>,
+    #[schema(required = true)]
     pub provider_message_id: Option<String>,
+    #[schema(required = true)]
     pub error: Option<String>,
     pub latency_ms: i64,
     /// The request as sent, secrets masked; none when nothing was sent.
+    #[schema(required = true)]
     pub request: Option<ShownRequest>,
 }
 
 /// `GET /emulator/v1/messages/{id}/forwards`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ForwardsPage {
     pub forwards: Vec<ForwardView>,
 }
 
 /// What a dry run shows: the exact request, secrets masked, and its cost.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DryRun {
     pub dry_run: bool,
@@ -77,11 +87,12 @@ pub struct DryRun {
     pub channel: Channel,
     pub request: ShownRequest,
     pub billing: Billing,
+    #[schema(required = true)]
     pub note: Option<String>,
 }
 
 /// An auto-forward rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RuleView {
     pub id: i64,
@@ -89,19 +100,20 @@ pub struct RuleView {
     pub pattern: String,
     pub via: Via,
     /// Where to send instead of the recipient; none = the recipient.
+    #[schema(required = true)]
     pub to: Option<String>,
     pub enabled: bool,
 }
 
 /// `GET /emulator/v1/forwarding/rules`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RulesPage {
     pub rules: Vec<RuleView>,
 }
 
 /// `PUT /emulator/v1/forwarding/allowlist`, in and out.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AllowlistBody {
@@ -109,7 +121,7 @@ pub struct AllowlistBody {
 }
 
 /// `PUT /emulator/v1/forwarding/my-phones`, in and out.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MyPhonesBody {
@@ -117,7 +129,7 @@ pub struct MyPhonesBody {
 }
 
 /// `GET /emulator/v1/forwarding`: everything forwarding is set up with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ForwardingView {
     /// Numbers or `+prefix*` a forward may go to; empty = forwarding refused.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::body::JsonRequest;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
 use crate::capture::chaos::{Provider, Rule};
 use crate::receivers::decode_body;
@@ -34,13 +34,17 @@ fn provider(name: &str) -> Result<Provider, ApiError> {
 }
 
 /// `GET /emulator/v1/chaos`: the rules in force, and every provider one can be set for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChaosRules {
+    #[schema(value_type = BTreeMap<String, Rule>)]
     pub rules: BTreeMap<Provider, Rule>,
+    #[schema(value_type = Vec<Provider>)]
     pub providers: &'static [&'static str],
 }
 
+#[utoipa::path(get, operation_id = "listChaosRules", path = "/emulator/v1/chaos", tag = "chaos",
+    responses((status = 200, description = "The rules in force, by provider", body = ChaosRules)))]
 async fn list(State(state): State<AppState>) -> Json<ChaosRules> {
     Json(ChaosRules {
         rules: state.chaos.rules(),
@@ -48,6 +52,12 @@ async fn list(State(state): State<AppState>) -> Json<ChaosRules> {
     })
 }
 
+/// One provider's rule.
+#[utoipa::path(get, operation_id = "getChaosRule", path = "/emulator/v1/chaos/{provider}", tag = "chaos", params(("provider" = crate::capture::chaos::Provider, Path, description = "The provider API")),
+    responses(
+        (status = 200, description = "Its rule", body = Rule),
+        (status = 404, description = "No such provider, or no rule for it", body = ErrorBody),
+    ))]
 async fn one(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -59,6 +69,15 @@ async fn one(
     }
 }
 
+/// Sets one provider's rule.
+#[utoipa::path(put, operation_id = "setChaosRule", path = "/emulator/v1/chaos/{provider}", tag = "chaos", params(("provider" = crate::capture::chaos::Provider, Path, description = "The provider API")),
+    request_body = Rule,
+    responses(
+        (status = 200, description = "The rule as set", body = Rule),
+        (status = 400, description = "A bad rule (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn set(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -77,6 +96,12 @@ async fn set(
     Ok(Json(rule).into_response())
 }
 
+/// Removes one provider's rule.
+#[utoipa::path(delete, operation_id = "deleteChaosRule", path = "/emulator/v1/chaos/{provider}", tag = "chaos", params(("provider" = crate::capture::chaos::Provider, Path, description = "The provider API")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such provider, or no rule for it", body = ErrorBody),
+    ))]
 async fn remove(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -88,6 +113,9 @@ async fn remove(
     }
 }
 
+/// Removes every rule.
+#[utoipa::path(delete, operation_id = "clearChaosRules", path = "/emulator/v1/chaos", tag = "chaos",
+    responses((status = 204, description = "Every rule removed")))]
 async fn clear(State(state): State<AppState>) -> StatusCode {
     state.chaos.clear();
     StatusCode::NO_CONTENT

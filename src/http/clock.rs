@@ -12,8 +12,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::body::JsonRequest;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
+use crate::clock::ClockView;
 use crate::receivers::decode_body;
 
 /// The most one call moves the clock: a year covers every limit Phonebox models.
@@ -29,9 +30,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?tenant=`: whose clock.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct Whose {
+    /// That tenant's own clock; none = the global clock (the default tenant's).
     tenant: Option<String>,
 }
 
@@ -55,6 +58,13 @@ fn clock_json(state: &AppState, whose: &Whose) -> Response {
     Json(state.pipeline.clock().view_in(whose.tenant())).into_response()
 }
 
+/// The emulated time.
+#[utoipa::path(get, operation_id = "getClock", path = "/emulator/v1/clock", tag = "clock", params(Whose),
+    responses(
+        (status = 200, description = "The clock", body = ClockView),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+    ))]
 async fn read(
     State(state): State<AppState>,
     Query(whose): Query<Whose>,
@@ -63,14 +73,23 @@ async fn read(
     Ok(clock_json(&state, &whose))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
     /// A duration such as `1h`, `10m`, `90s`.
     by: String,
 }
 
-/// `POST {"by": "1h"}`: moves the clock forward.
+/// `POST {"by": "1h"}`: moves the clock forward (a tenant's alone, or with no
+/// `tenant` every tenant's).
+#[utoipa::path(post, operation_id = "advanceClock", path = "/emulator/v1/clock/advance", tag = "clock", params(Whose),
+    request_body = Advance,
+    responses(
+        (status = 200, description = "The clock as moved", body = ClockView),
+        (status = 400, description = "A bad duration, or past 100 years ahead", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn advance(
     State(state): State<AppState>,
     Query(whose): Query<Whose>,
@@ -103,6 +122,12 @@ async fn advance(
 }
 
 /// `DELETE`: back to real time (a tenant: back to the global clock).
+#[utoipa::path(delete, operation_id = "resetClock", path = "/emulator/v1/clock", tag = "clock", params(Whose),
+    responses(
+        (status = 200, description = "The clock as reset", body = ClockView),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+    ))]
 async fn reset(
     State(state): State<AppState>,
     Query(whose): Query<Whose>,

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::body::JsonRequest;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;
@@ -44,11 +44,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /emulator/v1/health`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Health {
     /// `ok`, or `degraded` when the database stopped taking writes.
+    #[schema(value_type = String)]
     pub status: &'static str,
+    #[schema(value_type = String)]
     pub version: &'static str,
     pub writable: bool,
     pub read_only: bool,
@@ -56,34 +58,39 @@ pub struct Health {
     pub paused: bool,
     pub live_views: usize,
     /// What the desktop shell wants shown (e.g. that it moved to another port).
+    #[schema(required = true)]
     pub notice: Option<String>,
 }
 
 /// `GET /emulator/v1/phones`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PhonesPage {
     pub phones: Vec<PhoneSummary>,
     /// Unread messages on every phone.
     pub unread: i64,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
 /// How many messages a delete removed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     pub deleted: u64,
 }
 
 /// `POST /emulator/v1/phones/{number}/read`: the newest message now read.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MarkedRead {
+    #[schema(value_type = String)]
     pub to: PhoneNumber,
+    /// The newest message now read; none when the phone has none.
+    #[schema(required = true)]
     pub last_read_id: Option<String>,
 }
 
 /// Whether capture is paused.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Capture {
     pub paused: bool,
 }
@@ -92,6 +99,11 @@ pub struct Capture {
 /// requests are held (so a test can know its wait has reached the server before
 /// it triggers a message). A database that stopped taking writes answers 503
 /// `degraded`; one opened `--read-only` is `ok`, as asked.
+#[utoipa::path(get, operation_id = "getHealth", path = "/emulator/v1/health", tag = "health",
+    responses(
+        (status = 200, description = "Up, and the database takes writes (or is read-only as asked)", body = Health),
+        (status = 503, description = "Degraded: the database stopped taking writes", body = Health),
+    ))]
 async fn health(State(state): State<AppState>) -> Response {
     let store = state.pipeline.store();
     let writable = store.writable().await;
@@ -115,22 +127,38 @@ async fn health(State(state): State<AppState>) -> Response {
     (status, body).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// The recipient (E.164).
     to: Option<String>,
+    #[param(value_type = Option<Channel>)]
     channel: Option<String>,
+    #[param(value_type = Option<Source>)]
     source: Option<String>,
     tenant: Option<String>,
     user_id: Option<String>,
+    /// The MFA transaction a code belongs to.
     transaction_id: Option<String>,
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
+    /// Text, number or code.
     q: Option<String>,
+    /// Received at or after: RFC 3339 or Unix milliseconds.
     since: Option<String>,
+    /// A page's `next_cursor`: the messages older than it.
     before: Option<String>,
+    /// At most 500; 50 unless said.
     limit: Option<u32>,
 }
 
+/// Messages, newest first, a page at a time.
+#[utoipa::path(get, operation_id = "listMessages", path = "/emulator/v1/messages", tag = "messages", params(ListParams),
+    responses(
+        (status = 200, description = "One page", body = inbox::Page),
+        (status = 400, description = "A bad parameter (`field` names it)", body = ErrorBody),
+    ))]
 async fn list(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -181,6 +209,13 @@ async fn list(
     Ok(Json(page).into_response())
 }
 
+/// One message with the raw request it arrived in.
+#[utoipa::path(get, operation_id = "getMessage", path = "/emulator/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "The message id (ULID)")),
+    responses(
+        (status = 200, description = "The message", body = crate::message::MessageDetail),
+        (status = 404, description = "No such message", body = ErrorBody),
+    ))]
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     match inbox::get(&state.pipeline, &id).await? {
         Some(detail) => Ok(Json(detail).into_response()),
@@ -188,6 +223,13 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Re
     }
 }
 
+/// Deletes one message.
+#[utoipa::path(delete, operation_id = "deleteMessage", path = "/emulator/v1/messages/{id}", tag = "messages",
+    params(("id" = String, Path, description = "The message id (ULID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such message", body = ErrorBody),
+    ))]
 async fn delete_one(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -199,14 +241,24 @@ async fn delete_one(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ClearParams {
+    /// Only this phone's (E.164).
     to: Option<String>,
+    /// Only this tenant's.
     tenant: Option<String>,
+    /// Only this user's.
     user_id: Option<String>,
 }
 
+/// Deletes every message, or one phone's, tenant's or user's.
+#[utoipa::path(delete, operation_id = "deleteMessages", path = "/emulator/v1/messages", tag = "messages", params(ClearParams),
+    responses(
+        (status = 200, description = "How many went", body = Deleted),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+    ))]
 async fn clear_all(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -222,6 +274,13 @@ async fn clear_all(
     Ok(Json(Deleted { deleted }).into_response())
 }
 
+/// Deletes one phone's messages.
+#[utoipa::path(delete, operation_id = "deletePhoneMessages", path = "/emulator/v1/phones/{number}", tag = "phones",
+    params(("number" = String, Path, description = "The phone number (E.164)")),
+    responses(
+        (status = 200, description = "How many went", body = Deleted),
+        (status = 400, description = "Not a phone number", body = ErrorBody),
+    ))]
 async fn clear_phone(
     State(state): State<AppState>,
     Path(raw_number): Path<String>,
@@ -234,14 +293,22 @@ async fn clear_phone(
     Ok(Json(Deleted { deleted }).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PhonesParams {
+    /// 1 to 1000; 200 unless said.
     limit: Option<u32>,
+    /// A page's `next_cursor`.
     before: Option<String>,
 }
 
 /// `{"phones": [...], "unread": N, "next_cursor"}`: most recently active first.
+#[utoipa::path(get, operation_id = "listPhones", path = "/emulator/v1/phones", tag = "phones", params(PhonesParams),
+    responses(
+        (status = 200, description = "One page of phones", body = PhonesPage),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+    ))]
 async fn phones(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -264,13 +331,22 @@ async fn phones(
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReadBody {
+    /// The newest message id to mark read; all unless said.
     up_to: Option<String>,
 }
 
 /// `POST /emulator/v1/phones/{number}/read`: the inbox showed this phone's messages.
+#[utoipa::path(post, operation_id = "markPhoneRead", path = "/emulator/v1/phones/{number}/read", tag = "phones",
+    params(("number" = String, Path, description = "The phone number (E.164)")),
+    request_body(content = Option<ReadBody>, description = "Optional: an empty body marks them all"),
+    responses(
+        (status = 200, description = "The newest message now read", body = MarkedRead),
+        (status = 400, description = "Not a phone number, or a bad body", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn mark_read(
     State(state): State<AppState>,
     Path(raw_number): Path<String>,
@@ -290,7 +366,7 @@ async fn mark_read(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CaptureBody {
     paused: bool,
@@ -298,12 +374,22 @@ struct CaptureBody {
 
 /// `GET|PUT /emulator/v1/capture`: `{"paused": bool}`. While paused every capture
 /// endpoint answers 503 in its own shape.
+#[utoipa::path(get, operation_id = "getCapture", path = "/emulator/v1/capture", tag = "capture",
+    responses((status = 200, description = "Whether capture is paused", body = Capture)))]
 async fn capture_state(State(state): State<AppState>) -> Json<Capture> {
     Json(Capture {
         paused: state.pipeline.is_paused(),
     })
 }
 
+/// Pauses or resumes capture.
+#[utoipa::path(put, operation_id = "setCapture", path = "/emulator/v1/capture", tag = "capture",
+    request_body = CaptureBody,
+    responses(
+        (status = 200, description = "Whether capture is now paused", body = Capture),
+        (status = 400, description = "A bad body", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn set_capture(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
@@ -316,17 +402,28 @@ async fn set_capture(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct LatestParams {
+    /// Hold the request until one arrives: `30s`, `1500ms`, `2m` or seconds; at most 10m.
     wait: Option<String>,
+    /// Only a message newer than this id (ULID) or time (RFC 3339 or Unix ms).
     after: Option<String>,
     tenant: Option<String>,
     user_id: Option<String>,
+    /// The MFA transaction a code belongs to.
     transaction_id: Option<String>,
 }
 
 /// The newest message to a number; with `wait`, held until one arrives.
+#[utoipa::path(get, operation_id = "getLatestMessage", path = "/emulator/v1/phones/{number}/latest", tag = "phones",
+    params(("number" = String, Path, description = "The phone number (E.164)"), LatestParams),
+    responses(
+        (status = 200, description = "The newest message", body = crate::message::Message),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+        (status = 404, description = "No message (came); `failure` says why when a send to the number failed", body = ErrorBody),
+    ))]
 async fn latest(
     State(state): State<AppState>,
     Path(raw_number): Path<String>,

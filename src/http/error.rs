@@ -63,24 +63,32 @@ pub enum ApiError {
     Store(#[from] StoreError),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every `/emulator/v1` error: `error` is the kind (`invalid_parameter`,
+/// `not_found`...), `field` the parameter or JSON path at fault, `failure` why no
+/// code came (`latest` only).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    #[schema(value_type = String)]
     error: &'a str,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, nullable = false)]
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SendFailure>, nullable = false)]
     failure: Option<&'a SendFailure>,
 }
 
 /// Why no code came: the failed send, as Auth0 logged it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SendFailure {
     /// Auth0's log type (`gd_send_sms_failure`, `fn`...).
     #[serde(rename = "type")]
     pub kind: String,
     pub description: String,
     /// When it was sent (RFC 3339, emulated clock).
+    #[schema(format = DateTime)]
     pub date: String,
     pub tenant: String,
 }

@@ -17,12 +17,22 @@ use crate::capture::pipeline::Event;
 /// and so on. A subscriber too slow to keep up gets `event: lagged` and should reload.
 /// `?tenant=`: only that tenant's messages (a test worker's own), with the
 /// events that belong to no tenant.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamParams {
+    /// Only this tenant's messages (with the events that belong to no tenant).
     tenant: Option<String>,
 }
 
+/// Server-Sent Events: `ready` first, then `message.created`, `message.deleted`,
+/// `messages.cleared`, `phone.read`, `capture.changed`, `forward.queued`,
+/// `forward.attempt`, and `lagged` when a subscriber fell behind (reload).
+#[utoipa::path(get, operation_id = "streamEvents", path = "/emulator/v1/events", tag = "events", params(StreamParams),
+    responses(
+        (status = 200, description = "An endless event stream; each `data` is JSON", content_type = "text/event-stream", body = String),
+        (status = 400, description = "A bad parameter", body = super::error::ErrorBody),
+    ))]
 pub async fn stream(
     State(state): State<AppState>,
     axum::extract::Query(params): axum::extract::Query<StreamParams>,

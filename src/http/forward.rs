@@ -14,10 +14,14 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 use super::body::JsonRequest;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
 use crate::forward::settings::ProviderInput;
-use crate::forward::views::{AllowlistBody, MyPhonesBody, RulesPage};
+use crate::forward::settings::ProviderView;
+use crate::forward::views::{
+    AllowlistBody, DryRun, ForwardView, ForwardingView, ForwardsPage, MyPhonesBody, RuleView,
+    RulesPage,
+};
 use crate::forward::{ForwardError, ForwardRequest, Forwarded, RuleInput};
 use crate::receivers::decode_body;
 
@@ -107,10 +111,17 @@ async fn own_page_only(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Everything forwarding is set up with, credentials masked.
+#[utoipa::path(get, operation_id = "getForwarding", path = "/emulator/v1/forwarding", tag = "forwarding",
+    responses((status = 200, description = "The setup", body = ForwardingView), (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody)))]
 async fn view(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(Json(state.forwarder.view().await?).into_response())
 }
 
+/// Replaces the allowlist: numbers or `+prefix*` a forward may go to.
+#[utoipa::path(put, operation_id = "setAllowlist", path = "/emulator/v1/forwarding/allowlist", tag = "forwarding",
+    request_body = AllowlistBody,
+    responses((status = 200, description = "The allowlist as stored", body = AllowlistBody), (status = 400, description = "A bad body (`field` names it)", body = ErrorBody), (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody), (status = 415, description = "The body is not JSON (`content-type: application/json` is required)", body = ErrorBody)))]
 async fn set_allowlist(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
@@ -120,6 +131,10 @@ async fn set_allowlist(
     Ok(Json(AllowlistBody { numbers }).into_response())
 }
 
+/// Replaces the saved phones ("my phones").
+#[utoipa::path(put, operation_id = "setMyPhones", path = "/emulator/v1/forwarding/my-phones", tag = "forwarding",
+    request_body = MyPhonesBody,
+    responses((status = 200, description = "The phones as stored", body = MyPhonesBody), (status = 400, description = "A bad body (`field` names it)", body = ErrorBody), (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody), (status = 415, description = "The body is not JSON (`content-type: application/json` is required)", body = ErrorBody)))]
 async fn set_phones(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
@@ -129,6 +144,16 @@ async fn set_phones(
     Ok(Json(MyPhonesBody { phones }).into_response())
 }
 
+/// Sets a provider's settings and credentials (a credential left out keeps the stored one).
+#[utoipa::path(put, operation_id = "setProvider", path = "/emulator/v1/forwarding/providers/{via}", tag = "forwarding",
+    params(("via" = crate::forward::settings::Via, Path, description = "The provider")),
+    request_body = crate::forward::settings::ProviderInput,
+    responses(
+        (status = 200, description = "The provider, credentials masked", body = ProviderView),
+        (status = 400, description = "Not a provider, or a bad body (`field` names it)", body = ErrorBody),
+        (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 415, description = "The body is not JSON (`content-type: application/json` is required)", body = ErrorBody),
+    ))]
 async fn set_provider(
     State(state): State<AppState>,
     Path(via): Path<String>,
@@ -138,6 +163,14 @@ async fn set_provider(
     Ok(Json(state.forwarder.set_provider(&via, input).await?).into_response())
 }
 
+/// Removes a provider, its credentials and its rules.
+#[utoipa::path(delete, operation_id = "deleteProvider", path = "/emulator/v1/forwarding/providers/{via}", tag = "forwarding",
+    params(("via" = crate::forward::settings::Via, Path, description = "The provider")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 400, description = "Not a provider", body = ErrorBody),
+    ))]
 async fn remove_provider(
     State(state): State<AppState>,
     Path(via): Path<String>,
@@ -146,11 +179,23 @@ async fn remove_provider(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The auto-forward rules.
+#[utoipa::path(get, operation_id = "listForwardRules", path = "/emulator/v1/forwarding/rules", tag = "forwarding",
+    responses((status = 200, description = "The rules", body = RulesPage), (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody)))]
 async fn rules(State(state): State<AppState>) -> Result<Response, ApiError> {
     let rules = state.forwarder.rules().await?;
     Ok(Json(RulesPage { rules }).into_response())
 }
 
+/// Adds an auto-forward rule.
+#[utoipa::path(post, operation_id = "createForwardRule", path = "/emulator/v1/forwarding/rules", tag = "forwarding",
+    request_body = crate::forward::RuleInput,
+    responses(
+        (status = 201, description = "Created", body = RuleView),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody), (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 409, description = "Its provider is not set up", body = ErrorBody),
+        (status = 415, description = "The body is not JSON (`content-type: application/json` is required)", body = ErrorBody),
+    ))]
 async fn add_rule(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
@@ -165,6 +210,17 @@ fn rule_id(id: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("no forwarding rule {id}")))
 }
 
+/// Replaces an auto-forward rule.
+#[utoipa::path(put, operation_id = "updateForwardRule", path = "/emulator/v1/forwarding/rules/{id}", tag = "forwarding",
+    params(("id" = i64, Path, description = "The rule id")),
+    request_body = crate::forward::RuleInput,
+    responses(
+        (status = 200, description = "The rule as stored", body = RuleView),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody), (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 404, description = "No such rule", body = ErrorBody),
+        (status = 409, description = "Its provider is not set up", body = ErrorBody),
+        (status = 415, description = "The body is not JSON (`content-type: application/json` is required)", body = ErrorBody),
+    ))]
 async fn update_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -174,6 +230,14 @@ async fn update_rule(
     Ok(Json(state.forwarder.update_rule(rule_id(&id)?, &input).await?).into_response())
 }
 
+/// Deletes an auto-forward rule.
+#[utoipa::path(delete, operation_id = "deleteForwardRule", path = "/emulator/v1/forwarding/rules/{id}", tag = "forwarding",
+    params(("id" = i64, Path, description = "The rule id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 404, description = "No such rule", body = ErrorBody),
+    ))]
 async fn delete_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -184,6 +248,19 @@ async fn delete_rule(
 
 /// A dry run answers 200 with the request; a real forward 202 once it is queued
 /// on disk (the send happens later; watch `forward.attempt` or poll the forward).
+#[utoipa::path(post, operation_id = "forwardMessage", path = "/emulator/v1/messages/{id}/forward", tag = "forwarding",
+    params(("id" = String, Path, description = "The message id (ULID)")),
+    request_body = crate::forward::ForwardRequest,
+    responses(
+        (status = 200, description = "A dry run: the request that would be sent, and its cost", body = DryRun),
+        (status = 202, description = "Queued", body = ForwardView),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody),
+        (status = 403, description = "Not allowed: the number is not on the allowlist, or a browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 404, description = "No such message", body = ErrorBody),
+        (status = 409, description = "The provider is not set up", body = ErrorBody),
+        (status = 415, description = "The body is not JSON (`content-type: application/json` is required)", body = ErrorBody),
+        (status = 429, description = "Too many forwards at once", body = ErrorBody),
+    ))]
 async fn forward(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -196,6 +273,13 @@ async fn forward(
     })
 }
 
+/// A message's forwards, each with its attempts.
+#[utoipa::path(get, operation_id = "listMessageForwards", path = "/emulator/v1/messages/{id}/forwards", tag = "forwarding",
+    params(("id" = String, Path, description = "The message id (ULID)")),
+    responses(
+        (status = 200, description = "Its forwards (none for an unknown message)", body = ForwardsPage),
+        (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+    ))]
 async fn forwards_of(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -203,6 +287,14 @@ async fn forwards_of(
     Ok(Json(state.forwarder.of_message(&id).await?).into_response())
 }
 
+/// One forward with its attempts.
+#[utoipa::path(get, operation_id = "getForward", path = "/emulator/v1/forwards/{id}", tag = "forwarding",
+    params(("id" = i64, Path, description = "The forward id")),
+    responses(
+        (status = 200, description = "The forward", body = ForwardView),
+        (status = 403, description = "A browser request not from Phonebox's own page", body = ErrorBody),
+        (status = 404, description = "No such forward", body = ErrorBody),
+    ))]
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id: i64 = id
         .parse()

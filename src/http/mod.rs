@@ -14,6 +14,7 @@ mod forward;
 pub mod guard;
 mod management;
 mod marketplace;
+pub mod openapi;
 pub mod serve;
 mod sns;
 mod state;
@@ -50,6 +51,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(clock::router())
         .merge(vonage::router())
         .merge(marketplace::router())
+        .merge(openapi::router())
         .merge(ui::router())
         .with_state(state.clone())
         // Our own extractors enforce `body_limit` with a JSON 413.

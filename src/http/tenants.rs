@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::body::JsonRequest;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::state::AppState;
-use crate::auth0::admin::{AdminError, TenantView};
+use crate::auth0::admin::{
+    AdminError, ClientView, LimitsView, NewClient as CreatedClient, TenantView, UserView,
+};
 use crate::auth0::tenant::DEFAULT_TENANT;
 use crate::receivers::decode_body;
 
@@ -48,6 +50,9 @@ impl From<AdminError> for ApiError {
 
 type Answer = Result<Response, ApiError>;
 
+/// Every emulated tenant.
+#[utoipa::path(get, operation_id = "listTenants", path = "/emulator/v1/tenants", tag = "tenants",
+    responses((status = 200, description = "The tenants", body = Tenants)))]
 async fn list(State(s): State<AppState>) -> Answer {
     let tenants: Vec<TenantView> = s
         .auth0
@@ -60,21 +65,31 @@ async fn list(State(s): State<AppState>) -> Answer {
 }
 
 /// `GET /emulator/v1/tenants`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Tenants {
     pub tenants: Vec<TenantView>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenant {
     /// `null` (or left out) picks a fresh id.
     #[serde(default)]
     id: Option<String>,
+    /// The id unless said.
     friendly_name: Option<String>,
 }
 
+/// Creates a tenant (with a fresh `t-…` id when `id` is null or left out).
+#[utoipa::path(post, operation_id = "createTenant", path = "/emulator/v1/tenants", tag = "tenants",
+    request_body = NewTenant,
+    responses(
+        (status = 201, description = "Created", body = TenantView),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody),
+        (status = 409, description = "A tenant with this id exists", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn create(State(s): State<AppState>, JsonRequest(raw): JsonRequest) -> Answer {
     let body: NewTenant = decode_body(&raw.body)?;
     let tenant = match body.id {
@@ -96,6 +111,13 @@ async fn create(State(s): State<AppState>, JsonRequest(raw): JsonRequest) -> Ans
 }
 
 /// `DELETE /emulator/v1/tenants/{id}`: the tenant and everything it owns (204).
+#[utoipa::path(delete, operation_id = "deleteTenant", path = "/emulator/v1/tenants/{id}", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses(
+        (status = 204, description = "Deleted, with its users, clients, messages, logs, counters and forwards"),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "The default tenant cannot be deleted", body = ErrorBody),
+    ))]
 async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     s.auth0.delete_tenant(&id).await?;
     // A tenant made again with this id starts on the global clock.
@@ -109,16 +131,36 @@ async fn delete(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
 }
 
 /// `POST /emulator/v1/tenants/{id}/reset`: its counters back to zero (204).
+#[utoipa::path(post, operation_id = "resetTenant", path = "/emulator/v1/tenants/{id}/reset", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses(
+        (status = 204, description = "Its users' buckets and the built-in provider's count are back to zero"),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+    ))]
 async fn reset(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     s.auth0.reset_tenant(&id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// One tenant and its settings.
+#[utoipa::path(get, operation_id = "getTenant", path = "/emulator/v1/tenants/{id}", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "The tenant", body = TenantView), (status = 404, description = "No such tenant", body = ErrorBody)))]
 async fn one(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     let tenant = s.auth0.get_tenant(&id).await?;
     Ok(Json(TenantView::of(tenant, s.auth0.own_base())).into_response())
 }
 
+/// Changes a tenant's name or settings: a JSON merge patch (RFC 7396) of its view.
+#[utoipa::path(patch, operation_id = "patchTenant", path = "/emulator/v1/tenants/{id}", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    request_body(content = Object, description = "A JSON merge patch of the tenant: `friendly_name`, `settings`", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The tenant as changed", body = TenantView),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn patch(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -129,13 +171,24 @@ async fn patch(
     Ok(Json(TenantView::of(tenant, s.auth0.own_base())).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewClient {
     name: String,
     client_id: Option<String>,
 }
 
+/// Adds an application; its secret is in this answer only.
+#[utoipa::path(post, operation_id = "createClient", path = "/emulator/v1/tenants/{id}/clients", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "Created", body = CreatedClient),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "A client with this id exists", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn add_client(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -146,11 +199,15 @@ async fn add_client(
     Ok((StatusCode::CREATED, Json(client)).into_response())
 }
 
+/// A tenant's applications.
+#[utoipa::path(get, operation_id = "listClients", path = "/emulator/v1/tenants/{id}/clients", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "Its applications", body = Vec<ClientView>), (status = 404, description = "No such tenant", body = ErrorBody)))]
 async fn clients(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     Ok(Json(s.auth0.clients(&id).await?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
     email: String,
@@ -158,6 +215,17 @@ struct NewUser {
     name: Option<String>,
 }
 
+/// Adds a user.
+#[utoipa::path(post, operation_id = "createUser", path = "/emulator/v1/tenants/{id}/users", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 400, description = "A bad body (`field` names it)", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "A user with this email exists", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+    ))]
 async fn add_user(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -171,11 +239,25 @@ async fn add_user(
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
+/// A tenant's users.
+#[utoipa::path(get, operation_id = "listUsers", path = "/emulator/v1/tenants/{id}/users", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "Its users", body = Vec<UserView>), (status = 404, description = "No such tenant", body = ErrorBody)))]
 async fn users(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
     Ok(Json(s.auth0.users(&id).await?).into_response())
 }
 
 /// `?tenant=default&user_id=auth0|...`.
+#[utoipa::path(get, operation_id = "getLimits", path = "/emulator/v1/limits", tag = "limits",
+    params(
+        ("tenant" = Option<String>, Query, description = "The tenant; `default` unless said"),
+        ("user_id" = Option<String>, Query, description = "Only this user's buckets"),
+    ),
+    responses(
+        (status = 200, description = "Each user's buckets and the built-in provider's count", body = LimitsView),
+        (status = 400, description = "An unknown parameter", body = ErrorBody),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+    ))]
 async fn limits(State(s): State<AppState>, RawQuery(q): RawQuery) -> Answer {
     let mut tenant = DEFAULT_TENANT.to_owned();
     let mut user = None;

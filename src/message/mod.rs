@@ -235,7 +235,7 @@ impl NewMessage {
 }
 
 /// A provider error a send ended with, in the provider's own terms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SendError {
     /// The provider's code: `21611` for Twilio, `Throttling` for SNS, `1` for Vonage.
@@ -255,7 +255,7 @@ text_enum! {
 }
 
 /// A stored message without its raw request: what lists and events carry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Message {
     /// ULID: sorts by arrival.
@@ -268,28 +268,40 @@ pub struct Message {
     pub source: Source,
     #[serde(rename = "to")]
     #[cfg_attr(test, ts(type = "string"))]
+    #[schema(value_type = String)]
     pub recipient: PhoneNumber,
     #[serde(rename = "from")]
+    #[schema(required = true)]
     pub sender: Option<String>,
     pub text: String,
+    #[schema(required = true)]
     pub code: Option<String>,
+    #[schema(required = true)]
     pub action: Option<String>,
+    #[schema(required = true)]
     pub purpose: Option<Purpose>,
+    #[schema(required = true)]
     pub locale: Option<String>,
+    #[schema(required = true)]
     pub user_id: Option<String>,
+    #[schema(required = true)]
     pub client_id: Option<String>,
     pub status: Status,
     pub encoding: Encoding,
     pub segments: u32,
+    #[schema(required = true)]
     pub provider_message_id: Option<String>,
+    #[schema(required = true)]
     pub provider_account: Option<String>,
     #[cfg_attr(test, ts(type = "Record<string, unknown> | null"))]
+    #[schema(required = true, value_type = Option<Object>)]
     pub attributes: Option<serde_json::Value>,
+    #[schema(required = true)]
     pub error: Option<SendError>,
 }
 
 /// A stored message with the request it arrived in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MessageDetail {
     #[serde(flatten)]
@@ -298,9 +310,10 @@ pub struct MessageDetail {
 }
 
 /// The raw request as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StoredRequest {
+    #[schema(required = true)]
     pub content_type: Option<String>,
     pub headers: Vec<(String, String)>,
     /// The body as text when it is UTF-8 (it always is for JSON and forms).

@@ -1,7 +1,7 @@
 //! Enums kept as text (in JSON answers and in SQL columns), each with its
 //! spellings written once: `text_enum!` makes the enum, `as_str`/`parse`, and the
-//! serde and sqlx impls from one table, so the API, the database and the code
-//! cannot drift apart.
+//! serde, sqlx and OpenAPI impls from one table, so the API, its document, the
+//! database and the code cannot drift apart.
 
 /// `text_enum! { /// docs  pub enum Channel { Sms = "sms", Voice = "voice" } }`
 macro_rules! text_enum {
@@ -69,6 +69,22 @@ macro_rules! text_enum {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
                 $name::parse(&s)
                     .ok_or_else(|| serde::de::Error::unknown_variant(&s, Self::SPELLINGS))
+            }
+        }
+
+        /// A string enum of the spellings, as serde writes them.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::SPELLINGS.iter().copied()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

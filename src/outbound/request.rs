@@ -18,7 +18,7 @@ pub struct Outgoing {
 }
 
 /// A request as it may be shown: secrets masked, body as text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ShownRequest {
     pub method: String,

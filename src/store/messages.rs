@@ -52,10 +52,11 @@ pub enum After {
 }
 
 /// One phone number that received messages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PhoneSummary {
     #[cfg_attr(test, ts(type = "string"))]
+    #[schema(value_type = String)]
     pub number: PhoneNumber,
     /// Whether libphonenumber knows the number as assigned; fictional test numbers
     /// are captured all the same, this is only a hint.
