@@ -377,6 +377,7 @@ pub(crate) fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Messa
         received_at: now,
         channel: new.channel,
         source: new.source,
+        to_display: new.recipient.international(),
         recipient: new.recipient,
         sender: new.sender,
         text: new.text,

@@ -270,6 +270,8 @@ pub struct Message {
     #[cfg_attr(test, ts(type = "string"))]
     #[schema(value_type = String)]
     pub recipient: PhoneNumber,
+    /// `to` grouped as its country writes it (`+44 7700 900123`), for people.
+    pub to_display: String,
     #[serde(rename = "from")]
     #[schema(required = true)]
     pub sender: Option<String>,

@@ -77,6 +77,33 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The number grouped as its country writes it internationally
+    /// (`+44 7700 900123`, `+33 6 12 34 56 78`); the E.164 text where
+    /// libphonenumber has no format for it.
+    pub fn international(&self) -> String {
+        // Formatting parses the number again (tens of microseconds); a test suite
+        // uses few numbers, so each is formatted once.
+        static SHOWN: LazyLock<std::sync::Mutex<HashMap<String, String>>> =
+            LazyLock::new(Default::default);
+        const KEPT: usize = 10_000;
+        let mut shown = SHOWN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(text) = shown.get(&self.0) {
+            return text.clone();
+        }
+        let text = match phonenumber::parse(None, &self.0) {
+            Ok(n) => n
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string(),
+            Err(_) => self.0.clone(),
+        };
+        if shown.len() >= KEPT {
+            shown.clear();
+        }
+        shown.insert(self.0.clone(), text.clone());
+        text
+    }
+
     /// Whether libphonenumber considers the number assigned (a hint, never a gate).
     pub fn is_valid(&self) -> bool {
         phonenumber::parse(None, &self.0)
@@ -223,5 +250,13 @@ mod tests {
             }
         }
         assert!(checked > 500, "only {checked} examples checked");
+    }
+
+    #[test]
+    fn numbers_are_grouped_as_their_country_writes_them() {
+        let shown = |n: &str| PhoneNumber::parse(n).expect("number").international();
+        assert_eq!(shown("+447700900123"), "+44 7700 900123");
+        assert_eq!(shown("+33612345678"), "+33 6 12 34 56 78");
+        assert_eq!(shown("+15555550100"), "+1 555-555-0100");
     }
 }

@@ -375,6 +375,7 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         received_at,
         channel: row.try_get("channel")?,
         source: row.try_get("source")?,
+        to_display: PhoneNumber::from_stored(row.try_get("recipient")?).international(),
         recipient: PhoneNumber::from_stored(row.try_get("recipient")?),
         sender: row.try_get("sender")?,
         text: row.try_get("text")?,

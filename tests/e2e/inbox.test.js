@@ -215,3 +215,12 @@ test('a database opened read-only shows what it holds and says nothing is captur
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('international numbers are grouped as their country writes them', async () => {
+  await capture(server.base, { recipient: '+447700900123', text: 'UK code 404141', code: '404141' });
+  await capture(server.base, { recipient: '+33612345678', text: 'FR code 505151', code: '505151' });
+  const { page, context } = await openPage(browser, server.base);
+  await page.locator('[data-number="+447700900123"]').getByText('+44 7700 900123').waitFor();
+  await page.locator('[data-number="+33612345678"]').getByText('+33 6 12 34 56 78').waitFor();
+  await context.close();
+});

@@ -36,7 +36,8 @@ export function time(iso: string): string {
     : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-/** The number grouped for reading: +1 555 555 0100. */
+/** The number grouped for reading when the server has not said how (it does:
+ * `to_display`, grouped as the number's country writes it). */
 export function prettyNumber(e164: string): string {
   const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
   if (m) return `+1 ${m[1]} ${m[2]} ${m[3]}`;

@@ -43,7 +43,11 @@ export type Message = {
 /**
  * ULID: sorts by arrival.
  */
-id: string, tenant: string, received_at: string, channel: Channel, source: Source, to: string, from: string | null, text: string, code: string | null, action: string | null, purpose: Purpose | null, locale: string | null, user_id: string | null, client_id: string | null, status: Status, encoding: Encoding, segments: number, provider_message_id: string | null, provider_account: string | null, attributes: Record<string, unknown> | null, error: SendError | null, };
+id: string, tenant: string, received_at: string, channel: Channel, source: Source, to: string, 
+/**
+ * `to` grouped as its country writes it (`+44 7700 900123`), for people.
+ */
+to_display: string, from: string | null, text: string, code: string | null, action: string | null, purpose: Purpose | null, locale: string | null, user_id: string | null, client_id: string | null, status: Status, encoding: Encoding, segments: number, provider_message_id: string | null, provider_account: string | null, attributes: Record<string, unknown> | null, error: SendError | null, };
 
 /**
  * The raw request as the API shows it.
@@ -61,7 +65,11 @@ export type MessageDetail = { request: StoredRequest,
 /**
  * ULID: sorts by arrival.
  */
-id: string, tenant: string, received_at: string, channel: Channel, source: Source, to: string, from: string | null, text: string, code: string | null, action: string | null, purpose: Purpose | null, locale: string | null, user_id: string | null, client_id: string | null, status: Status, encoding: Encoding, segments: number, provider_message_id: string | null, provider_account: string | null, attributes: Record<string, unknown> | null, error: SendError | null, };
+id: string, tenant: string, received_at: string, channel: Channel, source: Source, to: string, 
+/**
+ * `to` grouped as its country writes it (`+44 7700 900123`), for people.
+ */
+to_display: string, from: string | null, text: string, code: string | null, action: string | null, purpose: Purpose | null, locale: string | null, user_id: string | null, client_id: string | null, status: Status, encoding: Encoding, segments: number, provider_message_id: string | null, provider_account: string | null, attributes: Record<string, unknown> | null, error: SendError | null, };
 
 /**
  * One phone number that received messages.
