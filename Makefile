@@ -22,8 +22,9 @@ run: ui
 	$(CARGO) build -p phonebox-desktop
 	./target/debug/phonebox-desktop
 
-## test: formatting, lints, Rust tests, SDK tests, the UI in Chromium, the desktop window
-test: lint test-rust test-sdk test-e2e test-desktop
+## test: formatting, lints, Rust tests, SDK tests, the client libraries, the UI in
+## Chromium, the desktop window
+test: lint test-rust test-sdk test-clients test-e2e test-desktop
 
 ## lint: formatting, clippy, licenses and sources (cargo deny), unused dependencies
 ## (cargo machete), the UI's types. Advisories need the RustSec database: where it
@@ -58,7 +59,7 @@ test-rust: ui
 
 ## deps: the npm packages and the SDK tests' Python venv, so that later runs need no network
 deps: ui/node_modules/.installed tests/sdk/node_modules/.installed tests/sdk/.venv/.installed \
-	tests/e2e/node_modules/.installed
+	tests/e2e/node_modules/.installed clients/js/node_modules/.installed clients/python/.venv/.installed
 
 ## test-sdk: provider SDKs, Actions and Hooks, and Auth0's own Node (auth0 v4) and
 ## Python (auth0-python 4.x) SDKs, against a real phonebox serve
@@ -76,6 +77,30 @@ tests/sdk/.venv/.installed: tests/sdk/python/requirements.txt
 		echo "  sudo apt-get install -y --no-install-recommends python3 python3-venv" >&2; exit 1; }
 	PIP_DISABLE_PIP_VERSION_CHECK=1 tests/sdk/.venv/bin/pip install --quiet --no-input \
 		--only-binary=:all: -r tests/sdk/python/requirements.txt
+	touch $@
+
+## test-clients: the client libraries in clients/ against a real phonebox serve: the
+## JS one (types, node --test, its Playwright fixture in eight workers) and the Python
+## one (mypy --strict, pytest with eight xdist workers), eight processes on one phone
+test-clients: clients/js/node_modules/.installed clients/python/.venv/.installed
+	$(CARGO) build --bin phonebox
+	cd clients/js && npm run --silent build && npm run --silent check && \
+		node --test test/*.test.js && ./node_modules/.bin/playwright test
+	cd clients/python && .venv/bin/mypy && .venv/bin/python -m pytest -n 8
+
+# The Python client's test tools at the versions clients/python/requirements-test.txt
+# pins, then the client itself (editable, so its sources are what runs), in a venv of
+# its own (git-ignored).
+clients/python/.venv/.installed: clients/python/requirements-test.txt clients/python/pyproject.toml
+	@scripts/deps.sh test
+	rm -rf clients/python/.venv
+	@python3 -m venv clients/python/.venv || { rm -rf clients/python/.venv; \
+		echo "The Python client's tests need python3 with its venv module. On Debian/Ubuntu:" >&2; \
+		echo "  sudo apt-get install -y --no-install-recommends python3 python3-venv" >&2; exit 1; }
+	PIP_DISABLE_PIP_VERSION_CHECK=1 clients/python/.venv/bin/pip install --quiet --no-input \
+		--only-binary=:all: -r clients/python/requirements-test.txt
+	PIP_DISABLE_PIP_VERSION_CHECK=1 clients/python/.venv/bin/pip install --quiet --no-input \
+		--no-deps --no-build-isolation -e clients/python
 	touch $@
 
 ## test-e2e: the inbox in Debian's Chromium (playwright-core), 100,000 messages included
