@@ -44,9 +44,11 @@ lint: ui/node_modules/.installed
 ui-types:
 	PHONEBOX_WRITE_UI_TYPES=1 $(CARGO) test --lib ui_types
 
-## openapi: rewrite docs/openapi.json from the handlers' annotations (cargo test checks it)
-openapi:
+## openapi: rewrite docs/openapi.json from the handlers' annotations, and the JS client's
+## types from it (cargo test and the client's tests check both)
+openapi: clients/js/node_modules/.installed
 	PHONEBOX_WRITE_OPENAPI=1 $(CARGO) test --lib http::openapi
+	cd clients/js && npm run types --silent
 
 test-rust: ui
 	PHONEBOX_SECRETS_STORE=file $(CARGO) test

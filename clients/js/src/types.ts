@@ -1,106 +1,44 @@
-// The shapes Phonebox answers with, as its /emulator/v1 API and the emulated Auth0
-// tenant send them (field names as on the wire).
+// The shapes Phonebox answers with. Those of its /emulator/v1 API come from its
+// OpenAPI document (src/openapi.ts, generated from docs/openapi.json by
+// `npm run types`; a test fails when it is stale), so they cannot drift from the
+// server. Field names are as on the wire.
+
+import type { components } from './openapi.js';
+
+type Schemas = components['schemas'];
 
 /** How the phone receives it. */
-export type Channel = 'sms' | 'voice';
+export type Channel = Schemas['Channel'];
 
 /** Why Auth0 sent the message (`notification.message_type`). */
-export type Purpose = 'otp_enroll' | 'otp_verify' | 'blocked_account' | 'change_password' | 'password_breach';
+export type Purpose = Schemas['Purpose'];
 
 /** A provider error a send ended with, in the provider's own terms. */
-export interface SendError {
-  code: string;
-  message: string;
-}
+export type SendError = Schemas['SendError'];
 
 /** A captured message (what `latest`, lists and events carry). */
-export interface Message {
-  /** ULID: sorts by arrival. */
-  id: string;
-  tenant: string;
-  received_at: string;
-  channel: Channel;
-  /** The receiver it came through: `auth0.builtin`, `twilio.messages`, `aws.sns`... */
-  source: string;
-  to: string;
-  from: string | null;
-  text: string;
-  /** The one-time code found in the text, if any. */
-  code: string | null;
-  action: string | null;
-  purpose: Purpose | null;
-  locale: string | null;
-  user_id: string | null;
-  client_id: string | null;
-  status: 'received' | 'failed';
-  encoding: 'gsm7' | 'ucs2';
-  segments: number;
-  provider_message_id: string | null;
-  provider_account: string | null;
-  /** `transaction_id` (the MFA transaction), `delivered_by`... */
-  attributes: Record<string, unknown> | null;
-  error: SendError | null;
-}
+export type Message = Schemas['Message'];
 
 /** `GET /emulator/v1/messages`: newest first. */
-export interface MessagesPage {
-  messages: Message[];
-  /** Pass as `before` for the next page; null on the last. */
-  next_cursor: string | null;
-}
+export type MessagesPage = Schemas['MessagesPage'];
 
 /** A send that failed (an Auth0 log event), as a wait that found nothing reports it. */
-export interface SendFailure {
-  /** Auth0's log type: `gd_send_sms_failure`, `fn`... */
-  type: string;
-  description: string;
-  /** When it was sent (RFC 3339, emulated clock). */
-  date: string;
-  tenant?: string;
-}
+export type SendFailure = Schemas['SendFailure'];
 
 /** An emulated tenant. */
-export interface Tenant {
-  id: string;
-  friendly_name: string;
-  /** The tenant's base URL: what an Auth0 SDK or app is given as its domain. */
-  domain: string;
-  settings: Record<string, unknown>;
-}
+export type Tenant = Schemas['TenantView'];
 
 /** The emulated clock. */
-export interface ClockView {
-  now: string;
-  /** How far ahead of real time, in ms and as `1h 30m`. */
-  offset_ms: number;
-  offset: string;
-}
+export type ClockView = Schemas['ClockView'];
 
 /** A provider Phonebox can fail on purpose. */
-export type ChaosProvider =
-  | 'twilio'
-  | 'sns'
-  | 'vonage'
-  | 'clicksend'
-  | 'esendex'
-  | 'infobip'
-  | 'mitto'
-  | 'telesign'
-  | 'messagebird';
+export type ChaosProvider = Schemas['Provider'];
 
 /** A fault-injection rule as the server holds it. */
-export interface ChaosRule {
-  error: string | null;
-  probability: number;
-  latency_ms: number;
-  times: number | null;
-}
+export type ChaosRule = Schemas['ChaosRule'];
 
 /** `GET /emulator/v1/chaos`. */
-export interface ChaosRules {
-  rules: Partial<Record<ChaosProvider, ChaosRule>>;
-  providers: string[];
-}
+export type ChaosRules = Schemas['ChaosRules'];
 
 /** The emulated tenant's token answer. */
 export interface Tokens {
