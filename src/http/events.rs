@@ -23,6 +23,40 @@ use crate::capture::pipeline::Event;
 pub struct StreamParams {
     /// Only this tenant's messages (with the events that belong to no tenant).
     tenant: Option<String>,
+    /// Only this user's messages.
+    user_id: Option<String>,
+    /// Only messages carrying the code of this MFA transaction.
+    transaction_id: Option<String>,
+}
+
+impl StreamParams {
+    /// Whether `event` is for this stream: a new message must match every part
+    /// given; a clear, the tenant's; every other event belongs to no one.
+    fn wants(&self, event: &Event) -> bool {
+        match event {
+            Event::MessageCreated(m) => {
+                let transaction = m
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("transaction_id"))
+                    .and_then(serde_json::Value::as_str);
+                self.tenant.as_ref().is_none_or(|t| *t == m.tenant)
+                    && self
+                        .user_id
+                        .as_ref()
+                        .is_none_or(|u| Some(u.as_str()) == m.user_id.as_deref())
+                    && self
+                        .transaction_id
+                        .as_ref()
+                        .is_none_or(|t| Some(t.as_str()) == transaction)
+            }
+            Event::MessagesCleared {
+                tenant: Some(cleared),
+                ..
+            } => self.tenant.as_ref().is_none_or(|t| t == cleared),
+            _ => true,
+        }
+    }
 }
 
 /// Server-Sent Events: `ready` first, then `message.created`, `message.deleted`,
@@ -37,14 +71,13 @@ pub async fn stream(
     State(state): State<AppState>,
     axum::extract::Query(params): axum::extract::Query<StreamParams>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let tenant = params.tenant;
     // Counted while the stream lives, so tests can tell a window is watching.
     let view = state.pipeline.hold_view();
     let messages = BroadcastStream::new(state.pipeline.subscribe())
         .filter(move |item| {
-            let keep = match (item, &tenant) {
-                (Ok(event), Some(tenant)) => is_for(event, tenant),
-                _ => true,
+            let keep = match item {
+                Ok(event) => params.wants(event),
+                Err(_) => true,
             };
             std::future::ready(keep)
         })
@@ -65,18 +98,6 @@ pub async fn stream(
     let hello =
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
     Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-}
-
-/// Whether `event` is about `tenant` (or about no tenant in particular).
-fn is_for(event: &Event, tenant: &str) -> bool {
-    match event {
-        Event::MessageCreated(m) => m.tenant == tenant,
-        Event::MessagesCleared {
-            tenant: Some(cleared),
-            ..
-        } => cleared == tenant,
-        _ => true,
-    }
 }
 
 fn lagged(missed: u64) -> SseEvent {

@@ -370,3 +370,49 @@ async fn a_tenants_clock_moves_alone_and_the_global_one_moves_all() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_event_stream_narrowed_to_a_user_carries_only_that_users_codes() {
+    let app = spawn_app().await;
+    let mfa = Mfa::new(&app);
+    // The user exists from its first login; its id is known before any code.
+    let target = mfa.mfa_token("stream-target@example.com").await;
+    let users = app.get_json("/emulator/v1/tenants/default/users").await;
+    let user = users
+        .as_array()
+        .or_else(|| users["users"].as_array())
+        .expect("users")
+        .iter()
+        .find(|u| u["email"] == "stream-target@example.com")
+        .and_then(|u| u["user_id"].as_str())
+        .expect("the user")
+        .to_owned();
+    let response = app
+        .http
+        .get(app.url("/emulator/v1/events"))
+        .query(&[("user_id", user.as_str())])
+        .send()
+        .await
+        .expect("events");
+    let mut stream = Box::pin(response.bytes_stream());
+    let mut buffer = String::new();
+    crate::helpers::next_event(&mut stream, &mut buffer, "ready").await;
+    // Another user's code first, on the same phone, then this user's.
+    let other = mfa.mfa_token("stream-other@example.com").await;
+    assert_eq!(
+        mfa.associate(&other, "+15555550913", "sms").await.status(),
+        200
+    );
+    assert_eq!(
+        mfa.associate(&target, "+15555550913", "sms").await.status(),
+        200
+    );
+    let data = crate::helpers::next_event(&mut stream, &mut buffer, "message.created").await;
+    let got: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(
+        got["user_id"],
+        user.as_str(),
+        "the other user's code was left out"
+    );
+    app.stop().await;
+}

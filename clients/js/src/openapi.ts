@@ -1430,6 +1430,10 @@ export interface operations {
             query?: {
                 /** @description Only this tenant's messages (with the events that belong to no tenant). */
                 tenant?: string;
+                /** @description Only this user's messages. */
+                user_id?: string;
+                /** @description Only messages carrying the code of this MFA transaction. */
+                transaction_id?: string;
             };
             header?: never;
             path?: never;
