@@ -68,8 +68,9 @@ impl Clock {
         })
     }
 
-    /// `tenant`'s own offset on top of the global one.
-    fn extra(&self, tenant: &str) -> i64 {
+    /// `tenant`'s own offset on top of the global one, in ms: a time read on the
+    /// tenant's clock, less this, is the same moment on the global clock.
+    pub fn extra(&self, tenant: &str) -> i64 {
         if tenant == GLOBAL_TENANT {
             return 0;
         }
@@ -150,7 +151,7 @@ impl Clock {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(tenant);
-        settings::set(store, &format!("{TENANT_KEY}{tenant}"), "0").await
+        settings::delete(store, &format!("{TENANT_KEY}{tenant}")).await
     }
 
     /// Emulated now, to the millisecond.

@@ -153,6 +153,16 @@ impl Auth0 {
         if !crate::store::tenants::delete_with_everything(self.store(), id).await? {
             return Err(AdminError::NotFound(format!("no tenant '{id}'")));
         }
+        // Its provider credentials go too: a tenant made again with this id starts
+        // with none.
+        let secrets = self.secrets().clone();
+        let prefix = format!("{id}/");
+        tokio::task::spawn_blocking(move || secrets.remove_prefix(&prefix))
+            .await
+            .map_err(|e| AdminError::Store(StoreError::Corrupt(format!("secrets store: {e}"))))?
+            .map_err(|e| {
+                AdminError::Store(StoreError::Corrupt(format!("secrets store: {}", e.kind())))
+            })?;
         Ok(())
     }
 

@@ -437,12 +437,14 @@ async fn latest(
         .map(duration)
         .transpose()?
         .unwrap_or_default();
-    let after = p.after.as_deref().map(after_point).transpose()?;
+    let mut after = p.after.as_deref().map(after_point).transpose()?;
+    // Messages are stamped on the global clock; a time read on the tenant's own
+    // clock is the same moment that much later.
+    if let (Some(After::Time(t)), Some(tenant)) = (&mut after, &p.tenant) {
+        *t -= Duration::from_millis(state.pipeline.clock().extra(tenant).max(0) as u64);
+    }
     // Sends are dated on their tenant's clock.
-    let started = match &p.tenant {
-        Some(tenant) => state.pipeline.clock().now_in(tenant),
-        None => state.pipeline.clock().now(),
-    };
+    let started = state.pipeline.clock().now();
     let wanted = inbox::Wanted {
         to: to.clone(),
         after: after.clone(),
@@ -465,6 +467,7 @@ async fn latest(
             };
             // The window a failure counts in: from `after`, else from as long
             // before the wait as the wait lasted (a test triggers, then waits).
+            // On the global clock; each send is dated on its tenant's.
             let since = match &after {
                 Some(After::Time(t)) => crate::unix_ms::from_time(*t),
                 Some(After::Id(id)) => id
@@ -474,6 +477,7 @@ async fn latest(
                 None => crate::unix_ms::from_time(started)
                     .saturating_sub(i64::try_from(wait.as_millis()).unwrap_or(0).max(60_000)),
             };
+            let clock = state.pipeline.clock();
             let failed = crate::store::phone_sends::last_failure(
                 state.pipeline.store(),
                 to.as_str(),
@@ -481,7 +485,10 @@ async fn latest(
                 p.tenant.as_deref(),
                 p.user_id.as_deref(),
             )
-            .await?;
+            .await?
+            // A tenant's clock only runs ahead, so the query is wide enough;
+            // this puts the send on the global clock to check it.
+            .filter(|f| f.sent_at.saturating_sub(clock.extra(&f.tenant)) >= since);
             Err(match failed {
                 None => ApiError::NoMessage(message),
                 Some(f) => ApiError::NoMessageBecause(

@@ -105,6 +105,15 @@ impl Secrets {
         Ok(())
     }
 
+    /// Forgets every key under `prefix` (a deleted tenant's `{id}/`), on disk
+    /// before it returns.
+    pub fn remove_prefix(&self, prefix: &str) -> io::Result<()> {
+        if self.lock().keys().any(|k| k.starts_with(prefix)) {
+            self.change(|values| values.retain(|k, _| !k.starts_with(prefix)))?;
+        }
+        Ok(())
+    }
+
     /// Applies `edit` to a copy, writes the copy, and only then puts it in force:
     /// a write that fails changes nothing, on disk or in this server.
     fn change(&self, edit: impl FnOnce(&mut BTreeMap<String, String>)) -> io::Result<()> {

@@ -24,6 +24,15 @@ pub async fn set(db: impl Into<Db<'_>>, key: &str, value: &str) -> Result<(), St
     Ok(())
 }
 
+/// Forgets a value.
+pub async fn delete(store: &Store, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM settings WHERE key = ?")
+        .bind(key)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
 /// Every value whose key starts with `prefix`.
 pub async fn with_prefix(store: &Store, prefix: &str) -> Result<Vec<(String, String)>, StoreError> {
     let pattern = format!(

@@ -86,6 +86,11 @@ pub async fn delete_with_everything(store: &Store, id: &str) -> Result<bool, Sto
             .execute(&mut *tx)
             .await?;
     }
+    // Its own clock, if it had one (`clock.offset_ms.<id>`, see `crate::clock`).
+    sqlx::query("DELETE FROM settings WHERE key = 'clock.offset_ms.' || ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let done = sqlx::query("DELETE FROM tenants WHERE id = ?")
         .bind(id)
         .execute(&mut *tx)

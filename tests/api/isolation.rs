@@ -128,8 +128,36 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
     mfa.enroll("gone@example.com", "+15555550902").await;
     let kept = Mfa::new(&app);
     kept.enroll("kept@example.com", "+15555550903").await;
+    // Its own clock and its Twilio token go with it.
+    let advanced = app
+        .http
+        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={tenant}")))
+        .json(&json!({ "by": "1h" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(advanced.status(), 200);
+    let token = "tenant-twilio-token-9a8b7c6d5e";
+    let (status, _) = crate::helpers::mgmt_call(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/t/{tenant}/api/v2/guardian/factors/phone/providers/twilio"),
+        Some(json!({ "sid": "AC33333333333333333333333333333333", "auth_token": token, "from": "+15005550006" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let secrets_file = phonebox::secrets::Secrets::beside(&app.db);
+    assert!(std::fs::read_to_string(&secrets_file)
+        .expect("secrets")
+        .contains(token));
     let response = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
     assert_eq!(response.status(), 204);
+    assert!(
+        !std::fs::read_to_string(&secrets_file)
+            .expect("secrets")
+            .contains(token),
+        "the deleted tenant's credentials are gone"
+    );
     assert_eq!(
         app.get(&format!("/emulator/v1/tenants/{tenant}"))
             .await
@@ -171,6 +199,12 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
             .await
             .expect("counts");
     assert_eq!(default_messages, 1, "the other tenant's are kept");
+    let clock_rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key LIKE 'clock.offset_ms.%'")
+            .fetch_one(&db)
+            .await
+            .expect("counts");
+    assert_eq!(clock_rows, 0, "its clock is gone");
     db.close().await;
     // The default tenant stays; unknown ones are 404.
     assert_eq!(
@@ -414,5 +448,41 @@ async fn an_event_stream_narrowed_to_a_user_carries_only_that_users_codes() {
         user.as_str(),
         "the other user's code was left out"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wait_after_a_time_read_on_the_tenants_own_clock_sees_what_came_since() {
+    let app = spawn_app().await;
+    let tenant = new_tenant(&app).await;
+    let advanced = app
+        .http
+        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={tenant}")))
+        .json(&json!({ "by": "1h" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(advanced.status(), 200);
+    let before = app
+        .get_json(&format!("/emulator/v1/clock?tenant={tenant}"))
+        .await["now"]
+        .as_str()
+        .expect("now")
+        .to_owned();
+    mfa_in(&app, &tenant)
+        .enroll("after@example.com", "+15555550914")
+        .await;
+    let response = app
+        .http
+        .get(app.url("/emulator/v1/phones/+15555550914/latest"))
+        .query(&[
+            ("tenant", tenant.as_str()),
+            ("after", before.as_str()),
+            ("wait", "2s"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200, "the message came after that moment");
     app.stop().await;
 }
