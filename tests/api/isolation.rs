@@ -18,6 +18,19 @@ async fn new_tenant(app: &TestApp) -> String {
     id
 }
 
+/// Moves `tenant`'s own clock forward by `by`; its clock as answered.
+async fn advance(app: &TestApp, tenant: &str, by: &str) -> Value {
+    let response = app
+        .http
+        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={tenant}")))
+        .json(&json!({ "by": by }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
 fn mfa_in<'a>(app: &'a TestApp, tenant: &str) -> Mfa<'a> {
     let mut mfa = Mfa::new(app);
     mfa.prefix = format!("/t/{tenant}");
@@ -129,14 +142,7 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
     let kept = Mfa::new(&app);
     kept.enroll("kept@example.com", "+15555550903").await;
     // Its own clock and its Twilio token go with it.
-    let advanced = app
-        .http
-        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={tenant}")))
-        .json(&json!({ "by": "1h" }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(advanced.status(), 200);
+    advance(&app, &tenant, "1h").await;
     let token = "tenant-twilio-token-9a8b7c6d5e";
     let (status, _) = crate::helpers::mgmt_call(
         &app,
@@ -343,15 +349,7 @@ async fn a_tenants_clock_moves_alone_and_the_global_one_moves_all() {
     let token_a = mfa_a.mfa_token("clock@example.com").await;
     let token_b = mfa_b.mfa_token("clock@example.com").await;
     // An mfa_token lives ten minutes: eleven on A's clock expire A's alone.
-    let advanced = app
-        .http
-        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={a}")))
-        .json(&json!({ "by": "11m" }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(advanced.status(), 200);
-    let view: Value = advanced.json().await.expect("json");
+    let view = advance(&app, &a, "11m").await;
     assert_eq!(view["offset"], "11m");
     assert_eq!(app.get_json("/emulator/v1/clock").await["offset_ms"], 0);
     assert_eq!(
@@ -455,14 +453,7 @@ async fn an_event_stream_narrowed_to_a_user_carries_only_that_users_codes() {
 async fn a_wait_after_a_time_read_on_the_tenants_own_clock_sees_what_came_since() {
     let app = spawn_app().await;
     let tenant = new_tenant(&app).await;
-    let advanced = app
-        .http
-        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={tenant}")))
-        .json(&json!({ "by": "1h" }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(advanced.status(), 200);
+    advance(&app, &tenant, "1h").await;
     let before = app
         .get_json(&format!("/emulator/v1/clock?tenant={tenant}"))
         .await["now"]
