@@ -180,7 +180,8 @@ impl Auth0 {
         &self,
         friendly_name: Option<&str>,
     ) -> Result<Tenant, AdminError> {
-        loop {
+        // 36^10 ids: a clash is all but impossible, so a few tries always end it.
+        for _ in 0..8 {
             let id = format!(
                 "t-{}",
                 crate::random::from_alphabet(b"abcdefghijklmnopqrstuvwxyz0123456789", 10)
@@ -191,6 +192,9 @@ impl Auth0 {
                 other => return other,
             }
         }
+        Err(AdminError::Conflict(
+            "no free tenant id was found; try again".into(),
+        ))
     }
 
     pub async fn create_tenant(&self, id: &str, friendly_name: &str) -> Result<Tenant, AdminError> {

@@ -370,13 +370,14 @@ fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
     let received_ms: i64 = row.try_get("received_at")?;
     let received_at = unix_ms::to_time(received_ms).ok_or_else(|| corrupt("received_at"))?;
     let segments: i64 = row.try_get("segments")?;
+    let recipient = PhoneNumber::from_stored(row.try_get("recipient")?);
     Ok(Message {
         tenant: row.try_get("tenant")?,
         received_at,
         channel: row.try_get("channel")?,
         source: row.try_get("source")?,
-        to_display: PhoneNumber::from_stored(row.try_get("recipient")?).international(),
-        recipient: PhoneNumber::from_stored(row.try_get("recipient")?),
+        to_display: recipient.international(),
+        recipient,
         sender: row.try_get("sender")?,
         text: row.try_get("text")?,
         code: row.try_get("code")?,

@@ -85,6 +85,18 @@ async fn set_up_twilio(app: &TestApp, fake: &Fake) {
     .await;
 }
 
+async fn add_rule(app: &TestApp, body: Value) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/emulator/v1/forwarding/rules"))
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 async fn forward(app: &TestApp, id: &str, body: Value) -> (u16, Value) {
     let response = app
         .http
@@ -667,23 +679,18 @@ async fn auto_forward_rules_send_matching_captures_and_only_those() {
     // Off by default: a capture is not forwarded.
     capture_text(&app, "+15555550109", "before any rule 101010").await;
     // A rule whose target is not on the allowlist is refused.
-    let response = app
-        .http
-        .post(app.url("/emulator/v1/forwarding/rules"))
-        .json(&json!({ "pattern": "+1555*", "via": "twilio", "to": "+447700900999" }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 403);
-    let response = app
-        .http
-        .post(app.url("/emulator/v1/forwarding/rules"))
-        .json(&json!({ "pattern": "+1555*", "via": "twilio", "to": ME }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 201);
-    let rule: Value = response.json().await.expect("json");
+    let (status, _) = add_rule(
+        &app,
+        json!({ "pattern": "+1555*", "via": "twilio", "to": "+447700900999" }),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, rule) = add_rule(
+        &app,
+        json!({ "pattern": "+1555*", "via": "twilio", "to": ME }),
+    )
+    .await;
+    assert_eq!(status, 201);
     let mut watch = Watch::open(&app.base).await;
     let matching = capture_text(&app, "+15555550110", "Your code is 246810").await;
     capture_text(&app, "+447700900555", "not matching 135791").await;
@@ -1204,14 +1211,8 @@ async fn a_rule_never_forwards_what_a_web_page_or_phonebox_seed_wrote() {
     let (app, dir) = app_trusting(&ca, Duration::from_secs(10)).await;
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
-    let response = app
-        .http
-        .post(app.url("/emulator/v1/forwarding/rules"))
-        .json(&json!({ "pattern": "+1*", "via": "twilio", "to": ME }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 201);
+    let (status, _) = add_rule(&app, json!({ "pattern": "+1*", "via": "twilio", "to": ME })).await;
+    assert_eq!(status, 201);
     // A page on another local port may capture (the inbox shows it) but not forward.
     for (header, value) in [
         ("origin", "http://localhost:3000"),
@@ -1497,14 +1498,8 @@ async fn a_capture_whose_forwards_fail_to_commit_leaves_no_broken_connection_beh
     let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
-    let response = app
-        .http
-        .post(app.url("/emulator/v1/forwarding/rules"))
-        .json(&json!({ "pattern": "+1*", "via": "twilio", "to": ME }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 201);
+    let (status, _) = add_rule(&app, json!({ "pattern": "+1*", "via": "twilio", "to": ME })).await;
+    assert_eq!(status, 201);
     // Stands in for a disk that fails mid-transaction: SQLite itself cancels the
     // transaction the capture and its forward are written in.
     let side = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
@@ -1552,14 +1547,8 @@ async fn a_code_the_tenant_sends_for_a_page_is_never_auto_forwarded() {
     let (app, _dir) = app_trusting(&ca, Duration::from_secs(10)).await;
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
-    let response = app
-        .http
-        .post(app.url("/emulator/v1/forwarding/rules"))
-        .json(&json!({ "pattern": "+1*", "via": "twilio", "to": ME }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 201);
+    let (status, _) = add_rule(&app, json!({ "pattern": "+1*", "via": "twilio", "to": ME })).await;
+    assert_eq!(status, 201);
     let start = |phone: &str, page: bool| {
         let mut request = app.http.post(app.url("/passwordless/start")).json(&json!({
             "client_id": crate::mfa::CLIENT, "connection": "sms", "phone_number": phone, "send": "code",

@@ -31,6 +31,15 @@ async fn advance(app: &TestApp, tenant: &str, by: &str) -> Value {
     response.json().await.expect("json")
 }
 
+/// `sql`'s one count, with `tenant` bound when it takes one.
+async fn count(db: &sqlx::SqlitePool, sql: &str, tenant: Option<&str>) -> i64 {
+    let mut query = sqlx::query_scalar(sql);
+    if let Some(tenant) = tenant {
+        query = query.bind(tenant.to_owned());
+    }
+    query.fetch_one(db).await.expect("counts")
+}
+
 fn mfa_in<'a>(app: &'a TestApp, tenant: &str) -> Mfa<'a> {
     let mut mfa = Mfa::new(app);
     mfa.prefix = format!("/t/{tenant}");
@@ -191,25 +200,27 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
         "forwards",
         "passwordless_codes",
     ] {
-        let left: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE tenant = ?"))
-                .bind(&tenant)
-                .fetch_one(&db)
-                .await
-                .expect("counts");
+        let left = count(
+            &db,
+            &format!("SELECT COUNT(*) FROM {table} WHERE tenant = ?"),
+            Some(&tenant),
+        )
+        .await;
         assert_eq!(left, 0, "{table} keeps rows of the deleted tenant");
     }
-    let default_messages: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE tenant = 'default'")
-            .fetch_one(&db)
-            .await
-            .expect("counts");
+    let default_messages = count(
+        &db,
+        "SELECT COUNT(*) FROM messages WHERE tenant = ?",
+        Some("default"),
+    )
+    .await;
     assert_eq!(default_messages, 1, "the other tenant's are kept");
-    let clock_rows: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM settings WHERE key LIKE 'clock.offset_ms.%'")
-            .fetch_one(&db)
-            .await
-            .expect("counts");
+    let clock_rows = count(
+        &db,
+        "SELECT COUNT(*) FROM settings WHERE key LIKE 'clock.offset_ms.%'",
+        None,
+    )
+    .await;
     assert_eq!(clock_rows, 0, "its clock is gone");
     db.close().await;
     // The default tenant stays; unknown ones are 404.
