@@ -52,6 +52,7 @@ pub struct App {
     store: Store,
     writer: Writer,
     forward_worker: crate::forward::Worker,
+    pruner: crate::capture::retention::Pruner,
     limits: ConnectionLimits,
 }
 
@@ -96,7 +97,20 @@ impl App {
                     path: db_path.clone(),
                     source,
                 })?;
+        let retention = crate::capture::retention::Retention::load(
+            &store,
+            crate::capture::retention::Policy {
+                max_messages: config.max_messages,
+                max_age: config.max_age,
+            },
+        )
+        .await
+        .map_err(|source| StartError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
         let (pipeline, writer) = Pipeline::start(store.clone(), clock);
+        let pruner = retention.pruner(pipeline.clone());
         let secrets_path = crate::secrets::Secrets::beside(&db_path);
         let secrets = crate::secrets::Secrets::open(secrets_path.clone(), config.secrets_store)
             .map_err(|source| StartError::Secrets {
@@ -139,6 +153,7 @@ impl App {
             outbound,
             forwarder,
             chaos,
+            retention,
             notice: config.notice.clone(),
         });
         Ok(App {
@@ -155,6 +170,7 @@ impl App {
             store,
             writer,
             forward_worker,
+            pruner,
         })
     }
 
@@ -190,11 +206,14 @@ impl App {
         let shutdown = self.state.shutdown.clone();
         let router = http::router(self.state, self.guard);
         let forwarding = tokio::spawn(self.forward_worker.run(shutdown.clone()));
+        let pruning = tokio::spawn(self.pruner.run(shutdown.clone()));
         tracing::info!(addr = %self.addr, db = %self.db_path.display(), "Phonebox listening");
         let served = http::serve::serve(self.listener, router, self.limits, shutdown).await;
         // Sends in flight get a few seconds to finish before the database closes, so
         // their attempts are recorded.
         let _ = forwarding.await;
+        // A pass stops between two batches; each batch is committed or not at all.
+        let _ = pruning.await;
         // No request is left: commit what is queued and stop the writer, whoever
         // still holds a pipeline handle.
         self.writer.stop().await;

@@ -132,6 +132,22 @@ pub struct Config {
     #[arg(long, env = "PHONEBOX_SECRETS_STORE", default_value = "auto", value_parser = secrets_store)]
     pub secrets_store: crate::secrets::SecretsStore,
 
+    // Retention: both off unless given here or set in the UI; a flag given here
+    // wins over the UI's setting while this server runs (see `capture::retention`).
+    /// Keep only the newest N messages; older ones are deleted in the background.
+    /// While set, the UI and API cannot change it. [default: keep every one, or
+    /// what the UI's Settings set]
+    #[arg(long, env = "PHONEBOX_MAX_MESSAGES", value_name = "N",
+          value_parser = crate::capture::retention::parse_max_messages)]
+    pub max_messages: Option<u64>,
+
+    /// Delete messages older than this by the emulated clock: `7d`, `12h`, `30m`,
+    /// `90s`. While set, the UI and API cannot change it. [default: keep any age,
+    /// or what the UI's Settings set]
+    #[arg(long, env = "PHONEBOX_MAX_AGE", value_name = "DURATION",
+          value_parser = crate::capture::retention::parse_max_age)]
+    pub max_age: Option<Duration>,
+
     /// A line for the UI to show (the desktop app sets it when it had to move off a
     /// taken port); not a command-line flag.
     #[arg(skip)]
@@ -154,6 +170,8 @@ impl Config {
             extra_ca: Vec::new(),
             outbound_timeout: crate::outbound::DEFAULT_TIMEOUT,
             secrets_store: crate::secrets::SecretsStore::Auto,
+            max_messages: None,
+            max_age: None,
             notice: None,
         }
     }
@@ -184,6 +202,49 @@ mod tests {
 
     fn loopback(port: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn serve(args: &[&str]) -> Result<Config, String> {
+        use clap::Parser;
+        let argv = ["phonebox", "serve"].iter().chain(args);
+        match crate::cli::Cli::try_parse_from(argv) {
+            Ok(crate::cli::Cli {
+                command: crate::cli::Command::Serve(config),
+            }) => Ok(config),
+            Ok(other) => Err(format!("not serve: {other:?}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn retention_flags_take_a_cap_and_an_age_and_are_off_unless_given() {
+        let config = serve(&["--max-messages", "20", "--max-age", "7d"]).expect("parses");
+        assert_eq!(config.max_messages, Some(20));
+        assert_eq!(config.max_age, Some(Duration::from_secs(7 * 86_400)));
+        let config = serve(&["--max-age", "90s"]).expect("parses");
+        assert_eq!(config.max_messages, None);
+        assert_eq!(config.max_age, Some(Duration::from_secs(90)));
+    }
+
+    #[test]
+    fn a_bad_retention_flag_is_refused_with_the_flag_named() {
+        for (flag, value, says) in [
+            ("--max-messages", "0", "from 1 to 1000000000"),
+            ("--max-messages", "lots", "from 1 to 1000000000"),
+            (
+                "--max-messages",
+                "99999999999999999999999",
+                "from 1 to 1000000000",
+            ),
+            ("--max-age", "0s", "more than zero"),
+            ("--max-age", "a week", "such as 7d"),
+            ("--max-age", "99999999999999999999d", "such as 7d"),
+            ("--max-age", "40000d", "longest age"),
+        ] {
+            let e = serve(&[flag, value]).expect_err(value);
+            assert!(e.contains(flag), "{flag} {value}: {e}");
+            assert!(e.contains(says), "{flag} {value}: {e}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod tests {
     use crate::capture::inbox::Page as MessagesPage;
     use crate::capture::pipeline::Event;
     use crate::capture::provider::Provider;
+    use crate::capture::retention::{RetentionView, SetByFlag};
     use crate::clock::ClockView;
     use crate::forward::providers::Billing;
     use crate::forward::settings::{
@@ -69,6 +70,8 @@ mod tests {
             declaration::<UserLimits>(),
             declaration::<LimitsView>(),
             declaration::<ClockView>(),
+            declaration::<SetByFlag>(),
+            declaration::<RetentionView>(),
             declaration::<LogEvent>(),
             declaration::<TemplatesView>(),
             declaration::<MessageTypes>(),

@@ -42,6 +42,10 @@ pub enum Event {
         to: Option<String>,
         tenant: Option<String>,
     },
+    /// Retention deleted `deleted` of the oldest messages, across phones and
+    /// tenants: one event per pass, however many went, so views reload once.
+    #[serde(rename = "messages.pruned")]
+    MessagesPruned { deleted: u64 },
     /// A phone's messages were read up to `last_read_id`.
     #[serde(rename = "phone.read")]
     PhoneRead { to: String, last_read_id: String },
@@ -134,7 +138,13 @@ pub struct Pipeline {
     /// While set, captures are refused (the desktop tray's "Pause capture").
     paused: Arc<std::sync::atomic::AtomicBool>,
     auto_forward: Hook,
+    /// Held by the writer around each commit and by bulk deletes (retention), so
+    /// the two take turns (the lock is fair) instead of meeting in SQLite's busy
+    /// handler, whose growing sleeps could keep a capture waiting.
+    turn: WriteTurn,
 }
+
+type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 
 /// Counts one held wait or live view for as long as it lives.
 pub(crate) struct Counted(Arc<AtomicUsize>);
@@ -159,6 +169,8 @@ impl Pipeline {
         let writer_hook = auto_forward.clone();
         let stop = tokio_util::sync::CancellationToken::new();
         let writer_stop = stop.clone();
+        let turn = WriteTurn::default();
+        let writer_turn = turn.clone();
         // A thread of its own: woken by the database's thread, the writer runs at once
         // instead of queueing behind every HTTP task on the shared runtime.
         let spawned = std::thread::Builder::new()
@@ -175,6 +187,7 @@ impl Pipeline {
                         writer_clock,
                         writer_stop,
                         writer_hook,
+                        writer_turn,
                     )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
@@ -192,6 +205,7 @@ impl Pipeline {
             clock,
             paused: Arc::default(),
             auto_forward,
+            turn,
         };
         (pipeline, Writer { done, stop })
     }
@@ -268,6 +282,12 @@ impl Pipeline {
         &self.store
     }
 
+    /// Waits for the writer to finish its commit, and keeps it waiting until the
+    /// guard is dropped: hold it for one short statement at a time.
+    pub(crate) async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.turn.clone().lock_owned().await
+    }
+
     /// The emulated clock every capture is stamped with.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -281,6 +301,7 @@ async fn run_writer(
     clock: Clock,
     stop: tokio_util::sync::CancellationToken,
     auto_forward: Hook,
+    turn: WriteTurn,
 ) {
     let mut ids = ulid::Generator::new();
     let mut conn: Option<Connection> = None;
@@ -319,7 +340,11 @@ async fn run_writer(
             Some(hook) => rows.iter().flat_map(|(m, r)| hook.queue(m, r)).collect(),
             None => Vec::new(),
         };
-        match insert(&store, &mut conn, &rows, &forwards).await {
+        let committed = {
+            let _turn = turn.lock().await;
+            insert(&store, &mut conn, &rows, &forwards).await
+        };
+        match committed {
             Ok(()) => {
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
                     let message = Arc::new(message);

@@ -118,6 +118,8 @@ async fn advance(
         ));
     }
     tracing::info!(by = %humantime::format_duration(by), tenant = whose.tenant(), "clock advanced");
+    // Messages may have just grown older than `--max-age`.
+    state.retention.wake();
     Ok(clock_json(&state, &whose))
 }
 

@@ -60,8 +60,9 @@ impl StreamParams {
 }
 
 /// Server-Sent Events: `ready` first, then `message.created`, `message.deleted`,
-/// `messages.cleared`, `phone.read`, `capture.changed`, `forward.queued`,
-/// `forward.attempt`, and `lagged` when a subscriber fell behind (reload).
+/// `messages.cleared`, `messages.pruned` (retention deleted old ones),
+/// `phone.read`, `capture.changed`, `forward.queued`, `forward.attempt`, and
+/// `lagged` when a subscriber fell behind (reload).
 #[utoipa::path(get, operation_id = "streamEvents", path = "/emulator/v1/events", tag = "events", params(StreamParams),
     responses(
         (status = 200, description = "An endless event stream; each `data` is JSON", content_type = "text/event-stream", body = String),

@@ -15,6 +15,7 @@ pub mod guard;
 mod management;
 mod marketplace;
 pub mod openapi;
+mod retention;
 pub mod serve;
 mod sns;
 mod state;
@@ -49,6 +50,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(sns::router())
         .merge(chaos::router())
         .merge(clock::router())
+        .merge(retention::router())
         .merge(vonage::router())
         .merge(marketplace::router())
         .merge(openapi::router())

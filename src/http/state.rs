@@ -28,6 +28,8 @@ pub struct Shared {
     pub forwarder: crate::forward::Forwarder,
     /// Provider fault-injection rules (off until set).
     pub chaos: crate::capture::chaos::Chaos,
+    /// What is kept of the inbox (`--max-messages`, `--max-age`, Settings).
+    pub retention: crate::capture::retention::Retention,
     /// Something the UI should tell the user (the desktop moved off a taken port).
     pub notice: Option<String>,
 }

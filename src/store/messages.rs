@@ -228,6 +228,63 @@ pub async fn delete_matching(store: &Store, filter: &Filter) -> Result<u64, Stor
     Ok(done.rows_affected())
 }
 
+/// How many messages there are, counting no further than `limit`: retention's
+/// check reads at most that many index entries, never the whole table.
+pub async fn count_up_to(store: &Store, limit: u64) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM messages LIMIT ?)")
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_one(store.pool())
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The newest message beyond the newest `keep` (ids sort by arrival): it and
+/// every older one are over a cap of `keep`.
+pub async fn newest_beyond(store: &Store, keep: u64) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM messages ORDER BY id DESC LIMIT 1 OFFSET ?")
+            .bind(i64::try_from(keep).unwrap_or(i64::MAX))
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// Deletes at most `batch` of the oldest messages with an id up to `last`, in one
+/// short statement; how many went.
+pub async fn delete_oldest_through(
+    store: &Store,
+    last: &str,
+    batch: u32,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM messages WHERE id IN \
+           (SELECT id FROM messages WHERE id <= ? ORDER BY id LIMIT ?)",
+    )
+    .bind(last)
+    .bind(i64::from(batch))
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes at most `batch` of the messages received before `cutoff` (Unix ms),
+/// oldest first, in one short statement; how many went.
+pub async fn delete_received_before(
+    store: &Store,
+    cutoff: i64,
+    batch: u32,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM messages WHERE id IN \
+           (SELECT id FROM messages WHERE received_at < ? ORDER BY received_at LIMIT ?)",
+    )
+    .bind(cutoff)
+    .bind(i64::from(batch))
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Every number that received something, the most recently active first.
 pub async fn phones(
     store: &Store,

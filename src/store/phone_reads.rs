@@ -41,3 +41,15 @@ pub async fn mark_read(
     .await?;
     Ok(Some(newest))
 }
+
+/// Forgets how far the inbox read a phone that has no message left: what
+/// belonged only to deleted messages goes with them. How many went.
+pub async fn delete_without_messages(store: &Store) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM phone_reads WHERE NOT EXISTS \
+           (SELECT 1 FROM messages m WHERE m.recipient = phone_reads.recipient)",
+    )
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
+}

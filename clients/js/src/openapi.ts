@@ -160,8 +160,9 @@ export interface paths {
         };
         /**
          * Server-Sent Events: `ready` first, then `message.created`, `message.deleted`,
-         *     `messages.cleared`, `phone.read`, `capture.changed`, `forward.queued`,
-         *     `forward.attempt`, and `lagged` when a subscriber fell behind (reload).
+         *     `messages.cleared`, `messages.pruned` (retention deleted old ones),
+         *     `phone.read`, `capture.changed`, `forward.queued`, `forward.attempt`, and
+         *     `lagged` when a subscriber fell behind (reload).
          */
         get: operations["streamEvents"];
         put?: never;
@@ -315,6 +316,31 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/emulator/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What is kept: the newest `max_messages`, none older than `max_age` by the
+         *     emulated clock; older messages are deleted in the background.
+         */
+        get: operations["getRetention"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes what is kept, as a JSON merge patch: a value sets it, `null` turns it
+         *     off, a field left out stays. Saved, so it outlives a restart; a value set on
+         *     the command line (`--max-messages`, `--max-age`) cannot be changed here.
+         */
+        patch: operations["setRetention"];
         trace?: never;
     };
     "/emulator/v1/chaos": {
@@ -917,6 +943,44 @@ export interface components {
             /** @description The newest message id to mark read; all unless said. */
             up_to?: string | null;
         };
+        /**
+         * @description `PATCH /emulator/v1/retention`, a JSON merge patch: a value sets it, `null`
+         *     turns it off, a field left out stays as it is.
+         */
+        RetentionPatch: {
+            /**
+             * Format: int64
+             * @description Keep the newest N messages: 1 to 1000000000; null keeps every one.
+             */
+            max_messages?: number | null;
+            /** @description Delete messages older than this: `7d`, `12h`, `30m`, `90s`; null keeps any age. */
+            max_age?: string | null;
+        };
+        /** @description `GET /emulator/v1/retention`: what is kept, and where each value comes from. */
+        RetentionView: {
+            /**
+             * Format: int64
+             * @description The newest messages kept; none keeps every one.
+             */
+            max_messages: number | null;
+            /**
+             * @description The oldest a message may get by the emulated clock, as `7d`, `12h`, `30m`
+             *     or `90s`; none keeps any age.
+             */
+            max_age: string | null;
+            /** Format: int64 */
+            max_age_secs: number | null;
+            /**
+             * @description Which values the command line set (`--max-messages`, `--max-age` or their
+             *     env twins): those stay as set while this server runs.
+             */
+            set_by_flag: components["schemas"]["SetByFlag"];
+            /**
+             * Format: int64
+             * @description Messages retention deleted since this server started.
+             */
+            pruned: number;
+        };
         /** @description A rule as sent in. */
         RuleInput: {
             pattern: string;
@@ -961,6 +1025,11 @@ export interface components {
              */
             date: string;
             tenant: string;
+        };
+        /** @description Which retention values a flag set. */
+        SetByFlag: {
+            max_messages: boolean;
+            max_age: boolean;
         };
         /** @description A request as it may be shown: secrets masked, body as text. */
         ShownRequest: {
@@ -2039,6 +2108,77 @@ export interface operations {
             };
             /** @description No such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is kept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionView"];
+                };
+            };
+        };
+    };
+    setRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionPatch"];
+            };
+        };
+        responses: {
+            /** @description What is kept now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionView"];
+                };
+            };
+            /** @description A bad value (`field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The value was set on the command line */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -106,7 +106,7 @@ unread: number, next_cursor: string | null, };
 /**
  * What happened, for live views (SSE, UI, held `latest` requests).
  */
-export type ServerEvent = { "type": "message.created", "data": Message } | { "type": "message.deleted", "data": { id: string, } } | { "type": "messages.cleared", "data": { to: string | null, tenant: string | null, } } | { "type": "phone.read", "data": { to: string, last_read_id: string, } } | { "type": "capture.changed", "data": { paused: boolean, } };
+export type ServerEvent = { "type": "message.created", "data": Message } | { "type": "message.deleted", "data": { id: string, } } | { "type": "messages.cleared", "data": { to: string | null, tenant: string | null, } } | { "type": "messages.pruned", "data": { deleted: number, } } | { "type": "phone.read", "data": { to: string, last_read_id: string, } } | { "type": "capture.changed", "data": { paused: boolean, } };
 
 /**
  * `GET /emulator/v1/health`.
@@ -169,6 +169,34 @@ export type ClockView = { now: string,
  * How far ahead of real time, in ms and as `1h 30m`.
  */
 offset_ms: number, offset: string, };
+
+/**
+ * Which retention values a flag set.
+ */
+export type SetByFlag = { max_messages: boolean, max_age: boolean, };
+
+/**
+ * `GET /emulator/v1/retention`: what is kept, and where each value comes from.
+ */
+export type RetentionView = { 
+/**
+ * The newest messages kept; none keeps every one.
+ */
+max_messages: number | null, 
+/**
+ * The oldest a message may get by the emulated clock, as `7d`, `12h`, `30m`
+ * or `90s`; none keeps any age.
+ */
+max_age: string | null, max_age_secs: number | null, 
+/**
+ * Which values the command line set (`--max-messages`, `--max-age` or their
+ * env twins): those stay as set while this server runs.
+ */
+set_by_flag: SetByFlag, 
+/**
+ * Messages retention deleted since this server started.
+ */
+pruned: number, };
 
 /**
  * One log event, as Auth0's Management API answers it (`payloads.md`, logs).
