@@ -19,10 +19,13 @@ pub fn router() -> Router<AppState> {
 impl From<RetentionError> for ApiError {
     fn from(e: RetentionError) -> ApiError {
         match e {
-            RetentionError::Invalid { field, message } => ApiError::BadParameter {
-                field: field.to_owned(),
-                message,
-            },
+            // As the body's other field errors (`invalid_field`).
+            RetentionError::Invalid { field, message } => {
+                ApiError::Receive(crate::receivers::ReceiveError::InvalidField {
+                    field: field.to_owned(),
+                    message,
+                })
+            }
             e @ RetentionError::SetByFlag { .. } => ApiError::Conflict(e.to_string()),
             RetentionError::Store(e) => ApiError::Store(e),
         }

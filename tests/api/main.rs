@@ -26,6 +26,7 @@ mod mfa;
 mod mfa_api;
 mod passwordless;
 mod persistence;
+mod retention;
 mod secrets_at_rest;
 mod security;
 mod settings;
