@@ -2,7 +2,8 @@
 // only on Save, its token masked afterwards and nowhere in the page; the tenant
 // picker switching Settings, Limits and Logs together; a chaos rule with the
 // latency and times the CLI sets; the page saying it lost the server and catching
-// up once a new server is on the same port; and all of it at 400 px.
+// up once a new server is on the same port; all of it at 400 px; and retention set
+// in Settings, garbage refused, and the inbox saying it is on.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -303,6 +304,42 @@ test('the inbox, Settings, Limits and Logs read well in a 400 px window', async 
   assert.ok(description.y >= date.y + date.height - 1, 'stacked, not side by side');
   assert.ok(Math.abs(description.x - date.x) < 2, 'aligned on the same left edge');
   assert.ok(description.x + description.width <= 400);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('retention set in Settings is saved, refused when garbage, and the inbox says it is on', async () => {
+  const { page, problems, context } = await openPage(browser, server.base);
+  await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+  assert.equal(await page.locator('.retention-line').count(), 0, 'off: the inbox says nothing');
+
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  const section = page.getByRole('region', { name: 'Retention' });
+  await section.getByLabel('Delete messages older than').fill('soon');
+  await section.getByRole('button', { name: 'Save retention' }).click();
+  await section.getByRole('alert').getByText(/such as 7d/).waitFor();
+  assert.equal((await api('GET', `${server.base}/emulator/v1/retention`)).body.max_age, null, 'nothing saved');
+
+  await section.getByLabel('Keep the newest messages').fill('10000');
+  await section.getByLabel('Delete messages older than').fill('7d');
+  await section.getByRole('button', { name: 'Save retention' }).click();
+  await section.getByRole('status').getByText('Retention saved.').waitFor();
+  const saved = (await api('GET', `${server.base}/emulator/v1/retention`)).body;
+  assert.equal(saved.max_messages, 10000);
+  assert.equal(saved.max_age, '7d');
+
+  await page.getByRole('button', { name: /^Inbox/ }).click();
+  const line = page.getByRole('note').filter({ hasText: 'Keeping the newest' });
+  await line.waitFor();
+  assert.equal((await line.textContent()).trim(), 'Keeping the newest 10,000 messages, none older than 7 days: older ones are deleted. Change');
+
+  // A fresh page reads it from the server.
+  const again = await openPage(browser, server.base);
+  await again.page.getByRole('note').getByText('Keeping the newest 10,000 messages, none older than 7 days').waitFor();
+  await again.context.close();
+
+  // Off again, for the tests after this one.
+  assert.equal((await api('PATCH', `${server.base}/emulator/v1/retention`, { max_messages: null, max_age: null })).status, 200);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -21,6 +21,7 @@ import type {
   PhoneSummary,
   ProviderSettings,
   ProviderView,
+  RetentionView,
   Rule,
   RulesPage,
   RuleView,
@@ -47,6 +48,7 @@ export type {
   PhoneSummary as Phone,
   LimitsView as Limits,
   ClockView as Clock,
+  RetentionView as Retention,
   TemplatesView as Templates,
   AttemptView as Attempt,
   DryRun,
@@ -204,6 +206,10 @@ export const api = {
   clock: () => call<ClockView>('/emulator/v1/clock'),
   advanceClock: (by: string) => call<ClockView>('/emulator/v1/clock/advance', json({ by })),
   resetClock: () => call<ClockView>('/emulator/v1/clock', { method: 'DELETE' }),
+  retention: () => call<RetentionView>('/emulator/v1/retention'),
+  /** A merge patch: a value sets it, null turns it off, a field left out stays. */
+  setRetention: (patch: { max_messages?: number | null; max_age?: string | null }) =>
+    call<RetentionView>('/emulator/v1/retention', json(patch, 'PATCH')),
   logs: (tenant: string, q?: string, perPage = 100) =>
     call<LogEvent[]>(`${tenantBase(tenant)}/api/v2/logs${query({ q, per_page: perPage })}`, mgmt()),
   selectedProvider: (tenant: string) =>

@@ -219,6 +219,8 @@ export class Inbox {
       this.loadPhones();
     });
     events.addEventListener('messages.cleared', reload);
+    // Retention deleted old messages: one event per pass, however many went.
+    events.addEventListener('messages.pruned', reload);
     events.addEventListener('lagged', reload);
     events.addEventListener('phone.read', (e) => {
       const { to } = data('phone.read', e);
