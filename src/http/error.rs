@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::capture::pipeline::CaptureError;
+use crate::capture::inbox::WaitError;
+use crate::capture::pipeline::{AtCapacity, CaptureError};
 use crate::receivers::ReceiveError;
 use crate::store::StoreError;
 
@@ -57,10 +58,22 @@ pub enum ApiError {
     /// Too many at once (429).
     #[error("{0}")]
     TooMany(String),
+    /// As many held waits or event streams as allowed are open (503).
+    #[error(transparent)]
+    AtCapacity(#[from] AtCapacity),
     #[error(transparent)]
     Capture(#[from] CaptureError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<WaitError> for ApiError {
+    fn from(e: WaitError) -> ApiError {
+        match e {
+            WaitError::Store(e) => ApiError::Store(e),
+            WaitError::AtCapacity(e) => ApiError::AtCapacity(e),
+        }
+    }
 }
 
 /// Every `/emulator/v1` error: `error` is the kind (`invalid_parameter`,
@@ -108,6 +121,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::AtCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) if e.is_unwritable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -127,6 +141,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooMany(_) => "too_many_requests",
+            ApiError::AtCapacity(e) => e.kind,
             ApiError::Capture(CaptureError::Stopped) => "shutting_down",
             ApiError::Capture(CaptureError::Paused) => "capture_paused",
             ApiError::Capture(CaptureError::ReadOnly) => "read_only",
@@ -140,6 +155,8 @@ impl ApiError {
     fn is_failure(&self) -> bool {
         match self {
             ApiError::Capture(e) => e.failure().is_some(),
+            // A cap doing its job; a flood of them must not flood the log.
+            ApiError::AtCapacity(_) => false,
             _ => true,
         }
     }
@@ -174,6 +191,9 @@ impl IntoResponse for ApiError {
             field: self.field(),
             failure,
         };
+        if matches!(self, ApiError::AtCapacity(_)) {
+            return (status, [(header::RETRY_AFTER, "1")], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }
