@@ -110,6 +110,10 @@ impl App {
             source,
         })?;
         let (pipeline, writer) = Pipeline::start(store.clone(), clock);
+        let pipeline = pipeline.with_hold_limits(crate::capture::pipeline::HoldLimits {
+            max_held_waits: config.max_held_waits,
+            max_live_views: config.max_event_streams,
+        });
         let pruner = retention.pruner(pipeline.clone());
         let secrets_path = crate::secrets::Secrets::beside(&db_path);
         let secrets = crate::secrets::Secrets::open(secrets_path.clone(), config.secrets_store)

@@ -14,6 +14,11 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Far above a QA suite's workers each holding a wait, yet a bound on what one
+/// client looping on `latest?wait=` (or multiplexing over HTTP/2) can pin down.
+pub const DEFAULT_MAX_HELD_WAITS: usize = 1024;
+/// Browser tabs, the desktop window and test workers each watching the stream.
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 256;
 
 /// Reads a `--listen` address: `127.0.0.1:7676` or `[::1]:7676` as written, and
 /// `localhost:7676`, `:7676` or a bare `7676` as that port on 127.0.0.1. Other host
@@ -111,6 +116,18 @@ pub struct Config {
           value_parser = connections)]
     pub max_connections: usize,
 
+    /// `latest?wait=` requests held at once (over every connection); past it a
+    /// wait that would be held is answered 503 `too_many_waits`.
+    #[arg(long, env = "PHONEBOX_MAX_HELD_WAITS", default_value_t = DEFAULT_MAX_HELD_WAITS,
+          value_parser = connections)]
+    pub max_held_waits: usize,
+
+    /// Event streams (`/emulator/v1/events`) open at once; past it a new one is
+    /// answered 503 `too_many_streams`.
+    #[arg(long, env = "PHONEBOX_MAX_EVENT_STREAMS", default_value_t = DEFAULT_MAX_EVENT_STREAMS,
+          value_parser = connections)]
+    pub max_event_streams: usize,
+
     /// Open the database read-only, to look at a copy: nothing is captured or
     /// changed. Without it, a database that cannot be written is refused at start.
     #[arg(long, env = "PHONEBOX_READ_ONLY")]
@@ -166,6 +183,8 @@ impl Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_held_waits: DEFAULT_MAX_HELD_WAITS,
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
             read_only: false,
             extra_ca: Vec::new(),
             outbound_timeout: crate::outbound::DEFAULT_TIMEOUT,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use crate::capture::pipeline::{Event, Pipeline};
+use crate::capture::pipeline::{AtCapacity, Event, Pipeline};
 use crate::message::phone::PhoneNumber;
 use crate::message::{Message, MessageDetail, Status};
 use crate::store::messages::{self, After, Filter, PhoneSummary};
@@ -103,15 +103,26 @@ pub async fn unread_total(pipeline: &Pipeline) -> Result<i64, StoreError> {
     phone_reads::unread_total(pipeline.store()).await
 }
 
+/// Why a wait could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum WaitError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// As many waits as allowed are already held.
+    #[error(transparent)]
+    AtCapacity(#[from] AtCapacity),
+}
+
 /// The newest message `to` received (newer than `after`, if given): one whose send
 /// failed never reached the phone, so it is passed over. If there is none yet,
 /// waits up to `wait` for one to arrive; `None` when the wait ends or the server stops.
+/// Refused when there is none yet and `--max-held-waits` waits are already held.
 pub async fn wait_latest(
     pipeline: &Pipeline,
     wanted: Wanted,
     wait: Duration,
     shutdown: &CancellationToken,
-) -> Result<Option<Message>, StoreError> {
+) -> Result<Option<Message>, WaitError> {
     // Subscribe before looking, so a message committed in between is not missed.
     let mut events = pipeline.subscribe();
     let filter = Filter {
@@ -129,7 +140,7 @@ pub async fn wait_latest(
     if wait.is_zero() {
         return Ok(None);
     }
-    let _held = pipeline.hold_wait();
+    let _held = pipeline.hold_wait()?;
     let deadline = tokio::time::sleep(wait);
     tokio::pin!(deadline);
     loop {

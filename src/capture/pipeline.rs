@@ -134,6 +134,8 @@ pub struct Pipeline {
     held_waits: Arc<AtomicUsize>,
     /// Live views (SSE streams) open right now.
     live_views: Arc<AtomicUsize>,
+    /// How many of each may be open at once.
+    hold_limits: HoldLimits,
     clock: Clock,
     /// While set, captures are refused (the desktop tray's "Pause capture").
     paused: Arc<std::sync::atomic::AtomicBool>,
@@ -145,9 +147,52 @@ pub struct Pipeline {
 }
 
 type WriteTurn = Arc<tokio::sync::Mutex<()>>;
+/// How many requests may be held open at once: each costs a task, a bus
+/// receiver and (over HTTP/1) a connection, so one client looping on them must
+/// not exhaust memory or descriptors. See `Config` for the flags.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldLimits {
+    /// `latest?wait=` requests held at once.
+    pub max_held_waits: usize,
+    /// Event streams open at once.
+    pub max_live_views: usize,
+}
+
+impl Default for HoldLimits {
+    fn default() -> HoldLimits {
+        HoldLimits {
+            max_held_waits: crate::config::DEFAULT_MAX_HELD_WAITS,
+            max_live_views: crate::config::DEFAULT_MAX_EVENT_STREAMS,
+        }
+    }
+}
+
+/// A held wait or a live view refused because as many as allowed are open.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{held} {what} are already open, the most allowed ({flag}); try again when one ends")]
+pub struct AtCapacity {
+    /// The error kind an API answers with (`too_many_waits`, `too_many_streams`).
+    pub kind: &'static str,
+    pub held: usize,
+    pub what: &'static str,
+    pub flag: &'static str,
+}
 
 /// Counts one held wait or live view for as long as it lives.
 pub(crate) struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    /// Counts one more unless `max` are already counted: the check and the
+    /// increment are one atomic step, so a crowd arriving at once cannot overshoot.
+    fn try_new(counter: &Arc<AtomicUsize>, max: usize) -> Option<Counted> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Counted(counter.clone()))
+    }
+}
 
 impl Drop for Counted {
     fn drop(&mut self) {
@@ -202,6 +247,7 @@ impl Pipeline {
             store,
             held_waits: Arc::default(),
             live_views: Arc::default(),
+            hold_limits: HoldLimits::default(),
             clock,
             paused: Arc::default(),
             auto_forward,
@@ -268,14 +314,31 @@ impl Pipeline {
         self.live_views.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn hold_view(&self) -> Counted {
-        self.live_views.fetch_add(1, Ordering::Relaxed);
-        Counted(self.live_views.clone())
+    /// Sets how many waits and live views may be held at once; call before
+    /// cloning the pipeline out.
+    pub fn with_hold_limits(mut self, limits: HoldLimits) -> Pipeline {
+        self.hold_limits = limits;
+        self
     }
 
-    pub(crate) fn hold_wait(&self) -> Counted {
-        self.held_waits.fetch_add(1, Ordering::Relaxed);
-        Counted(self.held_waits.clone())
+    /// Counts one more live view while the guard lives, unless the cap is reached.
+    pub(crate) fn hold_view(&self) -> Result<Counted, AtCapacity> {
+        Counted::try_new(&self.live_views, self.hold_limits.max_live_views).ok_or(AtCapacity {
+            kind: "too_many_streams",
+            held: self.hold_limits.max_live_views,
+            what: "event streams",
+            flag: "--max-event-streams",
+        })
+    }
+
+    /// Counts one more held wait while the guard lives, unless the cap is reached.
+    pub(crate) fn hold_wait(&self) -> Result<Counted, AtCapacity> {
+        Counted::try_new(&self.held_waits, self.hold_limits.max_held_waits).ok_or(AtCapacity {
+            kind: "too_many_waits",
+            held: self.hold_limits.max_held_waits,
+            what: "held waits",
+            flag: "--max-held-waits",
+        })
     }
 
     pub fn store(&self) -> &Store {

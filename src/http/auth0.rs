@@ -333,6 +333,18 @@ impl From<BodyError> for AuthError {
     }
 }
 
+/// An answer the router made itself (unknown path, wrong method, bad path or
+/// query), in the Authentication API's shape.
+pub(super) fn routing_error(status: StatusCode, message: String) -> Response {
+    let error = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "invalid_request",
+    };
+    AuthError::new(status.as_u16(), error, message).into_response()
+}
+
 /// The Authentication API's `{"error", "error_description"}`, with any extra members.
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {

@@ -423,6 +423,7 @@ struct LatestParams {
         (status = 200, description = "The newest message", body = crate::message::Message),
         (status = 400, description = "A bad parameter", body = ErrorBody),
         (status = 404, description = "No message (came); `failure` says why when a send to the number failed", body = ErrorBody),
+        (status = 503, description = "As many waits as allowed are held (`too_many_waits`, --max-held-waits)", body = ErrorBody),
     ))]
 async fn latest(
     State(state): State<AppState>,

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::capture::pipeline::CaptureError;
+use crate::capture::inbox::WaitError;
+use crate::capture::pipeline::{AtCapacity, CaptureError};
 use crate::receivers::ReceiveError;
 use crate::store::StoreError;
 
@@ -57,10 +58,22 @@ pub enum ApiError {
     /// Too many at once (429).
     #[error("{0}")]
     TooMany(String),
+    /// As many held waits or event streams as allowed are open (503).
+    #[error(transparent)]
+    AtCapacity(#[from] AtCapacity),
     #[error(transparent)]
     Capture(#[from] CaptureError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<WaitError> for ApiError {
+    fn from(e: WaitError) -> ApiError {
+        match e {
+            WaitError::Store(e) => ApiError::Store(e),
+            WaitError::AtCapacity(e) => ApiError::AtCapacity(e),
+        }
+    }
 }
 
 /// Every `/emulator/v1` error: `error` is the kind (`invalid_parameter`,
@@ -108,6 +121,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::AtCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) if e.is_unwritable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Capture(_) | ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -127,6 +141,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::TooMany(_) => "too_many_requests",
+            ApiError::AtCapacity(e) => e.kind,
             ApiError::Capture(CaptureError::Stopped) => "shutting_down",
             ApiError::Capture(CaptureError::Paused) => "capture_paused",
             ApiError::Capture(CaptureError::ReadOnly) => "read_only",
@@ -140,6 +155,8 @@ impl ApiError {
     fn is_failure(&self) -> bool {
         match self {
             ApiError::Capture(e) => e.failure().is_some(),
+            // A cap doing its job; a flood of them must not flood the log.
+            ApiError::AtCapacity(_) => false,
             _ => true,
         }
     }
@@ -174,13 +191,65 @@ impl IntoResponse for ApiError {
             field: self.field(),
             failure,
         };
+        if matches!(self, ApiError::AtCapacity(_)) {
+            return (status, [(header::RETRY_AFTER, "1")], Json(body)).into_response();
+        }
         (status, Json(body)).into_response()
     }
 }
 
-/// Turns any error answer that is not JSON (axum's own: unknown route, wrong method,
-/// bad path) into the JSON shape, so a client never has to parse plain text.
+/// Which emulated API a path belongs to, so an answer the router made itself comes
+/// in that API's own error shape.
+enum Api {
+    Auth0,
+    Management,
+    Twilio,
+    Sns,
+    Vonage,
+    Marketplace(crate::capture::provider::Provider),
+    Phonebox,
+}
+
+impl Api {
+    fn of(method: &axum::http::Method, path: &str) -> Api {
+        // A tenant's own routes: `/t/{tenant}/oauth/token`...
+        let tenant_path = path
+            .strip_prefix("/t/")
+            .and_then(|rest| rest.find('/').map(|slash| &rest[slash..]));
+        let own = tenant_path.unwrap_or(path);
+        let under = |prefix: &str| own == prefix || own.starts_with(&format!("{prefix}/"));
+        if under("/api/v2") {
+            Api::Management
+        } else if under("/oauth")
+            || under("/mfa")
+            || under("/passwordless")
+            || under("/.well-known")
+            || tenant_path.is_some()
+        {
+            Api::Auth0
+        } else if under("/2010-04-01") || under("/v2/Services") {
+            Api::Twilio
+        } else if path == "/"
+            && method != axum::http::Method::GET
+            && method != axum::http::Method::HEAD
+        {
+            // GET / is the inbox UI; anything else on `/` is the SNS query API.
+            Api::Sns
+        } else if path == "/sms/json" {
+            Api::Vonage
+        } else if let Some(provider) = super::marketplace::provider_of(path) {
+            Api::Marketplace(provider)
+        } else {
+            Api::Phonebox
+        }
+    }
+}
+
+/// Turns any error answer that is not JSON or XML (axum's own: unknown route, wrong
+/// method, bad path or query) into the shape of the API the path belongs to, so a
+/// client never has to parse plain text, nor another API's shape.
 pub async fn json_errors(request: Request, next: Next) -> Response {
+    let api = Api::of(request.method(), request.uri().path());
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -191,16 +260,39 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 64 * 1024)
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
-    let message = if text.is_empty() {
+    // A server error's text is the server's business, never the client's.
+    let message = if text.is_empty() || status.is_server_error() {
         status.canonical_reason().unwrap_or("error").to_owned()
     } else {
         text
     };
+    let allow = parts.headers.get(header::ALLOW).cloned();
+    let mut shaped = match api {
+        Api::Auth0 => super::auth0::routing_error(status, message),
+        Api::Management => super::management::routing_error(status, message),
+        Api::Twilio => super::twilio::routing_error(status, message),
+        Api::Sns => super::sns::routing_error(status, message),
+        Api::Vonage => super::vonage::routing_error(status, message),
+        Api::Marketplace(provider) => super::marketplace::routing_error(provider, status, message),
+        Api::Phonebox => return phonebox_shape(parts, status, message),
+    };
+    if let Some(allow) = allow {
+        shaped.headers_mut().insert(header::ALLOW, allow);
+    }
+    shaped
+}
+
+/// An answer the router made itself, in Phonebox's own shape.
+fn phonebox_shape(
+    mut parts: axum::http::response::Parts,
+    status: StatusCode,
+    message: String,
+) -> Response {
     let kind = match status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",

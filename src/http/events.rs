@@ -10,6 +10,7 @@ use futures_util::stream::{Stream, StreamExt};
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::error::ApiError;
 use super::state::AppState;
 use crate::capture::pipeline::Event;
 
@@ -67,13 +68,15 @@ impl StreamParams {
     responses(
         (status = 200, description = "An endless event stream; each `data` is JSON", content_type = "text/event-stream", body = String),
         (status = 400, description = "A bad parameter", body = super::error::ErrorBody),
+        (status = 503, description = "As many streams as allowed are open (`too_many_streams`, --max-event-streams)", body = super::error::ErrorBody),
     ))]
 pub async fn stream(
     State(state): State<AppState>,
     axum::extract::Query(params): axum::extract::Query<StreamParams>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    // Counted while the stream lives, so tests can tell a window is watching.
-    let view = state.pipeline.hold_view();
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    // Counted while the stream lives, so tests can tell a window is watching,
+    // and refused past the cap.
+    let view = state.pipeline.hold_view()?;
     let messages = BroadcastStream::new(state.pipeline.subscribe())
         .filter(move |item| {
             let keep = match item {
@@ -98,7 +101,10 @@ pub async fn stream(
         .take_until(state.shutdown.clone().cancelled_owned());
     let hello =
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
-    Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(
+        Sse::new(hello.chain(events))
+            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+    )
 }
 
 fn lagged(missed: u64) -> SseEvent {

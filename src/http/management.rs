@@ -460,6 +460,11 @@ impl From<BodyError> for MgmtError {
     }
 }
 
+/// An answer the router made itself, in the Management API's shape.
+pub(super) fn routing_error(status: StatusCode, message: String) -> Response {
+    MgmtError::new(status.as_u16(), message, None).into_response()
+}
+
 /// The Management API's `{"statusCode", "error", "message", "errorCode"}`.
 impl IntoResponse for MgmtError {
     fn into_response(self) -> Response {

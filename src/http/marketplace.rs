@@ -297,14 +297,42 @@ fn body_error(provider: Provider, e: BodyError) -> ProviderError {
         BodyError::Unreadable(why) => (400, why),
         BodyError::TimedOut(after) => (408, BodyError::timed_out_message(after)),
     };
-    let code = match provider {
+    ProviderError::new(provider, status, bad_request_code(provider), message)
+}
+
+/// Each provider's code for a request it cannot take.
+fn bad_request_code(provider: Provider) -> &'static str {
+    match provider {
         Provider::Infobip | Provider::Clicksend => "BAD_REQUEST",
         Provider::Mitto => "4",
         Provider::Telesign => "-10001",
         Provider::Messagebird => "10",
         _ => "bad_request",
-    };
-    ProviderError::new(provider, status, code, message)
+    }
+}
+
+/// The provider whose send endpoint `path` is.
+pub(super) fn provider_of(path: &str) -> Option<Provider> {
+    Some(match path {
+        "/v3/sms/send" => Provider::Clicksend,
+        "/v1.0/messagedispatcher" => Provider::Esendex,
+        "/sms/2/text/advanced" => Provider::Infobip,
+        "/sms" | "/sms.json" => Provider::Mitto,
+        "/v1/messaging" | "/v1/verify/sms" => Provider::Telesign,
+        "/messages" => Provider::Messagebird,
+        _ => return None,
+    })
+}
+
+/// An answer the router made itself (a wrong method), in `provider`'s shape.
+pub(super) fn routing_error(provider: Provider, status: StatusCode, message: String) -> Response {
+    ProviderError::new(
+        provider,
+        status.as_u16(),
+        bad_request_code(provider),
+        message,
+    )
+    .into_response()
 }
 
 /// Each marketplace provider's own error shape.

@@ -49,6 +49,11 @@ const MAX_REFUSALS: usize = 64;
 const RESERVED_FDS: u64 = 64;
 /// How long to wait before accepting again after `accept` failed (EMFILE...).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Headers one HTTP/1 request may carry. hyper's default (100) answers more with a
+/// bare 431 no API could recognise; at this many, a header flood reaches the route
+/// and is answered in that API's shape, while `max_buf_size` (~400 KB) still bounds
+/// their bytes.
+const MAX_HEADERS: usize = 500;
 /// How long shutdown waits for requests in flight before closing them.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -269,7 +274,8 @@ async fn serve_connection(
             }))
         }
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().max_headers(MAX_HEADERS);
     let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
     // Once asked to close, a connection gets a deadline: an HTTP/2 client that

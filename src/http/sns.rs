@@ -183,6 +183,17 @@ impl From<BodyError> for SnsError {
     }
 }
 
+/// An answer the router made itself, in SNS's XML shape.
+pub(super) fn routing_error(status: StatusCode, message: String) -> Response {
+    let code = match status {
+        StatusCode::NOT_FOUND => "NotFound",
+        StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "UnsupportedMediaType",
+        _ => "InvalidParameter",
+    };
+    SnsError::new(code, status.as_u16(), message).into_response()
+}
+
 /// SNS's XML error: `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
 impl IntoResponse for SnsError {
     fn into_response(self) -> Response {

@@ -295,6 +295,18 @@ impl From<BodyError> for TwilioError {
     }
 }
 
+/// An answer the router made itself, in Twilio's shape (20404 not found, 20004
+/// method not allowed, as Twilio numbers them).
+pub(super) fn routing_error(status: StatusCode, message: String) -> Response {
+    let code = match status {
+        StatusCode::NOT_FOUND => 20404,
+        StatusCode::METHOD_NOT_ALLOWED => 20004,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => 20415,
+        _ => 20001,
+    };
+    TwilioError::new(code, status.as_u16(), message).into_response()
+}
+
 /// Twilio's error body: `{"code", "message", "more_info", "status"}`.
 impl IntoResponse for TwilioError {
     fn into_response(self) -> Response {

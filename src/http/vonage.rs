@@ -64,6 +64,14 @@ impl From<BodyError> for VonageError {
     }
 }
 
+/// An answer the router made itself (a wrong method, a bad path): Vonage's body,
+/// with the HTTP status the router chose, since no send was even attempted.
+pub(super) fn routing_error(status: axum::http::StatusCode, message: String) -> Response {
+    let mut response = VonageError::new(3, message).into_response();
+    *response.status_mut() = status;
+    response
+}
+
 /// Vonage reports a refused send in a 200: `{"message-count":"1","messages":[{"status","error-text"}]}`.
 impl IntoResponse for VonageError {
     fn into_response(self) -> Response {

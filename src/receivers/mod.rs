@@ -6,6 +6,8 @@
 pub mod auth0;
 mod fields;
 pub mod marketplace;
+#[cfg(test)]
+mod properties;
 pub mod sns;
 pub mod twilio;
 pub mod vonage;

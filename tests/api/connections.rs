@@ -1,6 +1,7 @@
 //! Connections a careless or hostile client holds open: slow headers, slow
 //! bodies and idle sockets are cut after their timeouts while other clients are
-//! served, and past the connection cap a new client gets a clear 503.
+//! served, and past the connection cap a new client gets a clear 503, as does a
+//! held wait or an event stream past its own cap.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,11 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{spawn_with, Process, TestApp};
+use std::sync::Arc;
+
+use tokio::sync::Barrier;
+
+use crate::helpers::{capture_text, next_event, spawn_with, Process, TestApp};
 
 async fn spawn_limited(edit: impl FnOnce(&mut Config)) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -278,5 +283,177 @@ async fn an_http2_client_that_goes_silent_is_closed_after_the_idle_and_header_ti
     let seen = seen.expect("the server closed the connection");
     assert!(seen.len() > 9, "it answered the request before closing");
     assert!(started.elapsed() >= Duration::from_millis(900));
+    app.stop().await;
+}
+
+/// Asserts `response` is the 503 a cap answers, in Phonebox's shape.
+async fn assert_refused_at_cap(response: reqwest::Response, kind: &str, flag: &str) {
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let error: Value = response.json().await.expect("json");
+    assert_eq!(error["error"], kind, "{error}");
+    assert!(
+        error["message"].as_str().expect("message").contains(flag),
+        "{error}"
+    );
+}
+
+/// Waits until the server reports `n` open event streams.
+async fn until_live_views(app: &TestApp, n: u64) {
+    for _ in 0..10_000 {
+        if app.get_json("/emulator/v1/health").await["live_views"] == n {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the server never had {n} event streams open");
+}
+
+#[tokio::test]
+async fn past_the_held_wait_cap_the_next_wait_is_refused_503_and_is_held_again_once_one_ends() {
+    let (app, _dir) = spawn_limited(|c| c.max_held_waits = 3).await;
+    let phones = ["+15555552411", "+15555552412", "+15555552413"];
+    let waits: Vec<_> = phones
+        .iter()
+        .map(|to| {
+            let request = app
+                .http
+                .get(app.url(&format!("/emulator/v1/phones/{to}/latest?wait=60s")));
+            tokio::spawn(async move { request.send().await.expect("sent").status().as_u16() })
+        })
+        .collect();
+    app.until_held_waits(3).await;
+
+    let refused = app
+        .get("/emulator/v1/phones/+15555552414/latest?wait=60s")
+        .await;
+    assert_refused_at_cap(refused, "too_many_waits", "--max-held-waits").await;
+    // What needs no holding is still answered: a look without a wait, and a wait
+    // whose message is already there.
+    let look = app.get("/emulator/v1/phones/+15555552414/latest").await;
+    assert_eq!(look.status(), 404);
+    capture_text(&app, "+15555552415", "Your code is 111111").await;
+    let found = app
+        .get("/emulator/v1/phones/+15555552415/latest?wait=60s")
+        .await;
+    assert_eq!(found.status(), 200);
+
+    // One wait ends with its message; a new one is held in its place.
+    capture_text(&app, phones[0], "Your code is 222222").await;
+    let mut waits = waits.into_iter();
+    assert_eq!(waits.next().expect("first").await.expect("task"), 200);
+    app.until_held_waits(2).await;
+    let again = app
+        .http
+        .get(app.url("/emulator/v1/phones/+15555552414/latest?wait=60s"));
+    let again = tokio::spawn(async move { again.send().await.expect("sent").status().as_u16() });
+    app.until_held_waits(3).await;
+    capture_text(&app, "+15555552414", "Your code is 333333").await;
+    assert_eq!(again.await.expect("task"), 200);
+    for (wait, to) in waits.zip(&phones[1..]) {
+        capture_text(&app, to, "Your code is 444444").await;
+        assert_eq!(wait.await.expect("task"), 200);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_crowd_of_waits_arriving_at_once_never_holds_more_than_the_cap() {
+    let (app, _dir) = spawn_limited(|c| c.max_held_waits = 5).await;
+    let crowd = 40;
+    let barrier = Arc::new(Barrier::new(crowd));
+    let tasks: Vec<_> = (0..crowd)
+        .map(|_| {
+            let request = app
+                .http
+                .get(app.url("/emulator/v1/phones/+15555552421/latest?wait=60s"));
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                request.send().await.expect("sent").status().as_u16()
+            })
+        })
+        .collect();
+    app.until_held_waits(5).await;
+    let mut refusals = 0;
+    let mut tasks = tasks
+        .into_iter()
+        .collect::<futures_util::stream::FuturesUnordered<_>>();
+    while refusals < crowd - 5 {
+        match futures_util::StreamExt::next(&mut tasks).await {
+            Some(Ok(503)) => refusals += 1,
+            other => panic!("a wait past the cap answered {other:?}"),
+        }
+    }
+    assert_eq!(
+        app.get_json("/emulator/v1/health").await["held_waits"],
+        5,
+        "exactly the cap is held"
+    );
+    // One message ends every held wait at once.
+    capture_text(&app, "+15555552421", "Your code is 555555").await;
+    let held: Vec<u16> = futures_util::StreamExt::collect::<Vec<_>>(tasks)
+        .await
+        .into_iter()
+        .map(|t| t.expect("task"))
+        .collect();
+    assert_eq!(held, vec![200; 5]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn past_the_event_stream_cap_a_new_stream_is_refused_503_until_one_closes() {
+    let (app, _dir) = spawn_limited(|c| c.max_event_streams = 2).await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let response = app.get("/emulator/v1/events").await;
+        assert_eq!(response.status(), 200);
+        let mut stream = response.bytes_stream();
+        next_event(&mut stream, &mut String::new(), "ready").await;
+        open.push(stream);
+    }
+    let refused = app.get("/emulator/v1/events").await;
+    assert_refused_at_cap(refused, "too_many_streams", "--max-event-streams").await;
+    // Other requests are unaffected meanwhile.
+    assert_eq!(app.get("/emulator/v1/messages").await.status(), 200);
+
+    drop(open.pop());
+    until_live_views(&app, 1).await;
+    let response = app.get("/emulator/v1/events").await;
+    assert_eq!(response.status(), 200);
+    let mut stream = response.bytes_stream();
+    next_event(&mut stream, &mut String::new(), "ready").await;
+    drop(stream);
+    drop(open);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_crowd_of_event_streams_opened_at_once_never_exceeds_the_cap() {
+    let (app, _dir) = spawn_limited(|c| c.max_event_streams = 3).await;
+    let crowd = 30;
+    let barrier = Arc::new(Barrier::new(crowd));
+    let tasks: Vec<_> = (0..crowd)
+        .map(|_| {
+            let request = app.http.get(app.url("/emulator/v1/events"));
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                request.send().await.expect("sent")
+            })
+        })
+        .collect();
+    let mut streams = Vec::new();
+    for task in futures_util::future::join_all(tasks).await {
+        let response = task.expect("task");
+        match response.status().as_u16() {
+            200 => streams.push(response),
+            503 => {}
+            other => panic!("answered {other}"),
+        }
+    }
+    assert_eq!(streams.len(), 3, "exactly the cap is open");
+    assert_eq!(app.get_json("/emulator/v1/health").await["live_views"], 3);
+    drop(streams);
     app.stop().await;
 }

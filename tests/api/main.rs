@@ -16,6 +16,7 @@ mod errors;
 mod events;
 mod forward;
 mod health;
+mod hostile;
 mod inbox_state;
 mod isolation;
 mod limits;

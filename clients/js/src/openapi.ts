@@ -1384,6 +1384,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description As many waits as allowed are held (`too_many_waits`, --max-held-waits) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     markPhoneRead: {
@@ -1521,6 +1530,15 @@ export interface operations {
             };
             /** @description A bad parameter */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description As many streams as allowed are open (`too_many_streams`, --max-event-streams) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
