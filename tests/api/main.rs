@@ -11,6 +11,7 @@ mod clients;
 mod clock;
 mod concurrency;
 mod connections;
+mod durability;
 mod encoding;
 mod errors;
 mod events;
