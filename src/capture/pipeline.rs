@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::message::{Message, NewMessage, RawRequest, Status};
+use crate::metrics::Metrics;
 use crate::store::forwards::QueuedForward;
 use crate::store::{messages, Connection, Store, StoreError};
 
@@ -134,6 +135,8 @@ pub struct Pipeline {
     /// While set, captures are refused (the desktop tray's "Pause capture").
     paused: Arc<std::sync::atomic::AtomicBool>,
     auto_forward: Hook,
+    /// This server's figures for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 /// Counts one held wait or live view for as long as it lives.
@@ -159,6 +162,8 @@ impl Pipeline {
         let writer_hook = auto_forward.clone();
         let stop = tokio_util::sync::CancellationToken::new();
         let writer_stop = stop.clone();
+        let metrics = Arc::new(Metrics::new());
+        let writer_metrics = metrics.clone();
         // A thread of its own: woken by the database's thread, the writer runs at once
         // instead of queueing behind every HTTP task on the shared runtime.
         let spawned = std::thread::Builder::new()
@@ -175,6 +180,7 @@ impl Pipeline {
                         writer_clock,
                         writer_stop,
                         writer_hook,
+                        writer_metrics,
                     )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
@@ -192,6 +198,7 @@ impl Pipeline {
             clock,
             paused: Arc::default(),
             auto_forward,
+            metrics,
         };
         (pipeline, Writer { done, stop })
     }
@@ -268,6 +275,11 @@ impl Pipeline {
         &self.store
     }
 
+    /// This server's figures (for `/metrics`), counted wherever it acts.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The emulated clock every capture is stamped with.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -281,6 +293,7 @@ async fn run_writer(
     clock: Clock,
     stop: tokio_util::sync::CancellationToken,
     auto_forward: Hook,
+    metrics: Arc<Metrics>,
 ) {
     let mut ids = ulid::Generator::new();
     let mut conn: Option<Connection> = None;
@@ -322,6 +335,7 @@ async fn run_writer(
         match insert(&store, &mut conn, &rows, &forwards).await {
             Ok(()) => {
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
+                    metrics.captured(message.source, message.channel);
                     let message = Arc::new(message);
                     let _ = bus.send(Event::MessageCreated(message.clone()));
                     let _ = reply.send(Ok(message));

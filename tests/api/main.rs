@@ -23,6 +23,7 @@ mod limits;
 mod log_search;
 mod management;
 mod marketplace;
+mod metrics;
 mod mfa;
 mod mfa_api;
 mod passwordless;
