@@ -13,6 +13,7 @@ pub mod forward;
 pub mod http;
 pub mod liquid;
 pub mod message;
+pub mod metrics;
 pub mod outbound;
 pub mod random;
 pub mod receivers;

@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::message::{Message, NewMessage, RawRequest, Status};
+use crate::metrics::Metrics;
 use crate::store::forwards::QueuedForward;
 use crate::store::{messages, Connection, Store, StoreError};
 
@@ -144,6 +145,8 @@ pub struct Pipeline {
     /// the two take turns (the lock is fair) instead of meeting in SQLite's busy
     /// handler, whose growing sleeps could keep a capture waiting.
     turn: WriteTurn,
+    /// This server's figures for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 type WriteTurn = Arc<tokio::sync::Mutex<()>>;
@@ -216,6 +219,8 @@ impl Pipeline {
         let writer_stop = stop.clone();
         let turn = WriteTurn::default();
         let writer_turn = turn.clone();
+        let metrics = Arc::new(Metrics::new());
+        let writer_metrics = metrics.clone();
         // A thread of its own: woken by the database's thread, the writer runs at once
         // instead of queueing behind every HTTP task on the shared runtime.
         let spawned = std::thread::Builder::new()
@@ -233,6 +238,7 @@ impl Pipeline {
                         writer_stop,
                         writer_hook,
                         writer_turn,
+                        writer_metrics,
                     )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
@@ -252,6 +258,7 @@ impl Pipeline {
             paused: Arc::default(),
             auto_forward,
             turn,
+            metrics,
         };
         (pipeline, Writer { done, stop })
     }
@@ -351,6 +358,11 @@ impl Pipeline {
         self.turn.clone().lock_owned().await
     }
 
+    /// This server's figures (for `/metrics`), counted wherever it acts.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The emulated clock every capture is stamped with.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -365,6 +377,7 @@ async fn run_writer(
     stop: tokio_util::sync::CancellationToken,
     auto_forward: Hook,
     turn: WriteTurn,
+    metrics: Arc<Metrics>,
 ) {
     let mut ids = ulid::Generator::new();
     let mut conn: Option<Connection> = None;
@@ -410,6 +423,7 @@ async fn run_writer(
         match committed {
             Ok(()) => {
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
+                    metrics.captured(message.source, message.channel);
                     let message = Arc::new(message);
                     let _ = bus.send(Event::MessageCreated(message.clone()));
                     let _ = reply.send(Ok(message));

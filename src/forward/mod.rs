@@ -154,6 +154,10 @@ impl Forwarder {
         }));
         if !forwarder.0.store.is_read_only() {
             let interrupted = forwards::interrupt_sending(&forwarder.0.store, now_ms()).await?;
+            for _ in &interrupted {
+                let outcome = crate::metrics::ForwardOutcome::Interrupted;
+                forwarder.0.pipeline.metrics().forward_attempt(outcome);
+            }
             if !interrupted.is_empty() {
                 tracing::warn!(
                     forwards = ?interrupted,

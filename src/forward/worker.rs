@@ -222,7 +222,13 @@ async fn attempt(forwarder: &Forwarder, row: ForwardRow) {
         Next::Retry(at) => Settle::Retry { at, error },
         Next::Failed => Settle::Failed { error },
     };
-    match forwards::settle(&inner.store, &record, settle).await {
+    let settled = forwards::settle(&inner.store, &record, settle).await;
+    if settled.is_ok() {
+        if let Some(outcome) = crate::metrics::ForwardOutcome::parse(&record.outcome) {
+            inner.pipeline.metrics().forward_attempt(outcome);
+        }
+    }
+    match settled {
         Ok(Some(row)) => {
             let attempts = forwards::attempts_of(&inner.store, row.id)
                 .await

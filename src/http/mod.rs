@@ -14,6 +14,7 @@ mod forward;
 pub mod guard;
 mod management;
 mod marketplace;
+pub mod metrics;
 pub mod openapi;
 mod retention;
 pub mod serve;
@@ -54,6 +55,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(vonage::router())
         .merge(marketplace::router())
         .merge(openapi::router())
+        .merge(metrics::router())
         .merge(ui::router())
         .with_state(state.clone())
         // Our own extractors enforce `body_limit` with a JSON 413.
@@ -63,5 +65,10 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
             Arc::new(guard),
             guard::local_only,
         ))
+        // Outside the guard and the error mapping: it times the whole answer and
+        // sees the final status.
+        .layer(metrics::MetricsLayer {
+            state: state.clone(),
+        })
         .layer(TraceLayer::new_for_http())
 }

@@ -33,6 +33,7 @@ use super::state::AppState;
     ),
     paths(
         super::emulator::health,
+        super::metrics::metrics,
         super::emulator::list,
         super::emulator::clear_all,
         super::emulator::one,
@@ -209,7 +210,9 @@ mod tests {
             let Some(open) = args.find('"') else { continue };
             let close = open + 1 + args[open + 1..].find('"').expect("a closed literal");
             let path = &args[open + 1..close];
-            if !path.starts_with("/emulator/v1") {
+            // Phonebox's own routes: /emulator/v1, and /metrics where Prometheus
+            // looks for it.
+            if !path.starts_with("/emulator/v1") && path != "/metrics" {
                 continue;
             }
             let methods = &args[close + 1..];

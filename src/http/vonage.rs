@@ -2,7 +2,7 @@
 //! entry per SMS part.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -11,6 +11,7 @@ use serde_json::json;
 use super::body::BodyError;
 use super::body::RawBody;
 use super::credentials::basic_user;
+use super::metrics::RefusedAs;
 use super::state::AppState;
 use crate::capture::chaos;
 use crate::receivers::vonage::{self, VonageError};
@@ -82,6 +83,16 @@ impl IntoResponse for VonageError {
             "message-count": "1",
             "messages": [{ "status": self.status.to_string(), "error-text": self.text }],
         });
-        (axum::http::StatusCode::OK, Json(body)).into_response()
+        // Vonage's statuses as the HTTP ones other APIs refuse with, for /metrics.
+        let as_status = match self.status {
+            1 => StatusCode::SERVICE_UNAVAILABLE,
+            4 => StatusCode::UNAUTHORIZED,
+            5 => StatusCode::INTERNAL_SERVER_ERROR,
+            12 => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let mut response = (StatusCode::OK, Json(body)).into_response();
+        response.extensions_mut().insert(RefusedAs(as_status));
+        response
     }
 }

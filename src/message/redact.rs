@@ -72,12 +72,13 @@ const EVENT_SECRET_KEYS: [&str; 2] = ["secrets", "configuration"];
 
 /// A JSON body with the values under its secret-bearing fields masked (keys kept,
 /// each value cut to its last four characters), ready to store; the body as it
-/// was when it holds none. Only a body that could name one of those fields (it
-/// spells one, or escapes a character, as `"secr\u0065ts"` does) is re-read, so
-/// ordinary captures pay a substring search.
+/// was when it holds none. Only a body that could hold one (it names one of those
+/// fields with something in it, or escapes a character, as `"secr\u0065ts"` does)
+/// is re-read, so ordinary captures pay a substring search: Auth0's events always
+/// carry `"secrets": {}` and `"configuration": {}`, empty unless the Action has some.
 pub fn event_secrets(body: &[u8]) -> Vec<u8> {
     let has = |word: &[u8]| body.windows(word.len()).any(|w| w == word);
-    if !has(b"\"secrets\"") && !has(b"\"configuration\"") && !has(b"\\u") {
+    if !holds_any(body, b"\"secrets\"") && !holds_any(body, b"\"configuration\"") && !has(b"\\u") {
         return body.to_vec();
     }
     let Ok(mut value) = serde_json::from_slice::<Value>(body) else {
@@ -87,6 +88,35 @@ pub fn event_secrets(body: &[u8]) -> Vec<u8> {
         return body.to_vec();
     }
     serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec())
+}
+
+/// Whether some `"key"` in `body` is followed by anything but an empty object or
+/// `null` (a key spelled in a string's text is followed by no colon: ignored).
+fn holds_any(body: &[u8], key: &[u8]) -> bool {
+    let skip_ws = |mut i: usize| {
+        while body.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        i
+    };
+    let mut from = 0;
+    while let Some(at) = body[from..].windows(key.len()).position(|w| w == key) {
+        let after = skip_ws(from + at + key.len());
+        from = from + at + key.len();
+        if body.get(after) != Some(&b':') {
+            continue;
+        }
+        let value = skip_ws(after + 1);
+        let empty = match body.get(value) {
+            Some(b'{') => body.get(skip_ws(value + 1)) == Some(&b'}'),
+            Some(b'n') => body[value..].starts_with(b"null"),
+            _ => false,
+        };
+        if !empty {
+            return true;
+        }
+    }
+    false
 }
 
 /// Masks what sits under a secret-bearing key anywhere in `v` (serde_json caps
@@ -200,6 +230,12 @@ mod tests {
         }
         let plain = br#"{"recipient":"+15555550100","text":"hi"}"#;
         assert_eq!(event_secrets(plain), plain.to_vec());
+        // Auth0's usual empty ones leave the body as it came, byte for byte.
+        let empty = br#"{"message_options":{"text":"hi"}, "secrets" : { }, "configuration":null, "text2":"the \"secrets\": x"}"#;
+        assert_eq!(event_secrets(empty), empty.to_vec());
+        assert!(!holds_any(empty, b"\"secrets\""));
+        assert!(holds_any(br#"{"secrets": {"A": "b"}}"#, b"\"secrets\""));
+        assert!(holds_any(br#"{"a": {}, "secrets":"x"}"#, b"\"secrets\""));
         // Spelled with an escape, or wrapped under another key: still masked.
         let sneaky = br#"{"secr\u0065ts":{"K":"sneaky-secret-value"},"payload":{"event":{"configuration":{"U":"wrapped-secret-value"}}}}"#;
         let out = String::from_utf8(event_secrets(sneaky)).expect("utf-8");

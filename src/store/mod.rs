@@ -114,6 +114,8 @@ pub struct Store {
     /// When the check last ran, in ms since `opened`.
     checked_at: Arc<AtomicI64>,
     opened: Instant,
+    /// The database file, for its size on disk.
+    path: Arc<Path>,
 }
 
 impl Store {
@@ -179,6 +181,7 @@ impl Store {
             writable: Arc::new(AtomicBool::new(!options.read_only)),
             checked_at: Arc::new(AtomicI64::new(0)),
             opened: Instant::now(),
+            path: Arc::from(path),
         };
         if !options.read_only {
             store.check_writable().await?;
@@ -236,6 +239,17 @@ impl Store {
             Err(StoreError::Sqlx(e)) => Err(StoreError::Unwritable(e.to_string())),
             other => other,
         }
+    }
+
+    /// The bytes the database takes on disk: its file and its write-ahead log
+    /// (the log holds what is committed but not yet copied into the file).
+    pub async fn disk_bytes(&self) -> u64 {
+        let [file, wal, _] = files::database_files(&self.path);
+        let mut bytes = 0;
+        for path in [file, wal] {
+            bytes += tokio::fs::metadata(path).await.map_or(0, |m| m.len());
+        }
+        bytes
     }
 
     /// Copies the write-ahead log into the database file and empties the log.

@@ -26,6 +26,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus's exposition of this server's figures (OpenMetrics text). */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/emulator/v1/messages": {
         parameters: {
             query?: never;
@@ -1121,6 +1138,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This server's figures in the OpenMetrics text format Prometheus scrapes: `phonebox_messages_captured_total{source,channel}`, `phonebox_captures_refused_total{reason}`, `phonebox_forward_attempts_total{outcome}`, `phonebox_tenant_sends_total{provider,outcome}`, `phonebox_http_request_duration_seconds{kind}` (a histogram), `phonebox_database_size_bytes`, `phonebox_held_waits`, `phonebox_event_streams` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8": string;
                 };
             };
         };

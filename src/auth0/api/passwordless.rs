@@ -138,11 +138,12 @@ impl Auth0 {
                     .await?
             }
             Err(_) => {
+                self.delivery.refused(&Route::of(&caller.tenant));
                 return Err(AuthError::new(
                     429,
                     "too_many_requests",
                     "Too many requests to /passwordless/start from this IP address (50 an hour). Wait for some minutes before retrying.",
-                ))
+                ));
             }
         }
         let existing = users::sms_by_phone(&mut tx, tenant, phone).await?;

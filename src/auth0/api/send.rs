@@ -119,6 +119,7 @@ impl Auth0 {
         .await?;
         tx.commit().await?;
         if let Some(why) = exhausted {
+            self.delivery.refused(&route);
             return Ok(crate::auth0::delivery::Outcome {
                 provider: route.provider(),
                 delivered: false,
@@ -216,6 +217,7 @@ impl Auth0 {
         channel: Channel,
         refusal: CapRefusal,
     ) -> AuthError {
+        self.delivery.refused(&Route::of(&caller.tenant));
         let ctx = user_context(caller, user, client);
         let frees = refusal.frees_at.map(crate::unix_ms::rfc3339_ms);
         let logged = self
@@ -330,6 +332,7 @@ impl Auth0 {
             .map_err(|e| AuthError::server_error(format!("stored phone number: {e}")))?;
         let masked = super::masked(recipient.as_str());
         if let Some(why) = exhausted {
+            self.delivery.refused(&route);
             phone_sends::record_failure(
                 self.store(),
                 send_id,

@@ -21,6 +21,7 @@ use crate::capture::chaos::Chaos;
 use crate::capture::pipeline::Pipeline;
 use crate::message::phone::PhoneNumber;
 use crate::message::{self, Channel, Link, NewMessage, SendProvider, Source};
+use crate::metrics::SendOutcome;
 use crate::outbound::Outbound;
 use crate::secrets::Secrets;
 use crate::store::clients::ClientRow;
@@ -217,14 +218,30 @@ impl Delivery {
     /// built-in provider's lifetime cap, before it started). `Err` only when this
     /// Phonebox failed; a provider's refusal is an undelivered `Outcome`.
     pub async fn deliver(&self, out: &Outgoing<'_>, route: &Route) -> Outcome {
-        match route {
+        let outcome = match route {
             Route::Builtin => self.builtin(out).await,
             Route::Twilio => self.twilio(out).await,
             Route::PhoneMessageHook(format) => self.custom(out, custom::Shape::from(*format)).await,
             Route::CustomPhoneProvider => {
                 self.custom(out, custom::Shape::CustomPhoneProvider).await
             }
-        }
+        };
+        let counted = if outcome.delivered {
+            SendOutcome::Delivered
+        } else {
+            SendOutcome::Failed
+        };
+        self.pipeline
+            .metrics()
+            .tenant_send(outcome.provider, counted);
+        outcome
+    }
+
+    /// Counts a send a limit refused before it went by `route`.
+    pub fn refused(&self, route: &Route) {
+        self.pipeline
+            .metrics()
+            .tenant_send(route.provider(), SendOutcome::Refused);
     }
 
     async fn builtin(&self, out: &Outgoing<'_>) -> Outcome {
