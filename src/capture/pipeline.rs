@@ -16,11 +16,11 @@ use crate::clock::Clock;
 use crate::message::{Message, NewMessage, RawRequest, Status};
 use crate::metrics::Metrics;
 use crate::store::forwards::QueuedForward;
-use crate::store::{messages, Connection, Store, StoreError};
+use crate::store::writer::BatchWriter;
+use crate::store::{Store, StoreError};
 
 /// The most messages one transaction commits.
 const MAX_BATCH: usize = 256;
-const _: () = assert!(MAX_BATCH <= messages::MAX_INSERT_ROWS);
 /// Requests waiting for the writer before callers start to wait for room.
 const QUEUE: usize = 4096;
 /// Events kept for slow subscribers before they see `Lagged`.
@@ -210,17 +210,19 @@ impl Pipeline {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let (done_tx, done) = oneshot::channel();
-        let writer_store = store.clone();
-        let writer_bus = bus.clone();
-        let writer_clock = clock.clone();
         let auto_forward: Hook = Arc::default();
-        let writer_hook = auto_forward.clone();
         let stop = tokio_util::sync::CancellationToken::new();
         let writer_stop = stop.clone();
         let turn = WriteTurn::default();
-        let writer_turn = turn.clone();
         let metrics = Arc::new(Metrics::new());
-        let writer_metrics = metrics.clone();
+        let parts = WriterParts {
+            store: store.clone(),
+            bus: bus.clone(),
+            clock: clock.clone(),
+            auto_forward: auto_forward.clone(),
+            turn: turn.clone(),
+            metrics: metrics.clone(),
+        };
         // A thread of its own: woken by the database's thread, the writer runs at once
         // instead of queueing behind every HTTP task on the shared runtime.
         let spawned = std::thread::Builder::new()
@@ -230,16 +232,7 @@ impl Pipeline {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(run_writer(
-                        writer_store,
-                        rx,
-                        writer_bus,
-                        writer_clock,
-                        writer_stop,
-                        writer_hook,
-                        writer_turn,
-                        writer_metrics,
-                    )),
+                    Ok(runtime) => runtime.block_on(run_writer(parts, rx, writer_stop)),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer"),
                 }
                 let _ = done_tx.send(());
@@ -369,18 +362,32 @@ impl Pipeline {
     }
 }
 
-async fn run_writer(
+/// What the writer shares with the pipeline (not the job sender: the writer ends
+/// when the last one is dropped).
+struct WriterParts {
     store: Store,
-    mut rx: mpsc::Receiver<Job>,
     bus: broadcast::Sender<Event>,
     clock: Clock,
-    stop: tokio_util::sync::CancellationToken,
     auto_forward: Hook,
     turn: WriteTurn,
     metrics: Arc<Metrics>,
+}
+
+async fn run_writer(
+    parts: WriterParts,
+    mut rx: mpsc::Receiver<Job>,
+    stop: tokio_util::sync::CancellationToken,
 ) {
+    let WriterParts {
+        store,
+        bus,
+        clock,
+        auto_forward,
+        turn,
+        metrics,
+    } = parts;
     let mut ids = ulid::Generator::new();
-    let mut conn: Option<Connection> = None;
+    let mut conn: Option<BatchWriter> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let received = tokio::select! {
@@ -418,7 +425,7 @@ async fn run_writer(
         };
         let committed = {
             let _turn = turn.lock().await;
-            insert(&store, &mut conn, &rows, &forwards).await
+            insert(&store, &mut conn, &rows, &forwards)
         };
         match committed {
             Ok(()) => {
@@ -442,28 +449,26 @@ async fn run_writer(
 }
 
 /// Inserts through the writer's own connection, opening it on first use (or again
-/// after a failure, in case the connection was the problem).
-async fn insert(
+/// after a failure, in case the connection was the problem). Blocks this thread
+/// while SQLite commits: the writer's thread is its own, and the callers are
+/// waiting for exactly this.
+fn insert(
     store: &Store,
-    conn: &mut Option<Connection>,
+    conn: &mut Option<BatchWriter>,
     rows: &[(&Message, &RawRequest)],
     forwards: &[QueuedForward],
 ) -> Result<(), StoreError> {
     let mut open = match conn.take() {
         Some(open) => open,
-        None => store.dedicated().await?,
+        None => store.batch_writer()?,
     };
-    match messages::insert_batch_forwarding(&mut open, rows, forwards).await {
-        Ok(()) => {
-            *conn = Some(open);
-            Ok(())
-        }
-        Err(e) => {
-            // The next batch opens a fresh one.
-            open.discard();
-            Err(e)
-        }
+    let outcome = open.insert(rows, forwards);
+    // After a failure its state (a transaction SQLite cancelled on its own, say)
+    // cannot be trusted: the next batch opens a fresh one.
+    if outcome.is_ok() {
+        *conn = Some(open);
     }
+    outcome
 }
 
 /// Completes a parsed message with what only the store side knows.

@@ -65,33 +65,6 @@ pub struct QueuedForward {
     pub now: i64,
 }
 
-/// Inserts auto-forwards inside the capture writer's transaction.
-pub(crate) async fn insert_queued(
-    conn: &mut sqlx::SqliteConnection,
-    rows: &[QueuedForward],
-) -> Result<(), StoreError> {
-    for chunk in rows.chunks(256) {
-        let mut builder: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-            "INSERT INTO forwards (message_id, tenant, channel, text, via, destination, rule_id, \
-             state, next_at, created_at) ",
-        );
-        builder.push_values(chunk, |mut b, f| {
-            b.push_bind(&f.message_id)
-                .push_bind(&f.tenant)
-                .push_bind(f.channel)
-                .push_bind(&f.text)
-                .push_bind(f.via)
-                .push_bind(&f.destination)
-                .push_bind(f.rule_id)
-                .push_bind("queued")
-                .push_bind(f.now)
-                .push_bind(f.now);
-        });
-        builder.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 const COLUMNS: &str = "id, message_id, tenant, channel, text, via, destination, rule_id, state, \
                        attempts, next_at, created_at, provider_message_id, last_error";
 

@@ -78,23 +78,6 @@ pub async fn insert_batch(
     insert_rows(conn.raw(), rows).await
 }
 
-/// Inserts a batch and the auto-forwards it queued, in one transaction; without
-/// forwards it is `insert_batch`, one statement.
-pub async fn insert_batch_forwarding(
-    conn: &mut Connection,
-    rows: &[(&Message, &RawRequest)],
-    forwards: &[super::forwards::QueuedForward],
-) -> Result<(), StoreError> {
-    if forwards.is_empty() {
-        return insert_batch(conn, rows).await;
-    }
-    let mut tx = sqlx::Connection::begin(conn.raw()).await?;
-    insert_rows(&mut tx, rows).await?;
-    super::forwards::insert_queued(&mut tx, forwards).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 async fn insert_rows(
     conn: &mut sqlx::SqliteConnection,
     rows: &[(&Message, &RawRequest)],
@@ -114,12 +97,10 @@ async fn insert_rows(
     }
     // One multi-row INSERT is one statement, so SQLite commits it atomically on its
     // own: one round trip to the connection's thread instead of begin/insert/commit.
-    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, sender, \
-         text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
-         provider_message_id, provider_account, attributes, error_code, error_message, \
-         content_type, headers, raw_body) ",
-    );
+    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "INSERT INTO messages ({}) ",
+        super::writer::MESSAGE_COLUMNS
+    ));
     builder.push_values(
         rows.iter().zip(&encoded),
         |mut b, ((m, raw), (headers, attributes))| {

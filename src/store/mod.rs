@@ -23,6 +23,7 @@ pub mod settings;
 pub mod tenants;
 pub mod twilio_verifications;
 pub mod users;
+pub mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -56,6 +57,9 @@ pub enum StoreError {
     BatchTooLarge(usize),
     #[error("stored row is not readable: {0}")]
     Corrupt(String),
+    /// A write on the capture writer's own connection failed (see `writer`).
+    #[error("database error: {0}")]
+    Write(String),
 }
 
 /// Set by any write, anywhere, that failed because the file could not take it:
@@ -66,21 +70,30 @@ static UNWRITABLE_SEEN: AtomicBool = AtomicBool::new(false);
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
-        // SQLite's primary result codes (the low byte of an extended code):
-        // READONLY, IOERR, CANTOPEN, FULL mean the file cannot take writes.
-        const UNWRITABLE: [i64; 4] = [8, 10, 14, 13];
         let code = e
             .as_database_error()
             .and_then(|d| d.code())
             .and_then(|c| c.parse::<i64>().ok());
         match code {
-            Some(c) if UNWRITABLE.contains(&(c & 0xff)) => {
-                UNWRITABLE_SEEN.store(true, Ordering::Relaxed);
+            Some(c) if is_unwritable_code(c) => {
+                saw_unwritable();
                 StoreError::Unwritable(e.to_string())
             }
             _ => StoreError::Sqlx(e),
         }
     }
+}
+
+/// Whether a SQLite (extended) result code means the file cannot take writes: its
+/// primary code (the low byte) is READONLY, IOERR, CANTOPEN or FULL.
+fn is_unwritable_code(code: i64) -> bool {
+    const UNWRITABLE: [i64; 4] = [8, 10, 14, 13];
+    UNWRITABLE.contains(&(code & 0xff))
+}
+
+/// Notes a write that failed for want of a writable file (see `UNWRITABLE_SEEN`).
+fn saw_unwritable() {
+    UNWRITABLE_SEEN.store(true, Ordering::Relaxed);
 }
 
 impl StoreError {
@@ -114,7 +127,7 @@ pub struct Store {
     /// When the check last ran, in ms since `opened`.
     checked_at: Arc<AtomicI64>,
     opened: Instant,
-    /// The database file, for its size on disk.
+    /// The database file: its size on disk, the capture writer's own connection.
     path: Arc<Path>,
 }
 
@@ -214,7 +227,7 @@ impl Store {
 
     /// A write that failed: checks whether the database still takes writes.
     pub async fn write_failed(&self, e: &StoreError) {
-        if e.is_unwritable() || matches!(e, StoreError::Sqlx(_)) {
+        if e.is_unwritable() || matches!(e, StoreError::Sqlx(_) | StoreError::Write(_)) {
             let _ = self.check_writable().await;
         }
     }
@@ -268,6 +281,15 @@ impl Store {
     /// A connection kept by one owner (the writer), so each batch skips the pool.
     pub async fn dedicated(&self) -> Result<Connection, StoreError> {
         Ok(Connection(self.pool.acquire().await?))
+    }
+
+    /// The capture writer's own connection (see `writer`), opened on the writer's
+    /// thread: it blocks while SQLite works, which only that thread may do.
+    pub fn batch_writer(&self) -> Result<writer::BatchWriter, StoreError> {
+        if self.read_only {
+            return Err(StoreError::Unwritable("opened --read-only".into()));
+        }
+        writer::BatchWriter::open(&self.path)
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
