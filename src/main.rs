@@ -8,6 +8,11 @@ use phonebox::cli::{self, Cli, Command, ExitStatus, Outcome};
 use phonebox::App;
 use tracing_subscriber::EnvFilter;
 
+/// Many small allocations freed on other threads (a request's parts, a batch's
+/// rows): see Cargo.toml for the profile that chose it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
