@@ -45,7 +45,27 @@ pub fn uuid() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(bytes::<16>()).into_uuid()
 }
 
-/// A random `u64` (Vonage's message ids are 16 hex digits of one).
+/// A version 7 UUID: the millisecond it was made, then random bits. For ids kept
+/// in an index (a message's provider id): each new one lands at the index's end,
+/// where a random one dirtied a random index page per message, which doubled the
+/// capture writer's cost per message (measured by `make bench`).
+pub fn ordered_uuid() -> uuid::Uuid {
+    uuid::Builder::from_unix_timestamp_millis(unix_millis(), &bytes::<10>()).into_uuid()
+}
+
+/// A `u64` that grows with time: milliseconds in the high bits, 20 random bits
+/// below (Vonage's message ids are 16 hex digits of one; see `ordered_uuid`).
+pub fn ordered_u64() -> u64 {
+    (unix_millis() << 20) | (u64() & 0xF_FFFF)
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A random `u64`.
 pub fn u64() -> u64 {
     u64::from_le_bytes(bytes::<8>())
 }
@@ -68,8 +88,18 @@ mod tests {
         assert_eq!(digits(6).len(), 6);
         assert!(digits(6).bytes().all(|b| b.is_ascii_digit()));
         assert_eq!(uuid().get_version_num(), 4);
+        assert_eq!(ordered_uuid().get_version_num(), 7);
+        assert_ne!(ordered_uuid(), ordered_uuid());
         assert!(chance(1.0));
         assert!(!chance(0.0));
+    }
+
+    #[test]
+    fn ordered_ids_made_later_sort_later() {
+        let first = (ordered_uuid(), ordered_u64());
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later = (ordered_uuid(), ordered_u64());
+        assert!(first.0 < later.0 && first.1 < later.1);
     }
 
     #[test]

@@ -196,7 +196,7 @@ pub fn parse(raw: RawRequest, signer: Option<Signer>) -> Result<NewMessage, SnsE
             recipient,
             sender,
             text,
-            crate::random::uuid().to_string(),
+            crate::random::ordered_uuid().to_string(),
             signer.map(|s| s.access_key_id),
         )
     })

@@ -122,7 +122,7 @@ pub fn parse(mut raw: RawRequest, basic_user: Option<String>) -> Result<NewMessa
 
 /// A Vonage message id: 16 upper-case hex digits.
 pub fn message_id() -> String {
-    format!("{:016X}", crate::random::u64())
+    format!("{:016X}", crate::random::ordered_u64())
 }
 
 /// Vonage's statuses for what chaos injects.

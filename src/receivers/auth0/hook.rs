@@ -30,7 +30,7 @@ pub fn parse(mut raw: RawRequest) -> Result<NewMessage, ReceiveError> {
         user_id: ctx.user.user_id,
         // The nested `context.client`, else the guides' flat `context.client_id`.
         client_id: ctx.client.client_id.or(ctx.client_id),
-        provider_message_id: Some(crate::random::uuid().to_string()),
+        provider_message_id: Some(crate::random::ordered_uuid().to_string()),
         provider_account: None,
         attributes: None,
         error: None,

@@ -136,7 +136,7 @@ impl Form {
 
 /// A new Twilio id: two-letter prefix and 32 hex digits.
 pub fn new_sid(prefix: &str) -> String {
-    format!("{prefix}{}", crate::random::hex(16))
+    format!("{prefix}{}", crate::random::ordered_uuid().simple())
 }
 
 /// What Messages.json was asked to do, besides the message itself.
