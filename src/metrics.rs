@@ -200,6 +200,7 @@ pub struct Metrics {
     database_bytes: Gauge,
     held_waits: Gauge,
     event_streams: Gauge,
+    checkpoints: Counter,
 }
 
 /// What is read when scraped rather than counted.
@@ -301,7 +302,14 @@ impl Metrics {
             "Live views open (SSE event streams: browser tabs, the desktop window)",
             event_streams.clone(),
         );
+        let checkpoints = Counter::default();
+        registry.register(
+            "wal_checkpoints",
+            "Checkpoints of the write-ahead log run off the capture writer",
+            checkpoints.clone(),
+        );
         Metrics {
+            checkpoints,
             registry,
             captured,
             refused,
@@ -332,6 +340,11 @@ impl Metrics {
     /// One tenant send settled.
     pub fn tenant_send(&self, provider: SendProvider, outcome: SendOutcome) {
         self.sends[provider as usize * SendOutcome::ALL.len() + outcome as usize].inc();
+    }
+
+    /// One checkpoint of the write-ahead log run.
+    pub fn checkpointed(&self) {
+        self.checkpoints.inc();
     }
 
     /// One request answered in `took`.

@@ -23,6 +23,9 @@ use crate::store::{Store, StoreError};
 const MAX_BATCH: usize = 256;
 /// Requests waiting for the writer before callers start to wait for room.
 const QUEUE: usize = 4096;
+/// How long after a commit the write-ahead log is checkpointed (see
+/// `run_checkpointer`): the commits in between share one checkpoint.
+const CHECKPOINT_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 /// Events kept for slow subscribers before they see `Lagged`.
 const BUS_CAPACITY: usize = 1024;
 
@@ -215,7 +218,21 @@ impl Pipeline {
         let writer_stop = stop.clone();
         let turn = WriteTurn::default();
         let metrics = Arc::new(Metrics::new());
+        let committed = Arc::new(tokio::sync::Notify::new());
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(run_checkpointer(
+                    store.clone(),
+                    committed.clone(),
+                    stop.clone(),
+                    metrics.clone(),
+                ));
+            }
+            // The writer's own connection still checkpoints, later (see `writer`).
+            Err(_) => tracing::warn!("no runtime: the database is checkpointed by its writer"),
+        }
         let parts = WriterParts {
+            committed,
             store: store.clone(),
             bus: bus.clone(),
             clock: clock.clone(),
@@ -366,6 +383,8 @@ impl Pipeline {
 /// when the last one is dropped).
 struct WriterParts {
     store: Store,
+    /// Told after each commit, for the checkpointer.
+    committed: Arc<tokio::sync::Notify>,
     bus: broadcast::Sender<Event>,
     clock: Clock,
     auto_forward: Hook,
@@ -380,6 +399,7 @@ async fn run_writer(
 ) {
     let WriterParts {
         store,
+        committed: committed_note,
         bus,
         clock,
         auto_forward,
@@ -429,6 +449,7 @@ async fn run_writer(
         };
         match committed {
             Ok(()) => {
+                committed_note.notify_one();
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
                     metrics.captured(message.source, message.channel);
                     let message = Arc::new(message);
@@ -469,6 +490,33 @@ fn insert(
         *conn = Some(open);
     }
     outcome
+}
+
+/// Copies the write-ahead log into the database file, off the writer's thread: a
+/// checkpoint run by the committing connection (SQLite's default, every 1000
+/// pages) made one capture in a thousand wait for it, with the fsync of the
+/// database file `synchronous=FULL` adds. Runs a while after commits, never while idle.
+async fn run_checkpointer(
+    store: Store,
+    committed: Arc<tokio::sync::Notify>,
+    stop: tokio_util::sync::CancellationToken,
+    metrics: Arc<Metrics>,
+) {
+    loop {
+        tokio::select! {
+            () = committed.notified() => {}
+            () = stop.cancelled() => break,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(CHECKPOINT_AFTER) => {}
+            () = stop.cancelled() => break,
+        }
+        match store.checkpoint_passive().await {
+            Ok(()) => metrics.checkpointed(),
+            // The writer's own connection checkpoints later if this keeps failing.
+            Err(e) => tracing::debug!(error = %e, "checkpoint failed"),
+        }
+    }
 }
 
 /// Completes a parsed message with what only the store side knows.

@@ -273,6 +273,15 @@ impl Store {
         Ok(())
     }
 
+    /// Copies what it can of the write-ahead log into the database file without
+    /// waiting for, or blocking, the writer or readers.
+    pub async fn checkpoint_passive(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;

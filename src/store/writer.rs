@@ -52,9 +52,14 @@ impl BatchWriter {
         conn.busy_timeout(Duration::from_secs(10))?;
         // As the pool's (see `Store::open_with`): FULL, so a 2xx survives a power
         // cut; secure_delete, so what is deleted is overwritten.
+        // The pipeline's checkpointer copies the log into the file off this thread;
+        // this connection checkpoints only as a backstop, once the log passes 64 MB
+        // (under a load that never pauses, a checkpoint from elsewhere never catches
+        // the log's end, so the log could not start over).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
+             PRAGMA wal_autocheckpoint = 16384;",
         )?;
         let marks = vec!["?"; MESSAGE_COLUMNS.split(',').count()].join(", ");
         Ok(BatchWriter {

@@ -227,3 +227,35 @@ async fn two_servers_in_one_process_keep_their_own_figures() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Captures reach the database file itself, not only its write-ahead log, without
+/// the capture writer checkpointing (it would only past 64 MB of log): the
+/// checkpointer runs after commits, and counts each checkpoint.
+#[tokio::test]
+async fn captured_rows_are_checkpointed_into_the_database_file_off_the_writer() {
+    let app = spawn_app().await;
+    let text = "checkpointed-7f3a9c is your code";
+    capture_text(&app, "+15555550177", text).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let checkpoints = scrape(&app)
+            .await
+            .get("phonebox_wal_checkpoints_total")
+            .copied()
+            .unwrap_or(0.0);
+        if checkpoints >= 1.0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint ran after a commit"
+        );
+        // The checkpointer waits a fixed while after a commit, by design.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let file = std::fs::read(&app.db).expect("database file");
+    assert!(
+        crate::helpers::contains(&file, "checkpointed-7f3a9c"),
+        "the row is still only in the log"
+    );
+}
