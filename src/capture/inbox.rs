@@ -11,7 +11,7 @@ use crate::capture::pipeline::{Event, Pipeline};
 use crate::message::phone::PhoneNumber;
 use crate::message::{Message, MessageDetail, Status};
 use crate::store::messages::{self, After, Filter, PhoneSummary};
-use crate::store::{phone_reads, StoreError};
+use crate::store::{phone_reads, phones as phone_rows, StoreError};
 
 /// Most messages one page holds.
 pub const MAX_PAGE: u32 = 500;
@@ -73,7 +73,7 @@ pub async fn phones(
     limit: u32,
     before: Option<&str>,
 ) -> Result<Vec<PhoneSummary>, StoreError> {
-    messages::phones(pipeline.store(), limit, before).await
+    phone_rows::page(pipeline.store(), limit, before).await
 }
 
 /// Marks a phone's messages read (up to `up_to`, else all), telling live views.
@@ -94,7 +94,7 @@ pub async fn mark_read(
 
 /// How many messages no inbox has shown yet (the tray's count).
 pub async fn unread_total(pipeline: &Pipeline) -> Result<i64, StoreError> {
-    phone_reads::unread_total(pipeline.store()).await
+    phone_rows::unread_total(pipeline.store()).await
 }
 
 /// The newest message `to` received (newer than `after`, if given): one whose send

@@ -30,6 +30,7 @@ mod secrets_at_rest;
 mod security;
 mod settings;
 mod signatures;
+mod search;
 mod sns;
 mod templates;
 mod tenant_delivery;
