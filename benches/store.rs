@@ -314,7 +314,10 @@ async fn writer_cost(dir: &Path, phones: u32) {
         ("search and phone triggers (as shipped)", &[]),
     ];
     println!();
-    println!("writer cost: {rows} rows through messages::insert_batch, 64 a statement");
+    println!(
+        "writer cost: {rows} rows through messages::insert_batch, 64 a statement (wall, CPU), \
+         then the older half deleted in one statement"
+    );
     let mut first = None;
     for (round, (name, dropped)) in variants.iter().enumerate() {
         let path = dir.join(format!("writer-{round}.db"));
@@ -336,6 +339,7 @@ async fn writer_cost(dir: &Path, phones: u32) {
         let all = seed::demo_rows(&mut ids, &numbers, start, 0..rows);
         let mut conn = store.dedicated().await.expect("conn");
         let started = Instant::now();
+        let cpu = process_cpu();
         for chunk in all.chunks(64) {
             let refs: Vec<_> = chunk.iter().map(|(m, r)| (m, r)).collect();
             messages::insert_batch(&mut conn, &refs)
@@ -343,14 +347,51 @@ async fn writer_cost(dir: &Path, phones: u32) {
                 .expect("insert");
         }
         let per_row = started.elapsed().as_secs_f64() * 1e6 / rows as f64;
-        let extra = first.map_or(String::new(), |base: f64| {
-            format!(" (+{:.1} µs)", per_row - base)
-        });
-        first.get_or_insert(per_row);
-        println!("  {name:<40} {per_row:>7.1} µs a row{extra}");
+        let cpu_per_row = (process_cpu() - cpu) * 1e6 / rows as f64;
         drop(conn);
+        // Half of them go the way retention and "clear" delete: one statement.
+        let half = Filter {
+            before: Some(all[all.len() / 2].0.id.clone()),
+            ..Filter::default()
+        };
+        let started = Instant::now();
+        let deleted = messages::delete_matching(&store, &half)
+            .await
+            .expect("delete");
+        let delete_per_row = started.elapsed().as_secs_f64() * 1e6 / deleted.max(1) as f64;
+        let extra = first.map_or(
+            String::new(),
+            |(base, base_cpu, base_delete): (f64, f64, f64)| {
+                format!(
+                    " (+{:.1} / +{:.1} / +{:.1})",
+                    per_row - base,
+                    cpu_per_row - base_cpu,
+                    delete_per_row - base_delete
+                )
+            },
+        );
+        first.get_or_insert((per_row, cpu_per_row, delete_per_row));
+        println!(
+            "  {name:<40} {per_row:>7.1} µs a row, {cpu_per_row:>6.1} µs CPU; delete {delete_per_row:>6.1} µs a row{extra}"
+        );
         store.close().await;
     }
+}
+
+/// CPU time this process used so far, in seconds (Linux; 0 elsewhere).
+fn process_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit(") ").next().unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Linux reports in clock ticks of 1/100 s on every platform Phonebox runs on.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn size(path: &Path) -> String {

@@ -107,6 +107,10 @@ async fn hot_plans(store: &mut Connection) -> Vec<Hot> {
         query: Some("verification".to_owned()),
         ..thread.clone()
     };
+    let latest_after = Filter {
+        after: Some(messages::After::Id("01J00000000000000000000000".to_owned())),
+        ..latest.clone()
+    };
     let word = search("verification", None);
     let code = search("482913", None);
     let word_next = search("verification", Some(1234));
@@ -160,6 +164,16 @@ async fn hot_plans(store: &mut Connection) -> Vec<Hot> {
         (
             "latest for one phone",
             plan(&mut *store, messages::list_query(EXPLAIN, &latest, None, 1)).await,
+            false,
+            "messages_by_recipient",
+        ),
+        (
+            "latest for one phone after an id",
+            plan(
+                &mut *store,
+                messages::list_query(EXPLAIN, &latest_after, None, 1),
+            )
+            .await,
             false,
             "messages_by_recipient",
         ),
