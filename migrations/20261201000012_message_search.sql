@@ -4,19 +4,22 @@
 -- Full-text search over a message's text, code and recipient, by trigrams: a
 -- query finds what it is part of, case-insensitively, as the LIKE search before it
 -- did (a word as it is typed, a code, any part of a number), from an index.
--- Contentless: only the index is kept (the text already lives in messages), and
--- `contentless_delete` (SQLite 3.43+; sqlx bundles 3.46) lets a row go by rowid
--- alone. Keyed by messages' rowid: messages has no INTEGER PRIMARY KEY, so were a
--- VACUUM ever to renumber rows (SQLite's own copy keeps them), refill this table
--- with the INSERT below.
+-- External content: the index keeps no copy of the text (it lives in messages).
+-- Not contentless: a contentless table forgets a row by a tombstone alone, its
+-- trigrams left in the file; here the delete trigger hands the old values back and
+-- `secure-delete` takes them out at once, as the database's own secure_delete does.
+-- Keyed by messages' rowid (messages has no INTEGER PRIMARY KEY): were a VACUUM
+-- ever to renumber rows (SQLite's own copy keeps them), 'rebuild' refills it.
 CREATE VIRTUAL TABLE message_search USING fts5 (
     text,
     code,
     recipient,
-    content = '',
-    contentless_delete = 1,
+    content = 'messages',
+    content_rowid = 'rowid',
     tokenize = 'trigram'
 );
+
+INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
 
 CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
     INSERT INTO message_search (rowid, text, code, recipient)
@@ -24,17 +27,19 @@ CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
 END;
 
 CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
-    DELETE FROM message_search WHERE rowid = old.rowid;
+    INSERT INTO message_search (message_search, rowid, text, code, recipient)
+    VALUES ('delete', old.rowid, old.text, old.code, old.recipient);
 END;
 
 CREATE TRIGGER message_search_update AFTER UPDATE OF text, code, recipient ON messages BEGIN
-    DELETE FROM message_search WHERE rowid = old.rowid;
+    INSERT INTO message_search (message_search, rowid, text, code, recipient)
+    VALUES ('delete', old.rowid, old.text, old.code, old.recipient);
     INSERT INTO message_search (rowid, text, code, recipient)
     VALUES (new.rowid, new.text, new.code, new.recipient);
 END;
 
-INSERT INTO message_search (rowid, text, code, recipient)
-SELECT rowid, text, code, recipient FROM messages;
+-- Existing messages, read from the content table.
+INSERT INTO message_search (message_search) VALUES ('rebuild');
 
 -- One row per phone that received something, kept by triggers in the same
 -- statement as the message it counts: the phone list (most recently active first)
