@@ -220,6 +220,28 @@ async fn queries(pipeline: &Pipeline, phones: u32) {
         page_rows
     );
     time!(
+        "search within one phone: verification",
+        inbox::list(
+            pipeline,
+            &Filter {
+                to: Some(phone.clone()),
+                ..search("verification")
+            },
+            MESSAGES_PAGE
+        ),
+        page_rows
+    );
+    time!(
+        "search two characters, everywhere: Yo (no index)",
+        inbox::list(pipeline, &search("Yo"), MESSAGES_PAGE),
+        page_rows
+    );
+    time!(
+        "search two characters, nowhere: zq (no index)",
+        inbox::list(pipeline, &search("zq"), MESSAGES_PAGE),
+        page_rows
+    );
+    time!(
         "filter by source (vonage.sms, 1%)",
         inbox::list(
             pipeline,
