@@ -486,30 +486,3 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         id,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_deleted_messages_text_leaves_no_trace_in_the_file_not_even_in_the_index() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("t.db");
-        let store = Store::open(&path).await.expect("open");
-        let mut ids = ulid::Generator::new();
-        let numbers = crate::cli::seed::demo_numbers(1);
-        let mut rows = crate::cli::seed::demo_rows(&mut ids, &numbers, 0, 0..2);
-        rows[0].0.text = "qjxzv secret".to_owned();
-        let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
-        let mut conn = store.dedicated().await.expect("conn");
-        insert_batch(&mut conn, &refs).await.expect("insert");
-        drop(conn);
-        // A trigram of the text, as the index keeps it, anywhere in the file.
-        let in_file = |bytes: Vec<u8>| bytes.windows(3).any(|w| w == b"jxz");
-        store.checkpoint().await.expect("checkpoint");
-        assert!(in_file(std::fs::read(&path).expect("read")), "indexed");
-        assert!(delete(&store, &rows[0].0.id).await.expect("delete"));
-        store.checkpoint().await.expect("checkpoint");
-        assert!(!in_file(std::fs::read(&path).expect("read")), "forgotten");
-    }
-}
