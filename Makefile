@@ -14,7 +14,7 @@ help:
 	@echo "make deps    install the tests' npm packages and Python venv (then make test runs offline)"
 	@echo "make serve   run the server headless on $(PHONEBOX_LISTEN)"
 	@echo "make ui      build the web UI into ui/dist"
-	@echo "make bench   capture throughput and wait latency figures"
+	@echo "make bench   capture throughput, wait latency and store-at-scale figures"
 
 ## run: install what is missing, build, and open the desktop app
 run: ui
@@ -139,8 +139,9 @@ ui/dist/index.html: ui/node_modules/.installed $(UI_SOURCES)
 serve: ui
 	$(CARGO) run --bin phonebox -- serve --listen $(PHONEBOX_LISTEN)
 
-## bench: figures for the capture path and template rendering (see benches/)
+## bench: figures for the capture path, template rendering and the store at a million messages (see benches/)
 bench: ui
 	@scripts/deps.sh bench
 	$(CARGO) bench --bench capture
 	$(CARGO) bench --bench templates
+	$(CARGO) bench --bench store

@@ -13,7 +13,7 @@ use crate::capture::pipeline::{AtCapacity, Event, Pipeline};
 use crate::message::phone::PhoneNumber;
 use crate::message::{Message, MessageDetail, Status};
 use crate::store::messages::{self, After, Filter, PhoneSummary};
-use crate::store::{phone_reads, StoreError};
+use crate::store::{phone_reads, phones as phone_rows, StoreError};
 
 /// Most messages one page holds.
 pub const MAX_PAGE: u32 = 500;
@@ -79,7 +79,7 @@ pub async fn phones(
     limit: u32,
     before: Option<&str>,
 ) -> Result<Vec<PhoneSummary>, StoreError> {
-    messages::phones(pipeline.store(), limit, before).await
+    phone_rows::page(pipeline.store(), limit, before).await
 }
 
 /// Marks a phone's messages read (up to `up_to`, else all), telling live views.
@@ -100,7 +100,7 @@ pub async fn mark_read(
 
 /// How many messages no inbox has shown yet (the tray's count).
 pub async fn unread_total(pipeline: &Pipeline) -> Result<i64, StoreError> {
-    phone_reads::unread_total(pipeline.store()).await
+    phone_rows::unread_total(pipeline.store()).await
 }
 
 /// Why a wait could not be answered.

@@ -1,20 +1,34 @@
 //! `phonebox seed`: fills a database with realistic demo messages, written straight
-//! to SQLite in large batches (for demos, and for measuring the UI with 100,000).
+//! to SQLite in large transactions (for demos, and for measuring the UI and the
+//! store with a million).
+//!
+//! The mix is what a busy development tenant sees: mostly the default tenant and
+//! the Auth0 triggers, a few other tenants and provider APIs, one message in nine
+//! a voice call, every one carrying a six-digit code.
 
 use crate::capture::pipeline;
 use crate::message::phone::PhoneNumber;
-use crate::message::{Channel, NewMessage, Purpose, RawRequest, Source};
+use crate::message::{Channel, Message, NewMessage, Purpose, RawRequest, Source};
 use crate::store::messages::{self, MAX_INSERT_ROWS};
 use crate::store::{Store, StoreError};
 use crate::unix_ms;
 
-const SOURCES: [Source; 5] = [
-    Source::Auth0CustomPhoneProvider,
-    Source::Auth0SendPhoneMessage,
-    Source::Auth0Hook,
-    Source::TwilioMessages,
-    Source::AwsSns,
+/// Sources in rough proportion: each appears once per this many messages.
+const SOURCES: [(Source, u64); 7] = [
+    (Source::Auth0CustomPhoneProvider, 3),
+    (Source::Auth0SendPhoneMessage, 4),
+    (Source::Auth0Hook, 7),
+    (Source::TwilioMessages, 11),
+    (Source::AwsSns, 13),
+    (Source::TwilioVerify, 29),
+    (Source::VonageSms, 101),
 ];
+
+/// Tenants other than the default one, and how rarely each appears.
+pub const OTHER_TENANTS: [(&str, u64); 2] = [("acme-staging", 10), ("globex-dev", 53)];
+
+/// Rows per transaction: one commit (one fsync) for this many messages.
+const ROWS_PER_COMMIT: u64 = 64 * MAX_INSERT_ROWS as u64;
 
 /// Writes `count` messages to `phones` numbers, one a second, ending now; returns
 /// how many were written.
@@ -22,32 +36,89 @@ pub async fn seed(store: &Store, count: u64, phones: u32) -> Result<u64, StoreEr
     let mut ids = ulid::Generator::new();
     let now = unix_ms::from_time(time::OffsetDateTime::now_utc());
     let start = now - count as i64 * 1000;
+    // Parsing a number is the dearest part of a row: once per phone, not per message.
+    let numbers = demo_numbers(phones);
     let mut conn = store.dedicated().await?;
     let mut written = 0u64;
     while written < count {
-        let batch = (count - written).min(MAX_INSERT_ROWS as u64);
-        let mut rows = Vec::with_capacity(batch as usize);
-        for i in written..written + batch {
-            let at = unix_ms::to_time(start + i as i64 * 1000).unwrap_or_else(unix_ms::now);
-            let id = ids
-                .generate_from_datetime(at.into())
-                .unwrap_or_else(|_| ulid::Ulid::from_datetime(at.into()))
-                .to_string();
-            rows.push(pipeline::finish(demo_message(i, phones), id, at));
-        }
+        let chunk = (count - written).min(ROWS_PER_COMMIT);
+        let rows = demo_rows(&mut ids, &numbers, start, written..written + chunk);
         let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
-        messages::insert_batch(&mut conn, &refs).await?;
-        written += batch;
+        messages::insert_many(&mut conn, &refs).await?;
+        written += chunk;
     }
     Ok(written)
 }
 
-fn demo_message(i: u64, phones: u32) -> NewMessage {
-    let phone = 100_000 + i % u64::from(phones.max(1));
-    let recipient = PhoneNumber::parse(&format!("+1555{phone:07}"))
-        .unwrap_or_else(|_| PhoneNumber::parse("+15555550100").expect("a valid number"));
+/// The demo numbers: `+1555` and seven digits from 0100000, `phones` of them.
+pub fn demo_numbers(phones: u32) -> Vec<PhoneNumber> {
+    (0..u64::from(phones.max(1)))
+        .map(|p| {
+            PhoneNumber::parse(&format!("+1555{:07}", 100_000 + p))
+                .unwrap_or_else(|_| PhoneNumber::parse("+15555550100").expect("a valid number"))
+        })
+        .collect()
+}
+
+/// Demo messages `range` (the i-th is stamped `start_ms` + i seconds, and goes to
+/// number i modulo the list), ready for the store.
+pub fn demo_rows(
+    ids: &mut ulid::Generator,
+    numbers: &[PhoneNumber],
+    start_ms: i64,
+    range: std::ops::Range<u64>,
+) -> Vec<(Message, RawRequest)> {
+    // A demo text's encoding and segments depend on its template alone (codes are
+    // digits): completed once per template, then copied, as laying out every text
+    // is most of a row's cost in a debug build.
+    let mut templates: Vec<(u64, (Message, RawRequest))> = Vec::new();
+    range
+        .map(|i| {
+            let at = unix_ms::to_time(start_ms + i as i64 * 1000).unwrap_or_else(unix_ms::now);
+            let id = ids
+                .generate_from_datetime(at.into())
+                .unwrap_or_else(|_| ulid::Ulid::from_datetime(at.into()))
+                .to_string();
+            let new = demo_message(i, numbers[(i % numbers.len() as u64) as usize].clone());
+            let kind = template_of(i);
+            let (mut message, raw) = match templates.iter().find(|(k, _)| *k == kind) {
+                Some((_, template)) => template.clone(),
+                None => {
+                    let done = pipeline::finish(new.clone(), String::new(), at);
+                    templates.push((kind, done.clone()));
+                    done
+                }
+            };
+            message.id = id;
+            message.received_at = at;
+            message.tenant = new.tenant;
+            message.channel = new.channel;
+            message.source = new.source;
+            message.recipient = new.recipient;
+            message.text = new.text;
+            message.code = new.code;
+            message.action = new.action;
+            message.purpose = new.purpose;
+            message.user_id = new.user_id;
+            (message, raw)
+        })
+        .collect()
+}
+
+/// Which text template message `i` uses (see `demo_message`).
+fn template_of(i: u64) -> u64 {
+    if i % 9 == 0 {
+        0
+    } else if i % 4 == 0 {
+        1
+    } else {
+        2
+    }
+}
+
+fn demo_message(i: u64, recipient: PhoneNumber) -> NewMessage {
     let code = format!("{:06}", (i * 7_919 + 104_729) % 1_000_000);
-    let voice = i % 9 == 0;
+    let voice = template_of(i) == 0;
     let enroll = i % 4 == 0;
     let text = if voice {
         let digits: Vec<String> = code.chars().map(String::from).collect();
@@ -57,10 +128,21 @@ fn demo_message(i: u64, phones: u32) -> NewMessage {
     } else {
         format!("{code} is your verification code for Phonebox Demo")
     };
+    // The rarest that divides `i` wins, so each keeps roughly its share.
+    let source = SOURCES
+        .iter()
+        .rev()
+        .find(|(_, every)| i % every == 0)
+        .map_or(Source::Auth0CustomPhoneProvider, |(s, _)| *s);
+    let tenant = OTHER_TENANTS
+        .iter()
+        .rev()
+        .find(|(_, every)| i % every == 1)
+        .map_or(crate::receivers::DEFAULT_TENANT, |(t, _)| t);
     NewMessage {
-        tenant: crate::receivers::DEFAULT_TENANT.to_owned(),
+        tenant: tenant.to_owned(),
         channel: if voice { Channel::Voice } else { Channel::Sms },
-        source: SOURCES[(i % SOURCES.len() as u64) as usize],
+        source,
         recipient,
         sender: Some("+15005550006".to_owned()),
         text,

@@ -18,7 +18,7 @@ use super::state::AppState;
 use crate::capture::inbox;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, Source, Status};
-use crate::store::messages::{After, Filter, PhoneSummary};
+use crate::store::messages::{self, After, Filter, PhoneSummary};
 
 /// The longest a `latest?wait=` request is held.
 const MAX_WAIT: Duration = Duration::from_secs(600);
@@ -164,6 +164,15 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let p: ListParams = params(query)?;
+    if p.q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > messages::MAX_QUERY_CHARS)
+    {
+        return Err(bad(
+            "q",
+            &format!("at most {} characters", messages::MAX_QUERY_CHARS),
+        ));
+    }
     let filter = Filter {
         to: p.to.as_deref().map(|t| number("to", t)).transpose()?,
         channel: p

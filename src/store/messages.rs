@@ -17,6 +17,15 @@ const SUMMARY_COLUMNS: &str = "id, tenant, received_at, channel, source, recipie
      text, code, action, purpose, locale, user_id, client_id, status, encoding, segments, \
      provider_message_id, provider_account, attributes, error_code, error_message";
 
+/// `SUMMARY_COLUMNS`, each named through `table` (`m.`).
+pub(super) fn summary_columns(table: &str) -> String {
+    SUMMARY_COLUMNS
+        .split(", ")
+        .map(|c| format!("{table}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Which messages a query is about. Every field narrows; none set means all.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -34,7 +43,8 @@ pub struct Filter {
     pub provider_account: Option<String>,
     /// In this state (`received`, `failed`).
     pub status: Option<Status>,
-    /// Text, number or code contains this (case-insensitive for ASCII).
+    /// Text, number or code contains this (case-insensitive), at most
+    /// `MAX_QUERY_CHARS`.
     pub query: Option<String>,
     /// Received at or after this time.
     pub since: Option<OffsetDateTime>,
@@ -76,6 +86,20 @@ pub async fn insert_batch(
     rows: &[(&Message, &RawRequest)],
 ) -> Result<(), StoreError> {
     insert_rows(conn.raw(), rows).await
+}
+
+/// Inserts any number of rows in one transaction, `MAX_INSERT_ROWS` a statement:
+/// for bulk loads (seeding, benches), one commit instead of one per batch.
+pub async fn insert_many(
+    conn: &mut Connection,
+    rows: &[(&Message, &RawRequest)],
+) -> Result<(), StoreError> {
+    let mut tx = sqlx::Connection::begin(conn.raw()).await?;
+    for chunk in rows.chunks(MAX_INSERT_ROWS) {
+        insert_rows(&mut tx, chunk).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn insert_rows(
@@ -136,15 +160,102 @@ async fn insert_rows(
 }
 
 /// Messages matching `filter`, newest first, at most `limit`.
+///
+/// A text query is answered from the trigram index (`message_search`), walked
+/// newest first by rowid, which follows arrival as ids do (one writer stamps them
+/// in order), so a common word's first page reads a hundred entries, not all that
+/// match; its cursor is the `before` message's rowid, so pages neither skip nor
+/// repeat a match.
 pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Message>, StoreError> {
-    let mut builder: QueryBuilder<Sqlite> =
-        QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM messages"));
-    push_where(&mut builder, filter);
-    builder
-        .push(" ORDER BY id DESC LIMIT ")
-        .push_bind(limit as i64);
-    let rows = builder.build().fetch_all(store.pool()).await?;
+    // FTS5 reads its query as a C string: a NUL would end it mid-quote.
+    let query = filter.query.as_deref().map(|q| q.replace('\0', ""));
+    let search = match query.as_deref() {
+        Some(q) if q.chars().count() > MAX_QUERY_CHARS => return Ok(Vec::new()),
+        // Within one phone, its rows are few: LIKE on them beats walking every
+        // match of a common word for the few that are its.
+        Some(q) if q.chars().count() >= MIN_INDEXED_QUERY && filter.to.is_none() => Some(Search {
+            matched: search_phrase(q),
+            before_rowid: match &filter.before {
+                Some(id) => rowid_of(store, id).await?,
+                None => None,
+            },
+        }),
+        // Shorter than a trigram, or one phone's: LIKE, walking the newest first.
+        _ => None,
+    };
+    let rows = list_query("", filter, search.as_ref(), limit)
+        .build()
+        .fetch_all(store.pool())
+        .await?;
     rows.iter().map(message_from_row).collect()
+}
+
+/// A text query as `list` runs it: the FTS5 expression and the cursor's rowid.
+#[derive(Debug, Clone)]
+pub(super) struct Search {
+    pub(super) matched: String,
+    pub(super) before_rowid: Option<i64>,
+}
+
+/// The statement `list` runs (`prefix` is `EXPLAIN QUERY PLAN ` in the plan test).
+pub(super) fn list_query<'a>(
+    prefix: &str,
+    filter: &'a Filter,
+    search: Option<&'a Search>,
+    limit: u32,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut builder: QueryBuilder<Sqlite> = match search {
+        Some(search) => {
+            let mut builder = QueryBuilder::new(format!(
+                "{prefix}SELECT {} FROM message_search JOIN messages m \
+                 ON m.rowid = message_search.rowid WHERE message_search MATCH ",
+                summary_columns("m.")
+            ));
+            builder.push_bind(search.matched.clone());
+            let mut filter = filter.clone();
+            // The cursor is the rowid when its message is still there; else its id.
+            if let Some(rowid) = search.before_rowid {
+                filter.before = None;
+                builder
+                    .push(" AND message_search.rowid < ")
+                    .push_bind(rowid);
+            }
+            push_where(&mut builder, &filter, "m.", false);
+            builder.push(" ORDER BY message_search.rowid DESC");
+            builder
+        }
+        None => {
+            let mut builder =
+                QueryBuilder::new(format!("{prefix}SELECT {SUMMARY_COLUMNS} FROM messages"));
+            push_where(&mut builder, filter, "", true);
+            builder.push(" ORDER BY id DESC");
+            builder
+        }
+    };
+    builder.push(" LIMIT ").push_bind(limit as i64);
+    builder
+}
+
+async fn rowid_of(store: &Store, id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT rowid FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
+}
+
+/// The longest text query; the API refuses longer ones.
+pub const MAX_QUERY_CHARS: usize = 256;
+
+/// The shortest query the trigram index answers; shorter ones are matched by LIKE.
+const MIN_INDEXED_QUERY: usize = 3;
+
+/// What a user typed as one FTS5 string: quoted, so nothing in it is FTS5 syntax.
+/// The trigram index then finds the messages whose text, code or number contain
+/// it, as LIKE '%q%' did.
+pub(super) fn search_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
 }
 
 /// The newest message matching `filter`, if any.
@@ -204,7 +315,7 @@ pub async fn delete(store: &Store, id: &str) -> Result<bool, StoreError> {
 /// Deletes every message matching `filter`; how many went.
 pub async fn delete_matching(store: &Store, filter: &Filter) -> Result<u64, StoreError> {
     let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM messages");
-    push_where(&mut builder, filter);
+    push_where(&mut builder, filter, "", true);
     let done = builder.build().execute(store.pool()).await?;
     Ok(done.rows_affected())
 }
@@ -266,128 +377,95 @@ pub async fn delete_received_before(
     Ok(done.rows_affected())
 }
 
-/// Every number that received something, the most recently active first.
-pub async fn phones(
-    store: &Store,
-    limit: u32,
-    before: Option<&str>,
-) -> Result<Vec<PhoneSummary>, StoreError> {
-    let columns = SUMMARY_COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Count and newest id per number come from the (recipient, id) index alone; the
-    // unread count is looked up for the page's numbers only.
-    let rows = sqlx::query(&format!(
-        "SELECT {columns}, p.count, \
-           (SELECT COUNT(*) FROM messages u WHERE u.recipient = p.recipient AND u.id > \
-              COALESCE((SELECT last_read_id FROM phone_reads r WHERE r.recipient = p.recipient), '')) \
-           AS unread \
-         FROM (SELECT recipient, COUNT(*) AS count, MAX(id) AS last_id FROM messages GROUP BY recipient) p \
-         JOIN messages m ON m.id = p.last_id \
-         WHERE (?1 IS NULL OR m.id < ?1) ORDER BY m.id DESC LIMIT ?2"
-    ))
-    .bind(before)
-    .bind(i64::from(limit))
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let last_message = message_from_row(row)?;
-            Ok(PhoneSummary {
-                valid: last_message.recipient.is_valid(),
-                number: last_message.recipient.clone(),
-                count: row.try_get("count")?,
-                unread: row.try_get("unread")?,
-                last_message,
-            })
-        })
-        .collect()
-}
-
-fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter) {
-    let mut first = true;
-    let mut and = |builder: &mut QueryBuilder<Sqlite>| {
+/// `col` prefixes each column (`m.` in a join); `with_query` adds the text query as
+/// LIKE (for deletes, which never search; `list` searches through the index).
+fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter, col: &str, with_query: bool) {
+    // A join's WHERE already holds the MATCH.
+    let mut first = col.is_empty();
+    let mut and = |builder: &mut QueryBuilder<Sqlite>, what: &str| {
         builder.push(if first { " WHERE " } else { " AND " });
+        if !what.is_empty() {
+            builder.push(col).push(what);
+        }
         first = false;
     };
+    // A phone narrows most: with one, the other indexed columns are only checked
+    // on its rows (`+` keeps SQLite from walking a whole tenant's index instead).
+    let aside = if filter.to.is_some() { "+" } else { "" };
     if let Some(to) = &filter.to {
-        and(builder);
-        builder
-            .push("recipient = ")
-            .push_bind(to.as_str().to_owned());
+        and(builder, "recipient = ");
+        builder.push_bind(to.as_str().to_owned());
     }
     if let Some(channel) = filter.channel {
-        and(builder);
-        builder.push("channel = ").push_bind(channel.as_str());
+        and(builder, "channel = ");
+        builder.push_bind(channel.as_str());
     }
     if let Some(source) = filter.source {
-        and(builder);
-        builder.push("source = ").push_bind(source.as_str());
+        and(builder, "");
+        builder
+            .push(format!("{aside}{col}source = "))
+            .push_bind(source.as_str());
     }
     if let Some(tenant) = &filter.tenant {
-        and(builder);
-        builder.push("tenant = ").push_bind(tenant.clone());
+        and(builder, "");
+        builder
+            .push(format!("{aside}{col}tenant = "))
+            .push_bind(tenant.clone());
     }
     if let Some(user_id) = &filter.user_id {
-        and(builder);
-        builder.push("user_id = ").push_bind(user_id.clone());
+        and(builder, "user_id = ");
+        builder.push_bind(user_id.clone());
     }
     if let Some(transaction) = &filter.transaction_id {
-        and(builder);
+        and(builder, "");
         builder
-            .push("json_extract(attributes, '$.transaction_id') = ")
+            .push(format!(
+                "json_extract({col}attributes, '$.transaction_id') = "
+            ))
             .push_bind(transaction.clone());
     }
     if let Some(sender) = &filter.sender {
-        and(builder);
-        builder.push("sender = ").push_bind(sender.clone());
+        and(builder, "sender = ");
+        builder.push_bind(sender.clone());
     }
     if let Some(account) = &filter.provider_account {
-        and(builder);
-        builder
-            .push("provider_account = ")
-            .push_bind(account.clone());
+        and(builder, "provider_account = ");
+        builder.push_bind(account.clone());
     }
     if let Some(status) = &filter.status {
-        and(builder);
-        builder.push("status = ").push_bind(*status);
+        and(builder, "status = ");
+        builder.push_bind(*status);
     }
-    if let Some(query) = &filter.query {
+    if let (Some(query), true) = (&filter.query, with_query) {
         let pattern = format!("%{}%", escape_like(query));
-        and(builder);
+        and(builder, "");
         builder
-            .push("(text LIKE ")
+            .push(format!("({col}text LIKE "))
             .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR recipient LIKE ")
+            .push(format!(" ESCAPE '\\' OR {col}recipient LIKE "))
             .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR code LIKE ")
+            .push(format!(" ESCAPE '\\' OR {col}code LIKE "))
             .push_bind(pattern)
             .push(" ESCAPE '\\')");
     }
     if let Some(since) = filter.since {
-        and(builder);
-        builder
-            .push("received_at >= ")
-            .push_bind(unix_ms::from_time(since));
+        and(builder, "received_at >= ");
+        builder.push_bind(unix_ms::from_time(since));
     }
     match &filter.after {
         Some(After::Id(id)) => {
-            and(builder);
-            builder.push("id > ").push_bind(id.clone());
+            and(builder, "id > ");
+            builder.push_bind(id.clone());
         }
         Some(After::Time(at)) => {
-            and(builder);
-            builder
-                .push("received_at > ")
-                .push_bind(unix_ms::from_time(*at));
+            and(builder, "received_at > ");
+            builder.push_bind(unix_ms::from_time(*at));
         }
         None => {}
     }
     if let Some(before) = &filter.before {
-        and(builder);
-        builder.push("id < ").push_bind(before.clone());
+        and(builder, "id < ");
+        builder.push_bind(before.clone());
     }
 }
 
@@ -402,7 +480,7 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
+pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
     let id: String = row.try_get("id")?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of message {id}"));
     let received_ms: i64 = row.try_get("received_at")?;

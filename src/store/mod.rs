@@ -18,6 +18,9 @@ pub mod mfa_tokens;
 pub mod passwordless_codes;
 pub mod phone_reads;
 pub mod phone_sends;
+pub mod phones;
+#[cfg(test)]
+mod plans;
 pub mod recovery_codes;
 pub mod settings;
 pub mod tenants;

@@ -1,18 +1,12 @@
 //! The `phone_reads` table: how far the inbox has shown each phone's messages;
-//! those newer than its `last_read_id` are unread.
+//! those newer than its `last_read_id` are unread (counted in `phones`).
 
 use super::{Store, StoreError};
 use crate::message::phone::PhoneNumber;
 
-/// Messages newer than what the inbox last showed, across every phone.
-pub async fn unread_total(store: &Store) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM messages m LEFT JOIN phone_reads r ON r.recipient = m.recipient \
-         WHERE m.id > COALESCE(r.last_read_id, '')",
-    )
-    .fetch_one(store.pool())
-    .await?)
-}
+/// A phone's newest message, up to an id if given: the mark `mark_read` sets.
+pub(super) const NEWEST: &str =
+    "SELECT MAX(id) FROM messages WHERE recipient = ?1 AND (?2 IS NULL OR id <= ?2)";
 
 /// Marks a phone read up to its newest message (or `up_to`); the id marked, if any.
 pub async fn mark_read(
@@ -20,13 +14,11 @@ pub async fn mark_read(
     to: &PhoneNumber,
     up_to: Option<&str>,
 ) -> Result<Option<String>, StoreError> {
-    let newest: Option<String> = sqlx::query_scalar(
-        "SELECT MAX(id) FROM messages WHERE recipient = ? AND (?2 IS NULL OR id <= ?2)",
-    )
-    .bind(to.as_str())
-    .bind(up_to)
-    .fetch_one(store.pool())
-    .await?;
+    let newest: Option<String> = sqlx::query_scalar(NEWEST)
+        .bind(to.as_str())
+        .bind(up_to)
+        .fetch_one(store.pool())
+        .await?;
     let Some(newest) = newest else {
         return Ok(None);
     };

@@ -30,6 +30,7 @@ mod mfa_api;
 mod passwordless;
 mod persistence;
 mod retention;
+mod search;
 mod secrets_at_rest;
 mod security;
 mod settings;
