@@ -152,7 +152,7 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
 }
 
-type WriteTurn = Arc<tokio::sync::Mutex<()>>;
+pub(crate) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 /// How many requests may be held open at once: each costs a task, a bus
 /// receiver and (over HTTP/1) a connection, so one client looping on them must
 /// not exhaust memory or descriptors. See `Config` for the flags.
@@ -218,18 +218,25 @@ impl Pipeline {
         let writer_stop = stop.clone();
         let turn = WriteTurn::default();
         let metrics = Arc::new(Metrics::new());
-        let committed = Arc::new(tokio::sync::Notify::new());
+        let (committed, commits) = tokio::sync::watch::channel(0u64);
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(run_checkpointer(
                     store.clone(),
-                    committed.clone(),
+                    commits.clone(),
                     stop.clone(),
                     metrics.clone(),
                 ));
+                runtime.spawn(super::search_index::run(
+                    store.clone(),
+                    commits,
+                    turn.clone(),
+                    stop.clone(),
+                ));
             }
-            // The writer's own connection still checkpoints, later (see `writer`).
-            Err(_) => tracing::warn!("no runtime: the database is checkpointed by its writer"),
+            // The writer's own connection still checkpoints, later (see `writer`),
+            // and searches find what is not indexed by LIKE.
+            Err(_) => tracing::warn!("no runtime: no checkpointer and no search indexer"),
         }
         let parts = WriterParts {
             committed,
@@ -383,8 +390,8 @@ impl Pipeline {
 /// when the last one is dropped).
 struct WriterParts {
     store: Store,
-    /// Told after each commit, for the checkpointer.
-    committed: Arc<tokio::sync::Notify>,
+    /// Counts commits, for the checkpointer and the search indexer.
+    committed: tokio::sync::watch::Sender<u64>,
     bus: broadcast::Sender<Event>,
     clock: Clock,
     auto_forward: Hook,
@@ -449,7 +456,7 @@ async fn run_writer(
         };
         match committed {
             Ok(()) => {
-                committed_note.notify_one();
+                committed_note.send_modify(|n| *n = n.wrapping_add(1));
                 for ((message, _), reply) in stored.into_iter().zip(replies) {
                     metrics.captured(message.source, message.channel);
                     let message = Arc::new(message);
@@ -498,13 +505,13 @@ fn insert(
 /// database file `synchronous=FULL` adds. Runs a while after commits, never while idle.
 async fn run_checkpointer(
     store: Store,
-    committed: Arc<tokio::sync::Notify>,
+    mut commits: tokio::sync::watch::Receiver<u64>,
     stop: tokio_util::sync::CancellationToken,
     metrics: Arc<Metrics>,
 ) {
     loop {
         tokio::select! {
-            () = committed.notified() => {}
+            changed = commits.changed() => if changed.is_err() { break },
             () = stop.cancelled() => break,
         }
         tokio::select! {

@@ -47,6 +47,8 @@ pub async fn seed(store: &Store, count: u64, phones: u32) -> Result<u64, StoreEr
         messages::insert_many(&mut conn, &refs).await?;
         written += chunk;
     }
+    // In bulk now, rather than by the server's indexer a thousand at a time later.
+    crate::store::message_search::index_all(store).await?;
     Ok(written)
 }
 

@@ -174,6 +174,7 @@ pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Mess
         // Within one phone, its rows are few: LIKE on them beats walking every
         // match of a common word for the few that are its.
         Some(q) if q.chars().count() >= MIN_INDEXED_QUERY && filter.to.is_none() => Some(Search {
+            mark: 0,
             matched: search_phrase(q),
             before_rowid: match &filter.before {
                 Some(id) => rowid_of(store, id).await?,
@@ -183,10 +184,30 @@ pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Mess
         // Shorter than a trigram, or one phone's: LIKE, walking the newest first.
         _ => None,
     };
-    let rows = list_query("", filter, search.as_ref(), limit)
+    let Some(mut search) = search else {
+        let rows = list_query("", filter, None, limit)
+            .build()
+            .fetch_all(store.pool())
+            .await?;
+        return rows.iter().map(message_from_row).collect();
+    };
+    // One snapshot: the mark, the rows above it and the index below it agree.
+    let mut tx = store.begin_read().await?;
+    search.mark = super::message_search::indexed_through(&mut tx).await?;
+    // The newest first: those the indexer has not reached yet, by LIKE.
+    let mut rows = tail_query("", filter, &search, limit)
         .build()
-        .fetch_all(store.pool())
+        .fetch_all(&mut *tx)
         .await?;
+    let left = limit.saturating_sub(u32::try_from(rows.len()).unwrap_or(u32::MAX));
+    if left > 0 {
+        rows.extend(
+            list_query("", filter, Some(&search), left)
+                .build()
+                .fetch_all(&mut *tx)
+                .await?,
+        );
+    }
     rows.iter().map(message_from_row).collect()
 }
 
@@ -195,6 +216,8 @@ pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Mess
 pub(super) struct Search {
     pub(super) matched: String,
     pub(super) before_rowid: Option<i64>,
+    /// The index holds every message up to this rowid (`message_search`).
+    pub(super) mark: i64,
 }
 
 /// The statement `list` runs (`prefix` is `EXPLAIN QUERY PLAN ` in the plan test).
@@ -212,6 +235,9 @@ pub(super) fn list_query<'a>(
                 summary_columns("m.")
             ));
             builder.push_bind(search.matched.clone());
+            builder
+                .push(" AND message_search.rowid <= ")
+                .push_bind(search.mark);
             let mut filter = filter.clone();
             // The cursor is the rowid when its message is still there; else its id.
             if let Some(rowid) = search.before_rowid {
@@ -233,6 +259,31 @@ pub(super) fn list_query<'a>(
         }
     };
     builder.push(" LIMIT ").push_bind(limit as i64);
+    builder
+}
+
+/// The part of a search `list` answers by LIKE: the rows newer than the index's
+/// mark (a few, while the indexer catches up), newest first.
+pub(super) fn tail_query<'a>(
+    prefix: &str,
+    filter: &'a Filter,
+    search: &'a Search,
+    limit: u32,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut builder = QueryBuilder::new(format!(
+        "{prefix}SELECT {} FROM messages m WHERE m.rowid > ",
+        summary_columns("m.")
+    ));
+    builder.push_bind(search.mark);
+    let mut filter = filter.clone();
+    if let Some(rowid) = search.before_rowid {
+        filter.before = None;
+        builder.push(" AND m.rowid < ").push_bind(rowid);
+    }
+    push_where(&mut builder, &filter, "m.", true);
+    builder
+        .push(" ORDER BY m.rowid DESC LIMIT ")
+        .push_bind(i64::from(limit));
     builder
 }
 

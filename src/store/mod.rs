@@ -11,6 +11,7 @@ pub mod forwards;
 pub mod limit_buckets;
 pub mod log_events;
 pub mod log_query;
+pub mod message_search;
 pub mod messages;
 pub mod mfa_challenges;
 pub mod mfa_enrollments;

@@ -71,6 +71,7 @@ fn search(q: &str, before_rowid: Option<i64>) -> Search {
     Search {
         matched: messages::search_phrase(q),
         before_rowid,
+        mark: 1000,
     }
 }
 
@@ -186,6 +187,12 @@ async fn hot_plans(store: &mut Connection) -> Vec<Hot> {
             .await,
             false,
             "message_search",
+        ),
+        (
+            "search a word, rows newer than the index",
+            plan(&mut *store, messages::tail_query(EXPLAIN, &all, &word, 100)).await,
+            false,
+            "INTEGER PRIMARY KEY (rowid>?)",
         ),
         (
             "search a code",
