@@ -49,6 +49,16 @@ pub async fn index_next(store: &Store, batch: u32) -> Result<u64, StoreError> {
     Ok(added)
 }
 
+/// How many messages (at most) the index does not hold yet.
+pub async fn backlog(store: &Store) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE((SELECT MAX(rowid) FROM messages), 0) - \
+         COALESCE((SELECT indexed_through FROM message_search_progress), 0)",
+    )
+    .fetch_one(store.pool())
+    .await?)
+}
+
 /// Adds every message the index does not hold yet (after a bulk load).
 pub async fn index_all(store: &Store) -> Result<u64, StoreError> {
     let mut added = 0;
@@ -122,7 +132,9 @@ mod tests {
             assert!(!expected(&rows, q).is_empty(), "{q}");
             assert_eq!(found(&store, q).await, expected(&rows, q), "unindexed: {q}");
         }
+        assert_eq!(backlog(&store).await.expect("backlog"), 60);
         assert_eq!(index_next(&store, 30).await.expect("indexes"), 30);
+        assert_eq!(backlog(&store).await.expect("backlog"), 30);
         for q in [code.as_str(), number] {
             assert_eq!(found(&store, q).await, expected(&rows, q), "half: {q}");
         }
