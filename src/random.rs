@@ -53,10 +53,13 @@ pub fn ordered_uuid() -> uuid::Uuid {
     uuid::Builder::from_unix_timestamp_millis(unix_millis(), &bytes::<10>()).into_uuid()
 }
 
-/// A `u64` that grows with time: milliseconds in the high bits, 20 random bits
-/// below (Vonage's message ids are 16 hex digits of one; see `ordered_uuid`).
+/// A `u64` that grows with time: milliseconds in the high bits, a process-wide
+/// counter in the low 20 (Vonage's message ids are 16 hex digits of one; see
+/// `ordered_uuid`): random low bits collided within a busy millisecond.
 pub fn ordered_u64() -> u64 {
-    (unix_millis() << 20) | (u64() & 0xF_FFFF)
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (unix_millis() << 20) | (n & 0xF_FFFF)
 }
 
 fn unix_millis() -> u64 {

@@ -464,8 +464,10 @@ impl Pruner {
         }
         if deleted > 0 {
             {
+                // The connection before the turn: the writer never waits behind the pool.
+                let mut conn = store.dedicated().await?;
                 let _turn = self.pipeline.write_turn().await;
-                phone_reads::delete_without_messages(store).await?;
+                phone_reads::delete_without_messages(&mut conn).await?;
             }
             self.retention
                 .0
@@ -484,13 +486,15 @@ impl Pruner {
         let mut total = 0;
         while !stop.is_cancelled() {
             let n = {
+                // The connection before the turn: the writer never waits behind the pool.
+                let mut conn = store.dedicated().await?;
                 let _turn = self.pipeline.write_turn().await;
                 match &cut {
                     Cut::Through(last) => {
-                        messages::delete_oldest_through(store, last, BATCH).await?
+                        messages::delete_oldest_through(&mut conn, last, BATCH).await?
                     }
                     Cut::Before(cutoff) => {
-                        messages::delete_received_before(store, *cutoff, BATCH).await?
+                        messages::delete_received_before(&mut conn, *cutoff, BATCH).await?
                     }
                 }
             };

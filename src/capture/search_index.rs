@@ -4,8 +4,8 @@
 //! them by LIKE (see `store::messages::list`), so nothing is missed. A burst is
 //! captured at full speed and indexed after it (FTS5 costs some 9 µs of CPU a
 //! message even in batches, on two cores as dear as the capture itself); under a
-//! load that never pauses, the index still follows at most `BACKLOG` behind, so a
-//! search never reads more than that many rows one by one.
+//! load that never pauses, the index still follows at most `BACKLOG` behind (and
+//! at most five seconds), so a search never reads more than that many rows one by one.
 //!
 //! At start it first adds what an earlier run captured but had not indexed (a
 //! crash, a kill -9, `phonebox seed` into an older file).
@@ -21,6 +21,9 @@ use crate::store::{message_search, Store};
 const QUIET: Duration = Duration::from_millis(250);
 /// The most messages left to LIKE while captures keep coming.
 const BACKLOG: i64 = 50_000;
+/// The longest a message waits for the index while captures trickle in (a CI loop
+/// capturing a few a second never pauses for `QUIET`).
+const LONGEST_WAIT: u32 = 20;
 /// Rows per transaction: large enough that FTS5 writes few segments, small enough
 /// that a capture waiting for its turn waits a few milliseconds at most.
 const BATCH: u32 = 1000;
@@ -37,10 +40,13 @@ pub(crate) async fn run(
     }
     loop {
         loop {
-            let added = {
+            let added = async {
+                // The connection first: the writer must never wait behind the pool.
+                let mut conn = store.dedicated().await?;
                 let _turn = turn.lock().await;
-                message_search::index_next(&store, BATCH).await
-            };
+                message_search::index_next_on(&mut conn, BATCH).await
+            }
+            .await;
             match added {
                 Ok(0) => break,
                 Ok(_) => tokio::task::yield_now().await,
@@ -58,14 +64,18 @@ pub(crate) async fn run(
             changed = commits.changed() => if changed.is_err() { return },
             () = stop.cancelled() => return,
         }
-        // Wait for a pause, or for the backlog to pass its bound.
+        // Wait for a pause, for the backlog to pass its bound, or `LONGEST_WAIT`
+        // rounds of `QUIET`.
+        let mut rounds = 0;
         loop {
+            rounds += 1;
             let seen = *commits.borrow_and_update();
             tokio::select! {
                 () = tokio::time::sleep(QUIET) => {}
                 () = stop.cancelled() => return,
             }
             if *commits.borrow() == seen
+                || rounds >= LONGEST_WAIT
                 || message_search::backlog(&store).await.unwrap_or(0) >= BACKLOG
             {
                 break;

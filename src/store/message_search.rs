@@ -5,7 +5,7 @@
 //! message in the capture's own small transaction cost FTS5 more than the rest of
 //! the insert together. Searches read the mark in the same snapshot as the index.
 
-use super::{Store, StoreError};
+use super::{Connection, Store, StoreError};
 
 /// Every message with a rowid up to this is in the index.
 pub(super) async fn indexed_through(conn: &mut sqlx::SqliteConnection) -> Result<i64, StoreError> {
@@ -20,7 +20,13 @@ pub(super) async fn indexed_through(conn: &mut sqlx::SqliteConnection) -> Result
 /// Adds up to `batch` of the messages the index does not hold yet, oldest first,
 /// in one transaction; how many it added (0: the index is complete).
 pub async fn index_next(store: &Store, batch: u32) -> Result<u64, StoreError> {
-    let mut tx = store.begin().await?;
+    index_next_on(&mut store.dedicated().await?, batch).await
+}
+
+/// As `index_next`, on `conn`: the indexer takes a connection before its turn with
+/// the capture writer, so the writer never waits behind the pool.
+pub async fn index_next_on(conn: &mut Connection, batch: u32) -> Result<u64, StoreError> {
+    let mut tx = sqlx::Connection::begin_with(conn.raw(), "BEGIN IMMEDIATE").await?;
     let mark = indexed_through(&mut tx).await?;
     let upto: Option<i64> = sqlx::query_scalar(
         "SELECT MAX(rowid) FROM (SELECT rowid FROM messages WHERE rowid > ? ORDER BY rowid LIMIT ?)",
@@ -41,10 +47,17 @@ pub async fn index_next(store: &Store, batch: u32) -> Result<u64, StoreError> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    sqlx::query("UPDATE message_search_progress SET indexed_through = ?")
+    let marked = sqlx::query("UPDATE message_search_progress SET indexed_through = ?")
         .bind(upto)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if marked != 1 {
+        // Without its mark the same rows would be indexed again and again.
+        return Err(StoreError::Corrupt(
+            "message_search_progress has no row".into(),
+        ));
+    }
     tx.commit().await?;
     Ok(added)
 }

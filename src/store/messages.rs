@@ -194,8 +194,11 @@ pub async fn list(store: &Store, filter: &Filter, limit: u32) -> Result<Vec<Mess
     // One snapshot: the mark, the rows above it and the index below it agree.
     let mut tx = store.begin_read().await?;
     search.mark = super::message_search::indexed_through(&mut tx).await?;
-    // The newest first: those the indexer has not reached yet, by LIKE.
-    let mut rows = tail_query("", filter, &search, limit)
+    // The newest first: those the indexer has not reached yet, by LIKE (of the
+    // query as the index reads it).
+    let mut normalised = filter.clone();
+    normalised.query = query;
+    let mut rows = tail_query("", &normalised, &search, limit)
         .build()
         .fetch_all(&mut *tx)
         .await?;
@@ -280,7 +283,8 @@ pub(super) fn tail_query<'a>(
         filter.before = None;
         builder.push(" AND m.rowid < ").push_bind(rowid);
     }
-    push_where(&mut builder, &filter, "m.", true);
+    // Walk the rowids above the mark, never a tenant's or a source's whole index.
+    push_where_aside(&mut builder, &filter, "m.", true, true);
     builder
         .push(" ORDER BY m.rowid DESC LIMIT ")
         .push_bind(i64::from(limit));
@@ -395,18 +399,17 @@ pub async fn newest_beyond(store: &Store, keep: u64) -> Result<Option<String>, S
 /// Deletes at most `batch` of the oldest messages with an id up to `last`, in one
 /// short statement; how many went.
 pub async fn delete_oldest_through(
-    store: &Store,
+    db: impl Into<super::Db<'_>>,
     last: &str,
     batch: u32,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(
+    let query = sqlx::query(
         "DELETE FROM messages WHERE id IN \
            (SELECT id FROM messages WHERE id <= ? ORDER BY id LIMIT ?)",
     )
     .bind(last)
-    .bind(i64::from(batch))
-    .execute(store.pool())
-    .await?;
+    .bind(i64::from(batch));
+    let done = super::on!(db, query, execute)?;
     Ok(done.rows_affected())
 }
 
@@ -419,26 +422,36 @@ pub async fn delete_oldest_through(
 /// `received_at` would cost the capture writer one more B-tree (and one more page
 /// written per commit) for what only this background delete reads.
 pub async fn delete_received_before(
-    store: &Store,
+    db: impl Into<super::Db<'_>>,
     cutoff: i64,
     batch: u32,
 ) -> Result<u64, StoreError> {
     let bound = ulid::Ulid::from_parts(u64::try_from(cutoff).unwrap_or(0), 0).to_string();
-    let done = sqlx::query(
+    let query = sqlx::query(
         "DELETE FROM messages WHERE id IN \
            (SELECT id FROM messages WHERE id < ? AND received_at < ? ORDER BY id LIMIT ?)",
     )
     .bind(bound)
     .bind(cutoff)
-    .bind(i64::from(batch))
-    .execute(store.pool())
-    .await?;
+    .bind(i64::from(batch));
+    let done = super::on!(db, query, execute)?;
     Ok(done.rows_affected())
 }
 
 /// `col` prefixes each column (`m.` in a join); `with_query` adds the text query as
 /// LIKE (for deletes, which never search; `list` searches through the index).
 fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter, col: &str, with_query: bool) {
+    push_where_aside(builder, filter, col, with_query, false);
+}
+
+/// `push_where`; with `aside`, the tenant and source indexes are never used.
+fn push_where_aside(
+    builder: &mut QueryBuilder<Sqlite>,
+    filter: &Filter,
+    col: &str,
+    with_query: bool,
+    aside: bool,
+) {
     // A join's WHERE already holds the MATCH.
     let mut first = col.is_empty();
     let mut and = |builder: &mut QueryBuilder<Sqlite>, what: &str| {
@@ -450,7 +463,11 @@ fn push_where(builder: &mut QueryBuilder<Sqlite>, filter: &Filter, col: &str, wi
     };
     // A phone narrows most: with one, the other indexed columns are only checked
     // on its rows (`+` keeps SQLite from walking a whole tenant's index instead).
-    let aside = if filter.to.is_some() { "+" } else { "" };
+    let aside = if aside || filter.to.is_some() {
+        "+"
+    } else {
+        ""
+    };
     if let Some(to) = &filter.to {
         and(builder, "recipient = ");
         builder.push_bind(to.as_str().to_owned());

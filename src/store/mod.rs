@@ -155,7 +155,12 @@ impl Store {
             .foreign_keys(true)
             // What is deleted (a message, a moved key, a rebuilt table's old pages)
             // is overwritten, not left readable in free pages of the file.
-            .pragma("secure_delete", "on");
+            .pragma("secure_delete", "on")
+            // The pipeline's checkpointer keeps the log short (see `writer`); a
+            // commit here would otherwise checkpoint and fsync in its own time once
+            // the log passes SQLite's default 1000 pages, as it does under load.
+            .pragma("wal_autocheckpoint", "16384")
+            .pragma("journal_size_limit", "67108864");
         let connect = if options.read_only {
             // With no log to replay, read the file as it is: SQLite would otherwise
             // want to create the -shm file beside it, which a read-only copy's
@@ -338,6 +343,12 @@ pub enum Db<'a> {
 impl<'a> From<&'a Store> for Db<'a> {
     fn from(store: &'a Store) -> Db<'a> {
         Db::Pool(&store.pool)
+    }
+}
+
+impl<'a> From<&'a mut Connection> for Db<'a> {
+    fn from(conn: &'a mut Connection) -> Db<'a> {
+        Db::Conn(conn.raw())
     }
 }
 

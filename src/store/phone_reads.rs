@@ -36,12 +36,11 @@ pub async fn mark_read(
 
 /// Forgets how far the inbox read a phone that has no message left: what
 /// belonged only to deleted messages goes with them. How many went.
-pub async fn delete_without_messages(store: &Store) -> Result<u64, StoreError> {
-    let done = sqlx::query(
+pub async fn delete_without_messages(db: impl Into<super::Db<'_>>) -> Result<u64, StoreError> {
+    let query = sqlx::query(
         "DELETE FROM phone_reads WHERE NOT EXISTS \
            (SELECT 1 FROM messages m WHERE m.recipient = phone_reads.recipient)",
-    )
-    .execute(store.pool())
-    .await?;
+    );
+    let done = super::on!(db, query, execute)?;
     Ok(done.rows_affected())
 }

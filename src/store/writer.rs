@@ -48,7 +48,12 @@ impl BatchWriter {
     /// Opens the database file (already created and migrated by `Store::open`) with
     /// the settings the pool's connections have.
     pub(crate) fn open(path: &Path) -> Result<BatchWriter, StoreError> {
-        let conn = Connection::open(path)?;
+        // Never create it: were the file moved away, a new empty one without the
+        // schema would take the captures.
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         // As the pool's (see `Store::open_with`): FULL, so a 2xx survives a power
         // cut; secure_delete, so what is deleted is overwritten.
@@ -59,7 +64,7 @@ impl BatchWriter {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
              PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
-             PRAGMA wal_autocheckpoint = 16384;",
+             PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;",
         )?;
         let marks = vec!["?"; MESSAGE_COLUMNS.split(',').count()].join(", ");
         Ok(BatchWriter {
@@ -147,6 +152,9 @@ impl From<rusqlite::Error> for StoreError {
                 super::saw_unwritable();
                 StoreError::Unwritable(e.to_string())
             }
+            // BUSY, LOCKED: another writer held the database past busy_timeout (a
+            // huge delete, another process): a while, not a failure of Phonebox's.
+            Some(code) if matches!(code & 0xff, 5 | 6) => StoreError::Unwritable(e.to_string()),
             _ => StoreError::Write(e.to_string()),
         }
     }
