@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{broadcast, watch, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -368,13 +368,23 @@ pub struct Pruner {
     pipeline: Pipeline,
 }
 
+/// The next event, or never without a subscription.
+async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Result<Event, RecvError> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Pruner {
     /// Prunes until `stop` is cancelled.
     pub async fn run(self, stop: CancellationToken) {
         if self.pipeline.store().is_read_only() {
             return;
         }
-        let mut events = self.pipeline.subscribe();
+        // Captures are followed only while there is a cap: every capture would
+        // otherwise wake this task for nothing (a cost `make bench` saw).
+        let mut events: Option<broadcast::Receiver<Event>> = None;
         let mut policy = self.retention.0.policy.subscribe();
         let mut age_tick = tokio::time::interval(AGE_EVERY);
         age_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -384,6 +394,15 @@ impl Pruner {
         let mut next_pass = Instant::now();
         loop {
             let current = *policy.borrow_and_update();
+            match (current.max_messages.is_some(), events.is_some()) {
+                (true, false) => {
+                    events = Some(self.pipeline.subscribe());
+                    room = None;
+                    count_due = true;
+                }
+                (false, true) => events = None,
+                _ => {}
+            }
             let due = (count_due && current.max_messages.is_some())
                 || (age_due && current.max_age.is_some());
             tokio::select! {
@@ -406,7 +425,7 @@ impl Pruner {
                         }
                     }
                 }
-                event = events.recv() => match event {
+                event = next_event(&mut events) => match event {
                     Ok(Event::MessageCreated(_)) => match room {
                         Some(n) if n > 0 => room = Some(n - 1),
                         _ => count_due = true,
