@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Defaults of the hold limits, kept with the pipeline that enforces them.
+pub use crate::capture::pipeline::{DEFAULT_MAX_EVENT_STREAMS, DEFAULT_MAX_HELD_WAITS};
+
 /// Default address: loopback only, so nothing off this machine can reach it.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7676";
 /// Default largest request body accepted, in bytes (1 MiB).
@@ -14,11 +17,6 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
-/// Far above a QA suite's workers each holding a wait, yet a bound on what one
-/// client looping on `latest?wait=` (or multiplexing over HTTP/2) can pin down.
-pub const DEFAULT_MAX_HELD_WAITS: usize = 1024;
-/// Browser tabs, the desktop window and test workers each watching the stream.
-pub const DEFAULT_MAX_EVENT_STREAMS: usize = 256;
 
 /// Reads a `--listen` address: `127.0.0.1:7676` or `[::1]:7676` as written, and
 /// `localhost:7676`, `:7676` or a bare `7676` as that port on 127.0.0.1. Other host

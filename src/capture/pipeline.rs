@@ -19,6 +19,11 @@ use crate::store::forwards::QueuedForward;
 use crate::store::writer::BatchWriter;
 use crate::store::{Store, StoreError};
 
+/// Far above a QA suite's workers each holding a wait, yet a bound on what one
+/// client looping on `latest?wait=` (or multiplexing over HTTP/2) can pin down.
+pub const DEFAULT_MAX_HELD_WAITS: usize = 1024;
+/// Browser tabs, the desktop window and test workers each watching the stream.
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 256;
 /// The most messages one transaction commits.
 const MAX_BATCH: usize = 256;
 /// Requests waiting for the writer before callers start to wait for room.
@@ -167,8 +172,8 @@ pub struct HoldLimits {
 impl Default for HoldLimits {
     fn default() -> HoldLimits {
         HoldLimits {
-            max_held_waits: crate::config::DEFAULT_MAX_HELD_WAITS,
-            max_live_views: crate::config::DEFAULT_MAX_EVENT_STREAMS,
+            max_held_waits: DEFAULT_MAX_HELD_WAITS,
+            max_live_views: DEFAULT_MAX_EVENT_STREAMS,
         }
     }
 }

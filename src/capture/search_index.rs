@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::pipeline::WriteTurn;
 use crate::store::{message_search, Store};
 
 /// How long without a commit counts as a pause in captures.
@@ -32,7 +31,8 @@ const BATCH: u32 = 1000;
 pub(crate) async fn run(
     store: Store,
     mut commits: watch::Receiver<u64>,
-    turn: WriteTurn,
+    // The pipeline's `WriteTurn`, named by its type: this module sits below it.
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     stop: tokio_util::sync::CancellationToken,
 ) {
     if store.is_read_only() {

@@ -17,6 +17,7 @@ mod marketplace;
 pub mod metrics;
 pub mod openapi;
 mod retention;
+mod routing_errors;
 pub mod serve;
 mod sns;
 mod state;
@@ -60,7 +61,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .with_state(state.clone())
         // Our own extractors enforce `body_limit` with a JSON 413.
         .layer(DefaultBodyLimit::max(state.body_limit))
-        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(routing_errors::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(guard),
             guard::local_only,
