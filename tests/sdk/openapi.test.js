@@ -27,6 +27,8 @@ const WEBHOOK_SECRET = 'whsec_cGhvbmVib3gtdGVzdC13ZWJob29rLXNlY3JldCEh';
 const NOT_CALLED = {
   // Endless: its content type is checked instead (below).
   streamEvents: 'a Server-Sent Events stream never ends',
+  // Not JSON: its content type and exposition format are checked instead (below).
+  getMetrics: 'Prometheus text, not a JSON body',
 };
 
 let server;
@@ -134,6 +136,17 @@ test('the event stream answers as documented', async () => {
   abort.abort();
 });
 
+test('/metrics answers OpenMetrics text, as documented', async () => {
+  const op = doc.paths['/metrics'].get;
+  const res = await fetch(`${server.base}/metrics`);
+  assert.equal(res.status, 200);
+  const documented = Object.keys(op.responses['200'].content);
+  assert.deepEqual(documented, [res.headers.get('content-type')]);
+  const text = await res.text();
+  assert.match(text, /^# TYPE phonebox_messages_captured counter$/m);
+  assert.ok(text.endsWith('# EOF\n'), 'ends with the EOF marker');
+});
+
 // Each operation as it is called, in this order (creations before reads,
 // deletions last). `path` fills the path's parameters; `expect` the status
 // this call must get (one of the documented ones).
@@ -146,6 +159,10 @@ const PLAN = [
   ['getLatestMessage', { path: { number: PHONE }, query: { wait: '1s' } }],
   ['markPhoneRead', { path: { number: PHONE }, body: () => ({ up_to: ctx.message }) }],
   ['getCapture', {}],
+  ['getRetention', {}],
+  ['setRetention', { body: { max_messages: 1000000, max_age: '30d' } }],
+  // And off again, so nothing else in the walk is pruned.
+  ['setRetention', { body: { max_messages: null, max_age: null } }],
   ['setCapture', { body: { paused: false } }],
   ['listTenants', {}],
   ['createTenant', { body: { id: TENANT, friendly_name: 'OpenAPI walk' }, expect: 201 }],
