@@ -196,6 +196,11 @@ impl Store {
             }
         } else {
             migrator.run(&pool).await?;
+            // What a migration rewrote (a secret it hashed, a key it moved out)
+            // reaches the database file now, not at a checkpoint some time later.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&pool)
+                .await?;
         }
         let store = Store {
             pool,
