@@ -320,7 +320,7 @@ fn wanted(to: PhoneNumber) -> Wanted {
 }
 
 /// What the phone summary and the search index cost the capture writer: its
-/// `insert_batch`, 64 rows a statement (a busy group commit), into a fresh database
+/// insert (`BatchWriter`), 64 rows a transaction (a busy group commit), into a fresh database
 /// without the triggers, as shipped (the phone summary's triggers; the index is
 /// filled afterwards, a thousand rows a transaction, as the indexer does), and with
 /// the index filled in the insert itself (the trigger the indexer replaced).
@@ -343,7 +343,7 @@ async fn writer_cost(dir: &Path, phones: u32) {
     ];
     println!();
     println!(
-        "writer cost: {rows} rows through messages::insert_batch, 64 a statement (wall, CPU), \
+        "writer cost: {rows} rows through the capture writer's insert, 64 a transaction (wall, CPU), \
          then the older half deleted in one statement"
     );
     let mut first = None;
@@ -365,18 +365,16 @@ async fn writer_cost(dir: &Path, phones: u32) {
         let mut ids = ulid::Generator::new();
         let start = phonebox::unix_ms::from_time(time::OffsetDateTime::now_utc());
         let all = seed::demo_rows(&mut ids, &numbers, start, 0..rows);
-        let mut conn = store.dedicated().await.expect("conn");
+        let mut writer = store.batch_writer().expect("writer");
         let started = Instant::now();
         let cpu = process_cpu();
         for chunk in all.chunks(64) {
             let refs: Vec<_> = chunk.iter().map(|(m, r)| (m, r)).collect();
-            messages::insert_batch(&mut conn, &refs)
-                .await
-                .expect("insert");
+            writer.insert(&refs, &[]).expect("insert");
         }
         let per_row = started.elapsed().as_secs_f64() * 1e6 / rows as f64;
         let cpu_per_row = (process_cpu() - cpu) * 1e6 / rows as f64;
-        drop(conn);
+        drop(writer);
         // The indexer's share, where it runs: a thousand rows a transaction.
         let indexed = if round == 1 {
             let started = Instant::now();

@@ -9,7 +9,6 @@
 use crate::capture::pipeline;
 use crate::message::phone::PhoneNumber;
 use crate::message::{Channel, Message, NewMessage, Purpose, RawRequest, Source};
-use crate::store::messages::{self, MAX_INSERT_ROWS};
 use crate::store::{Store, StoreError};
 use crate::unix_ms;
 
@@ -28,7 +27,7 @@ const SOURCES: [(Source, u64); 7] = [
 pub const OTHER_TENANTS: [(&str, u64); 2] = [("acme-staging", 10), ("globex-dev", 53)];
 
 /// Rows per transaction: one commit (one fsync) for this many messages.
-const ROWS_PER_COMMIT: u64 = 64 * MAX_INSERT_ROWS as u64;
+const ROWS_PER_COMMIT: u64 = 65_536;
 
 /// Writes `count` messages to `phones` numbers, one a second, ending now; returns
 /// how many were written.
@@ -38,13 +37,18 @@ pub async fn seed(store: &Store, count: u64, phones: u32) -> Result<u64, StoreEr
     let start = now - count as i64 * 1000;
     // Parsing a number is the dearest part of a row: once per phone, not per message.
     let numbers = demo_numbers(phones);
-    let mut conn = store.dedicated().await?;
+    // The capture writer's own insert, on a blocking thread: SQLite blocks it.
+    let mut writer = store.batch_writer()?;
     let mut written = 0u64;
     while written < count {
         let chunk = (count - written).min(ROWS_PER_COMMIT);
         let rows = demo_rows(&mut ids, &numbers, start, written..written + chunk);
-        let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
-        messages::insert_many(&mut conn, &refs).await?;
+        writer = tokio::task::spawn_blocking(move || {
+            let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
+            writer.insert(&refs, &[]).map(|()| writer)
+        })
+        .await
+        .map_err(|e| StoreError::Write(format!("the seeding thread failed: {e}")))??;
         written += chunk;
     }
     // In bulk now, rather than by the server's indexer a thousand at a time later.

@@ -121,10 +121,8 @@ mod tests {
 
     async fn insert(store: &Store, rows: &[(Message, RawRequest)]) {
         let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
-        let mut conn = store.dedicated().await.expect("connection");
-        messages::insert_many(&mut conn, &refs)
-            .await
-            .expect("insert");
+        let mut writer = store.batch_writer().expect("writer");
+        writer.insert(&refs, &[]).expect("insert");
     }
 
     #[tokio::test]

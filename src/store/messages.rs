@@ -5,11 +5,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
-use super::{Connection, Store, StoreError};
+use super::{Store, StoreError};
 use crate::message::phone::PhoneNumber;
-use crate::message::{
-    Channel, Message, MessageDetail, RawRequest, SendError, Source, Status, StoredRequest,
-};
+use crate::message::{Channel, Message, MessageDetail, SendError, Source, Status, StoredRequest};
 use crate::unix_ms;
 
 /// Columns of a `Message`, in the order `message_from_row` reads them.
@@ -75,88 +73,6 @@ pub struct PhoneSummary {
     /// Messages the inbox has not shown yet.
     pub unread: i64,
     pub last_message: Message,
-}
-
-/// The most rows one `insert_batch` takes: SQLite binds at most 32766 values, 25 a row.
-pub const MAX_INSERT_ROWS: usize = 1024;
-
-/// Inserts a batch atomically: all rows are committed, or none.
-pub async fn insert_batch(
-    conn: &mut Connection,
-    rows: &[(&Message, &RawRequest)],
-) -> Result<(), StoreError> {
-    insert_rows(conn.raw(), rows).await
-}
-
-/// Inserts any number of rows in one transaction, `MAX_INSERT_ROWS` a statement:
-/// for bulk loads (seeding, benches), one commit instead of one per batch.
-pub async fn insert_many(
-    conn: &mut Connection,
-    rows: &[(&Message, &RawRequest)],
-) -> Result<(), StoreError> {
-    let mut tx = sqlx::Connection::begin(conn.raw()).await?;
-    for chunk in rows.chunks(MAX_INSERT_ROWS) {
-        insert_rows(&mut tx, chunk).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn insert_rows(
-    conn: &mut sqlx::SqliteConnection,
-    rows: &[(&Message, &RawRequest)],
-) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    if rows.len() > MAX_INSERT_ROWS {
-        return Err(StoreError::BatchTooLarge(rows.len()));
-    }
-    let mut encoded = Vec::with_capacity(rows.len());
-    for (m, raw) in rows {
-        let headers = serde_json::to_string(&raw.headers)
-            .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?;
-        let attributes = m.attributes.as_ref().map(|a| a.to_string());
-        encoded.push((headers, attributes));
-    }
-    // One multi-row INSERT is one statement, so SQLite commits it atomically on its
-    // own: one round trip to the connection's thread instead of begin/insert/commit.
-    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "INSERT INTO messages ({}) ",
-        super::writer::MESSAGE_COLUMNS
-    ));
-    builder.push_values(
-        rows.iter().zip(&encoded),
-        |mut b, ((m, raw), (headers, attributes))| {
-            b.push_bind(&m.id)
-                .push_bind(&m.tenant)
-                .push_bind(unix_ms::from_time(m.received_at))
-                .push_bind(m.channel)
-                .push_bind(m.source)
-                .push_bind(m.recipient.as_str())
-                .push_bind(&m.sender)
-                .push_bind(&m.text)
-                .push_bind(&m.code)
-                .push_bind(&m.action)
-                .push_bind(m.purpose)
-                .push_bind(&m.locale)
-                .push_bind(&m.user_id)
-                .push_bind(&m.client_id)
-                .push_bind(m.status)
-                .push_bind(m.encoding)
-                .push_bind(m.segments as i64)
-                .push_bind(&m.provider_message_id)
-                .push_bind(&m.provider_account)
-                .push_bind(attributes)
-                .push_bind(m.error.as_ref().map(|e| e.code.as_str()))
-                .push_bind(m.error.as_ref().map(|e| e.message.as_str()))
-                .push_bind(&raw.content_type)
-                .push_bind(headers)
-                .push_bind(&raw.body);
-        },
-    );
-    builder.build().execute(conn).await?;
-    Ok(())
 }
 
 /// Messages matching `filter`, newest first, at most `limit`.

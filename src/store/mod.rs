@@ -57,8 +57,6 @@ pub enum StoreError {
     Outdated,
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("a batch of {0} rows is more than one statement can insert")]
-    BatchTooLarge(usize),
     #[error("stored row is not readable: {0}")]
     Corrupt(String),
     /// A write on the capture writer's own connection failed (see `writer`).
@@ -380,11 +378,5 @@ pub struct Connection(PoolConnection<Sqlite>);
 impl Connection {
     pub(crate) fn raw(&mut self) -> &mut sqlx::SqliteConnection {
         &mut self.0
-    }
-
-    /// Closes it instead of returning it to the pool: after a failure its state
-    /// (a transaction SQLite cancelled on its own, say) cannot be trusted.
-    pub fn discard(mut self) {
-        self.0.close_on_drop();
     }
 }

@@ -1,5 +1,6 @@
-//! The capture writer's own connection: inserts batches of messages (and the
-//! auto-forwards they queue) synchronously on the writer's thread.
+//! The one way messages are inserted: batches of messages (and the auto-forwards
+//! they queue) written synchronously on the caller's thread, the capture writer's
+//! or `phonebox seed`'s blocking task.
 //!
 //! Why not sqlx here: a sqlx SQLite connection runs on a worker thread of its own,
 //! so every statement is two thread hand-offs, and the multi-row INSERT that kept
@@ -20,8 +21,7 @@ use super::StoreError;
 use crate::message::{Message, RawRequest};
 use crate::unix_ms;
 
-/// The columns a message row is inserted with, in `insert_message`'s order; also
-/// what `messages::insert_batch` writes, so the two cannot drift.
+/// The columns a message row is inserted with, in `insert`'s order.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, \
      sender, text, code, action, purpose, locale, user_id, client_id, status, encoding, \
      segments, provider_message_id, provider_account, attributes, error_code, error_message, \
