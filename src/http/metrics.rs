@@ -83,7 +83,7 @@ pub fn route_kind(method: &Method, path: &str) -> RouteKind {
         sends_or_calls(path.ends_with("/Messages.json") || path.ends_with("/Calls.json"))
     } else if path.starts_with("/v2/Services/") {
         sends_or_calls(path.ends_with("/Verifications"))
-    } else if PROVIDER_SENDS.contains(&path) {
+    } else if path == "/sms/json" || super::marketplace::provider_of(path).is_some() {
         sends_or_calls(true)
     } else if path.starts_with("/_aws/") {
         RouteKind::Provider
@@ -100,19 +100,6 @@ pub fn route_kind(method: &Method, path: &str) -> RouteKind {
         RouteKind::Other
     }
 }
-
-/// The providers' send endpoints at fixed paths (Vonage and the marketplace's).
-const PROVIDER_SENDS: [&str; 9] = [
-    "/sms/json",
-    "/messages",
-    "/sms",
-    "/sms.json",
-    "/sms/2/text/advanced",
-    "/v1.0/messagedispatcher",
-    "/v1/messaging",
-    "/v1/verify/sms",
-    "/v3/sms/send",
-];
 
 /// Why an answer to a capture stored nothing, if it did not.
 fn refusal(state: &AppState, response: &Response) -> Option<Refusal> {

@@ -64,7 +64,8 @@ impl Api {
 /// method, bad path or query) into the shape of the API the path belongs to, so a
 /// client never has to parse plain text, nor another API's shape.
 pub async fn json_errors(request: Request, next: Next) -> Response {
-    let api = Api::of(request.method(), request.uri().path());
+    // Kept (cheaply: shared bytes) to classify the path only for an error answer.
+    let (method, uri) = (request.method().clone(), request.uri().clone());
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -87,7 +88,7 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         text
     };
     let allow = parts.headers.get(header::ALLOW).cloned();
-    let mut shaped = match api {
+    let mut shaped = match Api::of(&method, uri.path()) {
         Api::Auth0 => super::auth0::routing_error(status, message),
         Api::Management => super::management::routing_error(status, message),
         Api::Twilio => super::twilio::routing_error(status, message),

@@ -115,6 +115,23 @@ pub struct OpenOptions {
     pub own_dir: bool,
 }
 
+/// How long a connection waits for another's write lock before it gives up.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every connection's settings, the pool's and the capture writer's (`writer`) alike.
+pub(crate) const CONNECTION_PRAGMAS: [(&str, &str); 4] = [
+    ("foreign_keys", "ON"),
+    // What is deleted (a message, a moved key, a rebuilt table's old pages) is
+    // overwritten, not left readable in free pages of the file.
+    ("secure_delete", "ON"),
+    // The pipeline's checkpointer copies the log into the file, off the capture
+    // path; a connection checkpoints in its own commit only past 64 MB of log, as
+    // a backstop (under a load that never pauses, a checkpoint from elsewhere never
+    // catches the log's end, so the log could not start over).
+    ("wal_autocheckpoint", "16384"),
+    ("journal_size_limit", "67108864"),
+];
+
 /// How often health re-checks a database it last found unwritable.
 const RECHECK: Duration = Duration::from_secs(2);
 
@@ -147,18 +164,12 @@ impl Store {
             let path = at.display().to_string();
             move |source| StoreError::Files { path, source }
         };
-        let connect = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            // What is deleted (a message, a moved key, a rebuilt table's old pages)
-            // is overwritten, not left readable in free pages of the file.
-            .pragma("secure_delete", "on")
-            // The pipeline's checkpointer keeps the log short (see `writer`); a
-            // commit here would otherwise checkpoint and fsync in its own time once
-            // the log passes SQLite's default 1000 pages, as it does under load.
-            .pragma("wal_autocheckpoint", "16384")
-            .pragma("journal_size_limit", "67108864");
+        let connect = CONNECTION_PRAGMAS.iter().fold(
+            SqliteConnectOptions::from_str("sqlite://")?
+                .filename(path)
+                .busy_timeout(BUSY_TIMEOUT),
+            |connect, (name, value)| connect.pragma(*name, *value),
+        );
         let connect = if options.read_only {
             // With no log to replay, read the file as it is: SQLite would otherwise
             // want to create the -shm file beside it, which a read-only copy's

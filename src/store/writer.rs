@@ -12,7 +12,6 @@
 //! other query stays on sqlx (and so portable to the PostgreSQL backend planned).
 
 use std::path::Path;
-use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
@@ -22,7 +21,7 @@ use crate::message::{Message, RawRequest};
 use crate::unix_ms;
 
 /// The columns a message row is inserted with, in `insert`'s order.
-pub(crate) const MESSAGE_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, \
+const MESSAGE_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, \
      sender, text, code, action, purpose, locale, user_id, client_id, status, encoding, \
      segments, provider_message_id, provider_account, attributes, error_code, error_message, \
      content_type, headers, raw_body";
@@ -54,18 +53,13 @@ impl BatchWriter {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        // As the pool's (see `Store::open_with`): FULL, so a 2xx survives a power
-        // cut; secure_delete, so what is deleted is overwritten.
-        // The pipeline's checkpointer copies the log into the file off this thread;
-        // this connection checkpoints only as a backstop, once the log passes 64 MB
-        // (under a load that never pauses, a checkpoint from elsewhere never catches
-        // the log's end, so the log could not start over).
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
-             PRAGMA wal_autocheckpoint = 16384; PRAGMA journal_size_limit = 67108864;",
-        )?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        // As the pool's writers (see `Store::open_with`): FULL, so a 2xx survives a
+        // power cut; then the settings every connection shares.
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+        for (name, value) in super::CONNECTION_PRAGMAS {
+            conn.pragma_update(None, name, value)?;
+        }
         let marks = vec!["?"; MESSAGE_COLUMNS.split(',').count()].join(", ");
         Ok(BatchWriter {
             conn,
