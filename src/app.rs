@@ -142,6 +142,7 @@ impl App {
             own_base,
             chaos.clone(),
             outbound.clone(),
+            crate::actions::runner::Runner::new(config.node.clone()),
         )
         .await
         .map_err(|source| StartError::Store {

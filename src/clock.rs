@@ -32,6 +32,8 @@ pub struct Clock {
     /// Held across a change and its write, so the stored offset is always the
     /// last one set (two advances at once cannot store the smaller).
     writes: Arc<tokio::sync::Mutex<()>>,
+    /// Woken when the clock is moved, so a wait on emulated time ends at once.
+    moved: Arc<tokio::sync::Notify>,
 }
 
 /// The clock as `/emulator/v1/clock` shows it.
@@ -65,6 +67,7 @@ impl Clock {
             offset_ms: Arc::new(AtomicI64::new(offset)),
             tenants: Arc::new(RwLock::new(tenants)),
             writes: Arc::default(),
+            moved: Arc::default(),
         })
     }
 
@@ -138,7 +141,29 @@ impl Clock {
             next
         };
         settings::set(store, &format!("{TENANT_KEY}{tenant}"), &next.to_string()).await?;
+        self.moved.notify_waiters();
         Ok(true)
+    }
+
+    /// Waits until `tenant`'s emulated clock reads `due_ms` (Unix ms): by real time,
+    /// or at once when the clock is moved past it.
+    pub async fn sleep_until_in(&self, tenant: &str, due_ms: i64) {
+        loop {
+            let moved = self.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            let now = unix_ms::from_time(self.now_in(tenant));
+            let Ok(left) = u64::try_from(due_ms.saturating_sub(now)) else {
+                return;
+            };
+            if left == 0 {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(left)) => {}
+                _ = moved => {}
+            }
+        }
     }
 
     /// `tenant`'s own offset back to none (the global one for the default tenant).
@@ -197,6 +222,7 @@ impl Clock {
         }
         let offset = self.offset_ms.load(Ordering::Relaxed);
         settings::set(store, OFFSET_KEY, &offset.to_string()).await?;
+        self.moved.notify_waiters();
         Ok(true)
     }
 

@@ -163,6 +163,11 @@ pub struct Config {
           value_parser = crate::capture::retention::parse_max_age)]
     pub max_age: Option<Duration>,
 
+    /// The `node` that runs the user's Actions and Hooks (Node.js 18 or later).
+    /// [default: `node` on PATH]
+    #[arg(long, env = "PHONEBOX_NODE", value_name = "PATH")]
+    pub node: Option<PathBuf>,
+
     /// A line for the UI to show (the desktop app sets it when it had to move off a
     /// taken port); not a command-line flag.
     #[arg(skip)]
@@ -189,6 +194,7 @@ impl Config {
             secrets_store: crate::secrets::SecretsStore::Auto,
             max_messages: None,
             max_age: None,
+            node: None,
             notice: None,
         }
     }

@@ -3,6 +3,7 @@
 //! The core knows nothing of Tauri: `phonebox serve`, the tests and the desktop
 //! shell all drive it through [`App`].
 
+pub mod actions;
 pub mod app;
 pub mod auth0;
 pub mod capture;

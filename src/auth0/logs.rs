@@ -146,6 +146,7 @@ pub async fn write(
             kind,
             user_id: ctx.user_id,
             client_id: ctx.client_id,
+            transaction_id: event.details.get("transaction_id").and_then(Value::as_str),
             body: &body,
         },
     )

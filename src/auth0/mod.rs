@@ -6,6 +6,7 @@
 //! Nothing here knows HTTP: the routers in `crate::http` parse requests into the
 //! types below and write the errors in Auth0's shapes.
 
+pub mod actions;
 pub mod admin;
 pub mod api;
 pub mod bearer;
@@ -13,6 +14,7 @@ pub mod bounded;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod flows;
 pub mod json;
 pub mod limits;
 pub mod logs;
@@ -104,6 +106,7 @@ impl Auth0 {
         own_base: String,
         chaos: crate::capture::chaos::Chaos,
         outbound: crate::outbound::Outbound,
+        runner: crate::actions::runner::Runner,
     ) -> Result<Auth0, StoreError> {
         let now = crate::unix_ms::from_time(pipeline.clock().now());
         let store = pipeline.store();
@@ -118,7 +121,14 @@ impl Auth0 {
             directory::hash_legacy_client_secrets(store).await?;
         }
         Ok(Auth0 {
-            delivery: Delivery::new(own_base, pipeline.clone(), secrets.clone(), chaos, outbound),
+            delivery: Delivery::new(
+                own_base,
+                pipeline.clone(),
+                secrets.clone(),
+                chaos,
+                outbound,
+                runner,
+            ),
             pipeline,
             secrets,
             signer: std::sync::Arc::new(OnceCell::new()),

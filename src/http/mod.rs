@@ -1,6 +1,7 @@
 //! The HTTP face of Phonebox: one router per resource, merged here, behind the
 //! local-only guard and the JSON error mapping.
 
+mod actions;
 mod auth0;
 mod body;
 mod capture;
@@ -53,6 +54,7 @@ pub fn router(state: AppState, guard: guard::HostGuard) -> Router {
         .merge(chaos::router())
         .merge(clock::router())
         .merge(retention::router())
+        .merge(actions::router())
         .merge(vonage::router())
         .merge(marketplace::router())
         .merge(openapi::router())

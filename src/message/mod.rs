@@ -161,6 +161,9 @@ pub struct Link {
     /// `requested_by_page` attribute, and never auto-forwarded.
     #[serde(default)]
     pub requested_by_page: bool,
+    /// The run of the user's Action that sent it, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_run: Option<String>,
 }
 
 /// The header a `Link` travels in to another Phonebox.
@@ -219,6 +222,9 @@ impl NewMessage {
         attributes.insert("delivered_by".into(), link.delivered_by.as_str().into());
         if link.requested_by_page {
             attributes.insert("requested_by_page".into(), true.into());
+        }
+        if let Some(run) = &link.action_run {
+            attributes.insert("action_run_id".into(), run.as_str().into());
         }
         NewMessage {
             tenant: link.tenant,
@@ -338,6 +344,7 @@ mod tests {
             delivered_by: SendProvider::Twilio,
             code: Some("123456".into()),
             requested_by_page: false,
+            action_run: None,
         }
     }
 

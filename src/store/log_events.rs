@@ -12,6 +12,9 @@ pub struct LogRow<'a> {
     pub kind: &'a str,
     pub user_id: Option<&'a str>,
     pub client_id: Option<&'a str>,
+    /// The MFA challenge or passwordless code the event is about, for the flow
+    /// timeline.
+    pub transaction_id: Option<&'a str>,
     pub body: &'a str,
 }
 
@@ -19,8 +22,8 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &LogRow<'_>) -> Result<(), Store
     on!(
         db,
         sqlx::query(
-            "INSERT INTO log_events (log_id, tenant, date, type, user_id, client_id, body) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO log_events (log_id, tenant, date, type, user_id, client_id, transaction_id, body) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(row.log_id)
         .bind(row.tenant)
@@ -28,6 +31,7 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &LogRow<'_>) -> Result<(), Store
         .bind(row.kind)
         .bind(row.user_id)
         .bind(row.client_id)
+        .bind(row.transaction_id)
         .bind(row.body),
         execute
     )?;
@@ -125,4 +129,20 @@ pub async fn get(
             .bind(log_id),
         fetch_optional
     )?)
+}
+
+/// Bodies of a transaction's events, oldest first (at most `limit`).
+pub async fn of_transaction(
+    store: &Store,
+    transaction_id: &str,
+    limit: u32,
+) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT body FROM log_events WHERE transaction_id = ? ORDER BY log_id LIMIT ?",
+    )
+    .bind(transaction_id)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(body,)| body).collect())
 }

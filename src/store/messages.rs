@@ -516,3 +516,20 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
         id,
     })
 }
+
+/// The messages of one transaction (an MFA challenge, a passwordless code, an
+/// Action test), oldest first, at most `limit`.
+pub async fn of_transaction(
+    store: &Store,
+    transaction_id: &str,
+    limit: u32,
+) -> Result<Vec<Message>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM messages WHERE transaction_id = ? ORDER BY id LIMIT ?"
+    ))
+    .bind(transaction_id)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(message_from_row).collect()
+}

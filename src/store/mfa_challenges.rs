@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{on, Db, StoreError};
+use super::{on, Db, Store, StoreError};
 use crate::message::{Channel, Purpose};
 
 crate::message::text_enum! {
@@ -116,4 +116,14 @@ pub async fn verify(db: impl Into<Db<'_>>, id: &str, now: i64) -> Result<bool, S
         execute
     )?;
     Ok(done.rows_affected() == 1)
+}
+
+/// One challenge by its id (the transaction id its messages and logs carry).
+pub async fn get(store: &Store, id: &str) -> Result<Option<ChallengeRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM mfa_challenges WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?)
 }

@@ -4,6 +4,9 @@
 //! and applies the migrations. Every query lives in a file named for its table, so a
 //! PostgreSQL backend later is this module's work alone.
 
+pub mod action_cache;
+pub mod action_runs;
+pub mod actions;
 pub mod clients;
 pub mod files;
 pub mod forward_rules;

@@ -120,12 +120,10 @@ impl Auth0 {
         tx.commit().await?;
         if let Some(why) = exhausted {
             self.delivery.refused(&route);
-            return Ok(crate::auth0::delivery::Outcome {
-                provider: route.provider(),
-                delivered: false,
-                error: Some(why),
-                message_id: None,
-            });
+            return Ok(crate::auth0::delivery::Outcome::failed(
+                route.provider(),
+                why,
+            ));
         }
         let outcome = self.delivery.deliver(out, &route).await;
         phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
@@ -405,54 +403,160 @@ impl Auth0 {
                 return Ok(());
             }
         };
-        let outgoing = Outgoing {
-            tenant: &caller.tenant,
-            user,
-            client,
-            channel,
-            recipient: &recipient,
+        let parts = SendParts {
+            recipient,
             text: match channel {
                 Channel::Sms => as_text.clone(),
                 Channel::Voice => as_voice.clone(),
             },
             as_text,
             as_voice,
-            code,
+            code: code.to_owned(),
             purpose,
-            locale: &locale,
-            transaction_id,
-            ip: caller.ip.as_deref(),
-            user_agent: caller.user_agent.as_deref(),
-            from_page: caller.from_page,
+            locale,
+            transaction_id: transaction_id.to_owned(),
+            channel,
         };
+        let outgoing = parts.outgoing(caller, user, client);
         let outcome = self.delivery.deliver(&outgoing, &route).await;
+        self.record_send(caller, user, client, &parts, send_id, flow, &outcome)
+            .await?;
+        if let Some(retry) = outcome.retry {
+            // Auth0 retries "in the next minutes": on the emulated clock, after the
+            // request has its answer.
+            let this = self.clone();
+            let (caller, user, client) = (caller.clone(), user.clone(), client.clone());
+            tokio::spawn(async move {
+                this.retry_sends(&caller, &user, &client, parts, send_id, flow, retry)
+                    .await
+            });
+        }
+        Ok(())
+    }
+
+    /// Records how a delivery went: the send's outcome and its log event.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_send(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        parts: &SendParts,
+        send_id: i64,
+        flow: Flow,
+        outcome: &crate::auth0::delivery::Outcome,
+    ) -> Result<(), AuthError> {
+        let ctx = user_context(caller, user, client);
+        let recipient = parts.recipient.as_str();
+        let failure_kind = flow.log_kind(parts.channel, false);
         match (&outcome.error, outcome.delivered) {
             (Some(why), false) => {
-                phone_sends::record_failure(
-                    self.store(),
-                    send_id,
-                    recipient.as_str(),
-                    failure_kind,
-                    why,
-                )
-                .await?
+                phone_sends::record_failure(self.store(), send_id, recipient, failure_kind, why)
+                    .await?
             }
             _ => phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?,
         }
         let details = json!({
-            "transaction_id": transaction_id,
+            "transaction_id": parts.transaction_id,
             "provider": outcome.provider,
-            "to": masked,
+            "to": super::masked(recipient),
             "message_id": outcome.message_id,
+            "action_run_id": outcome.action_run,
             "error": outcome.error,
         });
         self.write_log(
-            flow.log_kind(channel, outcome.delivered),
+            flow.log_kind(parts.channel, outcome.delivered),
             &ctx,
             outcome.error.as_deref(),
             details,
         )
         .await?;
         Ok(())
+    }
+
+    /// Runs the Action again when each retry falls due, up to Auth0's five, until
+    /// one delivers or gives up; each attempt is logged as the first was.
+    #[allow(clippy::too_many_arguments)]
+    async fn retry_sends(
+        &self,
+        caller: &Caller,
+        user: &UserRow,
+        client: &ClientRow,
+        parts: SendParts,
+        send_id: i64,
+        flow: Flow,
+        mut retry: crate::auth0::delivery::action::Retry,
+    ) {
+        loop {
+            self.pipeline
+                .clock()
+                .sleep_until_in(&caller.tenant.id, retry.due_ms)
+                .await;
+            // The tenant as it is now: its provider may have changed meanwhile.
+            let tenant = match self.tenant(&caller.tenant.id).await {
+                Ok(Some(tenant)) => tenant,
+                _ => return,
+            };
+            let caller = Caller {
+                tenant,
+                ..caller.clone()
+            };
+            let outgoing = parts.outgoing(&caller, user, client);
+            let outcome = self
+                .delivery
+                .deliver_retry(&outgoing, &Route::of(&caller.tenant), retry.attempt)
+                .await;
+            if let Err(e) = self
+                .record_send(&caller, user, client, &parts, send_id, flow, &outcome)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record a retried send");
+                return;
+            }
+            match outcome.retry {
+                Some(next) => retry = next,
+                None => return,
+            }
+        }
+    }
+}
+
+/// What one send carries, owned, so a retry can send it again later.
+pub(crate) struct SendParts {
+    recipient: PhoneNumber,
+    text: String,
+    as_text: String,
+    as_voice: String,
+    code: String,
+    purpose: Purpose,
+    locale: String,
+    transaction_id: String,
+    channel: Channel,
+}
+
+impl SendParts {
+    fn outgoing<'a>(
+        &'a self,
+        caller: &'a Caller,
+        user: &'a UserRow,
+        client: &'a ClientRow,
+    ) -> Outgoing<'a> {
+        Outgoing {
+            tenant: &caller.tenant,
+            user,
+            client,
+            channel: self.channel,
+            recipient: &self.recipient,
+            text: self.text.clone(),
+            as_text: self.as_text.clone(),
+            as_voice: self.as_voice.clone(),
+            code: &self.code,
+            purpose: self.purpose,
+            locale: &self.locale,
+            transaction_id: &self.transaction_id,
+            ip: caller.ip.as_deref(),
+            user_agent: caller.user_agent.as_deref(),
+            from_page: caller.from_page,
+        }
     }
 }

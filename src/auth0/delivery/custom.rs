@@ -66,6 +66,18 @@ impl Shape {
 
 impl Delivery {
     pub(super) async fn custom(&self, out: &Outgoing<'_>, shape: Shape) -> Outcome {
+        // The user's own Action or Hook for this trigger, when they configured one.
+        let trigger = crate::actions::Trigger::of_shape(shape);
+        match self.action_for(&out.tenant.id, trigger).await {
+            Ok(Some(action)) => return self.run_action(out, &action, 1).await,
+            Ok(None) => {}
+            Err(e) => {
+                return Outcome::failed(
+                    SendProvider::Custom,
+                    format!("could not read the tenant's Action: {e}"),
+                )
+            }
+        }
         let body = match shape {
             Shape::SendPhoneMessage => serde_json::to_vec(&send_phone_message_event(out)),
             Shape::Hook => serde_json::to_vec(&hook_call(out)),
@@ -160,7 +172,7 @@ fn request(out: &Outgoing<'_>) -> Request {
 }
 
 /// The `send-phone-message` Action event (payloads.md §1).
-fn send_phone_message_event(out: &Outgoing<'_>) -> SendPhoneMessageEvent {
+pub(super) fn send_phone_message_event(out: &Outgoing<'_>) -> SendPhoneMessageEvent {
     SendPhoneMessageEvent {
         message_options: Some(MessageOptions {
             action: out.action().to_owned(),
@@ -182,7 +194,7 @@ fn send_phone_message_event(out: &Outgoing<'_>) -> SendPhoneMessageEvent {
 }
 
 /// The `custom-phone-provider` Action event (payloads.md §2).
-fn custom_phone_provider_event(out: &Outgoing<'_>) -> CustomPhoneProviderEvent {
+pub(super) fn custom_phone_provider_event(out: &Outgoing<'_>) -> CustomPhoneProviderEvent {
     // The template's `from` wins over the provider's `default_from`.
     let from =
         crate::auth0::templates::unified_from(&out.tenant.settings, out.purpose).or_else(|| {
@@ -223,7 +235,7 @@ fn custom_phone_provider_event(out: &Outgoing<'_>) -> CustomPhoneProviderEvent {
 }
 
 /// The legacy Hook's parameters (payloads.md §3).
-fn hook_call(out: &Outgoing<'_>) -> HookCall {
+pub(super) fn hook_call(out: &Outgoing<'_>) -> HookCall {
     HookCall {
         recipient: Some(out.recipient.as_str().to_owned()),
         text: Some(out.text.clone()),

@@ -12,6 +12,7 @@
 //! gets a real request through `outbound`, with the link in a header when it is
 //! on this machine (a second Phonebox).
 
+pub mod action;
 mod custom;
 mod twilio;
 
@@ -120,6 +121,7 @@ impl Outgoing<'_> {
             delivered_by,
             code: Some(self.code.to_owned()),
             requested_by_page: self.from_page,
+            action_run: None,
         }
     }
 }
@@ -133,24 +135,32 @@ pub struct Outcome {
     pub error: Option<String>,
     /// The inbox message, when it landed in this Phonebox.
     pub message_id: Option<String>,
+    /// The run of the user's Action that delivered it, when one did.
+    pub action_run: Option<String>,
+    /// The Action asked to retry, and may: when the next attempt is due.
+    pub retry: Option<action::Retry>,
 }
 
 impl Outcome {
-    fn delivered(provider: SendProvider, message_id: Option<String>) -> Outcome {
+    pub(crate) fn delivered(provider: SendProvider, message_id: Option<String>) -> Outcome {
         Outcome {
             provider,
             delivered: true,
             error: None,
             message_id,
+            action_run: None,
+            retry: None,
         }
     }
 
-    fn failed(provider: SendProvider, why: impl Into<String>) -> Outcome {
+    pub(crate) fn failed(provider: SendProvider, why: impl Into<String>) -> Outcome {
         Outcome {
             provider,
             delivered: false,
             error: Some(why.into()),
             message_id: None,
+            action_run: None,
+            retry: None,
         }
     }
 }
@@ -165,6 +175,8 @@ pub struct Delivery {
     secrets: Secrets,
     /// The provider failures the user asked for apply to the tenant's sends too.
     chaos: Chaos,
+    /// Runs the user's own Action or Hook, when the tenant has one for its route.
+    runner: crate::actions::runner::Runner,
 }
 
 /// The path on the Phonebox at `own_base` that `url` names, if it names that
@@ -196,6 +208,7 @@ impl Delivery {
         secrets: Secrets,
         chaos: Chaos,
         outbound: Outbound,
+        runner: crate::actions::runner::Runner,
     ) -> Delivery {
         Delivery {
             outbound,
@@ -203,6 +216,7 @@ impl Delivery {
             pipeline,
             secrets,
             chaos,
+            runner,
         }
     }
 
@@ -225,6 +239,33 @@ impl Delivery {
             Route::CustomPhoneProvider => {
                 self.custom(out, custom::Shape::CustomPhoneProvider).await
             }
+        };
+        let counted = if outcome.delivered {
+            SendOutcome::Delivered
+        } else {
+            SendOutcome::Failed
+        };
+        self.pipeline
+            .metrics()
+            .tenant_send(outcome.provider, counted);
+        outcome
+    }
+
+    /// A retry the user's custom-phone-provider Action asked for: attempt `attempt`
+    /// through the route in force now (a route that no longer runs the Action
+    /// delivers as it would any send).
+    pub async fn deliver_retry(&self, out: &Outgoing<'_>, route: &Route, attempt: u32) -> Outcome {
+        let action = match route {
+            Route::CustomPhoneProvider => self
+                .action_for(&out.tenant.id, crate::actions::Trigger::CustomPhoneProvider)
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        };
+        let outcome = match action {
+            Some(action) => self.run_action(out, &action, attempt).await,
+            None => return self.deliver(out, route).await,
         };
         let counted = if outcome.delivered {
             SendOutcome::Delivered

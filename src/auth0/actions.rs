@@ -1,0 +1,507 @@
+//! The tenant's own Actions and Hooks as the user configures them (Settings and
+//! `/emulator/v1/tenants/{id}/actions`): a file, its trigger and its secrets, at
+//! most one per trigger. Secret values go to the secrets store and come back
+//! masked; a run on demand ("Send test message") uses the same delivery as a
+//! login does.
+
+use serde::{Deserialize, Serialize};
+
+use super::admin::AdminError;
+use super::delivery::action::{secret_key, secrets_prefix, RunView};
+use super::delivery::{Outgoing, Route};
+use super::templates::{self, Purpose, Variables};
+use super::Auth0;
+use crate::actions::config::{self, Invalid};
+use crate::actions::{Trigger, DEFAULT_MAX_MEMORY_MB, DEFAULT_TIMEOUT};
+use crate::message::phone::PhoneNumber;
+use crate::message::Channel;
+use crate::store::action_runs;
+use crate::store::actions::{self as table, ActionRow};
+use crate::store::clients::ClientRow;
+use crate::store::users::UserRow;
+
+/// An Action as shown: secret values masked, never in clear.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ActionView {
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    pub trigger: Trigger,
+    /// The file run, re-read on every run.
+    pub path: String,
+    pub secrets: Vec<MaskedSecret>,
+    pub timeout_secs: f64,
+    pub max_memory_mb: u32,
+    /// Whether the tenant's phone provider runs it now (Guardian
+    /// `phone-message-hook` with this event, or the Unified Phone custom provider).
+    pub in_use: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct MaskedSecret {
+    pub name: String,
+    /// `••••` and, for a long value, its last four characters.
+    pub value: String,
+}
+
+/// `POST /emulator/v1/tenants/{id}/actions`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAction {
+    /// The file's name unless given.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub trigger: Trigger,
+    /// The Action file's absolute path.
+    pub path: String,
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, String>,
+    /// Auth0's 20 s unless given.
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
+    /// 128 MB unless given.
+    #[serde(default)]
+    pub max_memory_mb: Option<u32>,
+}
+
+/// `PATCH /emulator/v1/tenants/{id}/actions/{action}`: what is given changes.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    /// A value sets the secret, `null` removes it; secrets not named are kept.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub secrets: Option<std::collections::BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
+    #[serde(default)]
+    pub max_memory_mb: Option<u32>,
+}
+
+/// `POST .../actions/{action}/test`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestRun {
+    pub to: String,
+    /// `text` (the default) or `voice`.
+    #[serde(default)]
+    pub delivery_method: Option<String>,
+}
+
+impl From<Invalid> for AdminError {
+    fn from(e: Invalid) -> AdminError {
+        AdminError::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AdminError {
+    AdminError::Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn timeout_ms(secs: Option<f64>) -> Result<i64, AdminError> {
+    let Some(secs) = secs else {
+        return Ok(DEFAULT_TIMEOUT.as_millis() as i64);
+    };
+    if !secs.is_finite() || secs < 0.1 || secs > config::MAX_TIMEOUT_SECS as f64 {
+        return Err(invalid(
+            "timeout_secs",
+            format!(
+                "a run's timeout is 0.1 to {} seconds",
+                config::MAX_TIMEOUT_SECS
+            ),
+        ));
+    }
+    Ok((secs * 1000.0).round() as i64)
+}
+
+fn memory_mb(mb: Option<u32>) -> Result<i64, AdminError> {
+    let mb = mb.unwrap_or(DEFAULT_MAX_MEMORY_MB);
+    if !config::MEMORY_RANGE_MB.contains(&mb) {
+        return Err(invalid(
+            "max_memory_mb",
+            format!(
+                "a run's memory is {} to {} MB",
+                config::MEMORY_RANGE_MB.start(),
+                config::MEMORY_RANGE_MB.end()
+            ),
+        ));
+    }
+    Ok(i64::from(mb))
+}
+
+fn check_name(name: &str) -> Result<String, AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > config::MAX_NAME {
+        return Err(invalid(
+            "name",
+            format!("a name is 1 to {} characters", config::MAX_NAME),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl Auth0 {
+    fn action_view(&self, row: ActionRow, route: &Route) -> ActionView {
+        let trigger = Trigger::parse(&row.trigger_id).unwrap_or(Trigger::SendPhoneMessage);
+        let in_use = matches!(
+            (route, trigger),
+            (Route::CustomPhoneProvider, Trigger::CustomPhoneProvider)
+                | (
+                    Route::PhoneMessageHook(super::tenant::CustomFormat::SendPhoneMessage),
+                    Trigger::SendPhoneMessage
+                )
+                | (
+                    Route::PhoneMessageHook(super::tenant::CustomFormat::Hook),
+                    Trigger::Hook
+                )
+        );
+        let secrets = row
+            .secret_names()
+            .into_iter()
+            .map(|name| {
+                let value = self
+                    .secrets()
+                    .get(&secret_key(&row.tenant, &row.id, &name))
+                    .map(|v| crate::forward::settings::mask(&v))
+                    .unwrap_or_default();
+                MaskedSecret { name, value }
+            })
+            .collect();
+        ActionView {
+            id: row.id,
+            tenant: row.tenant,
+            name: row.name,
+            trigger,
+            path: row.path,
+            secrets,
+            timeout_secs: row.timeout_ms as f64 / 1000.0,
+            max_memory_mb: u32::try_from(row.max_memory_mb).unwrap_or(DEFAULT_MAX_MEMORY_MB),
+            in_use,
+            created_at: crate::unix_ms::rfc3339_ms(row.created_at),
+            updated_at: crate::unix_ms::rfc3339_ms(row.updated_at),
+        }
+    }
+
+    async fn tenant_or_404(&self, tenant: &str) -> Result<super::tenant::Tenant, AdminError> {
+        self.tenant(tenant)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("no tenant '{tenant}'")))
+    }
+
+    async fn action_row(&self, tenant: &str, id: &str) -> Result<ActionRow, AdminError> {
+        table::get(self.store(), tenant, id)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("tenant '{tenant}' has no Action '{id}'")))
+    }
+
+    /// The tenant's Actions.
+    pub async fn actions(&self, tenant: &str) -> Result<Vec<ActionView>, AdminError> {
+        let t = self.tenant_or_404(tenant).await?;
+        let route = Route::of(&t);
+        Ok(table::list(self.store(), tenant)
+            .await?
+            .into_iter()
+            .map(|row| self.action_view(row, &route))
+            .collect())
+    }
+
+    pub async fn action(&self, tenant: &str, id: &str) -> Result<ActionView, AdminError> {
+        let t = self.tenant_or_404(tenant).await?;
+        let row = self.action_row(tenant, id).await?;
+        Ok(self.action_view(row, &Route::of(&t)))
+    }
+
+    /// Configures an Action: the file must exist and be the user's; secrets go to
+    /// the secrets store first, so a row never names a secret that is not kept.
+    pub async fn create_action(
+        &self,
+        tenant: &str,
+        new: NewAction,
+    ) -> Result<ActionView, AdminError> {
+        let t = self.tenant_or_404(tenant).await?;
+        let path = config::check_path(&new.path)?;
+        let name = match new.name {
+            Some(name) => check_name(&name)?,
+            None => check_name(
+                &path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )?,
+        };
+        if new.secrets.len() > config::MAX_SECRETS {
+            return Err(invalid(
+                "secrets",
+                format!("an Action has at most {} secrets", config::MAX_SECRETS),
+            ));
+        }
+        for (k, v) in &new.secrets {
+            config::check_secret(k, v)?;
+        }
+        let now = self.now_ms(tenant);
+        let row = ActionRow {
+            id: format!("act_{}", ulid::Ulid::new().to_string().to_lowercase()),
+            tenant: tenant.to_owned(),
+            name,
+            trigger_id: new.trigger.as_str().to_owned(),
+            path: path.to_string_lossy().into_owned(),
+            secret_names: serde_json::to_string(&new.secrets.keys().collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into()),
+            timeout_ms: timeout_ms(new.timeout_secs)?,
+            max_memory_mb: memory_mb(new.max_memory_mb)?,
+            created_at: now,
+            updated_at: now,
+        };
+        let pairs: Vec<(String, &str)> = new
+            .secrets
+            .iter()
+            .map(|(k, v)| (secret_key(tenant, &row.id, k), v.as_str()))
+            .collect();
+        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        self.secrets().set_many(&refs).map_err(|e| {
+            AdminError::Store(crate::store::StoreError::Corrupt(format!(
+                "cannot keep the secrets: {e}"
+            )))
+        })?;
+        if !table::insert(self.store(), &row).await? {
+            let _ = self
+                .secrets()
+                .remove_prefix(&secrets_prefix(tenant, &row.id));
+            return Err(AdminError::Conflict(format!(
+                "tenant '{tenant}' already has a {} Action: change or delete it first",
+                new.trigger.as_str()
+            )));
+        }
+        Ok(self.action_view(row, &Route::of(&t)))
+    }
+
+    pub async fn update_action(
+        &self,
+        tenant: &str,
+        id: &str,
+        patch: ActionPatch,
+    ) -> Result<ActionView, AdminError> {
+        let t = self.tenant_or_404(tenant).await?;
+        let mut row = self.action_row(tenant, id).await?;
+        if let Some(name) = &patch.name {
+            row.name = check_name(name)?;
+        }
+        if let Some(path) = &patch.path {
+            row.path = config::check_path(path)?.to_string_lossy().into_owned();
+        }
+        if patch.timeout_secs.is_some() {
+            row.timeout_ms = timeout_ms(patch.timeout_secs)?;
+        }
+        if patch.max_memory_mb.is_some() {
+            row.max_memory_mb = memory_mb(patch.max_memory_mb)?;
+        }
+        if let Some(secrets) = &patch.secrets {
+            let mut names: std::collections::BTreeSet<String> =
+                row.secret_names().into_iter().collect();
+            for (k, v) in secrets {
+                match v {
+                    Some(v) => {
+                        config::check_secret(k, v)?;
+                        names.insert(k.clone());
+                    }
+                    None => {
+                        names.remove(k);
+                    }
+                }
+            }
+            if names.len() > config::MAX_SECRETS {
+                return Err(invalid(
+                    "secrets",
+                    format!("an Action has at most {} secrets", config::MAX_SECRETS),
+                ));
+            }
+            let keep = |e: std::io::Error| {
+                AdminError::Store(crate::store::StoreError::Corrupt(format!(
+                    "cannot keep the secrets: {e}"
+                )))
+            };
+            let set: Vec<(String, &str)> = secrets
+                .iter()
+                .filter_map(|(k, v)| v.as_deref().map(|v| (secret_key(tenant, id, k), v)))
+                .collect();
+            let refs: Vec<(&str, &str)> = set.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            self.secrets().set_many(&refs).map_err(keep)?;
+            for (k, v) in secrets {
+                if v.is_none() {
+                    self.secrets()
+                        .remove(&secret_key(tenant, id, k))
+                        .map_err(keep)?;
+                }
+            }
+            row.secret_names = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+        }
+        row.updated_at = self.now_ms(tenant);
+        if !table::update(self.store(), &row).await? {
+            return Err(AdminError::NotFound(format!(
+                "tenant '{tenant}' has no Action '{id}'"
+            )));
+        }
+        Ok(self.action_view(row, &Route::of(&t)))
+    }
+
+    /// Deletes an Action with its secrets and cache; its runs stay in the flows.
+    pub async fn delete_action(&self, tenant: &str, id: &str) -> Result<(), AdminError> {
+        if !table::delete(self.store(), tenant, id).await? {
+            return Err(AdminError::NotFound(format!(
+                "tenant '{tenant}' has no Action '{id}'"
+            )));
+        }
+        self.secrets()
+            .remove_prefix(&secrets_prefix(tenant, id))
+            .map_err(|e| {
+                AdminError::Store(crate::store::StoreError::Corrupt(format!(
+                    "cannot remove the secrets: {e}"
+                )))
+            })?;
+        Ok(())
+    }
+
+    /// An Action's latest runs, newest first.
+    pub async fn action_runs(
+        &self,
+        tenant: &str,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RunView>, AdminError> {
+        self.action_row(tenant, id).await?;
+        let bodies = action_runs::of_action(self.store(), tenant, id, limit).await?;
+        Ok(bodies
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect())
+    }
+
+    /// "Send test message": runs the Action once with the event a verification
+    /// code would give it, for a test user, and answers the run.
+    pub async fn test_action(
+        &self,
+        tenant: &str,
+        id: &str,
+        test: TestRun,
+    ) -> Result<RunView, AdminError> {
+        let t = self.tenant_or_404(tenant).await?;
+        let row = self.action_row(tenant, id).await?;
+        let to = PhoneNumber::parse(&test.to).map_err(|e| invalid("to", e.to_string()))?;
+        let channel = match test.delivery_method.as_deref().unwrap_or("text") {
+            "text" => Channel::Sms,
+            "voice" => Channel::Voice,
+            other => {
+                return Err(invalid(
+                    "delivery_method",
+                    format!("text or voice, not '{other}'"),
+                ))
+            }
+        };
+        let code = crate::random::digits(6);
+        let locale = t.settings.languages.default.clone();
+        let render = |channel| {
+            let template =
+                templates::guardian_template(&t.settings, &locale, Purpose::Verification);
+            (template, channel)
+        };
+        let (sms_t, _) = render(Channel::Sms);
+        let user = test_user(tenant, self.now_ms(tenant));
+        let client = test_client(tenant);
+        let vars = |channel| Variables {
+            tenant: &t,
+            code: &code,
+            channel,
+            locale: &locale,
+            accept_language: None,
+            style: templates::Style::Guardian,
+            user: Some(&user),
+            client: Some(&client),
+            ip: None,
+        };
+        let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
+        let texts = templates::render(
+            &self.templates,
+            &[(sms_t.clone(), &sms), (sms_t, &voice)],
+            self.now(tenant),
+        )
+        .await
+        .map_err(|e| {
+            invalid(
+                "template",
+                format!("the tenant's template does not render: {e}"),
+            )
+        })?;
+        let mut texts = texts.into_iter();
+        let (as_text, as_voice) = (
+            texts.next().unwrap_or_default(),
+            texts.next().unwrap_or_default(),
+        );
+        let transaction = format!(
+            "test_{}",
+            ulid::Ulid::from_datetime(self.now(tenant).into())
+        );
+        let outgoing = Outgoing {
+            tenant: &t,
+            user: &user,
+            client: &client,
+            channel,
+            recipient: &to,
+            text: match channel {
+                Channel::Sms => as_text.clone(),
+                Channel::Voice => as_voice.clone(),
+            },
+            as_text,
+            as_voice,
+            code: &code,
+            purpose: Purpose::Verification,
+            locale: &locale,
+            transaction_id: &transaction,
+            ip: None,
+            user_agent: None,
+            from_page: false,
+        };
+        Ok(self.delivery.run_once(&outgoing, &row, 1).await?)
+    }
+}
+
+/// The user a test run is for.
+pub fn test_user(tenant: &str, now_ms: i64) -> UserRow {
+    UserRow {
+        created_at: now_ms,
+        updated_at: now_ms,
+        user_id: "phonebox|test-message".into(),
+        tenant: tenant.to_owned(),
+        connection: crate::store::users::DATABASE_CONNECTION.into(),
+        email: Some("test-message@phonebox.invalid".into()),
+        name: Some("Send Test Message".into()),
+        user_metadata: "{}".into(),
+        app_metadata: "{}".into(),
+        ..UserRow::default()
+    }
+}
+
+/// The application a test run is for.
+pub fn test_client(tenant: &str) -> ClientRow {
+    ClientRow {
+        client_id: "phonebox-test-message".into(),
+        tenant: tenant.to_owned(),
+        name: "Send Test Message".into(),
+        client_secret: String::new(),
+        on_first_use: false,
+        created_at: 0,
+    }
+}

@@ -1,0 +1,412 @@
+//! Delivering through the user's own Action or Hook: the tenant's custom route runs
+//! the file configured for its trigger, with the event Auth0 would build, and the
+//! run is kept (event in, console out, duration, outcome) for the flow timeline.
+//!
+//! The SDK calls the Action makes reach this Phonebox carrying the flow's link, so
+//! the message they capture belongs to the transaction and the run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Delivery, Outcome, Outgoing};
+use crate::actions::runner::{Job, Limits};
+use crate::actions::{
+    CacheRecord, Finished, RunErrorView, RunEvent, RunOutcome, SecretValues, Trigger, CACHE_LIMITS,
+    MAX_RETRIES,
+};
+use crate::message::SendProvider;
+use crate::store::actions::ActionRow;
+use crate::store::{action_cache, action_runs, messages, StoreError};
+use crate::unix_ms;
+
+/// The wait before retry `n` (1-based) on the emulated clock: 10 s, doubling.
+/// Auth0 says only "up to 5 times in the next minutes".
+pub fn retry_backoff(n: u32) -> Duration {
+    Duration::from_secs(10u64 << n.saturating_sub(1).min(10))
+}
+
+/// A retry the Action asked for, due on the emulated clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// The attempt it will be (2 for the first retry).
+    pub attempt: u32,
+    /// Unix ms on the tenant's emulated clock.
+    pub due_ms: i64,
+}
+
+/// One run as kept and shown (`/emulator/v1/.../runs`, the flow timeline). Secret
+/// values are masked wherever they appear.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RunView {
+    pub id: String,
+    pub action_id: String,
+    pub action_name: String,
+    pub tenant: String,
+    /// The MFA challenge, passwordless code or test this run delivered for.
+    pub transaction_id: String,
+    pub trigger: Trigger,
+    /// The file that ran.
+    pub file: String,
+    /// 1 for the first run, up to 6 with Auth0's five retries.
+    pub attempt: u32,
+    /// When it started, on the emulated clock (RFC 3339).
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub outcome: RunOutcome,
+    /// drop/retry's reason, or what went wrong in words.
+    pub reason: Option<String>,
+    pub error: Option<RunErrorView>,
+    /// The event the code received, as it received it (secrets masked).
+    #[cfg_attr(test, ts(type = "unknown"))]
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    /// Everything it printed (console.* in order, then stderr).
+    pub console: String,
+    pub console_truncated: bool,
+    /// What the handler returned, or the Hook's callback response.
+    #[cfg_attr(test, ts(type = "unknown"))]
+    #[schema(value_type = Object)]
+    pub returned: Option<serde_json::Value>,
+    /// Where the code relies on something Auth0 would not give it.
+    pub warnings: Vec<String>,
+    pub node_version: Option<String>,
+    /// The child's process id (its process group is gone once the run ends).
+    pub pid: Option<u32>,
+    /// Requests it made to this Phonebox.
+    pub requests_to_phonebox: u32,
+    /// The messages its SDK calls captured here.
+    pub message_ids: Vec<String>,
+    /// When the next attempt is due, if it asked to retry and may.
+    pub retry_at: Option<String>,
+    /// `started_at` in Unix ms, for the retry schedule.
+    #[serde(skip)]
+    pub started_ms: i64,
+}
+
+/// The secrets-store key of one of an Action's secrets.
+pub fn secret_key(tenant: &str, action_id: &str, name: &str) -> String {
+    format!("{tenant}/actions/{action_id}/secrets/{name}")
+}
+
+/// The prefix of all of an Action's secrets.
+pub fn secrets_prefix(tenant: &str, action_id: &str) -> String {
+    format!("{tenant}/actions/{action_id}/secrets/")
+}
+
+impl Trigger {
+    /// The trigger a custom route's shape runs.
+    pub(super) fn of_shape(shape: super::custom::Shape) -> Trigger {
+        match shape {
+            super::custom::Shape::SendPhoneMessage => Trigger::SendPhoneMessage,
+            super::custom::Shape::Hook => Trigger::Hook,
+            super::custom::Shape::CustomPhoneProvider => Trigger::CustomPhoneProvider,
+        }
+    }
+}
+
+/// `text` with every secret value (four characters or more) masked, raw and as a
+/// JSON string would escape it.
+pub fn scrub(text: &str, secrets: &SecretValues) -> String {
+    let mut out = text.to_owned();
+    for value in secrets.values().filter(|v| v.chars().count() >= 4) {
+        let masked = crate::forward::settings::mask(value);
+        out = out.replace(value.as_str(), &masked);
+        if let Ok(escaped) = serde_json::to_string(value) {
+            let inner = &escaped[1..escaped.len() - 1];
+            if inner != value {
+                out = out.replace(inner, &masked);
+            }
+        }
+    }
+    out
+}
+
+/// The event as stored: `secrets` (and the Hook's `webtask.secrets`) masked.
+fn masked_event(event: &RunEvent) -> serde_json::Value {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(secrets) = value.get_mut("secrets").and_then(|s| s.as_object_mut()) {
+        for v in secrets.values_mut() {
+            if let Some(s) = v.as_str() {
+                *v = crate::forward::settings::mask(s).into();
+            }
+        }
+    }
+    value
+}
+
+impl Delivery {
+    /// The tenant's Action for `trigger`, if it configured one.
+    pub(super) async fn action_for(
+        &self,
+        tenant: &str,
+        trigger: Trigger,
+    ) -> Result<Option<ActionRow>, StoreError> {
+        crate::store::actions::for_trigger(self.pipeline.store(), tenant, trigger.as_str()).await
+    }
+
+    /// The values of an Action's secrets, from the secrets store.
+    pub fn action_secrets(&self, action: &ActionRow) -> SecretValues {
+        action
+            .secret_names()
+            .into_iter()
+            .filter_map(|name| {
+                self.secrets
+                    .get(&secret_key(&action.tenant, &action.id, &name))
+                    .map(|v| (name, v))
+            })
+            .collect()
+    }
+
+    /// Runs `action` for `out` (attempt `attempt`) and answers how the delivery went.
+    pub(super) async fn run_action(
+        &self,
+        out: &Outgoing<'_>,
+        action: &ActionRow,
+        attempt: u32,
+    ) -> Outcome {
+        match self.run_once(out, action, attempt).await {
+            Ok(run) => {
+                let mut outcome = if run.outcome == RunOutcome::Success {
+                    Outcome::delivered(SendProvider::Custom, run.message_ids.last().cloned())
+                } else {
+                    let mut why = failure_of(&run);
+                    if run.outcome == RunOutcome::Retry {
+                        why = match &run.retry_at {
+                            Some(at) => format!("{why} (attempt {attempt}; retried at {at})"),
+                            None => format!("{why} (attempt {attempt}: no retries left)"),
+                        };
+                    }
+                    Outcome::failed(SendProvider::Custom, why)
+                };
+                outcome.action_run = Some(run.id.clone());
+                if run.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES {
+                    outcome.retry = Some(Retry {
+                        attempt: attempt + 1,
+                        due_ms: run.started_ms + retry_backoff(attempt).as_millis() as i64,
+                    });
+                }
+                outcome
+            }
+            Err(e) => Outcome::failed(
+                SendProvider::Custom,
+                format!("could not keep the Action's run: {e}"),
+            ),
+        }
+    }
+
+    /// One run of `action`, kept whole.
+    pub async fn run_once(
+        &self,
+        out: &Outgoing<'_>,
+        action: &ActionRow,
+        attempt: u32,
+    ) -> Result<RunView, StoreError> {
+        let trigger = Trigger::parse(&action.trigger_id).unwrap_or(Trigger::SendPhoneMessage);
+        let secrets = self.action_secrets(action);
+        let event = event_for(out, trigger, &secrets);
+        let clock = self.pipeline.clock();
+        let started_at = clock.now_in(&out.tenant.id);
+        let now_ms = unix_ms::from_time(started_at);
+        let real_ms = unix_ms::from_time(time::OffsetDateTime::now_utc());
+        let cache: BTreeMap<String, CacheRecord> =
+            action_cache::live(self.pipeline.store(), &action.id, now_ms)
+                .await?
+                .into_iter()
+                .map(|(key, value, expires_at)| (key, CacheRecord { value, expires_at }))
+                .collect();
+        let run_id = ulid::Ulid::from_datetime(started_at.into()).to_string();
+        let mut link = out.link(SendProvider::Custom);
+        link.action_run = Some(run_id.clone());
+        let finished = self
+            .runner
+            .run(Job {
+                file: Path::new(&action.path),
+                trigger,
+                event: &event,
+                secrets: &secrets,
+                cache,
+                clock_offset_ms: now_ms - real_ms,
+                phonebox_base: &self.own_base,
+                link_header: Some(link.to_header()),
+                limits: Limits {
+                    timeout: Duration::from_millis(action.timeout_ms.max(1) as u64),
+                    max_memory_mb: u32::try_from(action.max_memory_mb).unwrap_or(128),
+                },
+            })
+            .await;
+        self.keep_cache(action, &finished, now_ms).await?;
+        let message_ids = messages::of_transaction(self.pipeline.store(), out.transaction_id, 200)
+            .await?
+            .into_iter()
+            .filter(|m| {
+                m.attributes
+                    .as_ref()
+                    .and_then(|a| a.get("action_run_id"))
+                    .and_then(|v| v.as_str())
+                    == Some(run_id.as_str())
+            })
+            .map(|m| m.id)
+            .collect();
+        let retry_at = (finished.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES)
+            .then(|| unix_ms::rfc3339_ms(now_ms + retry_backoff(attempt).as_millis() as i64));
+        let run = RunView {
+            id: run_id,
+            action_id: action.id.clone(),
+            action_name: action.name.clone(),
+            tenant: out.tenant.id.clone(),
+            transaction_id: out.transaction_id.to_owned(),
+            trigger,
+            file: action.path.clone(),
+            attempt,
+            started_at: unix_ms::rfc3339_ms(now_ms),
+            duration_ms: finished.duration_ms,
+            outcome: finished.outcome,
+            reason: finished.reason.clone(),
+            error: finished.error.clone(),
+            event: masked_event(&event),
+            console: finished.console.clone(),
+            console_truncated: finished.console_truncated,
+            returned: finished.returned.clone(),
+            warnings: finished.warnings.clone(),
+            node_version: finished.node_version.clone(),
+            pid: finished.pid,
+            requests_to_phonebox: finished.requests_to_phonebox,
+            message_ids,
+            retry_at,
+            started_ms: now_ms,
+        };
+        let body = serde_json::to_string(&run).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = scrub(&body, &secrets);
+        let mut run: RunView =
+            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        run.started_ms = now_ms;
+        action_runs::insert(
+            self.pipeline.store(),
+            &action_runs::RunRow {
+                id: &run.id,
+                action_id: &run.action_id,
+                tenant: &run.tenant,
+                transaction_id: &run.transaction_id,
+                trigger_id: trigger.as_str(),
+                attempt: i64::from(attempt),
+                started_at: now_ms,
+                duration_ms: run.duration_ms as i64,
+                outcome: run.outcome.as_str(),
+                reason: run.reason.as_deref(),
+                body: &body,
+            },
+        )
+        .await?;
+        Ok(run)
+    }
+
+    /// Applies the run's cache changes, within the cache's limits.
+    async fn keep_cache(
+        &self,
+        action: &ActionRow,
+        finished: &Finished,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let writes: Vec<action_cache::Write<'_>> = finished
+            .cache_writes
+            .iter()
+            .filter(|w| {
+                w.key.len() <= CACHE_LIMITS.max_key_bytes
+                    && w.value
+                        .as_ref()
+                        .is_none_or(|v| v.len() <= CACHE_LIMITS.max_value_bytes)
+            })
+            .take(CACHE_LIMITS.max_side_effects)
+            .map(|w| action_cache::Write {
+                key: &w.key,
+                value: w.value.as_deref(),
+                expires_at: w.expires_at.min(now_ms + CACHE_LIMITS.max_ttl_ms as i64),
+            })
+            .collect();
+        action_cache::apply(self.pipeline.store(), &action.id, &writes, now_ms).await
+    }
+}
+
+/// The event `trigger` gets for `out`, with the Action's secrets.
+pub fn event_for(out: &Outgoing<'_>, trigger: Trigger, secrets: &SecretValues) -> RunEvent {
+    let values = || {
+        Some(
+            secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+                .collect(),
+        )
+    };
+    match trigger {
+        Trigger::SendPhoneMessage => {
+            let mut event = super::custom::send_phone_message_event(out);
+            event.secrets = values();
+            RunEvent::SendPhoneMessage(event)
+        }
+        Trigger::CustomPhoneProvider => {
+            let mut event = super::custom::custom_phone_provider_event(out);
+            event.secrets = values();
+            RunEvent::CustomPhoneProvider(event)
+        }
+        // The Hook gets its secrets as context.webtask.secrets (the harness).
+        Trigger::Hook => RunEvent::Hook(super::custom::hook_call(out)),
+    }
+}
+
+/// A failed run's description for the tenant log.
+fn failure_of(run: &RunView) -> String {
+    let finished_like = Finished {
+        outcome: run.outcome,
+        reason: run.reason.clone(),
+        error: run.error.clone(),
+        console: String::new(),
+        console_truncated: false,
+        duration_ms: run.duration_ms,
+        cache_writes: Vec::new(),
+        returned: None,
+        warnings: Vec::new(),
+        node_version: None,
+        pid: None,
+        requests_to_phonebox: 0,
+    };
+    finished_like
+        .failure()
+        .unwrap_or_else(|| "the Action failed".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_ten_seconds() {
+        let waits: Vec<u64> = (1..=5).map(|n| retry_backoff(n).as_secs()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160]);
+        assert_eq!(retry_backoff(u32::MAX).as_secs(), 10 << 10);
+    }
+
+    #[test]
+    fn secret_values_are_masked_raw_and_escaped() {
+        let secrets: SecretValues = [
+            ("TOKEN".to_owned(), "s3cr\"et-value-long-enough".to_owned()),
+            ("PIN".to_owned(), "12".to_owned()),
+        ]
+        .into();
+        let json = serde_json::to_string(
+            &serde_json::json!({"a": "x s3cr\"et-value-long-enough y", "pin": "12"}),
+        )
+        .expect("json");
+        let scrubbed = scrub(&json, &secrets);
+        assert!(!scrubbed.contains("s3cr"), "{scrubbed}");
+        assert!(
+            scrubbed.contains("\"12\""),
+            "short values are left: {scrubbed}"
+        );
+        let raw = scrub("printed s3cr\"et-value-long-enough", &secrets);
+        assert!(!raw.contains("s3cr"), "{raw}");
+    }
+}
