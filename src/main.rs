@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Clock(args) => finish(cli::clock(&args).await),
         Command::Seed(args) => finish(cli::seed(&args).await),
         Command::Forward(args) => finish(cli::forward(&args).await),
+        Command::Action(args) => finish(cli::action(&args).await),
     }
 }
 

@@ -9,7 +9,11 @@ mod tests {
 
     use ts_rs::TS;
 
+    use crate::actions::{RunErrorView, RunOutcome, Trigger};
+    use crate::auth0::actions::{ActionView, MaskedSecret};
     use crate::auth0::admin::{LimitsView, TenantView, UserLimits};
+    use crate::auth0::delivery::action::RunView;
+    use crate::auth0::flows::{FlowStep, FlowView};
     use crate::auth0::limits::{Gauge, Level};
     use crate::auth0::logs::LogEvent;
     use crate::auth0::management::guardian::{MessageTypes, SelectedProvider, TemplatesView};
@@ -100,6 +104,14 @@ mod tests {
             declaration::<ForwardView>(),
             declaration::<ForwardsPage>(),
             declaration::<ForwardEvent>(),
+            declaration::<Trigger>(),
+            declaration::<MaskedSecret>(),
+            declaration::<ActionView>(),
+            declaration::<RunOutcome>(),
+            declaration::<RunErrorView>(),
+            declaration::<RunView>(),
+            declaration::<FlowStep>(),
+            declaration::<FlowView>(),
         ];
         format!("{HEADER}\n{}", declarations.join("\n"))
     }

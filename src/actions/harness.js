@@ -163,7 +163,7 @@ function patchLoaded(filename, exports) {
       if (opts && opts.uri) opts = Object.assign({}, opts, { uri: toPhonebox(opts.uri) });
       return original.call(this, opts);
     };
-  } else if (/\/aws-sdk\/lib\/aws\.js$/.test(name) || (/\/aws-sdk\/lib\/core\.js$/.test(name) && exports.config)) {
+  } else if (/\/aws-sdk\/lib\/aws\.js$/.test(name) || (/\/aws-sdk\/lib\/core\.js$/.test(name) && Object.prototype.hasOwnProperty.call(exports, 'config'))) {
     if (exports.config && typeof exports.config.update === 'function') {
       patched.add(filename);
       exports.config.sns = Object.assign({}, exports.config.sns, { endpoint: base });

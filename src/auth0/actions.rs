@@ -474,7 +474,7 @@ impl Auth0 {
             user_agent: None,
             from_page: false,
         };
-        Ok(self.delivery.run_once(&outgoing, &row, 1).await?)
+        Ok(self.delivery.run_once(&outgoing, &row, 1, None).await?)
     }
 }
 

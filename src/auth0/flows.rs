@@ -176,8 +176,13 @@ impl Auth0 {
         if steps.is_empty() {
             return Ok(None);
         }
-        // RFC 3339 in UTC with milliseconds sorts as text.
-        steps.sort_by(|a, b| a.at().cmp(b.at()).then(a.rank().cmp(&b.rank())));
+        // By the moment, not the text: a whole second is written without a fraction.
+        let moment = |s: &FlowStep| {
+            time::OffsetDateTime::parse(s.at(), &time::format_description::well_known::Rfc3339)
+                .map(crate::unix_ms::from_time)
+                .unwrap_or(i64::MAX)
+        };
+        steps.sort_by_key(|s| (moment(s), s.rank()));
         Ok(Some(FlowView {
             transaction_id: transaction_id.to_owned(),
             tenant,

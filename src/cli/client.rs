@@ -291,6 +291,19 @@ impl EmulatorClient {
         })
     }
 
+    /// One flow's timeline (`GET /emulator/v1/flows/{id}`), as JSON.
+    pub async fn flow(
+        &self,
+        transaction_id: &str,
+    ) -> Result<Answer<serde_json::Value>, ClientError> {
+        let request = self.http.get(format!(
+            "{}/emulator/v1/flows/{}",
+            self.base,
+            encode(transaction_id)
+        ));
+        self.call(request).await
+    }
+
     /// The emulated clock.
     pub async fn clock(&self) -> Result<Answer<ClockView>, ClientError> {
         let request = self.http.get(format!("{}/emulator/v1/clock", self.base));

@@ -6,10 +6,13 @@
 //! own JSON answer. Talking HTTP, and telling Phonebox from anything else that
 //! answers, is `client`'s job.
 
+mod action;
+pub use action::action;
 pub mod client;
 pub mod seed;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -117,6 +120,69 @@ pub enum Command {
     /// The destination must be on the forwarding allowlist. Waits for the provider's
     /// answer and exits 1 if it did not take the message.
     Forward(ForwardArgs),
+    /// Run your own Action or Hook file once, as the tenant's custom phone provider
+    /// would, against a running Phonebox: prints the event it received, its console
+    /// output, what it sent and how it ended. Exits 1 if it did not succeed.
+    Action(ActionArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ActionArgs {
+    #[command(subcommand)]
+    pub command: ActionCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Run FILE once with a verification code's event, for a test user.
+    Test(ActionTest),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ActionTest {
+    /// The Action or Hook file (its folder's node_modules are what it requires).
+    pub file: PathBuf,
+    /// send-phone-message, custom-phone-provider or hook.
+    #[arg(long, value_parser = trigger)]
+    pub trigger: crate::actions::Trigger,
+    /// The phone number the message is for.
+    #[arg(long, value_parser = phone_number)]
+    pub to: PhoneNumber,
+    /// A voice message instead of a text.
+    #[arg(long)]
+    pub voice: bool,
+    /// A secret the Action gets as event.secrets (a Hook: context.webtask.secrets):
+    /// NAME=VALUE, repeatable.
+    #[arg(long = "secret", value_name = "NAME=VALUE", value_parser = secret_pair)]
+    pub secrets: Vec<(String, String)>,
+    /// How long the run may take (Auth0's limit is 20 s).
+    #[arg(long, default_value = "20s")]
+    pub timeout: humantime::Duration,
+    /// The run's memory cap, in MB (node's --max-old-space-size).
+    #[arg(long, default_value_t = crate::actions::DEFAULT_MAX_MEMORY_MB)]
+    pub max_memory_mb: u32,
+    /// The `node` to run it with. [default: `node` on PATH]
+    #[arg(long, env = "PHONEBOX_NODE")]
+    pub node: Option<PathBuf>,
+    /// Print the run as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub server: ServerArg,
+}
+
+fn trigger(s: &str) -> Result<crate::actions::Trigger, String> {
+    crate::actions::Trigger::parse(s).ok_or_else(|| {
+        format!("'{s}' is not a trigger: send-phone-message, custom-phone-provider or hook")
+    })
+}
+
+fn secret_pair(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not NAME=VALUE"))?;
+    crate::actions::config::check_secret(name, value).map_err(|e| e.message)?;
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod actions;
 mod capture;
 mod chaos;
 mod cli;

@@ -28,6 +28,13 @@ pub fn retry_backoff(n: u32) -> Duration {
     Duration::from_secs(10u64 << n.saturating_sub(1).min(10))
 }
 
+/// When the attempt after `attempt` is due: the schedule runs from when each
+/// attempt was due, not when it ran, so moving the clock an hour ahead runs every
+/// retry that is due by then, one after another.
+fn next_due(due_ms: i64, attempt: u32) -> i64 {
+    due_ms.saturating_add(retry_backoff(attempt).as_millis() as i64)
+}
+
 /// A retry the Action asked for, due on the emulated clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
@@ -161,14 +168,16 @@ impl Delivery {
             .collect()
     }
 
-    /// Runs `action` for `out` (attempt `attempt`) and answers how the delivery went.
+    /// Runs `action` for `out` (attempt `attempt`, due at `due_ms` when it is a
+    /// retry) and answers how the delivery went.
     pub(super) async fn run_action(
         &self,
         out: &Outgoing<'_>,
         action: &ActionRow,
         attempt: u32,
+        due_ms: Option<i64>,
     ) -> Outcome {
-        match self.run_once(out, action, attempt).await {
+        match self.run_once(out, action, attempt, due_ms).await {
             Ok(run) => {
                 let mut outcome = if run.outcome == RunOutcome::Success {
                     Outcome::delivered(SendProvider::Custom, run.message_ids.last().cloned())
@@ -186,7 +195,7 @@ impl Delivery {
                 if run.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES {
                     outcome.retry = Some(Retry {
                         attempt: attempt + 1,
-                        due_ms: run.started_ms + retry_backoff(attempt).as_millis() as i64,
+                        due_ms: next_due(due_ms.unwrap_or(run.started_ms), attempt),
                     });
                 }
                 outcome
@@ -198,12 +207,13 @@ impl Delivery {
         }
     }
 
-    /// One run of `action`, kept whole.
+    /// One run of `action`, kept whole (`due_ms`: when this attempt was due).
     pub async fn run_once(
         &self,
         out: &Outgoing<'_>,
         action: &ActionRow,
         attempt: u32,
+        due_ms: Option<i64>,
     ) -> Result<RunView, StoreError> {
         let trigger = Trigger::parse(&action.trigger_id).unwrap_or(Trigger::SendPhoneMessage);
         let secrets = self.action_secrets(action);

@@ -69,7 +69,7 @@ impl Delivery {
         // The user's own Action or Hook for this trigger, when they configured one.
         let trigger = crate::actions::Trigger::of_shape(shape);
         match self.action_for(&out.tenant.id, trigger).await {
-            Ok(Some(action)) => return self.run_action(out, &action, 1).await,
+            Ok(Some(action)) => return self.run_action(out, &action, 1, None).await,
             Ok(None) => {}
             Err(e) => {
                 return Outcome::failed(

@@ -254,7 +254,12 @@ impl Delivery {
     /// A retry the user's custom-phone-provider Action asked for: attempt `attempt`
     /// through the route in force now (a route that no longer runs the Action
     /// delivers as it would any send).
-    pub async fn deliver_retry(&self, out: &Outgoing<'_>, route: &Route, attempt: u32) -> Outcome {
+    pub async fn deliver_retry(
+        &self,
+        out: &Outgoing<'_>,
+        route: &Route,
+        retry: action::Retry,
+    ) -> Outcome {
         let action = match route {
             Route::CustomPhoneProvider => self
                 .action_for(&out.tenant.id, crate::actions::Trigger::CustomPhoneProvider)
@@ -264,7 +269,10 @@ impl Delivery {
             _ => None,
         };
         let outcome = match action {
-            Some(action) => self.run_action(out, &action, attempt).await,
+            Some(action) => {
+                self.run_action(out, &action, retry.attempt, Some(retry.due_ms))
+                    .await
+            }
             None => return self.deliver(out, route).await,
         };
         let counted = if outcome.delivered {

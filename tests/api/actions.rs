@@ -1,0 +1,663 @@
+//! The user's own Actions and Hooks, run by the tenant's custom provider with the
+//! machine's `node`: how each ending (success, throw, drop, retry, timeout, memory)
+//! reaches the inbox and the tenant log, api.cache between runs, the flow
+//! timeline, and what configuration refuses.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::sync::Barrier;
+
+use crate::helpers::{contains, database_bytes, spawn_app, spawn_app_at, spawn_with, TestApp};
+use crate::mfa::{latest, logs_of, Mfa};
+
+/// An Action folder holding `source` as `action.js`.
+fn action_file(source: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("action.js");
+    std::fs::write(&file, source).expect("write the Action");
+    (dir, file)
+}
+
+/// A custom-phone-provider Action that posts the notification to this Phonebox's
+/// capture endpoint with `fetch`, after `before` (JS run first in the handler).
+fn posting_action(before: &str) -> String {
+    format!(
+        r#"exports.onExecuteCustomPhoneProvider = async (event, api) => {{
+  {before}
+  const n = event.notification;
+  const r = await fetch(event.secrets.SERVICE_URL, {{
+    method: 'POST',
+    headers: {{ 'content-type': 'application/json' }},
+    body: JSON.stringify({{ recipient: n.recipient, text: n.as_text, code: n.code, message_type: n.delivery_method, action: n.message_type === 'otp_verify' ? 'second-factor-authentication' : 'enrollment' }}),
+  }});
+  console.log('posted', r.status);
+}};
+"#
+    )
+}
+
+async fn configure(app: &TestApp, tenant: &str, body: Value) -> (u16, Value) {
+    let res = app
+        .post_json(
+            &format!("/emulator/v1/tenants/{tenant}/actions"),
+            &body.to_string(),
+        )
+        .await;
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json"))
+}
+
+async fn configure_ok(app: &TestApp, body: Value) -> String {
+    let (status, view) = configure(app, "default", body).await;
+    assert_eq!(status, 201, "{view}");
+    view["id"].as_str().expect("id").to_owned()
+}
+
+/// The Unified Phone `custom` provider, so deliveries run the custom-phone-provider Action.
+async fn use_custom_provider(app: &TestApp) {
+    let created = app
+        .http
+        .post(app.url("/api/v2/branding/phone/providers"))
+        .bearer_auth("mgmt")
+        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+}
+
+async fn test_run(app: &TestApp, id: &str, to: &str) -> Value {
+    let res = app
+        .post_json(
+            &format!("/emulator/v1/tenants/default/actions/{id}/test"),
+            &json!({ "to": to }).to_string(),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("json")
+}
+
+async fn flow(app: &TestApp, transaction: &str) -> Value {
+    app.get_json(&format!("/emulator/v1/flows/{transaction}"))
+        .await
+}
+
+fn kinds(flow: &Value) -> Vec<String> {
+    flow["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["kind"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+fn runs_of(flow: &Value) -> Vec<Value> {
+    flow["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["kind"] == "action_run")
+        .map(|s| s["run"].clone())
+        .collect()
+}
+
+/// Enrolls a user's phone by SMS; the transaction id its send was logged with.
+async fn enroll(app: &TestApp, email: &str, phone: &str) -> String {
+    let mfa = Mfa::new(app);
+    let token = mfa.mfa_token(email).await;
+    let res = mfa.associate(&token, phone, "sms").await;
+    assert_eq!(res.status(), 200, "the app is told nothing of the delivery");
+    let sends = [
+        logs_of(app, "gd_send_sms").await,
+        logs_of(app, "gd_send_sms_failure").await,
+    ]
+    .concat();
+    sends
+        .iter()
+        .filter_map(|l| l["details"]["transaction_id"].as_str())
+        .last()
+        .expect("a send was logged")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_custom_phone_provider_action_delivers_an_enrollment_and_the_flow_shows_every_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    let app = spawn_app_at(&db).await;
+    use_custom_provider(&app).await;
+    let (_dir, file) = action_file(&posting_action(
+        "console.log('sending to', event.notification.recipient);",
+    ));
+    configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file, "secrets": { "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider"), "TOKEN": "action-token-never-in-clear-42" } }),
+    )
+    .await;
+    let listed = app.get_json("/emulator/v1/tenants/default/actions").await;
+    assert_eq!(listed["actions"][0]["in_use"], true, "{listed}");
+    let mfa = Mfa::new(&app);
+    let token = mfa.mfa_token("flow@example.com").await;
+    let associated: Value = mfa
+        .associate(&token, "+15555552001", "sms")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let message = latest(&app, "+15555552001").await;
+    let transaction = message["attributes"]["transaction_id"]
+        .as_str()
+        .expect("linked to its transaction")
+        .to_owned();
+    let run_id = message["attributes"]["action_run_id"]
+        .as_str()
+        .expect("linked to the run")
+        .to_owned();
+    let code = message["code"].as_str().expect("code").to_owned();
+    let granted = mfa
+        .oob_grant(&token, associated["oob_code"].as_str().expect("oob"), &code)
+        .await;
+    assert_eq!(granted.status(), 200);
+
+    let timeline = flow(&app, &transaction).await;
+    let kinds = kinds(&timeline);
+    for kind in ["request", "template", "action_run", "message", "log"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind} in {kinds:?}");
+    }
+    let position = |k: &str| kinds.iter().position(|x| x == k).expect("step");
+    assert!(position("request") < position("template"));
+    assert!(position("template") < position("action_run"));
+    assert!(position("action_run") < position("message"));
+    let runs = runs_of(&timeline);
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run["id"], run_id.as_str());
+    assert_eq!(run["outcome"], "success");
+    assert_eq!(run["console"], "sending to +15555552001\nposted 201\n");
+    assert_eq!(run["event"]["notification"]["code"], code.as_str());
+    assert_eq!(run["event"]["notification"]["message_type"], "otp_enroll");
+    assert_eq!(run["event"]["user"]["email"], "flow@example.com");
+    assert_eq!(run["message_ids"], json!([message["id"]]));
+    let logs: Vec<&str> = timeline["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["kind"] == "log")
+        .map(|s| s["type"].as_str().expect("type"))
+        .collect();
+    assert!(logs.contains(&"gd_send_sms"), "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|t| *t == "seoobft" || *t == "gd_auth_succeed"),
+        "the grant's result is on the timeline: {logs:?}"
+    );
+    let sent = &logs_of(&app, "gd_send_sms").await[0];
+    assert_eq!(sent["details"]["action_run_id"], run_id.as_str());
+    // The secret is nowhere in clear: not in the run, not in the database.
+    assert!(!timeline.to_string().contains("action-token-never-in-clear"));
+    app.stop().await;
+    assert!(!contains(
+        &database_bytes(&db),
+        "action-token-never-in-clear"
+    ));
+}
+
+#[tokio::test]
+async fn an_action_that_throws_is_a_send_failure_logged_with_its_error_and_stack() {
+    let app = spawn_app().await;
+    use_custom_provider(&app).await;
+    let (_dir, file) = action_file(
+        "exports.onExecuteCustomPhoneProvider = async () => { console.log('about to fail'); throw new Error('gateway said no'); };",
+    );
+    configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file }),
+    )
+    .await;
+    let transaction = enroll(&app, "throws@example.com", "+15555552002").await;
+    let failure = &logs_of(&app, "gd_send_sms_failure").await[0];
+    assert!(
+        failure["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("gateway said no")),
+        "{failure}"
+    );
+    let timeline = flow(&app, &transaction).await;
+    let run = &runs_of(&timeline)[0];
+    assert_eq!(run["outcome"], "error");
+    assert_eq!(run["error"]["message"], "gateway said no");
+    assert!(run["error"]["stack"]
+        .as_str()
+        .is_some_and(|s| s.contains("action.js")));
+    assert_eq!(run["console"], "about to fail\n");
+    assert!(
+        !kinds(&timeline).contains(&"message".to_owned()),
+        "nothing delivered"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn drop_fails_the_send_with_its_reason_cut_to_1024_characters_and_only_the_last_call_counts()
+{
+    let app = spawn_app().await;
+    use_custom_provider(&app).await;
+    let (_dir, file) = action_file(
+        "exports.onExecuteCustomPhoneProvider = async (event, api) => { api.notification.retry('first'); api.notification.drop('x'.repeat(5000)); };",
+    );
+    configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file }),
+    )
+    .await;
+    let transaction = enroll(&app, "drops@example.com", "+15555552003").await;
+    let timeline = flow(&app, &transaction).await;
+    let runs = runs_of(&timeline);
+    assert_eq!(runs.len(), 1, "a drop is not retried");
+    assert_eq!(runs[0]["outcome"], "drop");
+    assert_eq!(runs[0]["reason"].as_str().map(str::len), Some(1024));
+    assert_eq!(runs[0]["retry_at"], Value::Null);
+    let failure = &logs_of(&app, "gd_send_sms_failure").await[0];
+    assert!(failure["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("The custom phone provider dropped the notification: xxx")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn retry_twice_then_success_is_run_again_on_the_emulated_clock_and_delivered() {
+    let app = spawn_app().await;
+    use_custom_provider(&app).await;
+    // The Action counts its attempts in its own cache.
+    let (_dir, file) = action_file(&posting_action(
+        "const attempt = Number((api.cache.get('attempts') || {}).value || 0) + 1;
+  api.cache.set('attempts', String(attempt));
+  console.log('attempt', attempt);
+  if (attempt < 3) { api.notification.retry('gateway busy ' + attempt); return; }",
+    ));
+    configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file, "secrets": { "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider") } }),
+    )
+    .await;
+    let transaction = enroll(&app, "retries@example.com", "+15555552004").await;
+    let first = runs_of(&flow(&app, &transaction).await);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["outcome"], "retry", "{}", first[0]);
+    assert!(first[0]["retry_at"].is_string(), "{}", first[0]);
+    // An hour later on the emulated clock, both retries are due, one after the other.
+    let moved = app
+        .post_json("/emulator/v1/clock/advance", r#"{"by":"1h"}"#)
+        .await;
+    assert_eq!(moved.status(), 200);
+    let delivered = app
+        .get_json("/emulator/v1/phones/%2B15555552004/latest?wait=15s")
+        .await;
+    assert_eq!(
+        delivered["attributes"]["transaction_id"],
+        transaction.as_str()
+    );
+    // The run is kept once it ends, a moment after its message was captured.
+    let runs = until_runs(&app, &transaction, 3).await;
+    let attempts: Vec<(i64, String)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["attempt"].as_i64().expect("attempt"),
+                r["outcome"].as_str().expect("outcome").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (1, "retry".to_owned()),
+            (2, "retry".to_owned()),
+            (3, "success".to_owned())
+        ]
+    );
+    assert_eq!(runs[2]["console"], "attempt 3\nposted 201\n");
+    assert_eq!(logs_of(&app, "gd_send_sms_failure").await.len(), 2);
+    assert_eq!(logs_of(&app, "gd_send_sms").await.len(), 1);
+    app.stop().await;
+}
+
+/// The transaction's runs once there are `n` of them (polled: a run is kept when
+/// its process ends, which nothing else signals).
+async fn until_runs(app: &TestApp, transaction: &str, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let runs = runs_of(&flow(app, transaction).await);
+        if runs.len() >= n || std::time::Instant::now() > deadline {
+            return runs;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether process `pid` is gone (or only a zombie waiting for its reaper).
+fn gone(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[tokio::test]
+async fn an_action_that_never_returns_is_stopped_at_its_timeout_with_every_process_it_started() {
+    let app = spawn_app().await;
+    use_custom_provider(&app).await;
+    let (dir, file) = action_file(
+        "const { spawn } = require('child_process');
+exports.onExecuteCustomPhoneProvider = async () => {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  require('fs').writeFileSync('pids', process.pid + ' ' + child.pid);
+  await new Promise(() => {});
+};",
+    );
+    configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file, "timeout_secs": 1 }),
+    )
+    .await;
+    let transaction = enroll(&app, "hangs@example.com", "+15555552005").await;
+    let run = &runs_of(&flow(&app, &transaction).await)[0];
+    assert_eq!(run["outcome"], "timeout");
+    assert!(run["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("did not finish within 1 s")));
+    let pids =
+        std::fs::read_to_string(dir.path().join("pids")).expect("the Action ran in its folder");
+    let pids: Vec<u64> = pids
+        .split_whitespace()
+        .map(|p| p.parse().expect("pid"))
+        .collect();
+    assert_eq!(pids.len(), 2);
+    assert_eq!(run["pid"].as_u64(), Some(pids[0]));
+    for pid in pids {
+        assert!(gone(pid), "process {pid} is still running");
+    }
+    let failure = &logs_of(&app, "gd_send_sms_failure").await[0];
+    assert!(failure["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("did not finish")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_action_that_allocates_without_bound_ends_at_its_memory_cap() {
+    let app = spawn_app().await;
+    use_custom_provider(&app).await;
+    let (_dir, file) = action_file(
+        "exports.onExecuteCustomPhoneProvider = async () => { const hoard = []; for (;;) hoard.push(new Array(100000).fill({ x: 1 })); };",
+    );
+    configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file, "max_memory_mb": 32 }),
+    )
+    .await;
+    let transaction = enroll(&app, "hoards@example.com", "+15555552006").await;
+    let run = &runs_of(&flow(&app, &transaction).await)[0];
+    assert_eq!(run["outcome"], "out_of_memory", "{run}");
+    assert!(run["reason"].as_str().is_some_and(|r| r.contains("32 MB")));
+    assert!(logs_of(&app, "gd_send_sms_failure").await[0]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("ran out of memory")));
+    // The server is unharmed.
+    assert_eq!(app.get("/emulator/v1/health").await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn api_cache_survives_between_runs_of_an_action_and_is_its_own() {
+    let app = spawn_app().await;
+    let counting = |handler: &str| {
+        format!(
+            "exports.{handler} = async (event, api) => {{
+  const n = Number((api.cache.get('n') || {{}}).value || 0) + 1;
+  const set = api.cache.set('n', String(n));
+  console.log(n, set.type, set.record.expires_at - Date.now() > 0);
+}};"
+        )
+    };
+    let (_a, first) = action_file(&counting("onExecuteCustomPhoneProvider"));
+    let (_b, second) = action_file(&counting("onExecuteSendPhoneMessage"));
+    let a = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": first }),
+    )
+    .await;
+    let b = configure_ok(
+        &app,
+        json!({ "trigger": "send-phone-message", "path": second }),
+    )
+    .await;
+    assert_eq!(
+        test_run(&app, &a, "+15555552007").await["console"],
+        "1 success true\n"
+    );
+    assert_eq!(
+        test_run(&app, &a, "+15555552007").await["console"],
+        "2 success true\n"
+    );
+    assert_eq!(
+        test_run(&app, &b, "+15555552007").await["console"],
+        "1 success true\n",
+        "another Action has a cache of its own"
+    );
+    // send-phone-message records live 15 minutes: after an hour they are gone.
+    let moved = app
+        .post_json("/emulator/v1/clock/advance", r#"{"by":"1h"}"#)
+        .await;
+    assert_eq!(moved.status(), 200);
+    assert_eq!(
+        test_run(&app, &b, "+15555552007").await["console"],
+        "1 success true\n"
+    );
+    assert_eq!(
+        test_run(&app, &a, "+15555552007").await["console"],
+        "3 success true\n",
+        "custom-phone-provider records live a day"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_node_is_a_clear_error_and_a_logged_send_failure_not_a_crash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = phonebox::Config::new(
+        "127.0.0.1:0".parse().expect("addr"),
+        dir.path().join("phonebox.db"),
+    );
+    config.node = Some(dir.path().join("no-node-here"));
+    let app = spawn_with(config).await;
+    use_custom_provider(&app).await;
+    let (_d, file) = action_file("exports.onExecuteCustomPhoneProvider = async () => {};");
+    let id = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file }),
+    )
+    .await;
+    let run = test_run(&app, &id, "+15555552008").await;
+    assert_eq!(run["outcome"], "node_missing");
+    assert!(run["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("Node.js was not found") && r.contains("18 or later")));
+    enroll(&app, "nonode@example.com", "+15555552008").await;
+    assert!(logs_of(&app, "gd_send_sms_failure").await[0]["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("Node.js was not found")));
+    assert_eq!(app.get("/emulator/v1/health").await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_missing_from_path_is_named_with_the_path_searched() {
+    let runner = phonebox::actions::runner::Runner::new(None);
+    // The runner searches the server's own PATH; a test cannot change this
+    // process's PATH safely, so it checks the search on a PATH without node.
+    let found = runner.node();
+    assert!(
+        found.is_ok(),
+        "node is on this machine's PATH for the other tests"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().to_string_lossy().into_owned();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+        .args(["action", "test"])
+        .arg(dir.path().join("a.js"))
+        .args(["--trigger", "custom-phone-provider", "--to", "+15555552009"])
+        .env("PATH", &empty)
+        .output()
+        .expect("runs");
+    std::fs::write(
+        dir.path().join("a.js"),
+        "exports.onExecuteCustomPhoneProvider = async () => {};",
+    )
+    .expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+        .args(["action", "test"])
+        .arg(dir.path().join("a.js"))
+        .args(["--trigger", "custom-phone-provider", "--to", "+15555552009"])
+        .env("PATH", &empty)
+        .output()
+        .expect("runs");
+    assert!(!status.status.success(), "a missing file is refused");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Node.js was not found on PATH") && text.contains(&empty),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[tokio::test]
+async fn configuration_takes_only_the_users_own_js_file_and_names_what_is_wrong() {
+    let app = spawn_app().await;
+    let (dir, file) = action_file("exports.onExecuteSendPhoneMessage = async () => {};");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "x").expect("write");
+    let cases = [
+        (
+            json!({ "trigger": "send-phone-message", "path": "action.js" }),
+            "path",
+        ),
+        (
+            json!({ "trigger": "send-phone-message", "path": "/nonexistent/action.js" }),
+            "path",
+        ),
+        (
+            json!({ "trigger": "send-phone-message", "path": text }),
+            "path",
+        ),
+        (
+            json!({ "trigger": "send-phone-message", "path": dir.path() }),
+            "path",
+        ),
+        (
+            json!({ "trigger": "send-phone-message", "path": file, "secrets": { "NODE_OPTIONS": "--inspect" } }),
+            "secrets.NODE_OPTIONS",
+        ),
+        (
+            json!({ "trigger": "send-phone-message", "path": file, "timeout_secs": 1e9 }),
+            "timeout_secs",
+        ),
+        (
+            json!({ "trigger": "send-phone-message", "path": file, "max_memory_mb": 1 }),
+            "max_memory_mb",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = configure(&app, "default", body.clone()).await;
+        assert_eq!(status, 400, "{body} -> {answer}");
+        assert_eq!(answer["field"], field, "{body} -> {answer}");
+    }
+    let (status, answer) =
+        configure(&app, "default", json!({ "trigger": "nope", "path": file })).await;
+    assert_eq!(status, 400, "{answer}");
+    configure_ok(&app, json!({ "trigger": "send-phone-message", "path": file, "secrets": { "API_KEY": "key-0123456789abcdef" } })).await;
+    let (status, _) = configure(
+        &app,
+        "default",
+        json!({ "trigger": "send-phone-message", "path": file }),
+    )
+    .await;
+    assert_eq!(status, 409, "one Action per trigger");
+    let (status, _) = configure(
+        &app,
+        "no-such-tenant",
+        json!({ "trigger": "hook", "path": file }),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let listed = app.get_json("/emulator/v1/tenants/default/actions").await;
+    assert_eq!(listed["actions"][0]["secrets"][0]["value"], "••••cdef");
+    assert!(!listed.to_string().contains("key-0123456789"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn eight_test_runs_at_once_each_keep_their_own_run_and_message() {
+    let app = spawn_app().await;
+    let (_dir, file) = action_file(&posting_action(""));
+    let id = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file, "secrets": { "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider") } }),
+    )
+    .await;
+    let barrier = Arc::new(Barrier::new(8));
+    let runs = futures_util::future::join_all((0..8).map(|i| {
+        let (barrier, http) = (barrier.clone(), app.http.clone());
+        let url = app.url(&format!("/emulator/v1/tenants/default/actions/{id}/test"));
+        async move {
+            barrier.wait().await;
+            let res = http
+                .post(url)
+                .json(&json!({ "to": format!("+1555555210{i}") }))
+                .send()
+                .await
+                .expect("sent");
+            assert_eq!(res.status(), 200);
+            res.json::<Value>().await.expect("json")
+        }
+    }))
+    .await;
+    let mut ids: Vec<&str> = runs.iter().map(|r| r["id"].as_str().expect("id")).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 8);
+    for run in &runs {
+        assert_eq!(run["outcome"], "success", "{run}");
+        let messages = run["message_ids"].as_array().expect("ids");
+        assert_eq!(messages.len(), 1, "{run}");
+        let to = run["event"]["notification"]["recipient"]
+            .as_str()
+            .expect("to");
+        let got = latest(&app, to).await;
+        assert_eq!(got["id"], messages[0]);
+        assert_eq!(got["attributes"]["action_run_id"], run["id"]);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_flow_nobody_knows_is_a_404_in_phonebox_shape() {
+    let app = spawn_app().await;
+    let res = app.get("/emulator/v1/flows/not-a-transaction").await;
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.expect("json");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not-a-transaction")),
+        "{body}"
+    );
+    app.stop().await;
+}
