@@ -115,7 +115,7 @@ mod tests {
             "/nonexistent/a.js",
         ] {
             assert_eq!(
-                check_path(bad).map_err(|e| e.field).unwrap_err(),
+                check_path(bad).map_err(|e| e.field).expect_err("refused"),
                 "path",
                 "{bad}"
             );

@@ -118,7 +118,7 @@ async fn enroll(app: &TestApp, email: &str, phone: &str) -> String {
     sends
         .iter()
         .filter_map(|l| l["details"]["transaction_id"].as_str())
-        .last()
+        .next_back()
         .expect("a send was logged")
         .to_owned()
 }

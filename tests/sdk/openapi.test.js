@@ -9,6 +9,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
+const os = require('node:os');
 const path = require('node:path');
 
 const SwaggerParser = require('@apidevtools/swagger-parser');
@@ -48,6 +49,10 @@ before(async () => {
   });
   await new Promise((resolve) => hook.listen(0, '127.0.0.1', resolve));
   ctx.hook = `http://127.0.0.1:${hook.address().port}/hooks/sms`;
+  // The Action the walk configures and runs: it only prints.
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'phonebox-walk-action-'));
+  ctx.actionFile = path.join(folder, 'action.js');
+  fs.writeFileSync(ctx.actionFile, "exports.onExecuteCustomPhoneProvider = async (event) => { console.log(event.notification.recipient); };\n");
   const res = await fetch(`${server.base}/emulator/v1/openapi.json`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^application\/json/);
@@ -172,6 +177,14 @@ const PLAN = [
   ['listClients', { path: { id: TENANT } }],
   ['createUser', { path: { id: TENANT }, body: { email: 'walk@example.com', password: 'Walk-the-d0cument!' }, expect: 201 }],
   ['listUsers', { path: { id: TENANT } }],
+  ['createAction', { path: { id: TENANT }, body: () => ({ trigger: 'custom-phone-provider', path: ctx.actionFile, secrets: { GREETING: 'hello from the walk' } }), expect: 201, keep: (b) => { ctx.action = b.id; } }],
+  ['listActions', { path: { id: TENANT } }],
+  ['getAction', { path: () => ({ id: TENANT, action: ctx.action }) }],
+  ['updateAction', { path: () => ({ id: TENANT, action: ctx.action }), body: { name: 'walk action', secrets: { GREETING: null } } }],
+  ['testAction', { path: () => ({ id: TENANT, action: ctx.action }), body: { to: PHONE }, keep: (b) => { ctx.flow = b.transaction_id; } }],
+  ['listActionRuns', { path: () => ({ id: TENANT, action: ctx.action }) }],
+  ['getFlow', { path: () => ({ transaction_id: ctx.flow }) }],
+  ['deleteAction', { path: () => ({ id: TENANT, action: ctx.action }), expect: 204 }],
   ['resetTenant', { path: { id: TENANT }, expect: 204 }],
   ['getLimits', { query: { tenant: TENANT } }],
   ['getClock', { query: { tenant: TENANT } }],
@@ -228,8 +241,11 @@ function undocumented(schema, value, at = '$') {
   if (!schema || value === null || typeof value !== 'object') return [];
   for (const key of ['oneOf', 'anyOf']) {
     if (schema[key]) {
-      const branch = schema[key].map(resolve).find((s) => s.type !== 'null');
-      return undocumented(branch, value, at);
+      // A tagged union's branch is the one whose tag (a one-value enum) the value carries.
+      const branches = schema[key].map(resolve).filter((s) => s.type !== 'null');
+      const tagged = branches.find((s) =>
+        Object.entries(s.properties || {}).some(([k, p]) => p.enum?.length === 1 && value[k] === p.enum[0]));
+      return undocumented(tagged || branches[0], value, at);
     }
   }
   if (Array.isArray(value)) {

@@ -360,6 +360,108 @@ export interface paths {
         patch: operations["setRetention"];
         trace?: never;
     };
+    "/emulator/v1/tenants/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's Actions and Hooks, secrets masked. */
+        get: operations["listActions"];
+        put?: never;
+        /**
+         * Configures an Action or Hook file for the tenant (at most one per trigger).
+         *     The tenant's custom phone provider runs it: Guardian `phone-message-hook`
+         *     (send-phone-message or Hook) or the Unified Phone `custom` provider
+         *     (custom-phone-provider). Secret values are kept in the secrets store.
+         */
+        post: operations["createAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/emulator/v1/tenants/{id}/actions/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One Action. */
+        get: operations["getAction"];
+        put?: never;
+        post?: never;
+        /** Removes an Action with its secrets and cache (its runs stay in the flows). */
+        delete: operations["deleteAction"];
+        options?: never;
+        head?: never;
+        /** Changes an Action: fields given change; a secret set to `null` is removed. */
+        patch: operations["updateAction"];
+        trace?: never;
+    };
+    "/emulator/v1/tenants/{id}/actions/{action}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * "Send test message": runs the Action once with the event a verification code
+         *     would give it (a test user and application), and answers the run: the event it
+         *     received, what it printed, how it ended and the messages it sent here.
+         */
+        post: operations["testAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/emulator/v1/tenants/{id}/actions/{action}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An Action's latest runs, newest first (at most 50). */
+        get: operations["listActionRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/emulator/v1/flows/{transaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One flow as a timeline: the request, the rendered template, each Action run,
+         *     each message it put in the inbox, and the Auth0 log events (the code's check
+         *     and the grant's result among them), in time order. The transaction id is the
+         *     MFA challenge's (a message's `attributes.transaction_id`).
+         */
+        get: operations["getFlow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/emulator/v1/chaos": {
         parameters: {
             query?: never;
@@ -576,6 +678,42 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `PATCH /emulator/v1/tenants/{id}/actions/{action}`: what is given changes. */
+        ActionPatch: {
+            name?: string | null;
+            path?: string | null;
+            /** @description A value sets the secret, `null` removes it; secrets not named are kept. */
+            secrets?: Record<string, never> | null;
+            /** Format: double */
+            timeout_secs?: number | null;
+            /** Format: int32 */
+            max_memory_mb?: number | null;
+        };
+        /** @description An Action as shown: secret values masked, never in clear. */
+        ActionView: {
+            id: string;
+            tenant: string;
+            name: string;
+            trigger: components["schemas"]["Trigger"];
+            /** @description The file run, re-read on every run. */
+            path: string;
+            secrets: components["schemas"]["MaskedSecret"][];
+            /** Format: double */
+            timeout_secs: number;
+            /** Format: int32 */
+            max_memory_mb: number;
+            /**
+             * @description Whether the tenant's phone provider runs it now (Guardian
+             *     `phone-message-hook` with this event, or the Unified Phone custom provider).
+             */
+            in_use: boolean;
+            created_at: string;
+            updated_at: string;
+        };
+        /** @description `GET /emulator/v1/tenants/{id}/actions`. */
+        Actions: {
+            actions: components["schemas"]["ActionView"][];
+        };
         Advance: {
             /** @description A duration such as `1h`, `10m`, `90s`. */
             by: string;
@@ -705,6 +843,52 @@ export interface components {
             field?: string;
             failure?: components["schemas"]["SendFailure"];
         };
+        /** @description One step, at a moment on the tenant's emulated clock (RFC 3339). */
+        FlowStep: {
+            at: string;
+            channel: string;
+            purpose: string;
+            user_id: string;
+            client_id: string;
+            /** @description pending, verified, failed or expired: whether the code was entered. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Wrong codes typed so far.
+             */
+            attempts: number;
+            /** @enum {string} */
+            kind: "request";
+        } | {
+            at: string;
+            text?: string | null;
+            voice?: string | null;
+            /** @enum {string} */
+            kind: "template";
+        } | {
+            at: string;
+            run: components["schemas"]["RunView"];
+            /** @enum {string} */
+            kind: "action_run";
+        } | {
+            at: string;
+            message: components["schemas"]["Message"];
+            /** @enum {string} */
+            kind: "message";
+        } | {
+            at: string;
+            type: string;
+            description?: string | null;
+            log: Record<string, never>;
+            /** @enum {string} */
+            kind: "log";
+        };
+        /** @description A flow's timeline. */
+        FlowView: {
+            transaction_id: string;
+            tenant?: string | null;
+            steps: components["schemas"]["FlowStep"][];
+        };
         /** @description `POST /emulator/v1/messages/{id}/forward`. */
         ForwardRequest: {
             via: string;
@@ -807,6 +991,11 @@ export interface components {
             name: string;
             masked: string | null;
         };
+        MaskedSecret: {
+            name: string;
+            /** @description `••••` and, for a long value, its last four characters. */
+            value: string;
+        };
         /** @description A stored message without its raw request: what lists and events carry. */
         Message: {
             /** @description ULID: sorts by arrival. */
@@ -849,6 +1038,27 @@ export interface components {
         /** @description `PUT /emulator/v1/forwarding/my-phones`, in and out. */
         MyPhonesBody: {
             phones: components["schemas"]["SavedPhone"][];
+        };
+        /** @description `POST /emulator/v1/tenants/{id}/actions`. */
+        NewAction: {
+            /** @description The file's name unless given. */
+            name?: string | null;
+            trigger: components["schemas"]["Trigger"];
+            /** @description The Action file's absolute path. */
+            path: string;
+            secrets?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: double
+             * @description Auth0's 20 s unless given.
+             */
+            timeout_secs?: number | null;
+            /**
+             * Format: int32
+             * @description 128 MB unless given.
+             */
+            max_memory_mb?: number | null;
         };
         NewClient: {
             name: string;
@@ -1020,6 +1230,73 @@ export interface components {
         RulesPage: {
             rules: components["schemas"]["RuleView"][];
         };
+        /** @description An error the Action raised, as it raised it. */
+        RunErrorView: {
+            name?: string;
+            message: string;
+            stack?: string;
+        };
+        /**
+         * @description How a run ended.
+         * @enum {string}
+         */
+        RunOutcome: "success" | "drop" | "retry" | "error" | "timeout" | "out_of_memory" | "node_missing";
+        /**
+         * @description One run as kept and shown (`/emulator/v1/.../runs`, the flow timeline). Secret
+         *     values are masked wherever they appear.
+         */
+        RunView: {
+            id: string;
+            action_id: string;
+            action_name: string;
+            tenant: string;
+            /** @description The MFA challenge, passwordless code or test this run delivered for. */
+            transaction_id: string;
+            trigger: components["schemas"]["Trigger"];
+            /** @description The file that ran. */
+            file: string;
+            /**
+             * Format: int32
+             * @description 1 for the first run, up to 6 with Auth0's five retries.
+             */
+            attempt: number;
+            /** @description When it started, on the emulated clock (RFC 3339). */
+            started_at: string;
+            /** Format: int64 */
+            duration_ms: number;
+            outcome: components["schemas"]["RunOutcome"];
+            /** @description drop/retry's reason, or what went wrong in words. */
+            reason?: string | null;
+            error?: null | components["schemas"]["RunErrorView"];
+            /** @description The event the code received, as it received it (secrets masked). */
+            event: Record<string, never>;
+            /** @description Everything it printed (console.* in order, then stderr). */
+            console: string;
+            console_truncated: boolean;
+            /** @description What the handler returned, or the Hook's callback response. */
+            returned?: unknown;
+            /** @description Where the code relies on something Auth0 would not give it. */
+            warnings: string[];
+            node_version?: string | null;
+            /**
+             * Format: int32
+             * @description The child's process id (its process group is gone once the run ends).
+             */
+            pid?: number | null;
+            /**
+             * Format: int32
+             * @description Requests it made to this Phonebox.
+             */
+            requests_to_phonebox: number;
+            /** @description The messages its SDK calls captured here. */
+            message_ids: string[];
+            /** @description When the next attempt is due, if it asked to retry and may. */
+            retry_at?: string | null;
+        };
+        /** @description `GET .../actions/{action}/runs`. */
+        Runs: {
+            runs: components["schemas"]["RunView"][];
+        };
         /** @description A number the user keeps to forward to ("my phone"). */
         SavedPhone: {
             label: string;
@@ -1084,6 +1361,17 @@ export interface components {
         Tenants: {
             tenants: components["schemas"]["TenantView"][];
         };
+        /** @description `POST .../actions/{action}/test`. */
+        TestRun: {
+            to: string;
+            /** @description `text` (the default) or `voice`. */
+            delivery_method?: string | null;
+        };
+        /**
+         * @description Which of Auth0's extensibility points the file is written for.
+         * @enum {string}
+         */
+        Trigger: "send-phone-message" | "custom-phone-provider" | "hook";
         /** @description One user's buckets. */
         UserLimits: {
             user_id: string;
@@ -2243,6 +2531,345 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Actions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Actions"];
+                };
+            };
+            /** @description No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAction"];
+            };
+        };
+        responses: {
+            /** @description Configured */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"];
+                };
+            };
+            /** @description A bad body (`field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The tenant has an Action for this trigger */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+                /** @description The Action id */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Action */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"];
+                };
+            };
+            /** @description No such tenant or Action */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+                /** @description The Action id */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such Action */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+                /** @description The Action id */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionPatch"];
+            };
+        };
+        responses: {
+            /** @description The Action now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionView"];
+                };
+            };
+            /** @description A bad body (`field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such tenant or Action */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    testAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+                /** @description The Action id */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestRun"];
+            };
+        };
+        responses: {
+            /** @description The run (its outcome says how it ended) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description A bad body (`field` names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such tenant or Action */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listActionRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The tenant id */
+                id: string;
+                /** @description The Action id */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Runs"];
+                };
+            };
+            /** @description No such tenant or Action */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flow's transaction id */
+                transaction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The timeline */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlowView"];
+                };
+            };
+            /** @description Nothing is known of this transaction */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -76,7 +76,6 @@ pub struct RunView {
     pub console_truncated: bool,
     /// What the handler returned, or the Hook's callback response.
     #[cfg_attr(test, ts(type = "unknown"))]
-    #[schema(value_type = Object)]
     pub returned: Option<serde_json::Value>,
     /// Where the code relies on something Auth0 would not give it.
     pub warnings: Vec<String>,
@@ -262,7 +261,7 @@ impl Delivery {
             .map(|m| m.id)
             .collect();
         let retry_at = (finished.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES)
-            .then(|| unix_ms::rfc3339_ms(now_ms + retry_backoff(attempt).as_millis() as i64));
+            .then(|| unix_ms::rfc3339_ms(next_due(due_ms.unwrap_or(now_ms), attempt)));
         let run = RunView {
             id: run_id,
             action_id: action.id.clone(),
