@@ -58,7 +58,23 @@ function report(result) {
   realStdoutWrite('\n' + marker + line + '\n', () => process.exit(0));
 }
 
+// A bare require of a package the Action's folder lacks says which install to run,
+// whether it failed while loading or inside the handler.
+function withInstallHint(err) {
+  if (err && err.code === 'MODULE_NOT_FOUND' && !err.phoneboxHint) {
+    const missing = /Cannot find module '([^']+)'/.exec(String(err.message));
+    const name = missing && missing[1];
+    if (name && !name.startsWith('.') && !path.isAbsolute(name)) {
+      const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0];
+      err.message = "The Action requires '" + pkg + "', which is not installed in " + path.dirname(request.file) + ': run `npm install ' + pkg + '` there. ' + err.message;
+      err.phoneboxHint = true;
+    }
+  }
+  return err;
+}
+
 function errorView(err) {
+  withInstallHint(err);
   if (err instanceof Error) {
     return { name: err.name, message: String(err.message), stack: String(err.stack || '') };
   }
@@ -289,15 +305,7 @@ function load(file) {
   try {
     return require(file);
   } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND') {
-      const missing = /Cannot find module '([^']+)'/.exec(err.message);
-      const name = missing && missing[1];
-      if (name && !name.startsWith('.') && !path.isAbsolute(name)) {
-        const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0];
-        err.message = "The Action requires '" + pkg + "', which is not installed in " + path.dirname(file) + ': run `npm install ' + pkg + '` there. ' + err.message;
-      }
-    }
-    throw err;
+    throw withInstallHint(err);
   }
 }
 

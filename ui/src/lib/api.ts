@@ -1,12 +1,14 @@
 // The one transport of the UI: Phonebox's public HTTP API, same origin.
 
 import type {
+  ActionView,
   AllowlistBody,
   ChaosRules,
   ClockView,
   DryRun,
   ForwardingView,
   ForwardsPage,
+  FlowView,
   ForwardView,
   GuardianProvider,
   Health,
@@ -23,6 +25,7 @@ import type {
   ProviderView,
   RetentionView,
   Rule,
+  RunView,
   RulesPage,
   RuleView,
   SavedPhone,
@@ -30,13 +33,22 @@ import type {
   Tenants,
   TenantView,
   TemplatesView,
+  Trigger,
   Via,
 } from './types.gen';
 
 // The API's own shapes come from the Rust types (types.gen.ts); these names are
 // the ones the components use.
 export type {
+  ActionView,
   Channel,
+  FlowStep,
+  FlowView,
+  MaskedSecret,
+  RunErrorView,
+  RunOutcome,
+  RunView,
+  Trigger,
   Gauge,
   GuardianProvider,
   Level,
@@ -102,6 +114,37 @@ export interface Filters {
   source?: string;
   tenant?: string;
   status?: string;
+}
+
+/** `GET /emulator/v1/tenants/{id}/actions` (Rust's `http::actions::Actions`, not
+ * generated: its module is private to `http`). */
+export interface ActionsPage {
+  actions: ActionView[];
+}
+
+/** `GET .../actions/{action}/runs` (Rust's `http::actions::Runs`, written out here
+ * for the same reason). */
+export interface RunsPage {
+  runs: RunView[];
+}
+
+/** `POST .../actions`: the Action's file, trigger and secrets. */
+export interface NewActionInput {
+  name?: string;
+  trigger: Trigger;
+  path: string;
+  secrets?: Record<string, string>;
+  timeout_secs?: number;
+  max_memory_mb?: number;
+}
+
+/** `PATCH .../actions/{action}`: what is given changes; a secret set to null goes. */
+export interface ActionPatchInput {
+  name?: string;
+  path?: string;
+  secrets?: Record<string, string | null>;
+  timeout_secs?: number;
+  max_memory_mb?: number;
 }
 
 /** An error answer: the server's message, and the field at fault when it names one. */
@@ -266,8 +309,22 @@ export const api = {
   /** Queues a real forward; `forward.attempt` events tell how it went. */
   forward: (messageId: string, via: Via, to?: string) =>
     call<ForwardView>(`/emulator/v1/messages/${encodeURIComponent(messageId)}/forward`, json({ via, to, dry_run: false })),
+  // The tenant's own Actions and Hooks, and flows as timelines.
+  actions: (tenant: string) => call<ActionsPage>(actionsBase(tenant)),
+  createAction: (tenant: string, input: NewActionInput) => call<ActionView>(actionsBase(tenant), json(input)),
+  updateAction: (tenant: string, id: string, patch: ActionPatchInput) =>
+    call<ActionView>(`${actionsBase(tenant)}/${encodeURIComponent(id)}`, json(patch, 'PATCH')),
+  deleteAction: (tenant: string, id: string) =>
+    call<void>(`${actionsBase(tenant)}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** "Send test message": runs the Action once and answers the run. */
+  testAction: (tenant: string, id: string, to: string, deliveryMethod: 'text' | 'voice') =>
+    call<RunView>(`${actionsBase(tenant)}/${encodeURIComponent(id)}/test`, json({ to, delivery_method: deliveryMethod })),
+  actionRuns: (tenant: string, id: string) => call<RunsPage>(`${actionsBase(tenant)}/${encodeURIComponent(id)}/runs`),
+  flow: (transactionId: string) => call<FlowView>(`/emulator/v1/flows/${encodeURIComponent(transactionId)}`),
   forwardsOf: (messageId: string) =>
     call<ForwardsPage>(`/emulator/v1/messages/${encodeURIComponent(messageId)}/forwards`),
 };
+
+const actionsBase = (tenant: string) => `/emulator/v1/tenants/${encodeURIComponent(tenant)}/actions`;
 
 export const tenantBase = (tenant: string) => (tenant === 'default' ? '' : `/t/${encodeURIComponent(tenant)}`);

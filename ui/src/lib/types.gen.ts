@@ -444,3 +444,114 @@ export type ForwardsPage = { forwards: Array<ForwardView>, };
  * What happened to a forward, for live views.
  */
 export type ForwardEvent = { "type": "forward.queued", "data": ForwardView } | { "type": "forward.attempt", "data": ForwardView };
+
+/**
+ * Which of Auth0's extensibility points the file is written for.
+ */
+export type Trigger = "send-phone-message" | "custom-phone-provider" | "hook";
+
+export type MaskedSecret = { name: string, 
+/**
+ * `••••` and, for a long value, its last four characters.
+ */
+value: string, };
+
+/**
+ * An Action as shown: secret values masked, never in clear.
+ */
+export type ActionView = { id: string, tenant: string, name: string, trigger: Trigger, 
+/**
+ * The file run, re-read on every run.
+ */
+path: string, secrets: Array<MaskedSecret>, timeout_secs: number, max_memory_mb: number, 
+/**
+ * Whether the tenant's phone provider runs it now (Guardian
+ * `phone-message-hook` with this event, or the Unified Phone custom provider).
+ */
+in_use: boolean, created_at: string, updated_at: string, };
+
+/**
+ * How a run ended.
+ */
+export type RunOutcome = "success" | "drop" | "retry" | "error" | "timeout" | "out_of_memory" | "node_missing";
+
+/**
+ * An error the Action raised, as it raised it.
+ */
+export type RunErrorView = { name: string, message: string, stack: string, };
+
+/**
+ * One run as kept and shown (`/emulator/v1/.../runs`, the flow timeline). Secret
+ * values are masked wherever they appear.
+ */
+export type RunView = { id: string, action_id: string, action_name: string, tenant: string, 
+/**
+ * The MFA challenge, passwordless code or test this run delivered for.
+ */
+transaction_id: string, trigger: Trigger, 
+/**
+ * The file that ran.
+ */
+file: string, 
+/**
+ * 1 for the first run, up to 6 with Auth0's five retries.
+ */
+attempt: number, 
+/**
+ * When it started, on the emulated clock (RFC 3339).
+ */
+started_at: string, duration_ms: number, outcome: RunOutcome, 
+/**
+ * drop/retry's reason, or what went wrong in words.
+ */
+reason: string | null, error: RunErrorView | null, 
+/**
+ * The event the code received, as it received it (secrets masked).
+ */
+event: unknown, 
+/**
+ * Everything it printed (console.* in order, then stderr).
+ */
+console: string, console_truncated: boolean, 
+/**
+ * What the handler returned, or the Hook's callback response.
+ */
+returned: unknown, 
+/**
+ * Where the code relies on something Auth0 would not give it.
+ */
+warnings: Array<string>, node_version: string | null, 
+/**
+ * The child's process id (its process group is gone once the run ends).
+ */
+pid: number | null, 
+/**
+ * Requests it made to this Phonebox.
+ */
+requests_to_phonebox: number, 
+/**
+ * The messages its SDK calls captured here.
+ */
+message_ids: Array<string>, 
+/**
+ * When the next attempt is due, if it asked to retry and may.
+ */
+retry_at: string | null, };
+
+/**
+ * One step, at a moment on the tenant's emulated clock (RFC 3339).
+ */
+export type FlowStep = { "kind": "request", at: string, channel: string, purpose: string, user_id: string, client_id: string, 
+/**
+ * pending, verified, failed or expired: whether the code was entered.
+ */
+status: string, 
+/**
+ * Wrong codes typed so far.
+ */
+attempts: number, } | { "kind": "template", at: string, text: string | null, voice: string | null, } | { "kind": "action_run", at: string, run: RunView, } | { "kind": "message", at: string, message: Message, } | { "kind": "log", at: string, type: string, description: string | null, log: unknown, };
+
+/**
+ * A flow's timeline.
+ */
+export type FlowView = { transaction_id: string, tenant: string | null, steps: Array<FlowStep>, };
