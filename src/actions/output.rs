@@ -125,10 +125,7 @@ mod tests {
         let input = b"hello\nworld\n\n\0m:{\"a\":1}\nafter".to_vec();
         let got = collect(&input[..], Some(b"\0m:")).await;
         assert_eq!(got.result.as_deref(), Some(&b"{\"a\":1}"[..]));
-        assert_eq!(
-            String::from_utf8_lossy(&got.text),
-            "hello\nworld\n\nafter\n"
-        );
+        assert_eq!(String::from_utf8_lossy(&got.text), "hello\nworld\n\nafter");
         assert!(!got.truncated);
     }
 

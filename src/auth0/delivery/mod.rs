@@ -240,14 +240,7 @@ impl Delivery {
                 self.custom(out, custom::Shape::CustomPhoneProvider).await
             }
         };
-        let counted = if outcome.delivered {
-            SendOutcome::Delivered
-        } else {
-            SendOutcome::Failed
-        };
-        self.pipeline
-            .metrics()
-            .tenant_send(outcome.provider, counted);
+        self.count(&outcome);
         outcome
     }
 
@@ -275,6 +268,12 @@ impl Delivery {
             }
             None => return self.deliver(out, route).await,
         };
+        self.count(&outcome);
+        outcome
+    }
+
+    /// Counts a send that went (delivered or failed) in the metrics.
+    fn count(&self, outcome: &Outcome) {
         let counted = if outcome.delivered {
             SendOutcome::Delivered
         } else {
@@ -283,7 +282,6 @@ impl Delivery {
         self.pipeline
             .metrics()
             .tenant_send(outcome.provider, counted);
-        outcome
     }
 
     /// Counts a send a limit refused before it went by `route`.
