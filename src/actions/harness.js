@@ -3,6 +3,9 @@
 // Shipped inside the phonebox binary and run with `node -e`; the request arrives
 // on stdin as one JSON document. Written for any Node that can parse it, so that
 // a Node too old is reported, not crashed on.
+// One function scope: `node -e` runs a classic script, whose top-level names
+// every module it loads could otherwise read (the marker, the secrets).
+(function () {
 'use strict';
 
 const MIN_NODE_MAJOR = 18;
@@ -51,7 +54,9 @@ function report(result) {
   result.node_version = process.versions.node;
   let line;
   try {
-    line = JSON.stringify(result);
+    // A lone surrogate (a string cut mid-character) would make the line unreadable.
+    line = JSON.stringify(result, (key, value) =>
+      typeof value === 'string' && typeof value.toWellFormed === 'function' ? value.toWellFormed() : value);
   } catch (e) {
     line = JSON.stringify({ outcome: 'error', error: { message: 'the result could not be written: ' + e.message }, warnings: warnings, cache: [] });
   }
@@ -274,8 +279,8 @@ cacheWrites = cache.writes;
 // ---- api.notification: only the last call counts ----
 let verdict = null;
 function capReason(reason) {
-  const text = reason === undefined ? '' : String(reason);
-  return text.length > MAX_REASON ? text.slice(0, MAX_REASON) : text;
+  const chars = Array.from(reason === undefined ? '' : String(reason));
+  return chars.length > MAX_REASON ? chars.slice(0, MAX_REASON).join('') : chars.join('');
 }
 const notification = {
   drop(reason) {
@@ -357,3 +362,4 @@ started.then(
   (err) => report({ outcome: 'error', error: errorView(err) }),
 );
 }
+})();

@@ -237,12 +237,18 @@ impl Runner {
                 None => Collected::default(),
             }
         });
-        if let Some(mut stdin) = child.stdin.take() {
-            // A child that dies at once closes the pipe: its exit says why.
-            let _ = stdin.write_all(&input).await;
-            drop(stdin);
-        }
+        // Written beside the wait, so a child that never reads its input is still
+        // held to the timeout (the input can outgrow the pipe's buffer).
+        let writer = child.stdin.take().map(|mut stdin| {
+            tokio::spawn(async move {
+                // A child that dies at once closes the pipe: its exit says why.
+                let _ = stdin.write_all(&input).await;
+            })
+        });
         let status = tokio::time::timeout(job.limits.timeout, child.wait()).await;
+        if let Some(writer) = writer {
+            writer.abort();
+        }
         // Whatever it left running goes with it.
         kill_group(pid);
         let timed_out = status.is_err();
@@ -250,16 +256,8 @@ impl Runner {
             Ok(status) => status.ok(),
             Err(_) => child.wait().await.ok(),
         };
-        let out = tokio::time::timeout(DRAIN, out_task)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        let err = tokio::time::timeout(DRAIN, err_task)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let out = drained(out_task).await;
+        let err = drained(err_task).await;
         let duration_ms = started.elapsed().as_millis() as u64;
         let mut console = out.text;
         // The harness starts its result on a line of its own.
@@ -333,6 +331,19 @@ impl Runner {
             }
         }
         finished
+    }
+}
+
+/// What a reader collected, or nothing if a process that escaped the group still
+/// holds its pipe after `DRAIN` (the reader is stopped, not left running).
+async fn drained(mut task: tokio::task::JoinHandle<Collected>) -> Collected {
+    match tokio::time::timeout(DRAIN, &mut task).await {
+        Ok(Ok(collected)) => collected,
+        Ok(Err(_)) => Collected::default(),
+        Err(_) => {
+            task.abort();
+            Collected::default()
+        }
     }
 }
 

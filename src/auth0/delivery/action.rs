@@ -114,21 +114,36 @@ impl Trigger {
     }
 }
 
-/// `text` with every secret value (four characters or more) masked, raw and as a
-/// JSON string would escape it.
+/// The secret values worth masking (four characters or more), longest first, so a
+/// secret inside another is not left half in clear.
+fn maskable(secrets: &SecretValues) -> Vec<&str> {
+    let mut values: Vec<&str> = secrets
+        .values()
+        .map(String::as_str)
+        .filter(|v| v.chars().count() >= 4)
+        .collect();
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values
+}
+
+/// `text` with every secret value (four characters or more) masked.
 pub fn scrub(text: &str, secrets: &SecretValues) -> String {
     let mut out = text.to_owned();
-    for value in secrets.values().filter(|v| v.chars().count() >= 4) {
-        let masked = crate::forward::settings::mask(value);
-        out = out.replace(value.as_str(), &masked);
-        if let Ok(escaped) = serde_json::to_string(value) {
-            let inner = &escaped[1..escaped.len() - 1];
-            if inner != value {
-                out = out.replace(inner, &masked);
-            }
-        }
+    for value in maskable(secrets) {
+        out = out.replace(value, &crate::forward::settings::mask(value));
     }
     out
+}
+
+/// Every string inside `value` scrubbed; numbers, booleans and keys are left as
+/// they are (a secret "2345" must not rewrite a pid).
+fn scrub_strings(value: &mut serde_json::Value, secrets: &SecretValues) {
+    match value {
+        serde_json::Value::String(s) => *s = scrub(s, secrets),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| scrub_strings(v, secrets)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| scrub_strings(v, secrets)),
+        _ => {}
+    }
 }
 
 /// The event as stored: `secrets` (and the Hook's `webtask.secrets`) masked.
@@ -288,10 +303,12 @@ impl Delivery {
             retry_at,
             started_ms: now_ms,
         };
-        let body = serde_json::to_string(&run).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let body = scrub(&body, &secrets);
+        let mut value =
+            serde_json::to_value(&run).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        scrub_strings(&mut value, &secrets);
+        let body = value.to_string();
         let mut run: RunView =
-            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         run.started_ms = now_ms;
         action_runs::insert(
             self.pipeline.store(),
@@ -399,23 +416,22 @@ mod tests {
     }
 
     #[test]
-    fn secret_values_are_masked_raw_and_escaped() {
+    fn secret_values_are_masked_in_strings_only_and_longest_first() {
         let secrets: SecretValues = [
-            ("TOKEN".to_owned(), "s3cr\"et-value-long-enough".to_owned()),
-            ("PIN".to_owned(), "12".to_owned()),
+            ("TOKEN".to_owned(), "s3cr-et-value-long-enough".to_owned()),
+            ("INNER".to_owned(), "value".to_owned()),
+            ("PIN".to_owned(), "2345".to_owned()),
         ]
         .into();
-        let json = serde_json::to_string(
-            &serde_json::json!({"a": "x s3cr\"et-value-long-enough y", "pin": "12"}),
-        )
-        .expect("json");
-        let scrubbed = scrub(&json, &secrets);
-        assert!(!scrubbed.contains("s3cr"), "{scrubbed}");
+        let mut run = serde_json::json!({"a": "x s3cr-et-value-long-enough y", "pid": 123456, "list": ["2345"]});
+        scrub_strings(&mut run, &secrets);
+        let text = run.to_string();
         assert!(
-            scrubbed.contains("\"12\""),
-            "short values are left: {scrubbed}"
+            !text.contains("s3cr") && !text.contains("long-enough"),
+            "{text}"
         );
-        let raw = scrub("printed s3cr\"et-value-long-enough", &secrets);
-        assert!(!raw.contains("s3cr"), "{raw}");
+        assert_eq!(run["pid"], 123456, "numbers are not text to mask");
+        assert_ne!(run["list"][0], "2345");
+        assert!(!scrub("printed s3cr-et-value-long-enough", &secrets).contains("enough"));
     }
 }
