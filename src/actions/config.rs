@@ -85,7 +85,7 @@ pub fn check_secret(name: &str, value: &str) -> Result<(), Invalid> {
     if reserved_name(name) {
         return Err(invalid(
             field,
-            "that name is kept for Phonebox and node (PATH, NODE_*, LD_*, AWS_ENDPOINT_URL*, PHONEBOX_*)",
+            "that name is kept for Phonebox and node (PATH, NODE_*, LD_*, proxies, TLS settings, AWS_ENDPOINT_URL*, PHONEBOX_*)",
         ));
     }
     if value.chars().count() > MAX_SECRET_VALUE || value.contains('\0') {

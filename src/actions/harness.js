@@ -8,8 +8,6 @@
 (function () {
 'use strict';
 
-const MIN_NODE_MAJOR = 18;
-const MAX_REASON = 1024;
 
 const realStdoutWrite = process.stdout.write.bind(process.stdout);
 const Module = require('module');
@@ -38,6 +36,9 @@ function readStdin() {
 }
 
 const request = JSON.parse(readStdin());
+// Phonebox's figures (src/actions/mod.rs), so they are written once.
+const MIN_NODE_MAJOR = request.min_node_major;
+const MAX_REASON = request.max_reason_chars;
 const marker = '\u0000phonebox-result-' + request.nonce + ':';
 delete request.nonce;
 
@@ -189,7 +190,7 @@ function patchLoaded(filename, exports) {
       patched.add(filename);
       exports.config.sns = Object.assign({}, exports.config.sns, { endpoint: base });
     }
-  } else if (/\/@vonage\/server-client\/dist\/cjs\/client\.js$/.test(name) && exports.Client && exports.Client.prototype.sendRequest) {
+  } else if (/\/@vonage\/server-client\/dist\/cjs\/(index|client)\.js$/.test(name) && exports.Client && exports.Client.prototype.sendRequest) {
     patched.add(filename);
     const original = exports.Client.prototype.sendRequest;
     exports.Client.prototype.sendRequest = function (req) {

@@ -196,31 +196,27 @@ pub struct Finished {
     pub requests_to_phonebox: u32,
 }
 
-impl Finished {
-    /// Whether the message counts as delivered.
-    pub fn succeeded(&self) -> bool {
-        self.outcome == RunOutcome::Success
-    }
-
-    /// The failure in one line, for the tenant log.
-    pub fn failure(&self) -> Option<String> {
-        match self.outcome {
-            RunOutcome::Success => None,
-            RunOutcome::Drop => Some(format!(
-                "The custom phone provider dropped the notification: {}",
-                self.reason.as_deref().unwrap_or("")
-            )),
-            RunOutcome::Retry => Some(format!(
-                "The custom phone provider asked to retry: {}",
-                self.reason.as_deref().unwrap_or("")
-            )),
-            _ => Some(
-                self.reason
-                    .clone()
-                    .or_else(|| self.error.as_ref().map(|e| e.message.clone()))
-                    .unwrap_or_else(|| "the Action failed".to_owned()),
-            ),
-        }
+/// A failed run in one line, for the tenant log; `None` for a success.
+pub fn failure(
+    outcome: RunOutcome,
+    reason: Option<&str>,
+    error: Option<&RunErrorView>,
+) -> Option<String> {
+    let reason_text = reason.unwrap_or("");
+    match outcome {
+        RunOutcome::Success => None,
+        RunOutcome::Drop => Some(format!(
+            "The custom phone provider dropped the notification: {reason_text}"
+        )),
+        RunOutcome::Retry => Some(format!(
+            "The custom phone provider asked to retry: {reason_text}"
+        )),
+        _ => Some(
+            reason
+                .map(str::to_owned)
+                .or_else(|| error.map(|e| e.message.clone()))
+                .unwrap_or_else(|| "the Action failed".to_owned()),
+        ),
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use super::output::{self, Collected};
 use super::{
     CacheLimits, CacheRecord, CacheWrite, Finished, RunErrorView, RunEvent, RunOutcome, Trigger,
-    CACHE_LIMITS, MIN_NODE_MAJOR,
+    CACHE_LIMITS, MAX_REASON_CHARS, MIN_NODE_MAJOR,
 };
 
 /// The harness, shipped inside the binary.
@@ -21,6 +21,20 @@ const HARNESS: &str = include_str!("harness.js");
 /// How long the readers may take to drain after the child is gone (a grandchild
 /// that escaped the process group could hold a pipe open).
 const DRAIN: Duration = Duration::from_secs(2);
+
+/// The most an error's name or message (or a warning) keeps, in characters.
+const MAX_ERROR_CHARS: usize = 16 * 1024;
+/// The most a stack keeps, in characters.
+const MAX_STACK_CHARS: usize = 64 * 1024;
+const MAX_WARNINGS: usize = 20;
+
+/// `text` cut to `max` characters.
+fn bounded(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text,
+    }
+}
 
 /// Where `node` is and what the runs are held to.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +82,8 @@ struct HarnessRequest<'a> {
     clock_offset_ms: i64,
     phonebox_base: &'a str,
     link_header: Option<&'a str>,
+    min_node_major: u32,
+    max_reason_chars: usize,
 }
 
 /// What the harness reports.
@@ -106,10 +122,21 @@ pub fn endpoint_env(phonebox_base: &str) -> Vec<(&'static str, String)> {
 /// where the SDKs send.
 pub fn reserved_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    ["NODE_", "LD_", "DYLD_", "AWS_ENDPOINT_URL", "PHONEBOX_"]
-        .iter()
-        .any(|p| upper.starts_with(p))
-        || upper == "PATH"
+    // Proxies and TLS settings could send an SDK's call past this Phonebox to the
+    // real provider; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS undoes the override.
+    [
+        "NODE_",
+        "LD_",
+        "DYLD_",
+        "AWS_ENDPOINT_URL",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "PHONEBOX_",
+        "OPENSSL_",
+        "SSL_CERT_",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
+        || ["PATH", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"].contains(&upper.as_str())
 }
 
 impl Runner {
@@ -149,17 +176,28 @@ impl Runner {
             Ok(node) => node,
             Err(why) => return not_started(RunOutcome::NodeMissing, why, started),
         };
-        let Some(folder) = job.file.parent() else {
+        // Checked again at every run: the file is re-read, and may have been
+        // replaced since it was configured.
+        let checked = job
+            .file
+            .to_str()
+            .ok_or_else(|| "the Action's path is not UTF-8".to_owned())
+            .and_then(|p| super::config::check_path(p).map_err(|e| e.message));
+        let file = match checked {
+            Ok(file) => file,
+            Err(why) => return not_started(RunOutcome::Error, why, started),
+        };
+        let Some(folder) = file.parent() else {
             return not_started(
                 RunOutcome::Error,
-                format!("{} has no folder", job.file.display()),
+                format!("{} has no folder", file.display()),
                 started,
             );
         };
         let nonce = crate::random::token(24);
         let request = HarnessRequest {
             nonce: &nonce,
-            file: job.file,
+            file: &file,
             trigger: job.trigger,
             event: job.event,
             secrets: job.secrets,
@@ -169,6 +207,8 @@ impl Runner {
             clock_offset_ms: job.clock_offset_ms,
             phonebox_base: job.phonebox_base,
             link_header: job.link_header.as_deref(),
+            min_node_major: MIN_NODE_MAJOR,
+            max_reason_chars: MAX_REASON_CHARS,
         };
         let input = match serde_json::to_vec(&request) {
             Ok(input) => input,
@@ -222,6 +262,9 @@ impl Runner {
             }
         };
         let pid = child.id();
+        // However this run ends (even dropped half way, when its caller goes
+        // away), the child's process group goes with it.
+        let _group = GroupGuard(pid);
         let marker = format!("\0phonebox-result-{nonce}:").into_bytes();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -249,7 +292,7 @@ impl Runner {
         if let Some(writer) = writer {
             writer.abort();
         }
-        // Whatever it left running goes with it.
+        // Whatever it left running goes with it, before the pipes are drained.
         kill_group(pid);
         let timed_out = status.is_err();
         let status = match status {
@@ -297,10 +340,20 @@ impl Runner {
                     "node_too_old" => RunOutcome::NodeMissing,
                     _ => RunOutcome::Error,
                 };
-                finished.reason = result.reason;
-                finished.error = result.error;
+                // Bounded here too: the harness runs next to the user's code.
+                finished.reason = result.reason.map(|r| bounded(r, MAX_REASON_CHARS));
+                finished.error = result.error.map(|e| RunErrorView {
+                    name: bounded(e.name, MAX_ERROR_CHARS),
+                    message: bounded(e.message, MAX_ERROR_CHARS),
+                    stack: bounded(e.stack, MAX_STACK_CHARS),
+                });
                 finished.returned = result.returned;
-                finished.warnings = result.warnings;
+                finished.warnings = result
+                    .warnings
+                    .into_iter()
+                    .take(MAX_WARNINGS)
+                    .map(|w| bounded(w, MAX_ERROR_CHARS))
+                    .collect();
                 finished.cache_writes = result.cache;
                 finished.node_version = result.node_version;
                 finished.requests_to_phonebox = result.requests_to_phonebox;
@@ -371,6 +424,15 @@ fn not_started(outcome: RunOutcome, why: String, started: Instant) -> Finished {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Kills the child's process group when dropped.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
 }
 
 /// Kills the process group `pid` leads, if it is still there.

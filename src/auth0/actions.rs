@@ -411,31 +411,39 @@ impl Auth0 {
                 ))
             }
         };
-        let code = crate::random::digits(6);
         let locale = t.settings.languages.default.clone();
-        let render = |channel| {
-            let template =
-                templates::guardian_template(&t.settings, &locale, Purpose::Verification);
-            (template, channel)
+        let send = TestSend::new(
+            tenant,
+            self.now_ms(tenant),
+            crate::random::digits(6),
+            format!(
+                "test_{}",
+                ulid::Ulid::from_datetime(self.now(tenant).into())
+            ),
+        );
+        // The tenant's own verification template for each channel, as a login gets.
+        let template = |channel| {
+            templates::pick(&t.settings, Purpose::Verification, channel, || {
+                templates::guardian_template(&t.settings, &locale, Purpose::Verification)
+            })
         };
-        let (sms_t, _) = render(Channel::Sms);
-        let user = test_user(tenant, self.now_ms(tenant));
-        let client = test_client(tenant);
+        let ((sms_template, style), (voice_template, _)) =
+            (template(Channel::Sms), template(Channel::Voice));
         let vars = |channel| Variables {
             tenant: &t,
-            code: &code,
+            code: &send.code,
             channel,
             locale: &locale,
             accept_language: None,
-            style: templates::Style::Guardian,
-            user: Some(&user),
-            client: Some(&client),
+            style,
+            user: Some(&send.user),
+            client: Some(&send.client),
             ip: None,
         };
         let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
         let texts = templates::render(
             &self.templates,
-            &[(sms_t.clone(), &sms), (sms_t, &voice)],
+            &[(sms_template, &sms), (voice_template, &voice)],
             self.now(tenant),
         )
         .await
@@ -450,58 +458,78 @@ impl Auth0 {
             texts.next().unwrap_or_default(),
             texts.next().unwrap_or_default(),
         );
-        let transaction = format!(
-            "test_{}",
-            ulid::Ulid::from_datetime(self.now(tenant).into())
-        );
-        let outgoing = Outgoing {
-            tenant: &t,
-            user: &user,
-            client: &client,
+        let outgoing = send.outgoing(&t, &to, channel, as_text, as_voice, &locale);
+        Ok(self.delivery.run_once(&outgoing, &row, 1, None).await?)
+    }
+}
+
+/// A test send's own parts: a test user and application, its code and its
+/// transaction ("Send test message", the Management API's `/try`, `phonebox
+/// action test`).
+pub struct TestSend {
+    pub user: UserRow,
+    pub client: ClientRow,
+    pub code: String,
+    pub transaction: String,
+}
+
+impl TestSend {
+    pub fn new(tenant: &str, now_ms: i64, code: String, transaction: String) -> TestSend {
+        TestSend {
+            user: UserRow {
+                created_at: now_ms,
+                updated_at: now_ms,
+                user_id: "phonebox|test-message".into(),
+                tenant: tenant.to_owned(),
+                connection: crate::store::users::DATABASE_CONNECTION.into(),
+                email: Some("test-message@phonebox.invalid".into()),
+                name: Some("Send Test Message".into()),
+                user_metadata: "{}".into(),
+                app_metadata: "{}".into(),
+                ..UserRow::default()
+            },
+            client: ClientRow {
+                client_id: "phonebox-test-message".into(),
+                tenant: tenant.to_owned(),
+                name: "Send Test Message".into(),
+                client_secret: String::new(),
+                on_first_use: false,
+                created_at: 0,
+            },
+            code,
+            transaction,
+        }
+    }
+
+    /// The verification message to `to` on `channel`, with both renderings.
+    pub fn outgoing<'a>(
+        &'a self,
+        tenant: &'a super::tenant::Tenant,
+        to: &'a PhoneNumber,
+        channel: Channel,
+        as_text: String,
+        as_voice: String,
+        locale: &'a str,
+    ) -> Outgoing<'a> {
+        Outgoing {
+            tenant,
+            user: &self.user,
+            client: &self.client,
             channel,
-            recipient: &to,
+            recipient: to,
             text: match channel {
                 Channel::Sms => as_text.clone(),
                 Channel::Voice => as_voice.clone(),
             },
             as_text,
             as_voice,
-            code: &code,
+            code: &self.code,
             purpose: Purpose::Verification,
-            locale: &locale,
-            transaction_id: &transaction,
+            locale,
+            transaction_id: &self.transaction,
             ip: None,
             user_agent: None,
             from_page: false,
-        };
-        Ok(self.delivery.run_once(&outgoing, &row, 1, None).await?)
-    }
-}
-
-/// The user a test run is for.
-pub fn test_user(tenant: &str, now_ms: i64) -> UserRow {
-    UserRow {
-        created_at: now_ms,
-        updated_at: now_ms,
-        user_id: "phonebox|test-message".into(),
-        tenant: tenant.to_owned(),
-        connection: crate::store::users::DATABASE_CONNECTION.into(),
-        email: Some("test-message@phonebox.invalid".into()),
-        name: Some("Send Test Message".into()),
-        user_metadata: "{}".into(),
-        app_metadata: "{}".into(),
-        ..UserRow::default()
-    }
-}
-
-/// The application a test run is for.
-pub fn test_client(tenant: &str) -> ClientRow {
-    ClientRow {
-        client_id: "phonebox-test-message".into(),
-        tenant: tenant.to_owned(),
-        name: "Send Test Message".into(),
-        client_secret: String::new(),
-        on_first_use: false,
-        created_at: 0,
+        }
     }
 }

@@ -10,10 +10,9 @@ use super::client::EmulatorClient;
 use super::{ActionTest, ExitStatus, Outcome};
 use crate::actions::runner::{Job, Limits, Runner};
 use crate::actions::{RunOutcome, Trigger};
+use crate::auth0::actions::TestSend;
 use crate::auth0::delivery::action::{event_for, scrub};
-use crate::auth0::delivery::Outgoing;
-use crate::auth0::templates::Purpose;
-use crate::message::{Channel, Link, Purpose as MessagePurpose, SendProvider};
+use crate::message::{Channel, SendProvider};
 
 /// The tenant the test run speaks for.
 const TENANT: &str = crate::auth0::tenant::DEFAULT_TENANT;
@@ -47,52 +46,24 @@ async fn run_test(args: &ActionTest) -> Outcome {
         settings: Default::default(),
     };
     let now = crate::unix_ms::from_time(time::OffsetDateTime::now_utc());
-    let user = crate::auth0::actions::test_user(TENANT, now);
-    let client = crate::auth0::actions::test_client(TENANT);
-    let code = crate::random::digits(6);
-    let spoken: Vec<String> = code.chars().map(String::from).collect();
-    let as_text = format!("{code} is your verification code for Phonebox");
+    let send = TestSend::new(
+        TENANT,
+        now,
+        crate::random::digits(6),
+        format!("cli_{}", ulid::Ulid::new()),
+    );
+    // The default Guardian verification text, as a tenant without templates sends.
+    let spoken: Vec<String> = send.code.chars().map(String::from).collect();
+    let as_text = format!("{} is your verification code for Phonebox", send.code);
     let as_voice = format!(
         "{} is your verification code for Phonebox",
         spoken.join(".")
     );
-    let transaction = format!("cli_{}", ulid::Ulid::new());
-    let out = Outgoing {
-        tenant: &tenant,
-        user: &user,
-        client: &client,
-        channel,
-        recipient: &args.to,
-        text: match channel {
-            Channel::Sms => as_text.clone(),
-            Channel::Voice => as_voice.clone(),
-        },
-        as_text,
-        as_voice,
-        code: &code,
-        purpose: Purpose::Verification,
-        locale: "en",
-        transaction_id: &transaction,
-        ip: None,
-        user_agent: None,
-        from_page: false,
-    };
+    let out = send.outgoing(&tenant, &args.to, channel, as_text, as_voice, "en");
     let secrets: BTreeMap<String, String> = args.secrets.iter().cloned().collect();
     let event = event_for(&out, args.trigger, &secrets);
     let server = args.server.server.trim_end_matches('/').to_owned();
-    let link = Link {
-        tenant: TENANT.to_owned(),
-        user_id: user.user_id.clone(),
-        client_id: client.client_id.clone(),
-        action: "second-factor-authentication".to_owned(),
-        purpose: MessagePurpose::OtpVerify,
-        locale: "en".to_owned(),
-        transaction_id: transaction.clone(),
-        delivered_by: SendProvider::Custom,
-        code: Some(code.clone()),
-        requested_by_page: false,
-        action_run: None,
-    };
+    let link = out.link(SendProvider::Custom);
     let finished = Runner::new(args.node.clone())
         .run(Job {
             file: &path,
@@ -110,7 +81,7 @@ async fn run_test(args: &ActionTest) -> Outcome {
         })
         .await;
     // What it sent: the messages the running Phonebox captured for this run.
-    let sent = match EmulatorClient::new(&server).flow(&transaction).await {
+    let sent = match EmulatorClient::new(&server).flow(&send.transaction).await {
         Ok(flow) => Ok(flow
             .json
             .get("steps")
@@ -130,7 +101,7 @@ async fn run_test(args: &ActionTest) -> Outcome {
     let report = serde_json::json!({
         "file": path,
         "trigger": args.trigger,
-        "transaction_id": transaction,
+        "transaction_id": send.transaction,
         "event": event_json,
         "console": finished.console,
         "console_truncated": finished.console_truncated,

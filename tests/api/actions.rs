@@ -69,6 +69,28 @@ async fn use_custom_provider(app: &TestApp) {
     assert_eq!(created.status(), 201);
 }
 
+/// The `SERVICE_URL` secret `posting_action` posts to: this server's capture endpoint.
+fn service_url(app: &TestApp) -> Value {
+    json!({ "secrets": { "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider") } })
+}
+
+/// A server whose tenant's Unified Phone custom provider runs `source`, configured
+/// with the fields `extra` gives (it sees the server, for URLs of its own).
+async fn provider_running(
+    source: &str,
+    extra: impl FnOnce(&TestApp) -> Value,
+) -> (TestApp, TempDir, String) {
+    let app = spawn_app().await;
+    use_custom_provider(&app).await;
+    let (dir, file) = action_file(source);
+    let mut body = json!({ "trigger": "custom-phone-provider", "path": file });
+    if let (Some(fields), Value::Object(more)) = (body.as_object_mut(), extra(&app)) {
+        fields.extend(more);
+    }
+    let id = configure_ok(&app, body).await;
+    (app, dir, id)
+}
+
 async fn test_run(app: &TestApp, id: &str, to: &str) -> Value {
     let res = app
         .post_json(
@@ -207,16 +229,7 @@ async fn a_custom_phone_provider_action_delivers_an_enrollment_and_the_flow_show
 
 #[tokio::test]
 async fn an_action_that_throws_is_a_send_failure_logged_with_its_error_and_stack() {
-    let app = spawn_app().await;
-    use_custom_provider(&app).await;
-    let (_dir, file) = action_file(
-        "exports.onExecuteCustomPhoneProvider = async () => { console.log('about to fail'); throw new Error('gateway said no'); };",
-    );
-    configure_ok(
-        &app,
-        json!({ "trigger": "custom-phone-provider", "path": file }),
-    )
-    .await;
+    let (app, _dir, _) = provider_running("exports.onExecuteCustomPhoneProvider = async () => { console.log('about to fail'); throw new Error('gateway said no'); };", |_| json!({})).await;
     let transaction = enroll(&app, "throws@example.com", "+15555552002").await;
     let failure = &logs_of(&app, "gd_send_sms_failure").await[0];
     assert!(
@@ -243,16 +256,7 @@ async fn an_action_that_throws_is_a_send_failure_logged_with_its_error_and_stack
 #[tokio::test]
 async fn drop_fails_the_send_with_its_reason_cut_to_1024_characters_and_only_the_last_call_counts()
 {
-    let app = spawn_app().await;
-    use_custom_provider(&app).await;
-    let (_dir, file) = action_file(
-        "exports.onExecuteCustomPhoneProvider = async (event, api) => { api.notification.retry('first'); api.notification.drop('x'.repeat(5000)); };",
-    );
-    configure_ok(
-        &app,
-        json!({ "trigger": "custom-phone-provider", "path": file }),
-    )
-    .await;
+    let (app, _dir, _) = provider_running("exports.onExecuteCustomPhoneProvider = async (event, api) => { api.notification.retry('first'); api.notification.drop('x'.repeat(5000)); };", |_| json!({})).await;
     let transaction = enroll(&app, "drops@example.com", "+15555552003").await;
     let timeline = flow(&app, &transaction).await;
     let runs = runs_of(&timeline);
@@ -269,18 +273,15 @@ async fn drop_fails_the_send_with_its_reason_cut_to_1024_characters_and_only_the
 
 #[tokio::test]
 async fn retry_twice_then_success_is_run_again_on_the_emulated_clock_and_delivered() {
-    let app = spawn_app().await;
-    use_custom_provider(&app).await;
     // The Action counts its attempts in its own cache.
-    let (_dir, file) = action_file(&posting_action(
-        "const attempt = Number((api.cache.get('attempts') || {}).value || 0) + 1;
+    let (app, _dir, _) = provider_running(
+        &posting_action(
+            "const attempt = Number((api.cache.get('attempts') || {}).value || 0) + 1;
   api.cache.set('attempts', String(attempt));
   console.log('attempt', attempt);
   if (attempt < 3) { api.notification.retry('gateway busy ' + attempt); return; }",
-    ));
-    configure_ok(
-        &app,
-        json!({ "trigger": "custom-phone-provider", "path": file, "secrets": { "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider") } }),
+        ),
+        service_url,
     )
     .await;
     let transaction = enroll(&app, "retries@example.com", "+15555552004").await;
@@ -350,19 +351,14 @@ fn gone(pid: u64) -> bool {
 
 #[tokio::test]
 async fn an_action_that_never_returns_is_stopped_at_its_timeout_with_every_process_it_started() {
-    let app = spawn_app().await;
-    use_custom_provider(&app).await;
-    let (dir, file) = action_file(
+    let (app, dir, _) = provider_running(
         "const { spawn } = require('child_process');
 exports.onExecuteCustomPhoneProvider = async () => {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   require('fs').writeFileSync('pids', process.pid + ' ' + child.pid);
   await new Promise(() => {});
 };",
-    );
-    configure_ok(
-        &app,
-        json!({ "trigger": "custom-phone-provider", "path": file, "timeout_secs": 1 }),
+        |_| json!({ "timeout_secs": 1 }),
     )
     .await;
     let transaction = enroll(&app, "hangs@example.com", "+15555552005").await;
@@ -391,16 +387,7 @@ exports.onExecuteCustomPhoneProvider = async () => {
 
 #[tokio::test]
 async fn an_action_that_allocates_without_bound_ends_at_its_memory_cap() {
-    let app = spawn_app().await;
-    use_custom_provider(&app).await;
-    let (_dir, file) = action_file(
-        "exports.onExecuteCustomPhoneProvider = async () => { const hoard = []; for (;;) hoard.push(new Array(100000).fill({ x: 1 })); };",
-    );
-    configure_ok(
-        &app,
-        json!({ "trigger": "custom-phone-provider", "path": file, "max_memory_mb": 32 }),
-    )
-    .await;
+    let (app, _dir, _) = provider_running("exports.onExecuteCustomPhoneProvider = async () => { const hoard = []; for (;;) hoard.push(new Array(100000).fill({ x: 1 })); };", |_| json!({ "max_memory_mb": 32 })).await;
     let transaction = enroll(&app, "hoards@example.com", "+15555552006").await;
     let run = &runs_of(&flow(&app, &transaction).await)[0];
     assert_eq!(run["outcome"], "out_of_memory", "{run}");
@@ -658,6 +645,145 @@ async fn a_flow_nobody_knows_is_a_404_in_phonebox_shape() {
             .as_str()
             .is_some_and(|m| m.contains("not-a-transaction")),
         "{body}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_whose_action_was_deleted_meanwhile_is_not_sent_another_way() {
+    let (app, _dir, id) = provider_running(
+        "exports.onExecuteCustomPhoneProvider = async (event, api) => { api.notification.retry('later'); };",
+        |_| json!({}),
+    )
+    .await;
+    let transaction = enroll(&app, "orphan@example.com", "+15555552011").await;
+    let deleted = app
+        .delete(&format!("/emulator/v1/tenants/default/actions/{id}"))
+        .await;
+    assert_eq!(deleted.status(), 204);
+    let moved = app
+        .post_json("/emulator/v1/clock/advance", r#"{"by":"1h"}"#)
+        .await;
+    assert_eq!(moved.status(), 200);
+    // The due retry ends the sends with a failure of its own, and nothing else.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let failures = loop {
+        let failures = logs_of(&app, "gd_send_sms_failure").await;
+        if failures.len() >= 2 || std::time::Instant::now() > deadline {
+            break failures;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures.iter().any(|f| f["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("no longer the tenant's custom phone provider"))));
+    assert_eq!(runs_of(&flow(&app, &transaction).await).len(), 1);
+    assert!(logs_of(&app, "gd_send_sms").await.is_empty());
+    let inbox = app.get("/emulator/v1/phones/%2B15555552011/latest").await;
+    assert_eq!(inbox.status(), 404, "no other route delivered it");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_test_run_whose_caller_hangs_up_takes_every_process_it_started_with_it() {
+    let (app, dir, id) = provider_running(
+        "const { spawn } = require('child_process');
+exports.onExecuteCustomPhoneProvider = async () => {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  require('fs').writeFileSync('pids', process.pid + ' ' + child.pid);
+  await new Promise(() => {});
+};",
+        |_| json!({ "timeout_secs": 120 }),
+    )
+    .await;
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .expect("client");
+    let hung_up = impatient
+        .post(app.url(&format!("/emulator/v1/tenants/default/actions/{id}/test")))
+        .json(&json!({ "to": "+15555552012" }))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the run outlasts the caller's patience");
+    let pids: Vec<u64> = std::fs::read_to_string(dir.path().join("pids"))
+        .expect("the Action started")
+        .split_whitespace()
+        .map(|p| p.parse().expect("pid"))
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pids.iter().all(|p| gone(*p)) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for pid in pids {
+        assert!(gone(pid), "process {pid} outlived the hung-up run");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_gone_since_it_was_configured_fails_its_run_with_the_reason() {
+    let app = spawn_app().await;
+    let (dir, file) = action_file("exports.onExecuteCustomPhoneProvider = async () => {};");
+    let id = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file }),
+    )
+    .await;
+    std::fs::remove_file(&file).expect("remove");
+    std::fs::create_dir(&file).expect("a folder where the file was");
+    let run = test_run(&app, &id, "+15555552013").await;
+    assert_eq!(run["outcome"], "error");
+    assert!(
+        run["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("is not a file")),
+        "{run}"
+    );
+    drop(dir);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn phonebox_action_test_prints_what_the_action_received_printed_and_sent() {
+    let app = spawn_app().await;
+    let (_dir, file) = action_file(&posting_action("console.log('hello from the cli');"));
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+        .args(["action", "test"])
+        .arg(&file)
+        .args(["--trigger", "custom-phone-provider", "--to", "+15555552014"])
+        .arg("--secret")
+        .arg(format!(
+            "SERVICE_URL={}",
+            app.url("/capture/auth0/custom-phone-provider")
+        ))
+        .args(["--server", &app.base])
+        .output()
+        .await
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("\"recipient\": \"+15555552014\""),
+        "the event: {text}"
+    );
+    assert!(
+        text.contains("hello from the cli\nposted 201"),
+        "the console: {text}"
+    );
+    let sent = latest(&app, "+15555552014").await;
+    assert!(
+        text.contains(&format!(
+            "sms to +15555552014 via auth0.custom-phone-provider: {}",
+            sent["text"].as_str().expect("text")
+        )),
+        "what it sent: {text}"
+    );
+    assert!(text.contains("outcome: success"), "{text}");
+    assert!(
+        !text.contains("/capture/auth0/custom-phone-provider"),
+        "the secret is masked: {text}"
     );
     app.stop().await;
 }

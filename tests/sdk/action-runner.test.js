@@ -342,3 +342,49 @@ describe('an Action whose package is not installed', () => {
 function twilioSecretsForMissing() {
   return { TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef', TWILIO_AUTH_TOKEN: 'unused-token-2d4f', TWILIO_PHONE_NUMBER: '+15005550006' };
 }
+
+describe('the SDKs pointed at Phonebox without a line changed', () => {
+  // Each Action is run once by "Send test message" for a fresh tenant: what it sent
+  // must be captured here, linked to that run.
+  async function runOnce(file, deps, secrets) {
+    const tenant = await freshTenant(server.base);
+    const f = actionFolder(file, { deps });
+    folders.push(f);
+    const action = await configureAction(tenant, { trigger: 'send-phone-message', path: f.file, secrets });
+    const phone = newPhone();
+    const r = await call(server.base, 'POST', `/emulator/v1/tenants/${tenant.id}/actions/${action.id}/test`, { json: { to: phone } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return { run: r.body, phone };
+  }
+
+  test('the AWS SDK v3 reaches Phonebox by the AWS_ENDPOINT_URL_SNS it reads itself', async () => {
+    const { run, phone } = await runOnce('sns-v3.action.js', ['@aws-sdk/client-sns'], {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIAPHONEBOXV3TEST01',
+      AWS_SECRET_ACCESS_KEY: 'aws-v3-secret-never-in-clear-1234',
+    });
+    assert.equal(run.outcome, 'success', JSON.stringify(run));
+    // The SDK may warn about the node version first: kept as printed.
+    assert.match(run.console, /(^|\n)published [0-9a-f-]{36}\n$/);
+    assert.equal(run.message_ids.length, 1);
+    const message = await latestWaiting(server.base, phone);
+    assert.equal(message.id, run.message_ids[0]);
+    assert.equal(message.source, 'aws.sns');
+    assert.equal(message.attributes.action_run_id, run.id);
+    assert.ok(!JSON.stringify(run).includes('aws-v3-secret-never-in-clear'));
+  });
+
+  test("the Vonage SDK reaches Phonebox through the harness's patch of its server client", async () => {
+    const { run, phone } = await runOnce('vonage.action.js', ['@vonage/server-sdk'], {
+      VONAGE_API_KEY: 'phonebox-key',
+      VONAGE_API_SECRET: 'vonage-secret-never-in-clear-5678',
+    });
+    assert.equal(run.outcome, 'success', JSON.stringify(run));
+    assert.equal(run.console, 'sent 0\n');
+    assert.equal(run.message_ids.length, 1);
+    const message = await latestWaiting(server.base, phone);
+    assert.equal(message.id, run.message_ids[0]);
+    assert.match(message.source, /^vonage/);
+    assert.equal(message.attributes.action_run_id, run.id);
+  });
+});

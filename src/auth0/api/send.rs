@@ -504,7 +504,7 @@ impl Auth0 {
             let outgoing = parts.outgoing(&caller, user, client);
             let outcome = self
                 .delivery
-                .deliver_retry(&outgoing, &Route::of(&caller.tenant), retry)
+                .deliver_retry(&outgoing, &Route::of(&caller.tenant), &retry)
                 .await;
             if let Err(e) = self
                 .record_send(&caller, user, client, &parts, send_id, flow, &outcome)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{Delivery, Outcome, Outgoing};
 use crate::actions::runner::{Job, Limits};
 use crate::actions::{
-    CacheRecord, Finished, RunErrorView, RunEvent, RunOutcome, SecretValues, Trigger, CACHE_LIMITS,
+    CacheRecord, RunErrorView, RunEvent, RunOutcome, SecretValues, Trigger, CACHE_LIMITS,
     MAX_RETRIES,
 };
 use crate::message::SendProvider;
@@ -36,8 +36,10 @@ fn next_due(due_ms: i64, attempt: u32) -> i64 {
 }
 
 /// A retry the Action asked for, due on the emulated clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retry {
+    /// The Action that asked: a retry runs only that one.
+    pub action_id: String,
     /// The attempt it will be (2 for the first retry).
     pub attempt: u32,
     /// Unix ms on the tenant's emulated clock.
@@ -88,9 +90,6 @@ pub struct RunView {
     pub message_ids: Vec<String>,
     /// When the next attempt is due, if it asked to retry and may.
     pub retry_at: Option<String>,
-    /// `started_at` in Unix ms, for the retry schedule.
-    #[serde(skip)]
-    pub started_ms: i64,
 }
 
 /// The secrets-store key of one of an Action's secrets.
@@ -191,12 +190,20 @@ impl Delivery {
         attempt: u32,
         due_ms: Option<i64>,
     ) -> Outcome {
-        match self.run_once(out, action, attempt, due_ms).await {
+        // The schedule runs from when each attempt was due; a first one, from now.
+        let due_ms = due_ms
+            .unwrap_or_else(|| unix_ms::from_time(self.pipeline.clock().now_in(&out.tenant.id)));
+        match self.run_once(out, action, attempt, Some(due_ms)).await {
             Ok(run) => {
                 let mut outcome = if run.outcome == RunOutcome::Success {
                     Outcome::delivered(SendProvider::Custom, run.message_ids.last().cloned())
                 } else {
-                    let mut why = failure_of(&run);
+                    let mut why = crate::actions::failure(
+                        run.outcome,
+                        run.reason.as_deref(),
+                        run.error.as_ref(),
+                    )
+                    .unwrap_or_default();
                     if run.outcome == RunOutcome::Retry {
                         why = match &run.retry_at {
                             Some(at) => format!("{why} (attempt {attempt}; retried at {at})"),
@@ -208,8 +215,9 @@ impl Delivery {
                 outcome.action_run = Some(run.id.clone());
                 if run.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES {
                     outcome.retry = Some(Retry {
+                        action_id: action.id.clone(),
                         attempt: attempt + 1,
-                        due_ms: next_due(due_ms.unwrap_or(run.started_ms), attempt),
+                        due_ms: next_due(due_ms, attempt),
                     });
                 }
                 outcome
@@ -262,7 +270,6 @@ impl Delivery {
                 },
             })
             .await;
-        self.keep_cache(action, &finished, now_ms).await?;
         let message_ids = messages::of_transaction(self.pipeline.store(), out.transaction_id, 200)
             .await?
             .into_iter()
@@ -277,6 +284,7 @@ impl Delivery {
             .collect();
         let retry_at = (finished.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES)
             .then(|| unix_ms::rfc3339_ms(next_due(due_ms.unwrap_or(now_ms), attempt)));
+        let cache_writes = finished.cache_writes;
         let run = RunView {
             id: run_id,
             action_id: action.id.clone(),
@@ -289,27 +297,27 @@ impl Delivery {
             started_at: unix_ms::rfc3339_ms(now_ms),
             duration_ms: finished.duration_ms,
             outcome: finished.outcome,
-            reason: finished.reason.clone(),
-            error: finished.error.clone(),
+            reason: finished.reason,
+            error: finished.error,
             event: masked_event(&event),
-            console: finished.console.clone(),
+            console: finished.console,
             console_truncated: finished.console_truncated,
-            returned: finished.returned.clone(),
-            warnings: finished.warnings.clone(),
-            node_version: finished.node_version.clone(),
+            returned: finished.returned,
+            warnings: finished.warnings,
+            node_version: finished.node_version,
             pid: finished.pid,
             requests_to_phonebox: finished.requests_to_phonebox,
             message_ids,
             retry_at,
-            started_ms: now_ms,
         };
         let mut value =
             serde_json::to_value(&run).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         scrub_strings(&mut value, &secrets);
         let body = value.to_string();
-        let mut run: RunView =
+        let run: RunView =
             serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        run.started_ms = now_ms;
+        // The run is kept first: the Action may be deleted meanwhile, and its
+        // cache with it, but the run belongs to the flow's history.
         action_runs::insert(
             self.pipeline.store(),
             &action_runs::RunRow {
@@ -327,18 +335,21 @@ impl Delivery {
             },
         )
         .await?;
+        if let Err(e) = self.keep_cache(&action.id, &cache_writes, now_ms).await {
+            // An Action deleted during its run has no cache left to write.
+            tracing::warn!(action = %action.id, error = %e, "the run's cache changes were not kept");
+        }
         Ok(run)
     }
 
     /// Applies the run's cache changes, within the cache's limits.
     async fn keep_cache(
         &self,
-        action: &ActionRow,
-        finished: &Finished,
+        action_id: &str,
+        cache_writes: &[crate::actions::CacheWrite],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let writes: Vec<action_cache::Write<'_>> = finished
-            .cache_writes
+        let writes: Vec<action_cache::Write<'_>> = cache_writes
             .iter()
             .filter(|w| {
                 w.key.len() <= CACHE_LIMITS.max_key_bytes
@@ -353,7 +364,7 @@ impl Delivery {
                 expires_at: w.expires_at.min(now_ms + CACHE_LIMITS.max_ttl_ms as i64),
             })
             .collect();
-        action_cache::apply(self.pipeline.store(), &action.id, &writes, now_ms).await
+        action_cache::apply(self.pipeline.store(), action_id, &writes, now_ms).await
     }
 }
 
@@ -381,27 +392,6 @@ pub fn event_for(out: &Outgoing<'_>, trigger: Trigger, secrets: &SecretValues) -
         // The Hook gets its secrets as context.webtask.secrets (the harness).
         Trigger::Hook => RunEvent::Hook(super::custom::hook_call(out)),
     }
-}
-
-/// A failed run's description for the tenant log.
-fn failure_of(run: &RunView) -> String {
-    let finished_like = Finished {
-        outcome: run.outcome,
-        reason: run.reason.clone(),
-        error: run.error.clone(),
-        console: String::new(),
-        console_truncated: false,
-        duration_ms: run.duration_ms,
-        cache_writes: Vec::new(),
-        returned: None,
-        warnings: Vec::new(),
-        node_version: None,
-        pid: None,
-        requests_to_phonebox: 0,
-    };
-    finished_like
-        .failure()
-        .unwrap_or_else(|| "the Action failed".to_owned())
 }
 
 #[cfg(test)]

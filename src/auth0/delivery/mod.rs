@@ -109,7 +109,7 @@ impl Outgoing<'_> {
     }
 
     /// Whose message this is, for the inbox, set before it is captured.
-    fn link(&self, delivered_by: SendProvider) -> Link {
+    pub(crate) fn link(&self, delivered_by: SendProvider) -> Link {
         Link {
             tenant: self.tenant.id.clone(),
             user_id: self.user.user_id.clone(),
@@ -244,21 +244,23 @@ impl Delivery {
         outcome
     }
 
-    /// A retry the user's custom-phone-provider Action asked for: attempt `attempt`
-    /// through the route in force now (a route that no longer runs the Action
-    /// delivers as it would any send).
+    /// A retry the user's custom-phone-provider Action asked for: attempt
+    /// `retry.attempt` of that same Action, while the tenant's custom provider still
+    /// runs it. An Action deleted or replaced, or a provider changed, meanwhile
+    /// ends the retries as a failure: a retry never goes by another route.
     pub async fn deliver_retry(
         &self,
         out: &Outgoing<'_>,
         route: &Route,
-        retry: action::Retry,
+        retry: &action::Retry,
     ) -> Outcome {
         let action = match route {
             Route::CustomPhoneProvider => self
                 .action_for(&out.tenant.id, crate::actions::Trigger::CustomPhoneProvider)
                 .await
                 .ok()
-                .flatten(),
+                .flatten()
+                .filter(|a| a.id == retry.action_id),
             _ => None,
         };
         let outcome = match action {
@@ -266,7 +268,13 @@ impl Delivery {
                 self.run_action(out, &action, retry.attempt, Some(retry.due_ms))
                     .await
             }
-            None => return self.deliver(out, route).await,
+            None => Outcome::failed(
+                SendProvider::Custom,
+                format!(
+                    "The retry (attempt {}) was not run: Action {} is no longer the tenant's custom phone provider",
+                    retry.attempt, retry.action_id
+                ),
+            ),
         };
         self.count(&outcome);
         outcome

@@ -3,15 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth0::delivery::Outgoing;
 use crate::auth0::error::MgmtError;
-use crate::auth0::templates::{self, Purpose, Variables};
+use crate::auth0::templates::{self, Variables};
 use crate::auth0::tenant::Tenant;
 use crate::auth0::Auth0;
 use crate::message::phone::PhoneNumber;
 use crate::message::Channel;
-use crate::store::clients::ClientRow;
-use crate::store::users::UserRow;
 
 /// The `/try` body.
 #[derive(Debug, Clone, Deserialize)]
@@ -93,42 +90,20 @@ impl Auth0 {
             .into_iter()
             .next()
             .unwrap_or_default();
-        let user = UserRow {
-            user_id: "phonebox|test-message".into(),
-            tenant: tenant.id.clone(),
-            connection: crate::store::users::DATABASE_CONNECTION.into(),
-            email: Some("test-message@phonebox.invalid".into()),
-            name: Some("Send Test Message".into()),
-            user_metadata: "{}".into(),
-            app_metadata: "{}".into(),
-            ..UserRow::default()
-        };
-        let client = ClientRow {
-            client_id: "phonebox-test-message".into(),
-            tenant: tenant.id.clone(),
-            name: "Send Test Message".into(),
-            client_secret: String::new(),
-            on_first_use: false,
-            created_at: 0,
-        };
-        let transaction = ulid::Ulid::from_datetime(self.now(&tenant.id).into()).to_string();
-        let outgoing = Outgoing {
+        let send = crate::auth0::actions::TestSend::new(
+            &tenant.id,
+            self.now_ms(&tenant.id),
+            code.to_owned(),
+            ulid::Ulid::from_datetime(self.now(&tenant.id).into()).to_string(),
+        );
+        let outgoing = send.outgoing(
             tenant,
-            user: &user,
-            client: &client,
+            &to,
             channel,
-            recipient: &to,
-            text: text.clone(),
-            as_text: text.clone(),
-            as_voice: text,
-            code,
-            purpose: Purpose::Verification,
-            locale: &tenant.settings.languages.default,
-            transaction_id: &transaction,
-            ip: None,
-            user_agent: None,
-            from_page: false,
-        };
+            text.clone(),
+            text,
+            &tenant.settings.languages.default,
+        );
         let outcome = self.deliver_test(&outgoing).await?;
         match outcome.error {
             None => Ok(Tried {
