@@ -53,3 +53,29 @@ CREATE INDEX log_events_by_transaction ON log_events (transaction_id) WHERE tran
 ALTER TABLE messages ADD COLUMN transaction_id TEXT
     GENERATED ALWAYS AS (json_extract(attributes, '$.transaction_id')) VIRTUAL;
 CREATE INDEX messages_by_transaction ON messages (transaction_id) WHERE transaction_id IS NOT NULL;
+
+-- A phone's read mark goes with its last message, in the statement that deletes
+-- it (the inbox's delete and clear, retention's batches), instead of each caller
+-- scanning phone_reads afterwards. The body of migration 12's phones_delete, plus
+-- the last statement: the phone's row is gone once its count reached 0.
+DROP TRIGGER phones_delete;
+CREATE TRIGGER phones_delete AFTER DELETE ON messages BEGIN
+    UPDATE phones SET
+        count = count - 1,
+        unread = unread - (old.id > COALESCE(
+            (SELECT last_read_id FROM phone_reads WHERE recipient = old.recipient), '')),
+        last_id = CASE WHEN last_id = old.id
+            THEN COALESCE((SELECT MAX(id) FROM messages WHERE recipient = old.recipient), '')
+            ELSE last_id END
+    WHERE recipient = old.recipient;
+    DELETE FROM phones WHERE recipient = old.recipient AND count <= 0;
+    DELETE FROM phone_reads WHERE recipient = old.recipient
+        AND NOT EXISTS (SELECT 1 FROM phones WHERE recipient = old.recipient);
+END;
+
+-- Marks of phones already gone (a delete whose separate cleanup never ran).
+DELETE FROM phone_reads WHERE NOT EXISTS
+    (SELECT 1 FROM phones WHERE phones.recipient = phone_reads.recipient);
+
+-- The flow a passwordless code was sent in, so its grant's log events carry it too.
+ALTER TABLE passwordless_codes ADD COLUMN transaction_id TEXT;

@@ -24,12 +24,15 @@ pub struct Write<'a> {
     pub expires_at: i64,
 }
 
-/// Applies a run's changes in one transaction, and drops what has expired.
+/// Applies a run's changes in one transaction, drops what has expired, and keeps
+/// at most `max_entries` records (those expiring last): runs at once each check
+/// the limit against the records they were given, so together they could pass it.
 pub async fn apply(
     store: &Store,
     action_id: &str,
     writes: &[Write<'_>],
     now: i64,
+    max_entries: usize,
 ) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     for write in writes {
@@ -60,6 +63,16 @@ pub async fn apply(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "DELETE FROM action_cache WHERE action_id = ? AND key IN \
+         (SELECT key FROM action_cache WHERE action_id = ? \
+          ORDER BY expires_at DESC, key LIMIT -1 OFFSET ?)",
+    )
+    .bind(action_id)
+    .bind(action_id)
+    .bind(i64::try_from(max_entries).unwrap_or(i64::MAX))
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

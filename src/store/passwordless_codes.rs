@@ -15,6 +15,8 @@ pub struct PasswordlessCodeRow {
     pub attempts: i64,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The flow this code was sent in: its log events carry it too.
+    pub transaction_id: Option<String>,
 }
 
 /// Stores `row` as the phone's code, replacing any earlier one.
@@ -23,11 +25,12 @@ pub async fn put(db: impl Into<Db<'_>>, row: &PasswordlessCodeRow) -> Result<(),
         db,
         sqlx::query(
             "INSERT INTO passwordless_codes \
-             (tenant, phone_number, client_id, user_id, code, attempts, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, 0, ?, ?) \
+             (tenant, phone_number, client_id, user_id, code, attempts, created_at, expires_at, transaction_id) \
+             VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?) \
              ON CONFLICT (tenant, phone_number) DO UPDATE SET client_id = excluded.client_id, \
              user_id = excluded.user_id, code = excluded.code, attempts = 0, \
-             created_at = excluded.created_at, expires_at = excluded.expires_at",
+             created_at = excluded.created_at, expires_at = excluded.expires_at, \
+             transaction_id = excluded.transaction_id",
         )
         .bind(&row.tenant)
         .bind(&row.phone_number)
@@ -35,7 +38,8 @@ pub async fn put(db: impl Into<Db<'_>>, row: &PasswordlessCodeRow) -> Result<(),
         .bind(&row.user_id)
         .bind(&row.code)
         .bind(row.created_at)
-        .bind(row.expires_at),
+        .bind(row.expires_at)
+        .bind(&row.transaction_id),
         execute
     )?;
     Ok(())
@@ -50,7 +54,7 @@ pub async fn get(
         db,
         sqlx::query_as(
             "SELECT tenant, phone_number, client_id, user_id, code, attempts, created_at, \
-             expires_at FROM passwordless_codes WHERE tenant = ? AND phone_number = ?",
+             expires_at, transaction_id FROM passwordless_codes WHERE tenant = ? AND phone_number = ?",
         )
         .bind(tenant)
         .bind(phone_number),

@@ -787,3 +787,110 @@ async fn phonebox_action_test_prints_what_the_action_received_printed_and_sent()
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_passwordless_login_through_the_action_is_one_timeline_up_to_the_grant() {
+    let (app, _dir, _) = provider_running(
+        &posting_action("console.log('passwordless', event.notification.message_type);"),
+        service_url,
+    )
+    .await;
+    let started: Value = crate::passwordless::start_sms(&app, "+15555552015")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let transaction = started["_id"].as_str().expect("the start's id").to_owned();
+    let message = latest(&app, "+15555552015").await;
+    assert_eq!(
+        message["attributes"]["transaction_id"],
+        transaction.as_str()
+    );
+    let code = message["code"].as_str().expect("code").to_owned();
+    let wrong = crate::passwordless::otp(&app, "+15555552015", "000000").await;
+    assert_eq!(wrong.status(), 403);
+    let granted = crate::passwordless::otp(&app, "+15555552015", &code).await;
+    assert_eq!(granted.status(), 200);
+    let timeline = flow(&app, &transaction).await;
+    let steps: Vec<String> = timeline["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| match s["kind"].as_str().expect("kind") {
+            "log" => format!("log {}", s["type"].as_str().expect("type")),
+            kind => kind.to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "template",
+            "action_run",
+            "message",
+            "log cs",
+            "log fepotpft",
+            "log s"
+        ],
+        "{timeline}"
+    );
+    assert_eq!(
+        runs_of(&timeline)[0]["console"],
+        "passwordless otp_verify\nposted 201\n"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_runs_at_once_never_leave_an_action_more_than_its_twenty_cache_records() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    let app = spawn_app_at(&db).await;
+    // Each run sets 15 records of its own: each alone stays under the limit of 20,
+    // the two together would not.
+    let (_d, file) = action_file(
+        "exports.onExecuteCustomPhoneProvider = async (event, api) => {
+  for (let i = 0; i < 15; i++) {
+    const set = api.cache.set(event.notification.code + '-' + i, 'x');
+    if (set.type !== 'success') throw new Error(set.code);
+  }
+};",
+    );
+    let id = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file }),
+    )
+    .await;
+    let barrier = Arc::new(Barrier::new(2));
+    let runs = futures_util::future::join_all((0..2).map(|i| {
+        let (barrier, http) = (barrier.clone(), app.http.clone());
+        let url = app.url(&format!("/emulator/v1/tenants/default/actions/{id}/test"));
+        async move {
+            barrier.wait().await;
+            let res = http
+                .post(url)
+                .json(&json!({ "to": format!("+1555555203{i}") }))
+                .send()
+                .await
+                .expect("sent");
+            res.json::<Value>().await.expect("json")
+        }
+    }))
+    .await;
+    // Together (as they run here) both succeed; had one run after the other, the
+    // second would have been refused past 20: either way 20 are kept.
+    for run in &runs {
+        let refused = run["error"]["message"] == "CacheSizeExceeded";
+        assert!(run["outcome"] == "success" || refused, "{run}");
+    }
+    app.stop().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("open");
+    let (kept,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM action_cache WHERE action_id = ?")
+        .bind(&id)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(kept, 20, "30 set, the 20 expiring last kept");
+    pool.close().await;
+}

@@ -22,7 +22,7 @@ async fn start(app: &TestApp, body: Value) -> reqwest::Response {
         .expect("sent")
 }
 
-async fn start_sms(app: &TestApp, phone: &str) -> reqwest::Response {
+pub async fn start_sms(app: &TestApp, phone: &str) -> reqwest::Response {
     start(
         app,
         json!({ "client_id": CLIENT, "connection": "sms", "phone_number": phone, "send": "code" }),
@@ -30,7 +30,7 @@ async fn start_sms(app: &TestApp, phone: &str) -> reqwest::Response {
     .await
 }
 
-async fn otp(app: &TestApp, phone: &str, code: &str) -> reqwest::Response {
+pub async fn otp(app: &TestApp, phone: &str, code: &str) -> reqwest::Response {
     app.http
         .post(app.url("/oauth/token"))
         .form(&[

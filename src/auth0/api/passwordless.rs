@@ -169,7 +169,10 @@ impl Auth0 {
                 user
             }
         };
+        let transaction_id =
+            ulid::Ulid::from_datetime(self.now(&caller.tenant.id).into()).to_string();
         let code = PasswordlessCodeRow {
+            transaction_id: Some(transaction_id.clone()),
             tenant: tenant.clone(),
             phone_number: phone.to_owned(),
             client_id: client.client_id.clone(),
@@ -194,8 +197,6 @@ impl Auth0 {
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
 
-        let transaction_id =
-            ulid::Ulid::from_datetime(self.now(&caller.tenant.id).into()).to_string();
         let language = caller.accept_language.clone();
         let send = CodeSend {
             code: code.code,
@@ -287,8 +288,14 @@ impl Auth0 {
             }
             None => false,
         };
+        // The flow the code belongs to, for its timeline.
+        let transaction_id = stored.as_ref().and_then(|c| c.transaction_id.clone());
         let Some(row) = stored.filter(|_| spent) else {
-            self.log_in(&mut tx, "fepotpft", &ctx, Some(WRONG), json!({}))
+            let details = match &transaction_id {
+                Some(id) => json!({ "transaction_id": id }),
+                None => json!({}),
+            };
+            self.log_in(&mut tx, "fepotpft", &ctx, Some(WRONG), details)
                 .await?;
             tx.commit().await.map_err(StoreError::from)?;
             return Err(AuthError::invalid_grant(WRONG));
@@ -315,7 +322,7 @@ impl Auth0 {
             "s",
             &ctx,
             None,
-            json!({ "prompts": [], "connection": SMS_CONNECTION }),
+            json!({ "prompts": [], "connection": SMS_CONNECTION, "transaction_id": transaction_id }),
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;

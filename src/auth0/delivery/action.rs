@@ -364,7 +364,14 @@ impl Delivery {
                 expires_at: w.expires_at.min(now_ms + CACHE_LIMITS.max_ttl_ms as i64),
             })
             .collect();
-        action_cache::apply(self.pipeline.store(), action_id, &writes, now_ms).await
+        action_cache::apply(
+            self.pipeline.store(),
+            action_id,
+            &writes,
+            now_ms,
+            CACHE_LIMITS.max_entries,
+        )
+        .await
     }
 }
 
