@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= auto
 
 UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.js
 
-.PHONY: run test deps serve bench ui ui-types openapi lint test-rust test-sdk test-e2e test-desktop help
+.PHONY: run test deps serve bench ui ui-types openapi lint test-rust test-sdk test-clients test-e2e test-desktop help
 
 help:
 	@echo "make run     install what is missing, build, and open the desktop app"
@@ -105,7 +105,7 @@ clients/python/.venv/.installed: clients/python/requirements-test.txt clients/py
 		--no-deps --no-build-isolation -e clients/python
 	touch $@
 
-## test-e2e: the inbox in Debian's Chromium (playwright-core), 100,000 messages included
+## test-e2e: the inbox in Debian's Chromium (playwright-core), 1,000,000 messages included
 test-e2e: ui tests/e2e/node_modules/.installed
 	@scripts/deps.sh browser
 	$(CARGO) build --bin phonebox

@@ -333,11 +333,22 @@ impl Auth0 {
         })
     }
 
-    pub async fn users(&self, tenant: &str) -> Result<Vec<UserView>, AdminError> {
+    pub async fn users(
+        &self,
+        tenant: &str,
+        email: Option<&str>,
+    ) -> Result<Vec<UserView>, AdminError> {
         self.existing(tenant).await?;
         Ok(users::list(self.store(), tenant)
             .await?
             .into_iter()
+            .filter(|u| {
+                email.is_none_or(|want| {
+                    u.email
+                        .as_deref()
+                        .is_some_and(|have| have.eq_ignore_ascii_case(want))
+                })
+            })
             .map(|u| UserView {
                 user_id: u.user_id,
                 email: u.email,

@@ -239,12 +239,18 @@ async fn add_user(
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-/// A tenant's users.
+/// A tenant's users; with `?email=`, only those with that email (any case).
 #[utoipa::path(get, operation_id = "listUsers", path = "/emulator/v1/tenants/{id}/users", tag = "tenants",
-    params(("id" = String, Path, description = "The tenant id")),
+    params(
+        ("id" = String, Path, description = "The tenant id"),
+        ("email" = Option<String>, Query, description = "Only the users with this email (any case)"),
+    ),
     responses((status = 200, description = "Its users", body = Vec<UserView>), (status = 404, description = "No such tenant", body = ErrorBody)))]
-async fn users(State(s): State<AppState>, Path(id): Path<String>) -> Answer {
-    Ok(Json(s.auth0.users(&id).await?).into_response())
+async fn users(State(s): State<AppState>, Path(id): Path<String>, RawQuery(q): RawQuery) -> Answer {
+    let email = form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "email")
+        .map(|(_, v)| v.into_owned());
+    Ok(Json(s.auth0.users(&id, email.as_deref()).await?).into_response())
 }
 
 /// `?tenant=default&user_id=auth0|...`.

@@ -298,17 +298,6 @@ async fn assert_refused_at_cap(response: reqwest::Response, kind: &str, flag: &s
     );
 }
 
-/// Waits until the server reports `n` open event streams.
-async fn until_live_views(app: &TestApp, n: u64) {
-    for _ in 0..10_000 {
-        if app.get_json("/emulator/v1/health").await["live_views"] == n {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("the server never had {n} event streams open");
-}
-
 #[tokio::test]
 async fn past_the_held_wait_cap_the_next_wait_is_refused_503_and_is_held_again_once_one_ends() {
     let (app, _dir) = spawn_limited(|c| c.max_held_waits = 3).await;
@@ -353,6 +342,40 @@ async fn past_the_held_wait_cap_the_next_wait_is_refused_503_and_is_held_again_o
     for (wait, to) in waits.zip(&phones[1..]) {
         capture_text(&app, to, "Your code is 444444").await;
         assert_eq!(wait.await.expect("task"), 200);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_held_wait_whose_client_hangs_up_gives_its_slot_back() {
+    let (app, _dir) = spawn_limited(|c| c.max_held_waits = 5).await;
+    let hold = |i: usize| {
+        let request = app.http.get(app.url(&format!(
+            "/emulator/v1/phones/+1555555243{i}/latest?wait=60s"
+        )));
+        tokio::spawn(async move { request.send().await.expect("sent").status().as_u16() })
+    };
+    let gone: Vec<_> = (0..5).map(hold).collect();
+    app.until_held_waits(5).await;
+    // Every client hangs up at once (its connection closed mid-wait).
+    for task in &gone {
+        task.abort();
+    }
+    for task in gone {
+        assert!(task.await.expect_err("aborted").is_cancelled());
+    }
+    app.until_held_waits(0).await;
+
+    // All five slots are back: five new waits are held, and a sixth is refused.
+    let held: Vec<_> = (5..10).map(hold).collect();
+    app.until_held_waits(5).await;
+    let refused = app
+        .get("/emulator/v1/phones/+15555552439/latest?wait=60s")
+        .await;
+    assert_refused_at_cap(refused, "too_many_waits", "--max-held-waits").await;
+    for (i, task) in (5..10).zip(held) {
+        capture_text(&app, &format!("+1555555243{i}"), "Your code is 666666").await;
+        assert_eq!(task.await.expect("task"), 200);
     }
     app.stop().await;
 }
@@ -418,7 +441,7 @@ async fn past_the_event_stream_cap_a_new_stream_is_refused_503_until_one_closes(
     assert_eq!(app.get("/emulator/v1/messages").await.status(), 200);
 
     drop(open.pop());
-    until_live_views(&app, 1).await;
+    app.until_health("live_views", 1).await;
     let response = app.get("/emulator/v1/events").await;
     assert_eq!(response.status(), 200);
     let mut stream = response.bytes_stream();

@@ -142,7 +142,7 @@ async fn capture(
             .json(&json!({ "recipient": to, "text": text, "message_type": "text" })),
         Receiver::SendPhoneMessage => http
             .post(format!("{base}/capture/auth0/send-phone-message"))
-            .json(&json!({ "message_options": { "recipient": to, "text": text, "message_type": "sms", "action": "enrollment" } })),
+            .json(&json!({ "message_options": { "recipient": to, "text": text, "message_type": "sms", "action": "enrollment", "code": format!("4{i:05}") } })),
         Receiver::Hook => http
             .post(format!("{base}/capture/auth0/hook"))
             .json(&json!({ "recipient": to, "text": text, "context": {} })),
@@ -164,22 +164,33 @@ async fn capture(
             ("text", &text),
         ]),
     };
+    // A killed server resets the connection (an error, never a status): that alone
+    // ends the worker. A status that is not a send is a refusal, and a failure.
     let response = request.send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
+    let status = response.status();
     let body = response.text().await.ok()?;
+    assert!(
+        status.is_success(),
+        "{receiver:?} refused a capture with {status}: {body}"
+    );
     let id = match receiver {
         Receiver::CustomPhoneProvider | Receiver::SendPhoneMessage | Receiver::Hook => {
-            let body: Value = serde_json::from_str(&body).ok()?;
-            Some(body["id"].as_str()?.to_owned())
+            let parsed: Value = serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{receiver:?} answered {status} with {body}: {e}"));
+            let id = parsed["id"].as_str();
+            Some(
+                id.unwrap_or_else(|| panic!("{receiver:?}: no id in {body}"))
+                    .to_owned(),
+            )
         }
         Receiver::Vonage => {
             // Vonage answers 200 to a refusal too: only status "0" is a send.
-            let body: Value = serde_json::from_str(&body).ok()?;
-            if body["messages"][0]["status"] != "0" {
-                return None;
-            }
+            let parsed: Value = serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("Vonage answered {status} with {body}: {e}"));
+            assert_eq!(
+                parsed["messages"][0]["status"], "0",
+                "Vonage refused a send: {body}"
+            );
             None
         }
         Receiver::Twilio | Receiver::Sns => None,
@@ -216,11 +227,19 @@ async fn enroll(
         .send()
         .await
         .ok()?;
-    if !associated.status().is_success() {
-        return None;
-    }
-    let associated: Value = associated.json().await.ok()?;
-    let oob = associated["oob_code"].as_str()?.to_owned();
+    // As for captures: only a reset connection (the server killed) ends the worker.
+    let status = associated.status();
+    let body = associated.text().await.ok()?;
+    assert!(
+        status.is_success(),
+        "/mfa/associate refused {email} {phone} with {status}: {body}"
+    );
+    let associated: Value = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("/mfa/associate answered {status} with {body}: {e}"));
+    let oob = associated["oob_code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("/mfa/associate: no oob_code in {body}"))
+        .to_owned();
     progress.ack(Acked::Associated {
         email: email.to_owned(),
         phone: phone.to_owned(),

@@ -44,15 +44,7 @@ async fn app_trusting(ca: &TestCa, timeout: Duration) -> (TestApp, tempfile::Tem
 }
 
 async fn put(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .http
-        .put(app.url(path))
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    app.call(reqwest::Method::PUT, path, Some(body)).await
 }
 
 async fn allow(app: &TestApp, numbers: &[&str]) {
@@ -86,27 +78,17 @@ async fn set_up_twilio(app: &TestApp, fake: &Fake) {
 }
 
 async fn add_rule(app: &TestApp, body: Value) -> (u16, Value) {
-    let response = app
-        .http
-        .post(app.url("/emulator/v1/forwarding/rules"))
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    app.call(
+        reqwest::Method::POST,
+        "/emulator/v1/forwarding/rules",
+        Some(body),
+    )
+    .await
 }
 
 async fn forward(app: &TestApp, id: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .http
-        .post(app.url(&format!("/emulator/v1/messages/{id}/forward")))
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let path = format!("/emulator/v1/messages/{id}/forward");
+    app.call(reqwest::Method::POST, &path, Some(body)).await
 }
 
 fn id_of(message: &Value) -> String {
@@ -523,6 +505,7 @@ async fn a_500_then_201_is_retried_once_and_recorded_twice_and_a_401_is_not_retr
     set_up_twilio(&app, &twilio).await;
     let message = capture_text(&app, "+15555550104", "Your code is 333444").await;
     let mut watch = Watch::open(&app.base).await;
+    let before = crate::metrics::scrape(&app).await;
     let (_, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
     let id = queued["id"].as_i64().expect("id");
     let first = watch.attempt(id).await;
@@ -539,6 +522,16 @@ async fn a_500_then_201_is_retried_once_and_recorded_twice_and_a_401_is_not_retr
     assert_eq!(attempts[1]["outcome"], "accepted");
     assert_eq!(attempts[1]["http_status"], 201);
     assert_eq!(twilio.requests().len(), 2);
+    // Each attempt is counted once, by how it went.
+    let after = crate::metrics::scrape(&app).await;
+    let moved = |outcome: &str| {
+        let series = format!("phonebox_forward_attempts_total{{outcome=\"{outcome}\"}}");
+        let was = before.get(&series).copied().unwrap_or_default();
+        after.get(&series).expect("the series is exposed") - was
+    };
+    assert_eq!(moved("retrying"), 1.0, "the 500");
+    assert_eq!(moved("accepted"), 1.0, "the 201");
+    assert_eq!(moved("failed"), 0.0);
 
     // 401: the credentials are wrong; trying again cannot help.
     twilio.then(Reply::json(

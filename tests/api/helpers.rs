@@ -100,13 +100,7 @@ impl TestApp {
 
     /// Returns once `n` `latest?wait=` requests are held by the server.
     pub async fn until_held_waits(&self, n: u64) {
-        for _ in 0..10_000 {
-            if self.get_json("/emulator/v1/health").await["held_waits"] == n {
-                return;
-            }
-            tokio::task::yield_now().await;
-        }
-        panic!("the server never held {n} waits");
+        self.until_health("held_waits", n).await;
     }
 
     /// Every stored message (newest first), as the list API returns them.
@@ -375,10 +369,16 @@ pub async fn mgmt_call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = app
+    let request = app
         .http
         .request(method, app.url(path))
         .bearer_auth("mgmt-token");
+    answer(request, body).await
+}
+
+/// Sends `request` with `body` as JSON (if any): the status and JSON body (`null`
+/// if none).
+async fn answer(mut request: reqwest::RequestBuilder, body: Option<Value>) -> (u16, Value) {
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -386,4 +386,67 @@ pub async fn mgmt_call(
     let status = response.status().as_u16();
     let text = response.text().await.expect("text");
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+impl TestApp {
+    /// A call with `body` as JSON (if any): the status and JSON body (`null` if
+    /// none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        answer(self.http.request(method, self.url(path)), body).await
+    }
+
+    /// Returns once the health answer's `field` (`held_waits`, `live_views`) is `n`.
+    pub async fn until_health(&self, field: &str, n: u64) {
+        for _ in 0..10_000 {
+            if self.get_json("/emulator/v1/health").await[field] == n {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the server's health never said {field}: {n}");
+    }
+
+    /// How many stored messages the search index does not hold yet (at most), read
+    /// from the database itself.
+    pub async fn index_behind(&self) -> i64 {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.db)
+            .read_only(true)
+            .connect()
+            .await
+            .expect("opens the database");
+        let behind = sqlx::query_scalar(
+            "SELECT COALESCE((SELECT MAX(rowid) FROM messages), 0) - \
+             (SELECT indexed_through FROM message_search_progress)",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("reads the mark");
+        conn.close().await.expect("closes");
+        behind
+    }
+
+    /// Waits until the search indexer holds every message (it runs once captures
+    /// pause).
+    pub async fn until_indexed(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let behind = self.index_behind().await;
+            if behind <= 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{behind} never indexed"
+            );
+            // The indexer's own pace (a pause in captures), not a race being hidden.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }

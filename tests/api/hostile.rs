@@ -342,6 +342,23 @@ fn routes(template_ids: &[String]) -> Vec<Route> {
         r("DELETE", "/emulator/v1/chaos/{id}", Phonebox, None, &["PUT", "GET", "DELETE"], false),
         r("GET", "/emulator/v1/clock", Phonebox, None, &["GET", "DELETE"], false),
         r("POST", "/emulator/v1/clock/advance", Phonebox, Json(r#"{"by":@@}"#), &["POST"], false),
+        r("GET", "/emulator/v1/retention", Phonebox, None, &["GET", "PATCH"], false),
+        // Only numbers 1 to 1000000000 are kept-counts: the corpus's numbers are not.
+        r("PATCH", "/emulator/v1/retention", Phonebox, Json(r#"{"max_messages":@@}"#), &["GET", "PATCH"], false),
+        // The user's own Actions: a path must be an absolute, existing `.js` file
+        // the user owns, which no corpus value is.
+        r("GET", "/emulator/v1/tenants/{id}/actions", Phonebox, None, &["GET", "POST"], false),
+        r("POST", "/emulator/v1/tenants/default/actions", Phonebox,
+          Json(r#"{"trigger":"send-phone-message","path":@@}"#), &["GET", "POST"], false),
+        r("POST", "/emulator/v1/tenants/{id}/actions", Phonebox,
+          Json(r#"{"trigger":"custom-phone-provider","path":@@}"#), &["GET", "POST"], false),
+        r("GET", "/emulator/v1/tenants/default/actions/{id}", Phonebox, None, &["GET", "PATCH", "DELETE"], false),
+        r("PATCH", "/emulator/v1/tenants/default/actions/{id}", Phonebox, Json(r#"{"path":@@}"#), &["GET", "PATCH", "DELETE"], false),
+        r("DELETE", "/emulator/v1/tenants/default/actions/{id}", Phonebox, None, &["GET", "PATCH", "DELETE"], false),
+        r("POST", "/emulator/v1/tenants/default/actions/{id}/test", Phonebox, Json(r#"{"to":@@}"#), &["POST"], false),
+        r("GET", "/emulator/v1/tenants/default/actions/{id}/runs", Phonebox, None, &["GET"], false),
+        r("GET", "/emulator/v1/flows/{id}", Phonebox, None, &["GET"], false),
+        r("GET", "/metrics", Phonebox, None, &["GET"], false),
         r("GET", "/emulator/v1/openapi.json", Phonebox, None, &["GET"], false),
         r("GET", "/docs", Phonebox, None, &["GET"], false),
         r("GET", "/ui/{id}", Phonebox, None, &["GET"], false),
@@ -1212,6 +1229,50 @@ fn in_shape(api: Api, status: u16, body: &[u8]) -> Result<(), String> {
         .ok_or_else(|| format!("not in the {api:?} shape"))
 }
 
+/// The most items one page of a paged list holds, where the route pages: the
+/// Management API's users and logs (`per_page` and `take` at most 100) and the
+/// inbox (`limit` at most 500).
+fn page_cap(path: &str) -> Option<(usize, &'static str)> {
+    let own = match path.strip_prefix("/t/") {
+        Some(rest) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => path,
+    };
+    if own == "/api/v2/users" {
+        Some((100, "users"))
+    } else if own == "/api/v2/logs" || (own.starts_with("/api/v2/users/") && own.ends_with("/logs"))
+    {
+        Some((100, "logs"))
+    } else if own == "/emulator/v1/messages" {
+        Some((500, "messages"))
+    } else {
+        None
+    }
+}
+
+/// A paged read answered 2xx: its list is no longer than the route's cap, whatever
+/// the paging values asked for.
+fn within_page_cap(case: &Case, body: &[u8]) -> Result<(), String> {
+    let target = String::from_utf8_lossy(&case.target);
+    let path = target.split('?').next().unwrap_or_default();
+    let Some((cap, key)) = page_cap(path) else {
+        return Ok(());
+    };
+    let json: Value =
+        serde_json::from_slice(body).map_err(|e| format!("a page that is not JSON: {e}"))?;
+    // A bare array, or (with `include_totals`, or the inbox's page) under its key.
+    let items = json
+        .as_array()
+        .or_else(|| json[key].as_array())
+        .ok_or_else(|| format!("a page with no `{key}` array"))?;
+    if items.len() > cap {
+        return Err(format!(
+            "a page of {} items, past the cap of {cap}",
+            items.len()
+        ));
+    }
+    Ok(())
+}
+
 /// What was wrong with an answer, if anything.
 fn judge(case: &Case, answer: &Option<Answer>) -> Result<(), String> {
     let Some(answer) = answer else {
@@ -1232,6 +1293,9 @@ fn judge(case: &Case, answer: &Option<Answer>) -> Result<(), String> {
         return in_shape(Api::Vonage, status, &answer.body);
     }
     if status < 400 {
+        if case.family == "paging" && case.expect == Expect::Read {
+            within_page_cap(case, &answer.body)?;
+        }
         return match case.expect {
             Expect::Read | Expect::Idempotent => Ok(()),
             _ => Err(format!("a hostile {} was accepted: {status}", case.method)),
@@ -1404,13 +1468,35 @@ async fn setup(base: &str) -> Vec<String> {
             .expect("sent");
         assert_eq!(r.status(), 201);
     }
-    let r = http
-        .post(format!("{base}/emulator/v1/tenants"))
-        .json(&serde_json::json!({ "id": "liquid" }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    // More messages and users than a page holds, so that a paging value past its
+    // cap would show in a longer page (the refused requests' logs pass the logs'
+    // cap as the corpus runs).
+    let requests = (0..501)
+        .map(|i| {
+            http.post(format!("{base}/capture/auth0/custom-phone-provider"))
+                .json(&serde_json::json!({ "recipient": format!("+1555556{:04}", i % 40), "text": format!("Your code is {i:06}"), "message_type": "sms" }))
+        })
+        .chain((0..101).map(|i| {
+            http.post(format!("{base}/emulator/v1/tenants/default/users"))
+                .json(&serde_json::json!({ "email": format!("pager-{i}@example.com"), "password": "correct horse" }))
+        }));
+    let statuses: Vec<u16> = futures_util::stream::iter(requests)
+        .map(|request| async move { request.send().await.expect("sent").status().as_u16() })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    // `liquid`, and the one injection that is a valid tenant id: made here, so that
+    // creating it again in the corpus is refused (409) like every other value.
+    for id in ["liquid", "0x7fffffffffffffff"] {
+        let r = http
+            .post(format!("{base}/emulator/v1/tenants"))
+            .json(&serde_json::json!({ "id": id }))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    }
     let mut ids = Vec::new();
     for (kind, text) in [("otp_verify", LOOP), ("otp_enroll", EXPLODE)] {
         let r = http

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{all_at_once, spawn_app, TestApp};
 use crate::mfa::Mfa;
 
 async fn new_tenant(app: &TestApp) -> String {
@@ -20,15 +20,41 @@ async fn new_tenant(app: &TestApp) -> String {
 
 /// Moves `tenant`'s own clock forward by `by`; its clock as answered.
 async fn advance(app: &TestApp, tenant: &str, by: &str) -> Value {
-    let response = app
-        .http
-        .post(app.url(&format!("/emulator/v1/clock/advance?tenant={tenant}")))
-        .json(&json!({ "by": by }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("json")
+    let path = format!("/emulator/v1/clock/advance?tenant={tenant}");
+    let (status, view) = app
+        .call(reqwest::Method::POST, &path, Some(json!({ "by": by })))
+        .await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+/// Every table holding a tenant's rows.
+const TENANT_TABLES: [&str; 12] = [
+    "messages",
+    "users",
+    "clients",
+    "mfa_enrollments",
+    "mfa_tokens",
+    "mfa_challenges",
+    "phone_sends",
+    "log_events",
+    "limit_buckets",
+    "recovery_codes",
+    "forwards",
+    "passwordless_codes",
+];
+
+/// Asserts no table keeps a row of `tenant`.
+async fn nothing_left_of(db: &sqlx::SqlitePool, tenant: &str) {
+    for table in TENANT_TABLES {
+        let left = count(
+            db,
+            &format!("SELECT COUNT(*) FROM {table} WHERE tenant = ?"),
+            Some(tenant),
+        )
+        .await;
+        assert_eq!(left, 0, "{table} keeps rows of the deleted tenant");
+    }
 }
 
 /// `sql`'s one count, with `tenant` bound when it takes one.
@@ -165,6 +191,11 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
     assert!(std::fs::read_to_string(&secrets_file)
         .expect("secrets")
         .contains(token));
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("opens");
+    let clock_key = "SELECT COUNT(*) FROM settings WHERE key LIKE 'clock.offset_ms.%'";
+    assert_eq!(count(&db, clock_key, None).await, 1, "its clock was kept");
     let response = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
     assert_eq!(response.status(), 204);
     assert!(
@@ -183,31 +214,7 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
         .get_json(&format!("/emulator/v1/messages?tenant={tenant}"))
         .await;
     assert_eq!(page["messages"], json!([]));
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
-        .await
-        .expect("opens");
-    for table in [
-        "messages",
-        "users",
-        "clients",
-        "mfa_enrollments",
-        "mfa_tokens",
-        "mfa_challenges",
-        "phone_sends",
-        "log_events",
-        "limit_buckets",
-        "recovery_codes",
-        "forwards",
-        "passwordless_codes",
-    ] {
-        let left = count(
-            &db,
-            &format!("SELECT COUNT(*) FROM {table} WHERE tenant = ?"),
-            Some(&tenant),
-        )
-        .await;
-        assert_eq!(left, 0, "{table} keeps rows of the deleted tenant");
-    }
+    nothing_left_of(&db, &tenant).await;
     let default_messages = count(
         &db,
         "SELECT COUNT(*) FROM messages WHERE tenant = ?",
@@ -215,12 +222,7 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
     )
     .await;
     assert_eq!(default_messages, 1, "the other tenant's are kept");
-    let clock_rows = count(
-        &db,
-        "SELECT COUNT(*) FROM settings WHERE key LIKE 'clock.offset_ms.%'",
-        None,
-    )
-    .await;
+    let clock_rows = count(&db, clock_key, None).await;
     assert_eq!(clock_rows, 0, "its clock is gone");
     db.close().await;
     // The default tenant stays; unknown ones are 404.
@@ -234,6 +236,41 @@ async fn a_deleted_tenant_leaves_nothing_behind() {
             .status(),
         404
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_tenant_deleted_while_its_sends_are_in_flight_leaves_nothing_behind() {
+    const SENDS: usize = 8;
+    let app = spawn_app().await;
+    let tenant = new_tenant(&app).await;
+    let mfa = mfa_in(&app, &tenant);
+    let mut requests = Vec::new();
+    for i in 0..SENDS {
+        let token = mfa.mfa_token(&format!("inflight-{i}@example.com")).await;
+        requests.push(
+            app.http
+                .post(mfa.url("/mfa/associate"))
+                .bearer_auth(token)
+                .json(&json!({ "client_id": crate::mfa::CLIENT, "authenticator_types": ["oob"], "oob_channels": ["sms"], "phone_number": format!("+155555509{:02}", 10 + i) })),
+        );
+    }
+    requests.push(
+        app.http
+            .delete(app.url(&format!("/emulator/v1/tenants/{tenant}"))),
+    );
+    let answers = all_at_once(requests).await;
+    let (deleted, _) = answers.last().expect("the delete");
+    assert_eq!(*deleted, 204);
+    for (status, body) in &answers[..SENDS] {
+        // Sent before the delete, or refused after it: never a failure.
+        assert!(*status < 500, "an associate answered {status}: {body}");
+    }
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("opens");
+    nothing_left_of(&db, &tenant).await;
+    db.close().await;
     app.stop().await;
 }
 
@@ -420,10 +457,18 @@ async fn an_event_stream_narrowed_to_a_user_carries_only_that_users_codes() {
     let mfa = Mfa::new(&app);
     // The user exists from its first login; its id is known before any code.
     let target = mfa.mfa_token("stream-target@example.com").await;
-    let users = app.get_json("/emulator/v1/tenants/default/users").await;
+    let users = app
+        .get_json("/emulator/v1/tenants/default/users?email=Stream-Target%40example.com")
+        .await;
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+    assert_eq!(
+        app.get_json("/emulator/v1/tenants/default/users?email=nobody%40example.com")
+            .await,
+        json!([]),
+        "the filter matches the email only"
+    );
     let user = users
         .as_array()
-        .or_else(|| users["users"].as_array())
         .expect("users")
         .iter()
         .find(|u| u["email"] == "stream-target@example.com")

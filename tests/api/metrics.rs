@@ -10,7 +10,7 @@ use crate::mfa::Mfa;
 
 /// One scrape: each sample's value by its series (`name{labels}`), after
 /// checking the text is OpenMetrics exposition.
-async fn scrape(app: &TestApp) -> HashMap<String, f64> {
+pub(crate) async fn scrape(app: &TestApp) -> HashMap<String, f64> {
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
     let content_type = response.headers()["content-type"]

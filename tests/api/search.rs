@@ -20,35 +20,14 @@ async fn found(app: &TestApp, q: &str) -> Vec<String> {
     texts(&page)
 }
 
-/// Waits until the search indexer holds every message (it runs once captures
-/// pause), read from the database itself.
-async fn indexed(app: &TestApp) {
-    use sqlx::ConnectOptions;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&app.db)
-        .read_only(true)
-        .connect()
-        .await
-        .expect("opens the database");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let behind: i64 = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT MAX(rowid) FROM messages), 0) - \
-             (SELECT indexed_through FROM message_search_progress)",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .expect("reads the mark");
-        if behind <= 0 {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{behind} never indexed"
-        );
-        // The indexer's own pace (a pause in captures), not a race being hidden.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+/// Fails unless the index is still behind (the indexer waits for 250 ms without a
+/// capture): the pass that follows matches the newest messages row by row.
+async fn not_indexed_yet(app: &TestApp) {
+    let behind = app.index_behind().await;
+    assert!(
+        behind > 0,
+        "the indexer already holds every message: the row-by-row pass would go unexercised"
+    );
 }
 
 fn texts(page: &Value) -> Vec<String> {
@@ -66,8 +45,9 @@ async fn search_finds_words_as_typed_codes_and_parts_of_numbers() {
     capture_text(&app, "+15551230001", "482913 is your verification code").await;
     capture_text(&app, "+15557770002", "Votre code de vérification: 551177").await;
     capture_text(&app, "+15557770003", "Please enter this code to verify").await;
+    not_indexed_yet(&app).await;
     finds_what_users_type(&app).await;
-    indexed(&app).await;
+    app.until_indexed().await;
     finds_what_users_type(&app).await;
 }
 
@@ -106,8 +86,9 @@ async fn hostile_searches_answer_a_list_or_a_clear_error_never_a_failure() {
         r#"say "hi" * NEAR(this) AND OR -x ^y"#,
     )
     .await;
+    not_indexed_yet(&app).await;
     hostile_queries_are_just_text(&app).await;
-    indexed(&app).await;
+    app.until_indexed().await;
     hostile_queries_are_just_text(&app).await;
 }
 
@@ -172,8 +153,9 @@ async fn search_pages_follow_the_cursor_without_repeats() {
         .rev()
         .map(|i| format!("code {i}00000 for you"))
         .collect();
+    not_indexed_yet(&app).await;
     assert_eq!(paged(&app).await, expected);
-    indexed(&app).await;
+    app.until_indexed().await;
     assert_eq!(paged(&app).await, expected);
 }
 
@@ -201,7 +183,7 @@ async fn deleted_messages_leave_the_search_and_the_phone_counts() {
     let gone = capture_text(&app, "+15551230001", "needle two").await;
     capture_text(&app, "+15551230002", "needle three").await;
     // Deleted from the index, not only from the rows above its mark.
-    indexed(&app).await;
+    app.until_indexed().await;
 
     let id = gone["id"].as_str().expect("id");
     assert_eq!(

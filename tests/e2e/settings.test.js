@@ -338,8 +338,52 @@ test('retention set in Settings is saved, refused when garbage, and the inbox sa
   await again.page.getByRole('note').getByText('Keeping the newest 10,000 messages, none older than 7 days').waitFor();
   await again.context.close();
 
+  // Save sends only the fields changed in the form: a count changed elsewhere while
+  // the form is open stays as it was changed.
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await section.getByLabel('Keep the newest messages').waitFor();
+  assert.equal(await section.getByLabel('Keep the newest messages').inputValue(), '10000');
+  assert.equal((await api('PATCH', `${server.base}/emulator/v1/retention`, { max_messages: 20000 })).status, 200);
+  await section.getByLabel('Delete messages older than').fill('8d');
+  await section.getByRole('button', { name: 'Save retention' }).click();
+  await section.getByRole('status').getByText('Retention saved.').waitFor();
+  const merged = (await api('GET', `${server.base}/emulator/v1/retention`)).body;
+  assert.equal(merged.max_age, '8d');
+  assert.equal(merged.max_messages, 20000, 'the untouched count was not sent');
+
   // Off again, for the tests after this one.
   assert.equal((await api('PATCH', `${server.base}/emulator/v1/retention`, { max_messages: null, max_age: null })).status, 200);
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('a retention value set by --max-messages is shown disabled with its hint, and the rest still saves', async () => {
+  const flagged = await startPhonebox({ args: ['--max-messages', '25'] });
+  try {
+    const { page, problems, context } = await openPage(browser, flagged.base);
+    await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const section = page.getByRole('region', { name: 'Retention' });
+    const newest = section.getByLabel('Keep the newest messages');
+    await newest.waitFor();
+    assert.equal(await newest.isDisabled(), true, 'the flag value cannot be edited');
+    assert.equal(await newest.inputValue(), '25');
+    await section.getByText('Set by --max-messages when Phonebox was started.').waitFor();
+    assert.equal(await section.getByText('Set by --max-age').count(), 0, 'max age was not set by a flag');
+    const age = section.getByLabel('Delete messages older than');
+    assert.equal(await age.isDisabled(), false);
+
+    // Saving sends only what changed: the age, never the flag's field.
+    await age.fill('1d');
+    await section.getByRole('button', { name: 'Save retention' }).click();
+    await section.getByRole('status').getByText('Retention saved.').waitFor();
+    const saved = (await api('GET', `${flagged.base}/emulator/v1/retention`)).body;
+    assert.equal(saved.max_messages, 25);
+    assert.equal(saved.max_age, '1d');
+    assert.deepEqual(saved.set_by_flag, { max_messages: true, max_age: false });
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    assert.equal(await flagged.stop(), 0);
+  }
 });
