@@ -199,8 +199,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let (acknowledged, stored) =
-        runtime.block_on(acknowledged_vs_stored(&phonebox, dir.path(), 3_000));
+    let (acknowledged, stored) = runtime.block_on(acknowledged_vs_stored(&phonebox, 3_000));
     let delays = runtime.block_on(wait_wakeups(phonebox.port, 200));
     let peak_rss = phonebox.rss_kib("VmHWM");
 
@@ -499,7 +498,7 @@ fn parse_wrk_duration(text: &str) -> Duration {
 
 /// Sends `count` captures over every endpoint, `WIDE` at a time, each awaited; then
 /// counts the rows in the database file. Every 2xx must be a stored row.
-async fn acknowledged_vs_stored(server: &Server, _dir: &Path, count: usize) -> (usize, usize) {
+async fn acknowledged_vs_stored(server: &Server, count: usize) -> (usize, usize) {
     use futures_util::StreamExt;
     let before = stored_rows(&server.db).await;
     let http = reqwest::Client::new();

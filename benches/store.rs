@@ -326,7 +326,7 @@ fn wanted(to: PhoneNumber) -> Wanted {
 /// the index filled in the insert itself (the trigger the indexer replaced).
 async fn writer_cost(dir: &Path, phones: u32) {
     let rows = env_or("BENCH_WRITER_ROWS", 50_000);
-    let numbers = seed::demo_numbers(phones);
+    let numbers = seed::demo_recipients(phones);
     const INDEX_IN_INSERT: &str =
         "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN \
          INSERT INTO message_search (rowid, text, code, recipient) \
@@ -364,7 +364,7 @@ async fn writer_cost(dir: &Path, phones: u32) {
         }
         let mut ids = ulid::Generator::new();
         let start = phonebox::unix_ms::from_time(time::OffsetDateTime::now_utc());
-        let all = seed::demo_rows(&mut ids, &numbers, start, 0..rows);
+        let all = seed::demo_rows_for(&mut ids, &numbers, start, 0..rows);
         let mut writer = store.batch_writer().expect("writer");
         let started = Instant::now();
         let cpu = process_cpu();
@@ -397,7 +397,8 @@ async fn writer_cost(dir: &Path, phones: u32) {
         } else {
             String::new()
         };
-        // Half of them go the way retention and "clear" delete: one statement.
+        // The older half in one statement, as the inbox's "clear" deletes
+        // (retention deletes in statements of 500 rows instead).
         let half = Filter {
             before: Some(all[all.len() / 2].0.id.clone()),
             ..Filter::default()
@@ -442,14 +443,14 @@ fn process_cpu() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// The database file and its write-ahead log, as `Store::disk_bytes` sums them.
 fn size(path: &Path) -> String {
     let bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
+    let [file, wal, _] = phonebox::store::files::database_files(path);
     let mb = |b: u64| b as f64 / 1_048_576.0;
     format!(
         "{:.0} MB (+ {:.0} MB write-ahead log)",
-        mb(bytes(path)),
-        mb(bytes(Path::new(&wal)))
+        mb(bytes(&file)),
+        mb(bytes(&wal))
     )
 }

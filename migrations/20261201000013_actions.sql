@@ -52,7 +52,9 @@ CREATE INDEX log_events_by_transaction ON log_events (transaction_id) WHERE tran
 -- attributes the link already writes, so the capture path is unchanged.
 ALTER TABLE messages ADD COLUMN transaction_id TEXT
     GENERATED ALWAYS AS (json_extract(attributes, '$.transaction_id')) VIRTUAL;
-CREATE INDEX messages_by_transaction ON messages (transaction_id) WHERE transaction_id IS NOT NULL;
+-- With the id, the inbox's transaction filter walks it newest first with no sort,
+-- as every other filter's index (migration 12); the timeline reads it in order too.
+CREATE INDEX messages_by_transaction ON messages (transaction_id, id) WHERE transaction_id IS NOT NULL;
 
 -- A phone's read mark goes with its last message, in the statement that deletes
 -- it (the inbox's delete and clear, retention's batches), instead of each caller

@@ -140,7 +140,6 @@ const BOUNDS_US: [u64; 14] = [
 struct AtomicHistogram {
     /// Per bucket (not cumulative); the last is `+Inf`.
     buckets: [AtomicU64; BOUNDS_US.len() + 1],
-    count: AtomicU64,
     sum_us: AtomicU64,
 }
 
@@ -149,7 +148,6 @@ impl AtomicHistogram {
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let bucket = BOUNDS_US.partition_point(|&bound| bound < us);
         self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_us.fetch_add(us, Ordering::Relaxed);
     }
 }

@@ -68,11 +68,6 @@ fn unix_millis() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A random `u64`.
-pub fn u64() -> u64 {
-    u64::from_le_bytes(bytes::<8>())
-}
-
 /// True with probability `p`: exactly never at 0 and always at 1.
 pub fn chance(p: f64) -> bool {
     // `gen::<f64>()` is in [0, 1): `< 1.0` always holds, `< 0.0` never does.

@@ -222,9 +222,7 @@ pub async fn capture_all<E: InjectedError>(
         None => None,
     };
     let mut stored = Vec::with_capacity(messages.len());
-    for message in messages {
-        // An Action's SDK call carries its flow's link (auth0::delivery::action).
-        let mut message = message.with_link_header();
+    for mut message in messages {
         message.error = failure.as_ref().map(InjectedError::send_error);
         let message = pipeline
             .capture(message)

@@ -1,8 +1,8 @@
 //! The inbox as the API, CLI and UI see it: reading, waiting for and deleting messages.
 //!
-//! Deletions are announced on the bus here, so every caller keeps live views right,
-//! and take with them the read mark of a phone left with no message (as
-//! retention's do).
+//! Deletions are announced on the bus here, so every caller keeps live views right.
+//! A phone's read mark goes with its last message (the `phones_delete` trigger), as
+//! with retention's deletes.
 
 use std::time::Duration;
 
@@ -52,7 +52,6 @@ pub async fn get(pipeline: &Pipeline, id: &str) -> Result<Option<MessageDetail>,
 pub async fn delete(pipeline: &Pipeline, id: &str) -> Result<bool, StoreError> {
     let existed = messages::delete(pipeline.store(), id).await?;
     if existed {
-        phone_reads::delete_without_messages(pipeline.store()).await?;
         pipeline.publish(Event::MessageDeleted { id: id.to_owned() });
     }
     Ok(existed)
@@ -62,9 +61,6 @@ pub async fn delete(pipeline: &Pipeline, id: &str) -> Result<bool, StoreError> {
 /// how many went.
 pub async fn clear(pipeline: &Pipeline, filter: Filter) -> Result<u64, StoreError> {
     let deleted = messages::delete_matching(pipeline.store(), &filter).await?;
-    if deleted > 0 {
-        phone_reads::delete_without_messages(pipeline.store()).await?;
-    }
     pipeline.publish(Event::MessagesCleared {
         to: filter.to.map(|t| t.to_string()),
         tenant: filter.tenant,
@@ -173,8 +169,9 @@ pub struct Wanted {
     pub transaction_id: Option<String>,
 }
 
-/// Whether a just-created message satisfies the parts of a filter a wait uses.
-fn matches(filter: &Filter, m: &Message) -> bool {
+/// Whether a just-created message satisfies the parts of a filter a wait (or an
+/// event stream) uses.
+pub(crate) fn matches(filter: &Filter, m: &Message) -> bool {
     let transaction = m
         .attributes
         .as_ref()

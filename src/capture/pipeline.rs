@@ -110,6 +110,9 @@ type Hook = Arc<std::sync::RwLock<Option<Arc<dyn AutoForward>>>>;
 
 struct Job {
     message: NewMessage,
+    /// `recipient.international()`, formatted on the caller's task: the writer's
+    /// single thread only copies it.
+    to_display: String,
     reply: oneshot::Sender<Result<Arc<Message>, Arc<StoreError>>>,
 }
 
@@ -286,6 +289,10 @@ impl Pipeline {
     }
 
     /// Stores a message; returns once it is committed and announced.
+    ///
+    /// A message whose request carries `x-phonebox-link` (an Action's SDK call,
+    /// another Phonebox's tenant) is stored as linked: every receiver's capture
+    /// comes through here, so the header is read once, in one place.
     pub async fn capture(&self, message: NewMessage) -> Result<Arc<Message>, CaptureError> {
         if self.store.is_read_only() {
             return Err(CaptureError::ReadOnly);
@@ -293,9 +300,15 @@ impl Pipeline {
         if self.is_paused() {
             return Err(CaptureError::Paused);
         }
+        let message = message.with_link_header();
+        let to_display = message.recipient.international();
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { message, reply })
+            .send(Job {
+                message,
+                to_display,
+                reply,
+            })
             .await
             .map_err(|_| CaptureError::Stopped)?;
         match answer.await {
@@ -442,7 +455,7 @@ async fn run_writer(
                 .generate_from_datetime(now.into())
                 .unwrap_or_else(|_| ulid::Ulid::from_datetime(now.into()))
                 .to_string();
-            let (message, raw) = finish(job.message, id, now);
+            let (message, raw) = complete(job.message, job.to_display, id, now);
             stored.push((message, raw));
             replies.push(job.reply);
         }
@@ -533,6 +546,17 @@ async fn run_checkpointer(
 
 /// Completes a parsed message with what only the store side knows.
 pub(crate) fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Message, RawRequest) {
+    let to_display = new.recipient.international();
+    complete(new, to_display, id, now)
+}
+
+/// `finish`, with the recipient already formatted (`to_display`).
+fn complete(
+    new: NewMessage,
+    to_display: String,
+    id: String,
+    now: OffsetDateTime,
+) -> (Message, RawRequest) {
     let layout = crate::message::sms::layout(&new.text);
     let code = new
         .code
@@ -544,7 +568,7 @@ pub(crate) fn finish(new: NewMessage, id: String, now: OffsetDateTime) -> (Messa
         received_at: now,
         channel: new.channel,
         source: new.source,
-        to_display: new.recipient.international(),
+        to_display,
         recipient: new.recipient,
         sender: new.sender,
         text: new.text,

@@ -18,10 +18,11 @@
 //! without the flag brings the saved value back.
 //!
 //! Deleting a message deletes what belongs only to it: its raw request and headers
-//! (columns of its row), its search rows (kept by triggers on `messages`), and the
-//! read mark of a phone left with no message. Forwards keep their own copy of the
-//! text and are the audit trail of what was sent: they stay, as when the inbox
-//! deletes a message. Twilio Verify's verifications carry their own code and stay.
+//! (columns of its row) and, by triggers on `messages` in the same statement, its
+//! search rows and the read mark of a phone left with no message. Forwards keep
+//! their own copy of the text and are the audit trail of what was sent: they stay,
+//! as when the inbox deletes a message. Twilio Verify's verifications carry their
+//! own code and stay.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::capture::pipeline::{Event, Pipeline};
-use crate::store::{messages, phone_reads, settings, Store, StoreError};
+use crate::store::{messages, settings, Store, StoreError};
 use crate::unix_ms;
 
 /// The largest cap accepted.
@@ -190,12 +191,11 @@ pub struct Retention(Arc<Inner>);
 
 struct Inner {
     flags: Policy,
-    /// What Settings saved (shadowed by a flag where one is given).
-    saved: std::sync::Mutex<Policy>,
+    /// What Settings saved (shadowed by a flag where one is given); held across a
+    /// change and its write, so the stored values are the last set.
+    saved: tokio::sync::Mutex<Policy>,
     /// What is in force, watched by the pruner.
     policy: watch::Sender<Policy>,
-    /// Held across a change and its write, so the stored values are the last set.
-    writes: tokio::sync::Mutex<()>,
     pruned: AtomicU64,
     /// The clock moved: look at ages now.
     wake: Notify,
@@ -220,9 +220,8 @@ impl Retention {
         let (policy, _) = watch::channel(effective(flags, saved));
         Ok(Retention(Arc::new(Inner {
             flags,
-            saved: std::sync::Mutex::new(saved),
+            saved: tokio::sync::Mutex::new(saved),
             policy,
-            writes: tokio::sync::Mutex::new(()),
             pruned: AtomicU64::new(0),
             wake: Notify::new(),
         })))
@@ -287,8 +286,8 @@ impl Retention {
                 });
             }
         }
-        let _writing = self.0.writes.lock().await;
-        let mut saved = *self.0.saved.lock().unwrap_or_else(|p| p.into_inner());
+        let mut held = self.0.saved.lock().await;
+        let mut saved = *held;
         if flags.max_messages.is_none() {
             if let Some(n) = max_messages {
                 saved.max_messages = n;
@@ -309,7 +308,7 @@ impl Retention {
         )
         .await?;
         tx.commit().await.map_err(StoreError::from)?;
-        *self.0.saved.lock().unwrap_or_else(|p| p.into_inner()) = saved;
+        *held = saved;
         self.0.policy.send_replace(effective(flags, saved));
         Ok(self.view())
     }
@@ -465,13 +464,16 @@ impl Pruner {
         let mut deleted = 0;
         let mut room = None;
         if let (true, Some(cap)) = (count, policy.max_messages) {
-            let seen = messages::count_up_to(store, cap.saturating_add(1)).await?;
-            if seen <= cap {
-                room = Some(cap - seen);
-            } else {
-                room = Some(0);
-                if let Some(last) = messages::newest_beyond(store, cap).await? {
+            // Past the cap (a steady stream keeps it there), one walk of the cap's
+            // worth of index finds what goes; only under it is the room counted.
+            match messages::newest_beyond(store, cap).await? {
+                Some(last) => {
+                    room = Some(0);
                     deleted += self.in_batches(Cut::Through(last), stop).await?;
+                }
+                None => {
+                    let seen = messages::count_up_to(store, cap).await?;
+                    room = Some(cap.saturating_sub(seen));
                 }
             }
         }
@@ -482,12 +484,6 @@ impl Pruner {
             deleted += self.in_batches(Cut::Before(cutoff), stop).await?;
         }
         if deleted > 0 {
-            {
-                // The connection before the turn: the writer never waits behind the pool.
-                let mut conn = store.dedicated().await?;
-                let _turn = self.pipeline.write_turn().await;
-                phone_reads::delete_without_messages(&mut conn).await?;
-            }
             self.retention
                 .0
                 .pruned

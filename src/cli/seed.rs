@@ -36,13 +36,13 @@ pub async fn seed(store: &Store, count: u64, phones: u32) -> Result<u64, StoreEr
     let now = unix_ms::from_time(time::OffsetDateTime::now_utc());
     let start = now - count as i64 * 1000;
     // Parsing a number is the dearest part of a row: once per phone, not per message.
-    let numbers = demo_numbers(phones);
+    let numbers = demo_recipients(phones);
     // The capture writer's own insert, on a blocking thread: SQLite blocks it.
     let mut writer = store.batch_writer()?;
     let mut written = 0u64;
     while written < count {
         let chunk = (count - written).min(ROWS_PER_COMMIT);
-        let rows = demo_rows(&mut ids, &numbers, start, written..written + chunk);
+        let rows = demo_rows_for(&mut ids, &numbers, start, written..written + chunk);
         writer = tokio::task::spawn_blocking(move || {
             let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
             writer.insert(&refs, &[]).map(|()| writer)
@@ -66,11 +66,38 @@ pub fn demo_numbers(phones: u32) -> Vec<PhoneNumber> {
         .collect()
 }
 
+/// `demo_numbers`, each with the form the inbox shows it in (`to_display`),
+/// formatted once per phone.
+pub fn demo_recipients(phones: u32) -> Vec<(PhoneNumber, String)> {
+    demo_numbers(phones)
+        .into_iter()
+        .map(|number| {
+            let shown = number.international();
+            (number, shown)
+        })
+        .collect()
+}
+
 /// Demo messages `range` (the i-th is stamped `start_ms` + i seconds, and goes to
 /// number i modulo the list), ready for the store.
 pub fn demo_rows(
     ids: &mut ulid::Generator,
     numbers: &[PhoneNumber],
+    start_ms: i64,
+    range: std::ops::Range<u64>,
+) -> Vec<(Message, RawRequest)> {
+    let recipients: Vec<(PhoneNumber, String)> = numbers
+        .iter()
+        .map(|number| (number.clone(), number.international()))
+        .collect();
+    demo_rows_for(ids, &recipients, start_ms, range)
+}
+
+/// `demo_rows` to numbers already formatted (`demo_recipients`): what `seed` writes
+/// chunk after chunk.
+pub fn demo_rows_for(
+    ids: &mut ulid::Generator,
+    numbers: &[(PhoneNumber, String)],
     start_ms: i64,
     range: std::ops::Range<u64>,
 ) -> Vec<(Message, RawRequest)> {
@@ -85,7 +112,8 @@ pub fn demo_rows(
                 .generate_from_datetime(at.into())
                 .unwrap_or_else(|_| ulid::Ulid::from_datetime(at.into()))
                 .to_string();
-            let new = demo_message(i, numbers[(i % numbers.len() as u64) as usize].clone());
+            let (number, shown) = &numbers[(i % numbers.len() as u64) as usize];
+            let new = demo_message(i, number.clone());
             let kind = template_of(i);
             let (mut message, raw) = match templates.iter().find(|(k, _)| *k == kind) {
                 Some((_, template)) => template.clone(),
@@ -100,6 +128,8 @@ pub fn demo_rows(
             message.tenant = new.tenant;
             message.channel = new.channel;
             message.source = new.source;
+            // The template's is the number of the row it was made from.
+            message.to_display = shown.clone();
             message.recipient = new.recipient;
             message.text = new.text;
             message.code = new.code;

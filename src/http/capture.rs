@@ -33,7 +33,7 @@ async fn custom_phone_provider(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0::custom_phone_provider::parse(raw)?.with_link_header();
+    let message = receivers::auth0::custom_phone_provider::parse(raw)?;
     let stored = state.pipeline.capture(message).await?;
     Ok(created(&stored))
 }
@@ -42,7 +42,7 @@ async fn send_phone_message(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0::send_phone_message::parse(raw)?.with_link_header();
+    let message = receivers::auth0::send_phone_message::parse(raw)?;
     let stored = state.pipeline.capture(message).await?;
     Ok(created(&stored))
 }
@@ -52,7 +52,7 @@ async fn hook(
     State(state): State<AppState>,
     JsonRequest(raw): JsonRequest,
 ) -> Result<Response, ApiError> {
-    let message = receivers::auth0::hook::parse(raw)?.with_link_header();
+    let message = receivers::auth0::hook::parse(raw)?;
     let stored = state.pipeline.capture(message).await?;
     let body = json!({ "MessageID": stored.provider_message_id, "id": stored.id });
     Ok((StatusCode::OK, location(&stored), Json(body)).into_response())

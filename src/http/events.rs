@@ -12,7 +12,9 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::capture::inbox;
 use crate::capture::pipeline::Event;
+use crate::store::messages::Filter;
 
 /// One SSE event per bus event: `event: message.created` with the message as `data`,
 /// and so on. A subscriber too slow to keep up gets `event: lagged` and should reload.
@@ -31,32 +33,27 @@ pub struct StreamParams {
 }
 
 impl StreamParams {
-    /// Whether `event` is for this stream: a new message must match every part
-    /// given; a clear, the tenant's; every other event belongs to no one.
-    fn wants(&self, event: &Event) -> bool {
-        match event {
-            Event::MessageCreated(m) => {
-                let transaction = m
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| a.get("transaction_id"))
-                    .and_then(serde_json::Value::as_str);
-                self.tenant.as_ref().is_none_or(|t| *t == m.tenant)
-                    && self
-                        .user_id
-                        .as_ref()
-                        .is_none_or(|u| Some(u.as_str()) == m.user_id.as_deref())
-                    && self
-                        .transaction_id
-                        .as_ref()
-                        .is_none_or(|t| Some(t.as_str()) == transaction)
-            }
-            Event::MessagesCleared {
-                tenant: Some(cleared),
-                ..
-            } => self.tenant.as_ref().is_none_or(|t| t == cleared),
-            _ => true,
+    /// The messages this stream is about, matched as a held wait matches them.
+    fn filter(self) -> Filter {
+        Filter {
+            tenant: self.tenant,
+            user_id: self.user_id,
+            transaction_id: self.transaction_id,
+            ..Filter::default()
         }
+    }
+}
+
+/// Whether `event` is for a stream of `filter`: a new message must match every
+/// part given; a clear, the tenant's; every other event belongs to no one.
+fn wants(filter: &Filter, event: &Event) -> bool {
+    match event {
+        Event::MessageCreated(m) => inbox::matches(filter, m),
+        Event::MessagesCleared {
+            tenant: Some(cleared),
+            ..
+        } => filter.tenant.as_ref().is_none_or(|t| t == cleared),
+        _ => true,
     }
 }
 
@@ -77,10 +74,11 @@ pub async fn stream(
     // Counted while the stream lives, so tests can tell a window is watching,
     // and refused past the cap.
     let view = state.pipeline.hold_view()?;
+    let filter = params.filter();
     let messages = BroadcastStream::new(state.pipeline.subscribe())
         .filter(move |item| {
             let keep = match item {
-                Ok(event) => params.wants(event),
+                Ok(event) => wants(&filter, event),
                 Err(_) => true,
             };
             std::future::ready(keep)

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::routing_errors::{place, Area};
 use super::state::AppState;
 use crate::metrics::{Refusal, RouteKind, Snapshot, CONTENT_TYPE};
 
@@ -52,12 +53,9 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Response {
 #[derive(Debug, Clone, Copy)]
 pub struct RefusedAs(pub StatusCode);
 
-/// Which kind of route `path` is (a tenant's `/t/{id}` prefix aside).
+/// Which kind of route `path` is (a tenant's `/t/{id}` prefix aside), by the
+/// classifier the router's error answers use.
 pub fn route_kind(method: &Method, path: &str) -> RouteKind {
-    let path = match path.strip_prefix("/t/") {
-        Some(rest) => rest.find('/').map_or("/", |at| &rest[at..]),
-        None => path,
-    };
     let post = method == Method::POST;
     let sends_or_calls = |sends: bool| {
         if post && sends {
@@ -66,38 +64,19 @@ pub fn route_kind(method: &Method, path: &str) -> RouteKind {
             RouteKind::Provider
         }
     };
-    if path.starts_with("/capture/") {
-        RouteKind::Capture
-    } else if path.starts_with("/emulator/") {
-        RouteKind::Emulator
-    } else if path.starts_with("/api/v2/") {
-        RouteKind::Management
-    } else if path == "/metrics" {
-        RouteKind::Metrics
-    } else if ["/oauth/", "/mfa/", "/passwordless/", "/.well-known/"]
-        .iter()
-        .any(|p| path.starts_with(p))
-    {
-        RouteKind::Auth0
-    } else if path.starts_with("/2010-04-01/") {
-        sends_or_calls(path.ends_with("/Messages.json") || path.ends_with("/Calls.json"))
-    } else if path.starts_with("/v2/Services/") {
-        sends_or_calls(path.ends_with("/Verifications"))
-    } else if path == "/sms/json" || super::marketplace::provider_of(path).is_some() {
-        sends_or_calls(true)
-    } else if path.starts_with("/_aws/") {
-        RouteKind::Provider
-    } else if path == "/" {
+    match place(path).area {
+        Area::Capture => RouteKind::Capture,
+        Area::Emulator => RouteKind::Emulator,
+        Area::Management => RouteKind::Management,
+        Area::Metrics => RouteKind::Metrics,
+        Area::Auth0 => RouteKind::Auth0,
+        Area::Twilio { sends } => sends_or_calls(sends),
+        Area::Vonage | Area::Marketplace(_) => sends_or_calls(true),
+        Area::Aws => RouteKind::Provider,
         // SNS posts its awsQuery form to the root; a browser gets the inbox.
-        if post {
-            RouteKind::Capture
-        } else {
-            RouteKind::Ui
-        }
-    } else if path.starts_with("/ui/") || path.starts_with("/docs") {
-        RouteKind::Ui
-    } else {
-        RouteKind::Other
+        Area::Root | Area::TenantPage if post => RouteKind::Capture,
+        Area::Root | Area::TenantPage | Area::Ui => RouteKind::Ui,
+        Area::Other => RouteKind::Other,
     }
 }
 
@@ -252,6 +231,7 @@ mod tests {
             (Method::POST, "/sms/json", RouteKind::Capture),
             (Method::POST, "/t/acme/mfa/associate", RouteKind::Auth0),
             (Method::POST, "/oauth/token", RouteKind::Auth0),
+            (Method::GET, "/oauth", RouteKind::Auth0),
             (Method::GET, "/api/v2/logs", RouteKind::Management),
             (Method::GET, "/emulator/v1/health", RouteKind::Emulator),
             (Method::GET, "/metrics", RouteKind::Metrics),

@@ -9,8 +9,108 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+/// Where a path leads, read once for the two things that ask: the shape of an
+/// answer the router made itself (`Api::of`) and the kind a request is timed and
+/// counted as (`metrics::route_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// Under a tenant's prefix, `/t/{tenant}/...` (`area` is of the rest).
+    pub tenant: bool,
+    pub area: Area,
+}
+
+/// A part of the server, by its path. A prefix holds the path itself and what is
+/// below it (`/oauth` and `/oauth/token`, not `/oauthx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Area {
+    /// `/capture`: Auth0's Actions and Hooks posting their messages.
+    Capture,
+    /// `/emulator`: Phonebox's own API.
+    Emulator,
+    /// `/api/v2`: the Management API.
+    Management,
+    /// `/metrics`.
+    Metrics,
+    /// `/oauth`, `/mfa`, `/passwordless`, `/.well-known`: the Authentication API.
+    Auth0,
+    /// `/2010-04-01` and `/v2/Services`; `sends` for the resources a POST sends
+    /// with (Messages, Calls, Verifications).
+    Twilio {
+        sends: bool,
+    },
+    /// `/sms/json`.
+    Vonage,
+    Marketplace(crate::capture::provider::Provider),
+    /// `/_aws`: LocalStack's SNS inspection.
+    Aws,
+    /// `/`: the inbox, and the SNS query API for what is not a GET.
+    Root,
+    /// `/t/{tenant}` itself.
+    TenantPage,
+    /// `/ui`, `/docs`.
+    Ui,
+    Other,
+}
+
+/// Where `path` leads. No allocation: this runs on every request.
+pub(crate) fn place(path: &str) -> Place {
+    // A tenant's own routes: `/t/{tenant}/oauth/token`...
+    let (tenant, own) = match path.strip_prefix("/t/") {
+        Some(rest) => match rest.find('/') {
+            Some(slash) => (true, &rest[slash..]),
+            None => {
+                return Place {
+                    tenant: false,
+                    area: Area::TenantPage,
+                }
+            }
+        },
+        None => (false, path),
+    };
+    let under = |prefix: &str| {
+        own.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    let area = if under("/capture") {
+        Area::Capture
+    } else if under("/emulator") {
+        Area::Emulator
+    } else if under("/api/v2") {
+        Area::Management
+    } else if own == "/metrics" {
+        Area::Metrics
+    } else if ["/oauth", "/mfa", "/passwordless", "/.well-known"]
+        .into_iter()
+        .any(under)
+    {
+        Area::Auth0
+    } else if under("/2010-04-01") {
+        Area::Twilio {
+            sends: own.ends_with("/Messages.json") || own.ends_with("/Calls.json"),
+        }
+    } else if under("/v2/Services") {
+        Area::Twilio {
+            sends: own.ends_with("/Verifications"),
+        }
+    } else if own == "/sms/json" {
+        Area::Vonage
+    } else if let Some(provider) = super::marketplace::provider_of(own) {
+        Area::Marketplace(provider)
+    } else if under("/_aws") {
+        Area::Aws
+    } else if own == "/" {
+        Area::Root
+    } else if under("/ui") || under("/docs") {
+        Area::Ui
+    } else {
+        Area::Other
+    };
+    Place { tenant, area }
+}
+
 /// Which emulated API a path belongs to, so an answer the router made itself comes
 /// in that API's own error shape.
+#[derive(Debug, PartialEq, Eq)]
 enum Api {
     Auth0,
     Management,
@@ -23,39 +123,22 @@ enum Api {
 
 impl Api {
     fn of(method: &axum::http::Method, path: &str) -> Api {
-        // A tenant's own routes: `/t/{tenant}/oauth/token`...
-        let tenant_path = path
-            .strip_prefix("/t/")
-            .and_then(|rest| rest.find('/').map(|slash| &rest[slash..]));
-        let own = tenant_path.unwrap_or(path);
-        // No allocation: this runs on every request.
-        let under = |prefix: &str| {
-            own.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        };
-        if under("/api/v2") {
-            Api::Management
-        } else if under("/oauth")
-            || under("/mfa")
-            || under("/passwordless")
-            || under("/.well-known")
-            || tenant_path.is_some()
-        {
-            Api::Auth0
-        } else if under("/2010-04-01") || under("/v2/Services") {
-            Api::Twilio
-        } else if path == "/"
-            && method != axum::http::Method::GET
-            && method != axum::http::Method::HEAD
-        {
+        let Place { tenant, area } = place(path);
+        match area {
+            Area::Management => Api::Management,
+            // Under a tenant, only the Authentication and Management APIs are mounted.
+            _ if tenant => Api::Auth0,
+            Area::Auth0 => Api::Auth0,
+            Area::Twilio { .. } => Api::Twilio,
             // GET / is the inbox UI; anything else on `/` is the SNS query API.
-            Api::Sns
-        } else if path == "/sms/json" {
-            Api::Vonage
-        } else if let Some(provider) = super::marketplace::provider_of(path) {
-            Api::Marketplace(provider)
-        } else {
-            Api::Phonebox
+            Area::Root
+                if method != axum::http::Method::GET && method != axum::http::Method::HEAD =>
+            {
+                Api::Sns
+            }
+            Area::Vonage => Api::Vonage,
+            Area::Marketplace(provider) => Api::Marketplace(provider),
+            _ => Api::Phonebox,
         }
     }
 }
@@ -122,4 +205,43 @@ fn phonebox_shape(
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::provider::Provider;
+    use axum::http::Method;
+
+    #[test]
+    fn router_errors_take_the_shape_of_the_api_a_path_belongs_to() {
+        let cases = [
+            (Method::POST, "/oauth/token", Api::Auth0),
+            (Method::GET, "/oauth", Api::Auth0),
+            (Method::GET, "/oauthx", Api::Phonebox),
+            (Method::POST, "/t/acme/oauth/token", Api::Auth0),
+            (Method::GET, "/t/acme/no/such/thing", Api::Auth0),
+            (Method::GET, "/t/acme/api/v2/users", Api::Management),
+            (Method::GET, "/api/v2", Api::Management),
+            (Method::GET, "/t/acme", Api::Phonebox),
+            (
+                Method::POST,
+                "/2010-04-01/Accounts/AC1/Nope.json",
+                Api::Twilio,
+            ),
+            (Method::GET, "/v2/Services/VA1", Api::Twilio),
+            (Method::POST, "/", Api::Sns),
+            (Method::GET, "/", Api::Phonebox),
+            (Method::PUT, "/sms/json", Api::Vonage),
+            (
+                Method::GET,
+                "/v3/sms/send",
+                Api::Marketplace(Provider::Clicksend),
+            ),
+            (Method::GET, "/emulator/v1/nope", Api::Phonebox),
+        ];
+        for (method, path, api) in cases {
+            assert_eq!(Api::of(&method, path), api, "{method} {path}");
+        }
+    }
 }

@@ -88,12 +88,8 @@ async fn create_message(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let request = twilio::parse_message(&account, raw)?;
-    let stored = chaos::capture::<TwilioError>(
-        &state.pipeline,
-        &state.chaos,
-        request.message.with_link_header(),
-    )
-    .await?;
+    let stored =
+        chaos::capture::<TwilioError>(&state.pipeline, &state.chaos, request.message).await?;
     if let Some(url) = &request.status_callback {
         twilio::status_callbacks::post(&state.outbound, url, &stored);
     }
@@ -185,12 +181,8 @@ async fn create_call(
     RawBody(raw, _): RawBody<TwilioError>,
 ) -> Result<Response, TwilioError> {
     let request = twilio::parse_call(&account, raw)?;
-    let stored = chaos::capture::<TwilioError>(
-        &state.pipeline,
-        &state.chaos,
-        request.message.with_link_header(),
-    )
-    .await?;
+    let stored =
+        chaos::capture::<TwilioError>(&state.pipeline, &state.chaos, request.message).await?;
     Ok((StatusCode::CREATED, Json(call_json(&stored))).into_response())
 }
 

@@ -199,6 +199,8 @@ impl NewMessage {
     /// The message linked as the header of its request says, if it says.
     /// Any caller may send the header, so it is taken as a claim: its code only
     /// when the text carries it, and the message says it was linked by header.
+    /// `Pipeline::capture` applies it to every capture: without the header it is
+    /// one look through the headers, and applied twice it links the same way.
     pub fn with_link_header(self) -> NewMessage {
         let Some(mut link) = self.raw.link() else {
             return self;
@@ -385,6 +387,14 @@ mod tests {
         assert_eq!(attributes["linked_by"], LINK_HEADER);
         let carried = message("123456 is your code").with_link_header();
         assert_eq!(carried.code.as_deref(), Some("123456"));
+        // Idempotent: the pipeline links every capture, whatever its caller did.
+        let twice = message("123456 is your code")
+            .with_link_header()
+            .with_link_header();
+        assert_eq!(twice.code, carried.code);
+        assert_eq!(twice.tenant, carried.tenant);
+        assert_eq!(twice.user_id, carried.user_id);
+        assert_eq!(twice.attributes, carried.attributes);
     }
 
     #[test]

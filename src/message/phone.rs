@@ -86,10 +86,11 @@ impl PhoneNumber {
         static SHOWN: LazyLock<std::sync::Mutex<HashMap<String, String>>> =
             LazyLock::new(Default::default);
         const KEPT: usize = 10_000;
-        let mut shown = SHOWN.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(text) = shown.get(&self.0) {
+        let lock = || SHOWN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(text) = lock().get(&self.0) {
             return text.clone();
         }
+        // Parsed outside the lock: callers on other threads never wait for it.
         let text = match phonenumber::parse(None, &self.0) {
             Ok(n) => n
                 .format()
@@ -97,6 +98,7 @@ impl PhoneNumber {
                 .to_string(),
             Err(_) => self.0.clone(),
         };
+        let mut shown = lock();
         if shown.len() >= KEPT {
             shown.clear();
         }

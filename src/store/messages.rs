@@ -409,12 +409,9 @@ fn push_where_aside(
         builder.push_bind(user_id.clone());
     }
     if let Some(transaction) = &filter.transaction_id {
-        and(builder, "");
-        builder
-            .push(format!(
-                "json_extract({col}attributes, '$.transaction_id') = "
-            ))
-            .push_bind(transaction.clone());
+        // The generated column, so `messages_by_transaction` can answer it.
+        and(builder, "transaction_id = ");
+        builder.push_bind(transaction.clone());
     }
     if let Some(sender) = &filter.sender {
         and(builder, "sender = ");

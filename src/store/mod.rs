@@ -207,12 +207,23 @@ impl Store {
                 return Err(StoreError::Outdated);
             }
         } else {
+            // None before the first run made the table.
+            let applied = || async {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations")
+                    .fetch_one(&pool)
+                    .await
+                    .ok()
+            };
+            let before = applied().await;
             migrator.run(&pool).await?;
             // What a migration rewrote (a secret it hashed, a key it moved out)
-            // reaches the database file now, not at a checkpoint some time later.
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&pool)
-                .await?;
+            // reaches the database file now, not at a checkpoint some time later;
+            // a start with nothing to migrate has nothing to hurry.
+            if applied().await != before {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&pool)
+                    .await?;
+            }
         }
         let store = Store {
             pool,

@@ -1,5 +1,6 @@
 //! The `phone_reads` table: how far the inbox has shown each phone's messages;
-//! those newer than its `last_read_id` are unread (counted in `phones`).
+//! those newer than its `last_read_id` are unread (counted in `phones`). A mark
+//! goes with its phone's last message (the `phones_delete` trigger, migration 13).
 
 use super::{Store, StoreError};
 use crate::message::phone::PhoneNumber;
@@ -34,13 +35,60 @@ pub async fn mark_read(
     Ok(Some(newest))
 }
 
-/// Forgets how far the inbox read a phone that has no message left: what
-/// belonged only to deleted messages goes with them. How many went.
-pub async fn delete_without_messages(db: impl Into<super::Db<'_>>) -> Result<u64, StoreError> {
-    let query = sqlx::query(
-        "DELETE FROM phone_reads WHERE NOT EXISTS \
-           (SELECT 1 FROM messages m WHERE m.recipient = phone_reads.recipient)",
-    );
-    let done = super::on!(db, query, execute)?;
-    Ok(done.rows_affected())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::messages;
+
+    async fn marked(store: &Store) -> Vec<String> {
+        sqlx::query_scalar("SELECT recipient FROM phone_reads ORDER BY recipient")
+            .fetch_all(store.pool())
+            .await
+            .expect("reads")
+    }
+
+    #[tokio::test]
+    async fn a_read_mark_goes_with_its_phones_last_message_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("reads.db"))
+            .await
+            .expect("store opens");
+        // Two phones, two messages each (row i goes to phone i modulo 2).
+        let numbers = crate::cli::seed::demo_numbers(2);
+        let mut ids = ulid::Generator::new();
+        let rows = crate::cli::seed::demo_rows(&mut ids, &numbers, 1_700_000_000_000, 0..4);
+        let refs: Vec<_> = rows.iter().map(|(m, r)| (m, r)).collect();
+        store
+            .batch_writer()
+            .expect("writer")
+            .insert(&refs, &[])
+            .expect("insert");
+        for number in &numbers {
+            mark_read(&store, number, None).await.expect("marks");
+        }
+        let [a, b] = [numbers[0].as_str(), numbers[1].as_str()];
+        assert_eq!(marked(&store).await, [a, b]);
+
+        // One of a's two messages: a still has one, and keeps its mark.
+        assert!(messages::delete(&store, &rows[0].0.id)
+            .await
+            .expect("deletes"));
+        assert_eq!(marked(&store).await, [a, b]);
+        // Its last, one by id; then all of b's, in one statement.
+        assert!(messages::delete(&store, &rows[2].0.id)
+            .await
+            .expect("deletes"));
+        assert_eq!(marked(&store).await, [b]);
+        let b_only = messages::Filter {
+            to: Some(numbers[1].clone()),
+            ..messages::Filter::default()
+        };
+        assert_eq!(
+            messages::delete_matching(&store, &b_only)
+                .await
+                .expect("deletes"),
+            2
+        );
+        assert!(marked(&store).await.is_empty());
+    }
 }

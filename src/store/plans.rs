@@ -98,6 +98,10 @@ async fn hot_plans(store: &mut Connection) -> Vec<Hot> {
         tenant: Some("acme".to_owned()),
         ..Filter::default()
     };
+    let by_transaction = Filter {
+        transaction_id: Some("01JTX0000000000000000000000".to_owned()),
+        ..Filter::default()
+    };
     let latest = Filter {
         to: Some(phone()),
         tenant: Some("acme".to_owned()),
@@ -161,6 +165,16 @@ async fn hot_plans(store: &mut Connection) -> Vec<Hot> {
             .await,
             false,
             "messages_by_tenant",
+        ),
+        (
+            "filter by transaction",
+            plan(
+                &mut *store,
+                messages::list_query(EXPLAIN, &by_transaction, None, 100),
+            )
+            .await,
+            false,
+            "messages_by_transaction",
         ),
         (
             "latest for one phone",
@@ -282,7 +296,11 @@ async fn every_hot_query_seeks_an_index_and_sorts_nothing() {
 async fn the_plan_check_fails_a_filter_once_its_index_is_gone() {
     let (_dir, store) = store().await;
     let mut conn = store.dedicated().await.expect("connection");
-    for index in ["messages_by_tenant", "messages_by_source"] {
+    for index in [
+        "messages_by_tenant",
+        "messages_by_source",
+        "messages_by_transaction",
+    ] {
         drop_index(&mut conn, index).await;
     }
     let plans = hot_plans(&mut conn).await;
@@ -291,7 +309,14 @@ async fn the_plan_check_fails_a_filter_once_its_index_is_gone() {
         .filter(|(_, plan, walk_all, _)| !faults(plan, *walk_all).is_empty())
         .map(|(name, _, _, _)| *name)
         .collect();
-    assert_eq!(flagged, ["filter by source", "filter by tenant"]);
+    assert_eq!(
+        flagged,
+        [
+            "filter by source",
+            "filter by tenant",
+            "filter by transaction"
+        ]
+    );
 }
 
 #[tokio::test]

@@ -269,7 +269,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A tenant's users. */
+        /** A tenant's users; with `?email=`, only those with that email (any case). */
         get: operations["listUsers"];
         put?: never;
         /** Adds a user. */
@@ -2197,7 +2197,10 @@ export interface operations {
     };
     listUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the users with this email (any case) */
+                email?: string;
+            };
             header?: never;
             path: {
                 /** @description The tenant id */

@@ -242,8 +242,6 @@ fn sent_code(
         error: None,
         raw,
     }
-    // A Verify call from a user's Action carries its flow's link.
-    .with_link_header()
 }
 
 /// One entry of `send_code_attempts`.
