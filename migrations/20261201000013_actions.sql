@@ -48,10 +48,13 @@ ALTER TABLE log_events ADD COLUMN transaction_id TEXT;
 CREATE INDEX log_events_by_transaction ON log_events (transaction_id) WHERE transaction_id IS NOT NULL;
 
 -- The messages of one transaction (what an Action's SDK call captured, linked by
--- its header, or what the tenant delivered), for the flow timeline: read from the
--- attributes the link already writes, so the capture path is unchanged.
-ALTER TABLE messages ADD COLUMN transaction_id TEXT
-    GENERATED ALWAYS AS (json_extract(attributes, '$.transaction_id')) VIRTUAL;
+-- its header, or what the tenant delivered), for the flow timeline and the inbox's
+-- transaction filter. A plain column the capture writer fills from the link it
+-- already has (a generated column would parse the attributes JSON on every insert);
+-- messages stored before this migration get theirs once, here.
+ALTER TABLE messages ADD COLUMN transaction_id TEXT;
+UPDATE messages SET transaction_id = json_extract(attributes, '$.transaction_id')
+    WHERE attributes LIKE '%"transaction_id"%';
 -- With the id, the inbox's transaction filter walks it newest first with no sort,
 -- as every other filter's index (migration 12); the timeline reads it in order too.
 CREATE INDEX messages_by_transaction ON messages (transaction_id, id) WHERE transaction_id IS NOT NULL;

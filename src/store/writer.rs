@@ -24,7 +24,7 @@ use crate::unix_ms;
 const MESSAGE_COLUMNS: &str = "id, tenant, received_at, channel, source, recipient, \
      sender, text, code, action, purpose, locale, user_id, client_id, status, encoding, \
      segments, provider_message_id, provider_account, attributes, error_code, error_message, \
-     content_type, headers, raw_body";
+     content_type, headers, raw_body, transaction_id";
 
 const INSERT_FORWARD: &str = "INSERT INTO forwards (message_id, tenant, channel, text, via, \
      destination, rule_id, state, next_at, created_at) \
@@ -85,6 +85,13 @@ impl BatchWriter {
                 let headers = serde_json::to_string(&raw.headers)
                     .map_err(|e| StoreError::Corrupt(format!("headers: {e}")))?;
                 let attributes = m.attributes.as_ref().map(|a| a.to_string());
+                // The flow the message belongs to, kept in a column of its own for
+                // the timeline and the transaction filter.
+                let transaction_id = m
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("transaction_id"))
+                    .and_then(serde_json::Value::as_str);
                 insert.execute(params![
                     m.id,
                     m.tenant,
@@ -111,6 +118,7 @@ impl BatchWriter {
                     raw.content_type,
                     headers,
                     raw.body,
+                    transaction_id,
                 ])?;
             }
         }

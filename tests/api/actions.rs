@@ -894,3 +894,60 @@ async fn two_runs_at_once_never_leave_an_action_more_than_its_twenty_cache_recor
     assert_eq!(kept, 20, "30 set, the 20 expiring last kept");
     pool.close().await;
 }
+
+#[tokio::test]
+async fn messages_linked_before_the_upgrade_are_found_by_their_flow_after_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("phonebox.db");
+    // The schema as it was before migration 13, with a message a tenant linked.
+    let old = dir.path().join("old-migrations");
+    std::fs::create_dir(&old).expect("dir");
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .expect("migrations")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    for file in &files[..12] {
+        std::fs::copy(file, old.join(file.file_name().expect("name"))).expect("copies");
+    }
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
+        .await
+        .expect("opens");
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .expect("old migrations")
+        .run(&pool)
+        .await
+        .expect("applied");
+    for (id, attributes) in [
+        (
+            "01JOLDLINKED0000000000000A",
+            Some(r#"{"transaction_id":"tx-before-13","delivered_by":"auth0"}"#),
+        ),
+        ("01JOLDPLAIN00000000000000B", None),
+    ] {
+        sqlx::query(
+            "INSERT INTO messages (id, tenant, received_at, channel, source, recipient, text, status, \
+             encoding, segments, headers, raw_body, attributes) \
+             VALUES (?, 'default', 1, 'sms', 'auth0.builtin', '+15555552040', 'old', 'received', 'gsm7', 1, '[]', x'', ?)",
+        )
+        .bind(id)
+        .bind(attributes)
+        .execute(&pool)
+        .await
+        .expect("message");
+    }
+    pool.close().await;
+
+    let app = spawn_app_at(&db).await;
+    let timeline = flow(&app, "tx-before-13").await;
+    let found: Vec<&str> = timeline["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["kind"] == "message")
+        .map(|s| s["message"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(found, ["01JOLDLINKED0000000000000A"]);
+    app.stop().await;
+}
