@@ -4,11 +4,9 @@
 //! timeline, and what configuration refuses.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use tokio::sync::Barrier;
 
 use crate::helpers::{contains, database_bytes, spawn_app, spawn_app_at, spawn_with, TestApp};
 use crate::mfa::{latest, logs_of, Mfa};
@@ -67,6 +65,27 @@ async fn use_custom_provider(app: &TestApp) {
         .await
         .expect("sent");
     assert_eq!(created.status(), 201);
+}
+
+/// `n` test runs of Action `id` fired at once behind a barrier, to `{prefix}0`,
+/// `{prefix}1`…: each run as answered (200).
+async fn test_runs_at_once(app: &TestApp, id: &str, n: usize, prefix: &str) -> Vec<Value> {
+    let url = app.url(&format!("/emulator/v1/tenants/default/actions/{id}/test"));
+    let requests = (0..n)
+        .map(|i| {
+            app.http
+                .post(&url)
+                .json(&json!({ "to": format!("{prefix}{i}") }))
+        })
+        .collect();
+    crate::helpers::all_at_once(requests)
+        .await
+        .into_iter()
+        .map(|(status, run)| {
+            assert_eq!(status, 200, "{run}");
+            run
+        })
+        .collect()
 }
 
 /// The `SERVICE_URL` secret `posting_action` posts to: this server's capture endpoint.
@@ -485,41 +504,37 @@ async fn a_missing_node_is_a_clear_error_and_a_logged_send_failure_not_a_crash()
 
 #[tokio::test]
 async fn a_node_missing_from_path_is_named_with_the_path_searched() {
-    let runner = phonebox::actions::runner::Runner::new(None);
-    // The runner searches the server's own PATH; a test cannot change this
-    // process's PATH safely, so it checks the search on a PATH without node.
-    let found = runner.node();
-    assert!(
-        found.is_ok(),
-        "node is on this machine's PATH for the other tests"
-    );
+    // The CLI runs the file itself, with the node on its own PATH: here one
+    // without node (a test cannot change the server's PATH, it is this process's).
     let dir = tempfile::tempdir().expect("temp dir");
-    let empty = dir.path().to_string_lossy().into_owned();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
-        .args(["action", "test"])
-        .arg(dir.path().join("a.js"))
-        .args(["--trigger", "custom-phone-provider", "--to", "+15555552009"])
-        .env("PATH", &empty)
-        .output()
-        .expect("runs");
+    let without_node = dir.path().to_string_lossy().into_owned();
+    let file = dir.path().join("a.js");
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
+            .args(["action", "test"])
+            .arg(&file)
+            .args(["--trigger", "custom-phone-provider", "--to", "+15555552009"])
+            .env("PATH", &without_node)
+            .output()
+            .expect("runs")
+    };
+    let no_file = run();
+    assert_eq!(
+        no_file.status.code(),
+        Some(2),
+        "a missing FILE is a usage error"
+    );
     std::fs::write(
-        dir.path().join("a.js"),
+        &file,
         "exports.onExecuteCustomPhoneProvider = async () => {};",
     )
     .expect("write");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_phonebox"))
-        .args(["action", "test"])
-        .arg(dir.path().join("a.js"))
-        .args(["--trigger", "custom-phone-provider", "--to", "+15555552009"])
-        .env("PATH", &empty)
-        .output()
-        .expect("runs");
-    assert!(!status.status.success(), "a missing file is refused");
+    let output = run();
     let text = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("Node.js was not found on PATH") && text.contains(&empty),
+        text.contains("Node.js was not found on PATH") && text.contains(&without_node),
         "{text}"
     );
     assert!(!text.contains("panicked"), "{text}");
@@ -599,23 +614,7 @@ async fn eight_test_runs_at_once_each_keep_their_own_run_and_message() {
         json!({ "trigger": "custom-phone-provider", "path": file, "secrets": { "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider") } }),
     )
     .await;
-    let barrier = Arc::new(Barrier::new(8));
-    let runs = futures_util::future::join_all((0..8).map(|i| {
-        let (barrier, http) = (barrier.clone(), app.http.clone());
-        let url = app.url(&format!("/emulator/v1/tenants/default/actions/{id}/test"));
-        async move {
-            barrier.wait().await;
-            let res = http
-                .post(url)
-                .json(&json!({ "to": format!("+1555555210{i}") }))
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(res.status(), 200);
-            res.json::<Value>().await.expect("json")
-        }
-    }))
-    .await;
+    let runs = test_runs_at_once(&app, &id, 8, "+1555555210").await;
     let mut ids: Vec<&str> = runs.iter().map(|r| r["id"].as_str().expect("id")).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -860,22 +859,7 @@ async fn two_runs_at_once_never_leave_an_action_more_than_its_twenty_cache_recor
         json!({ "trigger": "custom-phone-provider", "path": file }),
     )
     .await;
-    let barrier = Arc::new(Barrier::new(2));
-    let runs = futures_util::future::join_all((0..2).map(|i| {
-        let (barrier, http) = (barrier.clone(), app.http.clone());
-        let url = app.url(&format!("/emulator/v1/tenants/default/actions/{id}/test"));
-        async move {
-            barrier.wait().await;
-            let res = http
-                .post(url)
-                .json(&json!({ "to": format!("+1555555203{i}") }))
-                .send()
-                .await
-                .expect("sent");
-            res.json::<Value>().await.expect("json")
-        }
-    }))
-    .await;
+    let runs = test_runs_at_once(&app, &id, 2, "+1555555203").await;
     // Together (as they run here) both succeed; had one run after the other, the
     // second would have been refused past 20: either way 20 are kept.
     for run in &runs {
@@ -900,25 +884,7 @@ async fn messages_linked_before_the_upgrade_are_found_by_their_flow_after_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("phonebox.db");
     // The schema as it was before migration 13, with a message a tenant linked.
-    let old = dir.path().join("old-migrations");
-    std::fs::create_dir(&old).expect("dir");
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
-        .expect("migrations")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    for file in &files[..12] {
-        std::fs::copy(file, old.join(file.file_name().expect("name"))).expect("copies");
-    }
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
-        .await
-        .expect("opens");
-    sqlx::migrate::Migrator::new(old.as_path())
-        .await
-        .expect("old migrations")
-        .run(&pool)
-        .await
-        .expect("applied");
+    let pool = crate::helpers::database_migrated_through(&db, 12).await;
     for (id, attributes) in [
         (
             "01JOLDLINKED0000000000000A",

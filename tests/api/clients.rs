@@ -80,25 +80,7 @@ async fn clients_an_older_version_stored_survive_the_migration_with_their_secret
     let db = dir.path().join("phonebox.db");
     // The schema as it was before clients were keyed by tenant: migrations up to
     // and including the sixth, applied from a folder holding only those.
-    let old = dir.path().join("old-migrations");
-    std::fs::create_dir(&old).expect("dir");
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
-        .expect("migrations")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    for file in &files[..6] {
-        std::fs::copy(file, old.join(file.file_name().expect("name"))).expect("copies");
-    }
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", db.display()))
-        .await
-        .expect("opens");
-    sqlx::migrate::Migrator::new(old.as_path())
-        .await
-        .expect("old migrations")
-        .run(&pool)
-        .await
-        .expect("applied");
+    let pool = crate::helpers::database_migrated_through(&db, 6).await;
     sqlx::query(
         "INSERT INTO tenants (id, friendly_name, settings, created_at) VALUES ('default', 'Phonebox', '{}', 0)",
     )
