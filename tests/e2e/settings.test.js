@@ -367,6 +367,8 @@ test('a retention value set by --max-messages is shown disabled with its hint, a
     const newest = section.getByLabel('Keep the newest messages');
     await newest.waitFor();
     assert.equal(await newest.isDisabled(), true, 'the flag value cannot be edited');
+    // The value arrives with the retention view: wait for it, not a moment.
+    await page.waitForFunction((el) => el.value === '25', await newest.elementHandle(), { timeout: 5000 });
     assert.equal(await newest.inputValue(), '25');
     await section.getByText('Set by --max-messages when Phonebox was started.').waitFor();
     assert.equal(await section.getByText('Set by --max-age').count(), 0, 'max age was not set by a flag');
