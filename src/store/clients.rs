@@ -61,14 +61,16 @@ pub async fn insert(db: impl Into<Db<'_>>, row: &ClientRow) -> Result<bool, Stor
 }
 
 /// Replaces each client secret an older Phonebox stored as typed (no `salt$hash`
-/// form) with `hash(secret)`, in one transaction, and checkpoints so the old
+/// form) with `hash(secret)`, in one write transaction (begun `IMMEDIATE`: a
+/// deferred one that read first would fail at once, not wait, were the indexer or
+/// the write check to commit between its read and its update), and checkpoints so the old
 /// bytes (overwritten: `secure_delete` is on) leave the database file at once.
 /// Returns how many were replaced.
 pub async fn hash_clear_secrets(
     store: &Store,
     hash: impl Fn(&str) -> String,
 ) -> Result<usize, StoreError> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin().await?;
     let clear: Vec<(String, String, String)> = sqlx::query_as(
         // A hash is 16 hex digits of salt, `$`, 64 of digest; anything else is a
         // secret stored as typed (which may itself contain a `$`).
