@@ -226,4 +226,17 @@ impl Auth0 {
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
         tenant::get(self.store(), id).await
     }
+
+    /// After a send's last write: what it recorded for a tenant deleted while it
+    /// ran goes too (see `tenants::purge_if_gone`). Only logged when it fails, as
+    /// the send's own answer is already given.
+    pub(crate) async fn forget_if_deleted(&self, tenant: &str) {
+        match crate::store::tenants::purge_if_gone(self.store(), tenant).await {
+            Ok(true) => {
+                tracing::debug!(tenant, "removed what a send recorded after its tenant went")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(tenant, error = %e, "could not check the tenant after a send"),
+        }
+    }
 }

@@ -18,12 +18,14 @@ pub struct LogRow<'a> {
     pub body: &'a str,
 }
 
+/// Stores one event of an existing tenant: one whose tenant was deleted since
+/// its flow began (a refusal logged after its transaction, say) is not kept.
 pub async fn insert(db: impl Into<Db<'_>>, row: &LogRow<'_>) -> Result<(), StoreError> {
     on!(
         db,
         sqlx::query(
             "INSERT INTO log_events (log_id, tenant, date, type, user_id, client_id, transaction_id, body) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?2)",
         )
         .bind(row.log_id)
         .bind(row.tenant)

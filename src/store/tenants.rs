@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{on, Db, Store, StoreError};
+use super::{on, Db, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TenantRow {
@@ -62,8 +62,8 @@ pub async fn update(
 }
 
 /// Tables whose rows name their tenant and are not removed by a cascade from
-/// `tenants` (users, clients and passwordless codes are).
-const OWNED: [&str; 10] = [
+/// `tenants` (users, clients, passwordless codes and Actions are).
+const OWNED: [&str; 11] = [
     "messages",
     "mfa_enrollments",
     "mfa_tokens",
@@ -74,18 +74,13 @@ const OWNED: [&str; 10] = [
     "recovery_codes",
     "forwards",
     "passwordless_codes",
+    "action_runs",
 ];
 
 /// Drops a tenant with everything it owns, in one transaction; whether it existed.
 pub async fn delete_with_everything(store: &Store, id: &str) -> Result<bool, StoreError> {
     let mut tx = store.begin().await?;
-    for table in OWNED {
-        // Table names are this module's constants, never input.
-        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    delete_owned(&mut tx, id).await?;
     // Its own clock, if it had one (`clock.offset_ms.<id>`, see `crate::clock`).
     sqlx::query("DELETE FROM settings WHERE key = 'clock.offset_ms.' || ?")
         .bind(id)
@@ -97,6 +92,45 @@ pub async fn delete_with_everything(store: &Store, id: &str) -> Result<bool, Sto
         .await?;
     tx.commit().await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Removes what a flow of tenant `id` committed after the tenant was dropped: a
+/// send under way at the delete records its message, run and log afterwards.
+/// Call it once the flow's writes are committed. A tenant still there at this
+/// read has its delete (if any) still to commit, and that delete removes them;
+/// a tenant made again under the same id meanwhile keeps what it has.
+/// Whether anything was looked for.
+pub async fn purge_if_gone(store: &Store, id: &str) -> Result<bool, StoreError> {
+    if exists(store.pool(), id).await? {
+        return Ok(false);
+    }
+    let mut tx = store.begin().await?;
+    if exists(&mut *tx, id).await? {
+        return Ok(false);
+    }
+    delete_owned(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn exists<'e>(db: impl sqlx::SqliteExecutor<'e>, id: &str) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?)")
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+async fn delete_owned(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    for table in OWNED {
+        // Table names are this module's constants, never input.
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Clears a tenant's counters (its users' send and wrong-code buckets, the

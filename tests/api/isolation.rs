@@ -29,7 +29,7 @@ async fn advance(app: &TestApp, tenant: &str, by: &str) -> Value {
 }
 
 /// Every table holding a tenant's rows.
-const TENANT_TABLES: [&str; 12] = [
+const TENANT_TABLES: [&str; 14] = [
     "messages",
     "users",
     "clients",
@@ -42,6 +42,8 @@ const TENANT_TABLES: [&str; 12] = [
     "recovery_codes",
     "forwards",
     "passwordless_codes",
+    "actions",
+    "action_runs",
 ];
 
 /// Asserts no table keeps a row of `tenant`.
@@ -270,6 +272,120 @@ async fn a_tenant_deleted_while_its_sends_are_in_flight_leaves_nothing_behind() 
         .await
         .expect("opens");
     nothing_left_of(&db, &tenant).await;
+    db.close().await;
+    app.stop().await;
+}
+
+/// Waits until `file` has `lines` lines (each Action run adds one as it starts).
+async fn until_lines(file: &std::path::Path, lines: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let seen = std::fs::read_to_string(file).map_or(0, |s| s.lines().count());
+        if seen >= lines {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{seen} of {lines} runs started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn what_a_send_records_after_its_tenant_was_deleted_goes_with_the_tenant() {
+    let app = spawn_app().await;
+    let tenant = new_tenant(&app).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (action, started, release) = (
+        dir.path().join("action.js"),
+        dir.path().join("started"),
+        dir.path().join("release"),
+    );
+    // Each run says it started, waits for the test to release it, then delivers
+    // to this server's capture endpoint (linked to the tenant by the harness).
+    std::fs::write(
+        &action,
+        r#"const fs = require('fs');
+exports.onExecuteCustomPhoneProvider = async (event, api) => {
+  fs.appendFileSync(event.secrets.STARTED, 'run\n');
+  while (!fs.existsSync(event.secrets.RELEASE)) await new Promise((r) => setTimeout(r, 10));
+  const n = event.notification;
+  await fetch(event.secrets.SERVICE_URL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: n.recipient, text: n.as_text, code: n.code, message_type: n.delivery_method, action: 'enrollment' }),
+  });
+};
+"#,
+    )
+    .expect("write the Action");
+    let (status, _) = crate::helpers::mgmt_call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/t/{tenant}/api/v2/branding/phone/providers"),
+        Some(json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let configured = app
+        .post_json(
+            &format!("/emulator/v1/tenants/{tenant}/actions"),
+            &json!({ "trigger": "custom-phone-provider", "path": action, "secrets": {
+                "STARTED": started, "RELEASE": release,
+                "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider"),
+            } })
+            .to_string(),
+        )
+        .await;
+    assert_eq!(configured.status(), 201);
+    let id = configured.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // An enrolment's send and a test run, both held inside their Action.
+    let mfa = mfa_in(&app, &tenant);
+    let token = mfa.mfa_token("late@example.com").await;
+    let associate = app
+        .http
+        .post(mfa.url("/mfa/associate"))
+        .bearer_auth(token)
+        .json(&json!({ "client_id": crate::mfa::CLIENT, "authenticator_types": ["oob"], "oob_channels": ["sms"], "phone_number": "+15555550930" }))
+        .send();
+    let test_run = app
+        .http
+        .post(app.url(&format!("/emulator/v1/tenants/{tenant}/actions/{id}/test")))
+        .json(&json!({ "to": "+15555550931" }))
+        .send();
+    let (associate, test_run) = (tokio::spawn(associate), tokio::spawn(test_run));
+    until_lines(&started, 2).await;
+    let deleted = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
+    assert_eq!(deleted.status(), 204);
+    std::fs::write(&release, "").expect("release the runs");
+    let associated = associate.await.expect("task").expect("sent");
+    assert!(
+        associated.status().as_u16() < 500,
+        "{}",
+        associated.status()
+    );
+    let tested = test_run.await.expect("task").expect("sent");
+    assert_eq!(tested.status(), 200);
+    let run: Value = tested.json().await.expect("json");
+    assert_eq!(run["outcome"], "success", "{run}");
+    // Its message was captured after the delete (the other send's clean-up may
+    // have taken it before the run listed it).
+    assert_eq!(run["requests_to_phonebox"], 1, "{run}");
+    // Both deliveries reached the capture endpoint after the delete: the messages,
+    // runs and log events they left went once their sends were done.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("opens");
+    nothing_left_of(&db, &tenant).await;
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM messages", None).await,
+        0,
+        "no message under any tenant"
+    );
     db.close().await;
     app.stop().await;
 }

@@ -126,7 +126,9 @@ impl Auth0 {
             ));
         }
         let outcome = self.delivery.deliver(out, &route).await;
-        phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await?;
+        let recorded = phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await;
+        self.forget_if_deleted(&out.tenant.id).await;
+        recorded?;
         Ok(outcome)
     }
 
@@ -286,15 +288,18 @@ impl Auth0 {
         let (caller, user, client) = (caller.clone(), user.clone(), client.clone());
         let (recipient, ui_locales) = (recipient.to_owned(), ui_locales.map(str::to_owned));
         tokio::spawn(async move {
-            this.send_code(
-                &caller,
-                &user,
-                &client,
-                send,
-                &recipient,
-                ui_locales.as_deref(),
-            )
-            .await
+            let sent = this
+                .send_code(
+                    &caller,
+                    &user,
+                    &client,
+                    send,
+                    &recipient,
+                    ui_locales.as_deref(),
+                )
+                .await;
+            this.forget_if_deleted(&caller.tenant.id).await;
+            sent
         })
         .await
         .map_err(|e| AuthError::server_error(format!("the send did not finish: {e}")))?
@@ -506,10 +511,11 @@ impl Auth0 {
                 .delivery
                 .deliver_retry(&outgoing, &Route::of(&caller.tenant), &retry)
                 .await;
-            if let Err(e) = self
+            let recorded = self
                 .record_send(&caller, user, client, &parts, send_id, flow, &outcome)
-                .await
-            {
+                .await;
+            self.forget_if_deleted(&caller.tenant.id).await;
+            if let Err(e) = recorded {
                 tracing::warn!(error = %e, "could not record a retried send");
                 return;
             }
