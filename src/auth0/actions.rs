@@ -459,8 +459,9 @@ impl Auth0 {
             texts.next().unwrap_or_default(),
         );
         let outgoing = send.outgoing(&t, &to, channel, as_text, as_voice, &locale);
+        let settle = self.after_send(tenant);
         let run = self.delivery.run_once(&outgoing, &row, 1, None).await;
-        self.forget_if_deleted(tenant).await;
+        settle.done().await;
         Ok(run?)
     }
 }

@@ -227,16 +227,54 @@ impl Auth0 {
         tenant::get(self.store(), id).await
     }
 
+    /// For a send that runs inside its request's future (a test run, `/try`): its
+    /// `forget_if_deleted`, also when the future is dropped (its caller hung up).
+    pub(crate) fn after_send(&self, tenant: &str) -> AfterSend {
+        AfterSend {
+            auth0: Some(self.clone()),
+            tenant: tenant.to_owned(),
+        }
+    }
+
     /// After a send's last write: what it recorded for a tenant deleted while it
-    /// ran goes too (see `tenants::purge_if_gone`). Only logged when it fails, as
-    /// the send's own answer is already given.
+    /// ran goes too (see `tenants::purge_if_gone`), from the views as well. Only
+    /// logged when it fails, as the send's own answer is already given.
     pub(crate) async fn forget_if_deleted(&self, tenant: &str) {
         match crate::store::tenants::purge_if_gone(self.store(), tenant).await {
-            Ok(true) => {
-                tracing::debug!(tenant, "removed what a send recorded after its tenant went")
-            }
-            Ok(false) => {}
+            Ok(0) => {}
+            // The views showed them as they came: they drop them as after the delete.
+            Ok(_) => self
+                .pipeline
+                .publish(crate::capture::pipeline::Event::MessagesCleared {
+                    to: None,
+                    tenant: Some(tenant.to_owned()),
+                }),
             Err(e) => tracing::warn!(tenant, error = %e, "could not check the tenant after a send"),
+        }
+    }
+}
+
+/// `Auth0::forget_if_deleted` for one tenant once a send ends: awaited by `done`,
+/// or in a task of its own if the send's future is dropped first.
+pub(crate) struct AfterSend {
+    auth0: Option<Auth0>,
+    tenant: String,
+}
+
+impl AfterSend {
+    pub(crate) async fn done(mut self) {
+        if let Some(auth0) = self.auth0.take() {
+            auth0.forget_if_deleted(&self.tenant).await;
+        }
+    }
+}
+
+impl Drop for AfterSend {
+    fn drop(&mut self) {
+        let runtime = tokio::runtime::Handle::try_current();
+        if let (Some(auth0), Ok(runtime)) = (self.auth0.take(), runtime) {
+            let tenant = std::mem::take(&mut self.tenant);
+            runtime.spawn(async move { auth0.forget_if_deleted(&tenant).await });
         }
     }
 }

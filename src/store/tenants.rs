@@ -99,18 +99,18 @@ pub async fn delete_with_everything(store: &Store, id: &str) -> Result<bool, Sto
 /// Call it once the flow's writes are committed. A tenant still there at this
 /// read has its delete (if any) still to commit, and that delete removes them;
 /// a tenant made again under the same id meanwhile keeps what it has.
-/// Whether anything was looked for.
-pub async fn purge_if_gone(store: &Store, id: &str) -> Result<bool, StoreError> {
+/// How many messages went (for the inbox views to drop them too).
+pub async fn purge_if_gone(store: &Store, id: &str) -> Result<u64, StoreError> {
     if exists(store.pool(), id).await? {
-        return Ok(false);
+        return Ok(0);
     }
     let mut tx = store.begin().await?;
     if exists(&mut *tx, id).await? {
-        return Ok(false);
+        return Ok(0);
     }
-    delete_owned(&mut tx, id).await?;
+    let messages = delete_owned(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(messages)
 }
 
 async fn exists<'e>(db: impl sqlx::SqliteExecutor<'e>, id: &str) -> Result<bool, StoreError> {
@@ -122,15 +122,20 @@ async fn exists<'e>(db: impl sqlx::SqliteExecutor<'e>, id: &str) -> Result<bool,
     )
 }
 
-async fn delete_owned(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+/// Deletes `id`'s rows from every table in `OWNED`; how many messages went.
+async fn delete_owned(tx: &mut Tx, id: &str) -> Result<u64, StoreError> {
+    let mut messages = 0;
     for table in OWNED {
         // Table names are this module's constants, never input.
-        sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
+        let done = sqlx::query(&format!("DELETE FROM {table} WHERE tenant = ?"))
             .bind(id)
             .execute(&mut **tx)
             .await?;
+        if table == "messages" {
+            messages = done.rows_affected();
+        }
     }
-    Ok(())
+    Ok(messages)
 }
 
 /// Clears a tenant's counters (its users' send and wrong-code buckets, the

@@ -276,9 +276,81 @@ async fn a_tenant_deleted_while_its_sends_are_in_flight_leaves_nothing_behind() 
     app.stop().await;
 }
 
-/// Waits until `file` has `lines` lines (each Action run adds one as it starts).
+/// An Action, configured as `tenant`'s custom provider, whose runs each add a line
+/// to `started`, wait for `release` to exist, deliver to this server's capture
+/// endpoint (linked to the tenant by the harness), then add a line to `done`.
+/// With `retry_first`, its first run asks for a retry instead.
+struct HeldAction {
+    started: std::path::PathBuf,
+    done: std::path::PathBuf,
+}
+
+const HELD_ACTION: &str = r#"const fs = require('fs');
+exports.onExecuteCustomPhoneProvider = async (event, api) => {
+  const s = event.secrets;
+  if (s.RETRY_FIRST && !fs.existsSync(s.RETRY_FIRST)) {
+    fs.writeFileSync(s.RETRY_FIRST, '');
+    api.notification.retry('the first run asks for another');
+    return;
+  }
+  fs.appendFileSync(s.STARTED, 'run\n');
+  while (!fs.existsSync(s.RELEASE)) await new Promise((r) => setTimeout(r, 10));
+  const n = event.notification;
+  await fetch(s.SERVICE_URL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: n.recipient, text: n.as_text, code: n.code, message_type: n.delivery_method, action: 'enrollment' }),
+  });
+  fs.appendFileSync(s.DONE, 'done\n');
+  if (s.HOLD_AFTER) await new Promise(() => {});
+};
+"#;
+
+async fn held_action(
+    app: &TestApp,
+    tenant: &str,
+    dir: &std::path::Path,
+    release: &std::path::Path,
+    extra: Value,
+) -> HeldAction {
+    let action = dir.join("action.js");
+    if !action.exists() {
+        std::fs::write(&action, HELD_ACTION).expect("write the Action");
+    }
+    let held = HeldAction {
+        started: dir.join(format!("{tenant}.started")),
+        done: dir.join(format!("{tenant}.done")),
+    };
+    let (status, _) = crate::helpers::mgmt_call(
+        app,
+        reqwest::Method::POST,
+        &format!("/t/{tenant}/api/v2/branding/phone/providers"),
+        Some(json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut secrets = json!({
+        "STARTED": held.started, "DONE": held.done, "RELEASE": release,
+        "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider"),
+    });
+    if let (Some(secrets), Value::Object(extra)) = (secrets.as_object_mut(), extra) {
+        secrets.extend(extra);
+    }
+    let configured = app
+        .post_json(
+            &format!("/emulator/v1/tenants/{tenant}/actions"),
+            &json!({ "trigger": "custom-phone-provider", "path": action, "secrets": secrets })
+                .to_string(),
+        )
+        .await;
+    assert_eq!(configured.status(), 201);
+    held
+}
+
+/// Waits until `file` has `lines` lines (an Action run adds one as it starts).
 async fn until_lines(file: &std::path::Path, lines: usize) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Under the Action's own 20 s timeout, so a slow start fails here, by name.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let seen = std::fs::read_to_string(file).map_or(0, |s| s.lines().count());
         if seen >= lines {
@@ -286,65 +358,76 @@ async fn until_lines(file: &std::path::Path, lines: usize) {
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "{seen} of {lines} runs started"
+            "{}: {seen} of {lines} runs",
+            file.display()
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
-#[tokio::test]
-async fn what_a_send_records_after_its_tenant_was_deleted_goes_with_the_tenant() {
-    let app = spawn_app().await;
-    let tenant = new_tenant(&app).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (action, started, release) = (
-        dir.path().join("action.js"),
-        dir.path().join("started"),
-        dir.path().join("release"),
-    );
-    // Each run says it started, waits for the test to release it, then delivers
-    // to this server's capture endpoint (linked to the tenant by the harness).
-    std::fs::write(
-        &action,
-        r#"const fs = require('fs');
-exports.onExecuteCustomPhoneProvider = async (event, api) => {
-  fs.appendFileSync(event.secrets.STARTED, 'run\n');
-  while (!fs.existsSync(event.secrets.RELEASE)) await new Promise((r) => setTimeout(r, 10));
-  const n = event.notification;
-  await fetch(event.secrets.SERVICE_URL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ recipient: n.recipient, text: n.as_text, code: n.code, message_type: n.delivery_method, action: 'enrollment' }),
-  });
-};
-"#,
-    )
-    .expect("write the Action");
-    let (status, _) = crate::helpers::mgmt_call(
-        &app,
-        reqwest::Method::POST,
+/// Waits until `tenant` has no message: once a delivery's message was captured,
+/// it goes only with the clean-up after its send.
+async fn until_no_message_of(db: &sqlx::SqlitePool, tenant: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let sql = "SELECT COUNT(*) FROM messages WHERE tenant = ?";
+    while count(db, sql, Some(tenant)).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{tenant}'s late message was kept"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn action_id(app: &TestApp, tenant: &str) -> String {
+    let listed = app
+        .get_json(&format!("/emulator/v1/tenants/{tenant}/actions"))
+        .await;
+    listed["actions"][0]["id"].as_str().expect("id").to_owned()
+}
+
+async fn provider_id(app: &TestApp, tenant: &str) -> String {
+    let (status, listed) = crate::helpers::mgmt_call(
+        app,
+        reqwest::Method::GET,
         &format!("/t/{tenant}/api/v2/branding/phone/providers"),
-        Some(json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} })),
+        None,
     )
     .await;
-    assert_eq!(status, 201);
-    let configured = app
-        .post_json(
-            &format!("/emulator/v1/tenants/{tenant}/actions"),
-            &json!({ "trigger": "custom-phone-provider", "path": action, "secrets": {
-                "STARTED": started, "RELEASE": release,
-                "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider"),
-            } })
-            .to_string(),
-        )
-        .await;
-    assert_eq!(configured.status(), 201);
-    let id = configured.json::<Value>().await.expect("json")["id"]
+    assert_eq!(status, 200, "{listed}");
+    listed["providers"][0]["id"]
         .as_str()
         .expect("id")
-        .to_owned();
-    // An enrolment's send and a test run, both held inside their Action.
-    let mfa = mfa_in(&app, &tenant);
+        .to_owned()
+}
+
+#[tokio::test]
+async fn what_each_kind_of_send_records_after_its_tenant_was_deleted_goes_with_the_tenant() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let release = dir.path().join("release");
+    // One tenant per kind of send, so each clean-up is seen on its own: an
+    // enrolment's send, a test run, the Management API's /try, a retry.
+    let mut tenants = Vec::new();
+    for _ in 0..4 {
+        tenants.push(new_tenant(&app).await);
+    }
+    let [enrolled, tested, tried, retried] = [0, 1, 2, 3].map(|i| tenants[i].clone());
+    let mut held = Vec::new();
+    for tenant in &tenants {
+        let extra = if *tenant == retried {
+            json!({ "RETRY_FIRST": dir.path().join("retried") })
+        } else {
+            json!({})
+        };
+        held.push(held_action(&app, tenant, dir.path(), &release, extra).await);
+    }
+    // The retried tenant's first run asks for a retry; its clock makes it due.
+    let first = mfa_in(&app, &retried);
+    let token = first.mfa_token("retried@example.com").await;
+    let associated = first.associate(&token, "+15555550933", "sms").await;
+    assert_eq!(associated.status(), 200);
+    let mfa = mfa_in(&app, &enrolled);
     let token = mfa.mfa_token("late@example.com").await;
     let associate = app
         .http
@@ -354,38 +437,115 @@ exports.onExecuteCustomPhoneProvider = async (event, api) => {
         .send();
     let test_run = app
         .http
-        .post(app.url(&format!("/emulator/v1/tenants/{tenant}/actions/{id}/test")))
+        .post(app.url(&format!(
+            "/emulator/v1/tenants/{tested}/actions/{}/test",
+            action_id(&app, &tested).await
+        )))
         .json(&json!({ "to": "+15555550931" }))
         .send();
-    let (associate, test_run) = (tokio::spawn(associate), tokio::spawn(test_run));
-    until_lines(&started, 2).await;
-    let deleted = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
-    assert_eq!(deleted.status(), 204);
+    let try_send = app
+        .http
+        .post(app.url(&format!(
+            "/t/{tried}/api/v2/branding/phone/providers/{}/try",
+            provider_id(&app, &tried).await
+        )))
+        .bearer_auth("mgmt")
+        .json(&json!({ "to": "+15555550932", "delivery_method": "text" }))
+        .send();
+    let answers = [
+        tokio::spawn(associate),
+        tokio::spawn(test_run),
+        tokio::spawn(try_send),
+    ];
+    advance(&app, &retried, "1h").await;
+    for h in &held {
+        until_lines(&h.started, 1).await;
+    }
+    for tenant in &tenants {
+        let deleted = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
+        assert_eq!(deleted.status(), 204);
+    }
     std::fs::write(&release, "").expect("release the runs");
-    let associated = associate.await.expect("task").expect("sent");
-    assert!(
-        associated.status().as_u16() < 500,
-        "{}",
-        associated.status()
-    );
-    let tested = test_run.await.expect("task").expect("sent");
-    assert_eq!(tested.status(), 200);
-    let run: Value = tested.json().await.expect("json");
-    assert_eq!(run["outcome"], "success", "{run}");
-    // Its message was captured after the delete (the other send's clean-up may
-    // have taken it before the run listed it).
-    assert_eq!(run["requests_to_phonebox"], 1, "{run}");
-    // Both deliveries reached the capture endpoint after the delete: the messages,
-    // runs and log events they left went once their sends were done.
+    let mut statuses = Vec::new();
+    for answer in answers {
+        let answered = answer.await.expect("task").expect("sent");
+        statuses.push(answered.status().as_u16());
+    }
+    assert!(statuses[0] < 500, "the associate answered {}", statuses[0]);
+    assert_eq!(statuses[1..], [200, 202], "the test run and /try");
+    // Every delivery reached the capture endpoint after the deletes.
+    for h in &held {
+        until_lines(&h.done, 1).await;
+    }
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
         .await
         .expect("opens");
-    nothing_left_of(&db, &tenant).await;
+    // The retry answers nobody: its clean-up is waited for.
+    until_no_message_of(&db, &retried).await;
+    for tenant in &tenants {
+        nothing_left_of(&db, tenant).await;
+    }
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM messages", None).await,
         0,
         "no message under any tenant"
     );
+    db.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_test_run_whose_caller_hangs_up_after_its_tenant_was_deleted_leaves_nothing_either() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let release = dir.path().join("release");
+    let tenant = new_tenant(&app).await;
+    // This run delivers, then never returns: its caller gives up on it.
+    let held = held_action(
+        &app,
+        &tenant,
+        dir.path(),
+        &release,
+        json!({ "HOLD_AFTER": "yes" }),
+    )
+    .await;
+    let test_run = app
+        .http
+        .post(app.url(&format!(
+            "/emulator/v1/tenants/{tenant}/actions/{}/test",
+            action_id(&app, &tenant).await
+        )))
+        .json(&json!({ "to": "+15555550934" }))
+        .send();
+    let caller = tokio::spawn(test_run);
+    until_lines(&held.started, 1).await;
+    // An inbox watching the tenant, which sees the late message come and go.
+    let events = app
+        .http
+        .get(app.url(&format!("/emulator/v1/events?tenant={tenant}")))
+        .send()
+        .await
+        .expect("events");
+    let mut stream = Box::pin(events.bytes_stream());
+    let mut buffer = String::new();
+    crate::helpers::next_event(&mut stream, &mut buffer, "ready").await;
+    let deleted = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
+    assert_eq!(deleted.status(), 204);
+    std::fs::write(&release, "").expect("release the run");
+    until_lines(&held.done, 1).await;
+    caller.abort();
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        crate::helpers::next_event(&mut stream, &mut buffer, "message.created").await;
+        crate::helpers::next_event(&mut stream, &mut buffer, "messages.cleared").await
+    })
+    .await
+    .expect("the late message is cleared from the views too");
+    assert!(seen.contains(&tenant), "{seen}");
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .expect("opens");
+    until_no_message_of(&db, &tenant).await;
+    nothing_left_of(&db, &tenant).await;
     db.close().await;
     app.stop().await;
 }

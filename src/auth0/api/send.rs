@@ -105,6 +105,7 @@ impl Auth0 {
         out: &Outgoing<'_>,
     ) -> Result<crate::auth0::delivery::Outcome, crate::store::StoreError> {
         let route = Route::of(out.tenant);
+        let settle = self.after_send(&out.tenant.id);
         let mut tx = self.store().begin().await?;
         let exhausted = builtin_exhausted(&mut tx, out.tenant, &route).await?;
         let send_id = phone_sends::insert(
@@ -119,6 +120,7 @@ impl Auth0 {
         .await?;
         tx.commit().await?;
         if let Some(why) = exhausted {
+            settle.done().await;
             self.delivery.refused(&route);
             return Ok(crate::auth0::delivery::Outcome::failed(
                 route.provider(),
@@ -127,7 +129,7 @@ impl Auth0 {
         }
         let outcome = self.delivery.deliver(out, &route).await;
         let recorded = phone_sends::set_delivered(self.store(), send_id, outcome.delivered).await;
-        self.forget_if_deleted(&out.tenant.id).await;
+        settle.done().await;
         recorded?;
         Ok(outcome)
     }
