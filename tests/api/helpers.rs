@@ -337,6 +337,37 @@ pub async fn next_event(
     }
 }
 
+/// An open `/emulator/v1/events` stream, read past its `ready`.
+pub struct EventStream {
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl EventStream {
+    /// Opens the stream with `query` (its filters) and waits for `ready`.
+    pub async fn open(app: &TestApp, query: &[(&str, &str)]) -> EventStream {
+        let response = app
+            .http
+            .get(app.url("/emulator/v1/events"))
+            .query(query)
+            .send()
+            .await
+            .expect("events");
+        let mut events = EventStream {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        };
+        events.next("ready").await;
+        events
+    }
+
+    /// The data of the next event named `name`.
+    pub async fn next(&mut self, name: &str) -> String {
+        next_event(&mut self.stream, &mut self.buffer, name).await
+    }
+}
+
 /// Sends every request at the same moment, each from its own task: the status and
 /// JSON body (`null` if none) of each, in order.
 pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<(u16, Value)> {

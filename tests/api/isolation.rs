@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{all_at_once, spawn_app, TestApp};
+use crate::helpers::{all_at_once, spawn_app, EventStream, TestApp};
 use crate::mfa::Mfa;
 
 async fn new_tenant(app: &TestApp) -> String {
@@ -520,23 +520,15 @@ async fn a_test_run_whose_caller_hangs_up_after_its_tenant_was_deleted_leaves_no
     let caller = tokio::spawn(test_run);
     until_lines(&held.started, 1).await;
     // An inbox watching the tenant, which sees the late message come and go.
-    let events = app
-        .http
-        .get(app.url(&format!("/emulator/v1/events?tenant={tenant}")))
-        .send()
-        .await
-        .expect("events");
-    let mut stream = Box::pin(events.bytes_stream());
-    let mut buffer = String::new();
-    crate::helpers::next_event(&mut stream, &mut buffer, "ready").await;
+    let mut events = EventStream::open(&app, &[("tenant", &tenant)]).await;
     let deleted = app.delete(&format!("/emulator/v1/tenants/{tenant}")).await;
     assert_eq!(deleted.status(), 204);
     std::fs::write(&release, "").expect("release the run");
     until_lines(&held.done, 1).await;
     caller.abort();
     let seen = tokio::time::timeout(std::time::Duration::from_secs(15), async {
-        crate::helpers::next_event(&mut stream, &mut buffer, "message.created").await;
-        crate::helpers::next_event(&mut stream, &mut buffer, "messages.cleared").await
+        events.next("message.created").await;
+        events.next("messages.cleared").await
     })
     .await
     .expect("the late message is cleared from the views too");
@@ -594,22 +586,14 @@ async fn a_tenants_counters_reset_and_its_messages_clear_alone() {
 async fn a_workers_event_stream_carries_only_its_tenants_messages() {
     let app = spawn_app().await;
     let mine = new_tenant(&app).await;
-    let response = app
-        .http
-        .get(app.url(&format!("/emulator/v1/events?tenant={mine}")))
-        .send()
-        .await
-        .expect("events");
-    let mut stream = Box::pin(response.bytes_stream());
-    let mut buffer = String::new();
-    crate::helpers::next_event(&mut stream, &mut buffer, "ready").await;
+    let mut events = EventStream::open(&app, &[("tenant", &mine)]).await;
     Mfa::new(&app)
         .enroll("noise@example.com", "+15555550906")
         .await;
     mfa_in(&app, &mine)
         .enroll("mine@example.com", "+15555550907")
         .await;
-    let data = crate::helpers::next_event(&mut stream, &mut buffer, "message.created").await;
+    let data = events.next("message.created").await;
     let first: Value = serde_json::from_str(&data).expect("json");
     assert_eq!(
         first["tenant"],
@@ -751,16 +735,7 @@ async fn an_event_stream_narrowed_to_a_user_carries_only_that_users_codes() {
         .and_then(|u| u["user_id"].as_str())
         .expect("the user")
         .to_owned();
-    let response = app
-        .http
-        .get(app.url("/emulator/v1/events"))
-        .query(&[("user_id", user.as_str())])
-        .send()
-        .await
-        .expect("events");
-    let mut stream = Box::pin(response.bytes_stream());
-    let mut buffer = String::new();
-    crate::helpers::next_event(&mut stream, &mut buffer, "ready").await;
+    let mut events = EventStream::open(&app, &[("user_id", &user)]).await;
     // Another user's code first, on the same phone, then this user's.
     let other = mfa.mfa_token("stream-other@example.com").await;
     assert_eq!(
@@ -771,7 +746,7 @@ async fn an_event_stream_narrowed_to_a_user_carries_only_that_users_codes() {
         mfa.associate(&target, "+15555550913", "sms").await.status(),
         200
     );
-    let data = crate::helpers::next_event(&mut stream, &mut buffer, "message.created").await;
+    let data = events.next("message.created").await;
     let got: Value = serde_json::from_str(&data).expect("json");
     assert_eq!(
         got["user_id"],
