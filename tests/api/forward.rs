@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    capture_text, contains, database_bytes, next_event, spawn_with, Process, TestApp,
-};
+use crate::helpers::{capture_text, contains, database_bytes, spawn_with, Process, TestApp};
 use crate::signatures::{verify_sigv4, verify_standard_webhook};
 use crate::tls_fake::{Fake, Reply, TestCa};
 
@@ -97,27 +95,17 @@ fn id_of(message: &Value) -> String {
 
 /// The event stream, read from before a forward is made, so no attempt is missed.
 struct Watch {
-    stream:
-        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
-    buffer: String,
+    events: crate::helpers::EventStream,
     /// Attempts announced for forwards not asked about yet, by forward id.
     early: std::collections::HashMap<i64, std::collections::VecDeque<Value>>,
 }
 
 impl Watch {
-    async fn open(base: &str) -> Watch {
-        let response = reqwest::Client::new()
-            .get(format!("{base}/emulator/v1/events"))
-            .send()
-            .await
-            .expect("events");
-        let mut watch = Watch {
-            stream: Box::pin(response.bytes_stream()),
-            buffer: String::new(),
+    async fn open(app: &TestApp) -> Watch {
+        Watch {
+            events: crate::helpers::EventStream::open(app, &[]).await,
             early: Default::default(),
-        };
-        next_event(&mut watch.stream, &mut watch.buffer, "ready").await;
-        watch
+        }
     }
 
     /// The next `forward.attempt` of forward `id`.
@@ -127,7 +115,7 @@ impl Watch {
         }
         let read = async {
             loop {
-                let data = next_event(&mut self.stream, &mut self.buffer, "forward.attempt").await;
+                let data = self.events.next("forward.attempt").await;
                 let view: Value = serde_json::from_str(&data).expect("json");
                 if view["id"] == id {
                     return view;
@@ -198,7 +186,7 @@ async fn forwards_over_https_to_twilio_sns_vonage_and_a_signed_webhook() {
     .await;
     let message = capture_text(&app, "+15555550100", "Your code is 482913").await;
     let id = id_of(&message);
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
 
     let mut views = Vec::new();
     for via in ["twilio", "sns", "vonage", "webhook"] {
@@ -343,7 +331,7 @@ async fn a_voice_message_goes_as_a_twilio_call_speaking_the_text_safely() {
         .await;
     assert_eq!(response.status(), 201);
     let message: Value = response.json().await.expect("json");
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let (status, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio" })).await;
     assert_eq!(status, 202, "{queued}");
     assert_eq!(queued["to"], "+15555550101", "the recipient by default");
@@ -475,7 +463,7 @@ async fn a_destination_outside_the_allowlist_is_refused_and_nothing_is_sent() {
     assert_eq!(page["forwards"], json!([]));
 
     // The same spellings of a number on the list go.
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let (status, queued) = forward(
         &app,
         &id,
@@ -504,7 +492,7 @@ async fn a_500_then_201_is_retried_once_and_recorded_twice_and_a_401_is_not_retr
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
     let message = capture_text(&app, "+15555550104", "Your code is 333444").await;
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let before = crate::metrics::scrape(&app).await;
     let (_, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
     let id = queued["id"].as_i64().expect("id");
@@ -561,7 +549,7 @@ async fn a_hanging_provider_times_out_without_delaying_any_capture() {
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
     let message = capture_text(&app, "+15555550105", "Your code is 555666").await;
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let (_, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
     let id = queued["id"].as_i64().expect("id");
     twilio.wait_for(1).await;
@@ -604,7 +592,7 @@ async fn an_untrusted_certificate_is_reported_and_not_retried() {
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
     let message = capture_text(&app, "+15555550107", "Your code is 777888").await;
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let (_, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
     let done = watch.settled(queued["id"].as_i64().expect("id")).await;
     assert_eq!(done["state"], "failed", "{done}");
@@ -684,7 +672,7 @@ async fn auto_forward_rules_send_matching_captures_and_only_those() {
     )
     .await;
     assert_eq!(status, 201);
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let matching = capture_text(&app, "+15555550110", "Your code is 246810").await;
     capture_text(&app, "+447700900555", "not matching 135791").await;
     let page = app
@@ -729,7 +717,7 @@ async fn forwards_queued_at_once_are_each_sent_exactly_once() {
     allow(&app, &["+44*"]).await;
     set_up_twilio(&app, &twilio).await;
     let message = capture_text(&app, "+15555550112", "Your code is 121212").await;
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let requests = (0..30)
         .map(|i| {
             app.http
@@ -1260,7 +1248,7 @@ async fn a_rule_never_forwards_what_a_web_page_or_phonebox_seed_wrote() {
         assert_eq!(page["forwards"], json!([]));
     }
     // The same capture from an Action (no browser headers) is forwarded.
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let message = capture_text(&app, "+15555550121", "Your code is 919191").await;
     let page = app
         .get_json(&format!(
@@ -1291,7 +1279,7 @@ async fn an_answer_echoing_the_credentials_is_recorded_masked() {
     allow(&app, &[ME]).await;
     set_up_twilio(&app, &twilio).await;
     let message = capture_text(&app, "+15555550122", "Your code is 838383").await;
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let (_, queued) = forward(&app, &id_of(&message), json!({ "via": "twilio", "to": ME })).await;
     let done = watch.settled(queued["id"].as_i64().expect("id")).await;
     let error = done["attempts"][0]["error"].as_str().expect("error");
@@ -1515,7 +1503,7 @@ async fn a_capture_whose_forwards_fail_to_commit_leaves_no_broken_connection_beh
     side.close().await;
     // Every connection the server holds still works: forwards settle in write
     // transactions, captures go on.
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     for i in 0..20 {
         let message = capture_text(&app, "+15555550127", &format!("Your code is 4040{i:02}")).await;
         let page = app
@@ -1564,7 +1552,7 @@ async fn a_code_the_tenant_sends_for_a_page_is_never_auto_forwarded() {
         .await;
     assert_eq!(page["forwards"], json!([]));
     // The same from an app's backend is forwarded.
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     assert_eq!(
         start("+15555550129", false).await.expect("sent").status(),
         200
@@ -1615,7 +1603,7 @@ async fn a_token_in_the_webhook_url_is_shown_masked_and_kept_when_the_form_is_sa
         dry["request"]["url"],
         format!("{}/hooks/sms?••••", hook.base)
     );
-    let mut watch = Watch::open(&app.base).await;
+    let mut watch = Watch::open(&app).await;
     let (_, queued) = forward(
         &app,
         &id_of(&message),

@@ -379,11 +379,15 @@ async fn until_no_message_of(db: &sqlx::SqlitePool, tenant: &str) {
     }
 }
 
-async fn action_id(app: &TestApp, tenant: &str) -> String {
+/// A test run of `tenant`'s one Action to `to`, not yet sent.
+async fn test_run_to(app: &TestApp, tenant: &str, to: &str) -> reqwest::RequestBuilder {
     let listed = app
         .get_json(&format!("/emulator/v1/tenants/{tenant}/actions"))
         .await;
-    listed["actions"][0]["id"].as_str().expect("id").to_owned()
+    let id = listed["actions"][0]["id"].as_str().expect("id");
+    app.http
+        .post(app.url(&format!("/emulator/v1/tenants/{tenant}/actions/{id}/test")))
+        .json(&json!({ "to": to }))
 }
 
 async fn provider_id(app: &TestApp, tenant: &str) -> String {
@@ -435,14 +439,7 @@ async fn what_each_kind_of_send_records_after_its_tenant_was_deleted_goes_with_t
         .bearer_auth(token)
         .json(&json!({ "client_id": crate::mfa::CLIENT, "authenticator_types": ["oob"], "oob_channels": ["sms"], "phone_number": "+15555550930" }))
         .send();
-    let test_run = app
-        .http
-        .post(app.url(&format!(
-            "/emulator/v1/tenants/{tested}/actions/{}/test",
-            action_id(&app, &tested).await
-        )))
-        .json(&json!({ "to": "+15555550931" }))
-        .send();
+    let test_run = test_run_to(&app, &tested, "+15555550931").await.send();
     let try_send = app
         .http
         .post(app.url(&format!(
@@ -509,14 +506,7 @@ async fn a_test_run_whose_caller_hangs_up_after_its_tenant_was_deleted_leaves_no
         json!({ "HOLD_AFTER": "yes" }),
     )
     .await;
-    let test_run = app
-        .http
-        .post(app.url(&format!(
-            "/emulator/v1/tenants/{tenant}/actions/{}/test",
-            action_id(&app, &tenant).await
-        )))
-        .json(&json!({ "to": "+15555550934" }))
-        .send();
+    let test_run = test_run_to(&app, &tenant, "+15555550934").await.send();
     let caller = tokio::spawn(test_run);
     until_lines(&held.started, 1).await;
     // An inbox watching the tenant, which sees the late message come and go.
