@@ -44,11 +44,12 @@ delete request.nonce;
 
 let reported = false;
 const warnings = [];
-const sent = [];
+// Requests this run made to Phonebox (each carried the flow's link).
+let sentToPhonebox = 0;
 
 function report(result) {
   if (reported) return;
-  result.requests_to_phonebox = sent.length;
+  result.requests_to_phonebox = sentToPhonebox;
   reported = true;
   result.warnings = warnings;
   result.cache = cacheWrites();
@@ -134,7 +135,7 @@ function linkedRequest(original) {
       const port = colon > 0 && !target.endsWith(']') ? target.slice(colon + 1) : '80';
       if (linkHeader && !req.headersSent && isPhonebox(host, port)) {
         req.setHeader('x-phonebox-link', linkHeader);
-        sent.push({ method: req.method, path: req.path });
+        sentToPhonebox += 1;
       }
     } catch (e) {
       // never break the user's request over a link
@@ -156,7 +157,7 @@ if (typeof globalThis.fetch === 'function') {
       if (linkHeader && url.protocol === 'http:' && isPhonebox(url.hostname, url.port || '80')) {
         const headers = new Headers((init && init.headers) || (typeof input === 'object' && !(input instanceof URL) ? input.headers : undefined));
         headers.set('x-phonebox-link', linkHeader);
-        sent.push({ method: (init && init.method) || 'GET', path: url.pathname });
+        sentToPhonebox += 1;
         init = Object.assign({}, init, { headers: headers });
       }
     } catch (e) {

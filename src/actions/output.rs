@@ -20,7 +20,8 @@ pub struct Collected {
 }
 
 impl Collected {
-    fn keep(&mut self, bytes: &[u8]) {
+    /// Appends what fits under the cap; says so when some did not.
+    pub(super) fn keep(&mut self, bytes: &[u8]) {
         let room = MAX_CONSOLE_BYTES.saturating_sub(self.text.len());
         if bytes.len() > room {
             self.truncated = true;
@@ -86,13 +87,10 @@ fn push(
         0
     };
     if line.len() > cap {
-        if !could_be_result {
-            out.keep(line);
-        } else {
-            // A result too large is not a result.
-            out.keep(line);
-            *overlong = true;
-        }
+        // Not a result (or one too large to be one): console text up to the
+        // line's end, which is not looked at for the marker again.
+        out.keep(line);
+        *overlong = true;
         line.clear();
     }
 }
@@ -127,6 +125,15 @@ mod tests {
         assert_eq!(got.result.as_deref(), Some(&b"{\"a\":1}"[..]));
         assert_eq!(String::from_utf8_lossy(&got.text), "hello\nworld\n\nafter");
         assert!(!got.truncated);
+    }
+
+    #[tokio::test]
+    async fn a_marker_after_the_start_of_a_line_is_console_text() {
+        // Two reads: the marker arrives after the line's first bytes were kept.
+        let input = AsyncReadExt::chain(&b"text "[..], &b"\0m:{\"a\":1}\nnext"[..]);
+        let got = collect(input, Some(b"\0m:")).await;
+        assert!(got.result.is_none());
+        assert_eq!(got.text, b"text \0m:{\"a\":1}\nnext");
     }
 
     #[tokio::test]

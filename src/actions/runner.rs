@@ -27,6 +27,9 @@ const MAX_ERROR_CHARS: usize = 16 * 1024;
 /// The most a stack keeps, in characters.
 const MAX_STACK_CHARS: usize = 64 * 1024;
 const MAX_WARNINGS: usize = 20;
+/// The most of what the handler returned that is kept, as JSON (the harness cuts
+/// it there too).
+const MAX_RETURNED_BYTES: usize = 64 * 1024;
 
 /// `text` cut to `max` characters.
 fn bounded(text: String, max: usize) -> String {
@@ -264,7 +267,7 @@ impl Runner {
         let pid = child.id();
         // However this run ends (even dropped half way, when its caller goes
         // away), the child's process group goes with it.
-        let _group = GroupGuard(pid);
+        let mut group = GroupGuard(pid);
         let marker = format!("\0phonebox-result-{nonce}:").into_bytes();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -292,8 +295,9 @@ impl Runner {
         if let Some(writer) = writer {
             writer.abort();
         }
-        // Whatever it left running goes with it, before the pipes are drained.
-        kill_group(pid);
+        // Whatever it left running goes with it, before the pipes are drained;
+        // once only, so a group id reused meanwhile is never signalled.
+        group.kill();
         let timed_out = status.is_err();
         let status = match status {
             Ok(status) => status.ok(),
@@ -302,35 +306,24 @@ impl Runner {
         let out = drained(out_task).await;
         let err = drained(err_task).await;
         let duration_ms = started.elapsed().as_millis() as u64;
-        let mut console = out.text;
-        // The harness starts its result on a line of its own.
-        if out.result.is_some() && console.last() == Some(&b'\n') {
-            console.pop();
-        }
-        let mut truncated = out.truncated || err.truncated;
-        if !err.text.is_empty() {
-            let room = output::MAX_CONSOLE_BYTES.saturating_sub(console.len());
-            truncated |= err.text.len() > room;
-            console.extend_from_slice(&err.text[..err.text.len().min(room)]);
-        }
-        let stderr_text = String::from_utf8_lossy(&err.text).into_owned();
-        let mut finished = Finished {
-            outcome: RunOutcome::Error,
-            reason: None,
-            error: None,
-            console: String::from_utf8_lossy(&console).into_owned(),
-            console_truncated: truncated,
-            duration_ms,
-            cache_writes: Vec::new(),
-            returned: None,
-            warnings: Vec::new(),
-            node_version: None,
-            pid,
-            requests_to_phonebox: 0,
-        };
         let result = out
             .result
-            .and_then(|bytes| serde_json::from_slice::<HarnessResult>(&bytes).ok());
+            .as_deref()
+            .and_then(|bytes| serde_json::from_slice::<HarnessResult>(bytes).ok());
+        let mut console = out;
+        // The harness starts its result on a line of its own.
+        if console.result.is_some() && console.text.last() == Some(&b'\n') {
+            console.text.pop();
+        }
+        console.keep(&err.text);
+        let stderr_text = String::from_utf8_lossy(&err.text);
+        let mut finished = Finished {
+            console: String::from_utf8_lossy(&console.text).into_owned(),
+            console_truncated: console.truncated || err.truncated,
+            duration_ms,
+            pid,
+            ..empty(RunOutcome::Error)
+        };
         match (timed_out, result) {
             (_, Some(result)) => {
                 finished.outcome = match result.outcome.as_str() {
@@ -347,15 +340,17 @@ impl Runner {
                     message: bounded(e.message, MAX_ERROR_CHARS),
                     stack: bounded(e.stack, MAX_STACK_CHARS),
                 });
-                finished.returned = result.returned;
+                finished.returned = result.returned.filter(|value| {
+                    serde_json::to_vec(value).is_ok_and(|json| json.len() <= MAX_RETURNED_BYTES)
+                });
                 finished.warnings = result
                     .warnings
                     .into_iter()
                     .take(MAX_WARNINGS)
                     .map(|w| bounded(w, MAX_ERROR_CHARS))
                     .collect();
-                finished.cache_writes = result.cache;
-                finished.node_version = result.node_version;
+                finished.cache_writes = within_limits(result.cache, &CACHE_LIMITS);
+                finished.node_version = result.node_version.map(|v| bounded(v, 64));
                 finished.requests_to_phonebox = result.requests_to_phonebox;
                 if finished.outcome == RunOutcome::NodeMissing {
                     finished.reason = finished.error.as_ref().map(|e| e.message.clone());
@@ -368,7 +363,7 @@ impl Runner {
                     job.limits.timeout.as_secs_f64()
                 ));
             }
-            (false, None) if out_of_memory(status, &stderr_text) => {
+            (false, None) if out_of_memory(&stderr_text) => {
                 finished.outcome = RunOutcome::OutOfMemory;
                 finished.reason = Some(format!(
                     "The Action ran out of memory: it may use {} MB (--max-old-space-size)",
@@ -376,9 +371,14 @@ impl Runner {
                 ));
             }
             (false, None) => {
-                let how = match status.and_then(|s| s.code()) {
-                    Some(code) => format!("exited with code {code}"),
-                    None => "was killed".to_owned(),
+                use std::os::unix::process::ExitStatusExt;
+                let how = match (
+                    status.and_then(|s| s.code()),
+                    status.and_then(|s| s.signal()),
+                ) {
+                    (Some(code), _) => format!("exited with code {code}"),
+                    (None, Some(signal)) => format!("was stopped by signal {signal}"),
+                    (None, None) => "was killed".to_owned(),
                 };
                 finished.reason = Some(format!("The Action {how} before it finished"));
             }
@@ -402,16 +402,26 @@ async fn drained(mut task: tokio::task::JoinHandle<Collected>) -> Collected {
 
 fn not_started(outcome: RunOutcome, why: String, started: Instant) -> Finished {
     Finished {
-        outcome,
         reason: Some(why.clone()),
         error: Some(RunErrorView {
             name: "Error".into(),
             message: why,
             stack: String::new(),
         }),
+        duration_ms: started.elapsed().as_millis() as u64,
+        ..empty(outcome)
+    }
+}
+
+/// A run that ended as `outcome` and left nothing else (yet).
+fn empty(outcome: RunOutcome) -> Finished {
+    Finished {
+        outcome,
+        reason: None,
+        error: None,
         console: String::new(),
         console_truncated: false,
-        duration_ms: started.elapsed().as_millis() as u64,
+        duration_ms: 0,
         cache_writes: Vec::new(),
         returned: None,
         warnings: Vec::new(),
@@ -421,17 +431,38 @@ fn not_started(outcome: RunOutcome, why: String, started: Instant) -> Finished {
     }
 }
 
+/// The cache writes a run may make: keys and values within their sizes, and no
+/// more side effects than the cache takes from one run.
+fn within_limits(writes: Vec<CacheWrite>, limits: &CacheLimits) -> Vec<CacheWrite> {
+    writes
+        .into_iter()
+        .filter(|w| {
+            w.key.len() <= limits.max_key_bytes
+                && w.value
+                    .as_ref()
+                    .is_none_or(|v| v.len() <= limits.max_value_bytes)
+        })
+        .take(limits.max_side_effects)
+        .collect()
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Kills the child's process group when dropped.
+/// Kills the child's process group when dropped, unless `kill` already did.
 struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn kill(&mut self) {
+        kill_group(self.0.take());
+    }
+}
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        kill_group(self.0);
+        self.kill();
     }
 }
 
@@ -447,20 +478,8 @@ fn kill_group(pid: Option<u32>) {
     );
 }
 
-/// V8 reports a heap past `--max-old-space-size` on stderr and aborts.
-fn out_of_memory(status: Option<std::process::ExitStatus>, stderr: &str) -> bool {
-    use std::os::unix::process::ExitStatusExt;
-    stderr.contains("heap out of memory")
-        || stderr.contains("Reached heap limit")
-        || status
-            .and_then(|s| s.signal())
-            .is_some_and(|sig| sig == libc_sigabrt() || sig == libc_sigtrap())
-}
-
-fn libc_sigabrt() -> i32 {
-    nix::sys::signal::Signal::SIGABRT as i32
-}
-
-fn libc_sigtrap() -> i32 {
-    nix::sys::signal::Signal::SIGTRAP as i32
+/// V8 reports a heap past `--max-old-space-size` on stderr, then aborts; an
+/// abort without that report (the user's own `process.abort()`) is no memory cap.
+fn out_of_memory(stderr: &str) -> bool {
+    stderr.contains("heap out of memory") || stderr.contains("Reached heap limit")
 }

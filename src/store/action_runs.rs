@@ -70,12 +70,3 @@ pub async fn of_action(
     .await?;
     Ok(rows.into_iter().map(|(b,)| b).collect())
 }
-
-/// One run.
-pub async fn get(store: &Store, id: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT body FROM action_runs WHERE id = ?")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?;
-    Ok(row.map(|(b,)| b))
-}

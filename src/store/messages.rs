@@ -514,6 +514,26 @@ pub(super) fn message_from_row(row: &SqliteRow) -> Result<Message, StoreError> {
     })
 }
 
+/// The ids of the messages one Action run sent (linked by `action_run_id`) in its
+/// transaction, oldest first, at most `limit`.
+pub async fn ids_of_run(
+    store: &Store,
+    transaction_id: &str,
+    run_id: &str,
+    limit: u32,
+) -> Result<Vec<String>, StoreError> {
+    // The transaction's index narrows it; the run's id is in the attributes.
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM messages WHERE transaction_id = ? \
+         AND json_extract(attributes, '$.action_run_id') = ? ORDER BY id LIMIT ?",
+    )
+    .bind(transaction_id)
+    .bind(run_id)
+    .bind(i64::from(limit))
+    .fetch_all(store.pool())
+    .await?)
+}
+
 /// The messages of one transaction (an MFA challenge, a passwordless code, an
 /// Action test), oldest first, at most `limit`.
 pub async fn of_transaction(

@@ -24,6 +24,16 @@ use crate::unix_ms;
 
 /// The wait before retry `n` (1-based) on the emulated clock: 10 s, doubling.
 /// Auth0 says only "up to 5 times in the next minutes".
+/// The most message ids a run lists (a run that sent more is still whole in the
+/// inbox and the flow).
+const MAX_MESSAGES_OF_RUN: u32 = 200;
+
+/// The trigger an Action row was configured for (the column's CHECK allows only
+/// the three).
+pub(crate) fn trigger_of(action: &ActionRow) -> Trigger {
+    Trigger::parse(&action.trigger_id).unwrap_or(Trigger::SendPhoneMessage)
+}
+
 pub fn retry_backoff(n: u32) -> Duration {
     Duration::from_secs(10u64 << n.saturating_sub(1).min(10))
 }
@@ -237,7 +247,7 @@ impl Delivery {
         attempt: u32,
         due_ms: Option<i64>,
     ) -> Result<RunView, StoreError> {
-        let trigger = Trigger::parse(&action.trigger_id).unwrap_or(Trigger::SendPhoneMessage);
+        let trigger = trigger_of(action);
         let secrets = self.action_secrets(action);
         let event = event_for(out, trigger, &secrets);
         let clock = self.pipeline.clock();
@@ -266,22 +276,18 @@ impl Delivery {
                 link_header: Some(link.to_header()),
                 limits: Limits {
                     timeout: Duration::from_millis(action.timeout_ms.max(1) as u64),
-                    max_memory_mb: u32::try_from(action.max_memory_mb).unwrap_or(128),
+                    max_memory_mb: u32::try_from(action.max_memory_mb)
+                        .unwrap_or(crate::actions::DEFAULT_MAX_MEMORY_MB),
                 },
             })
             .await;
-        let message_ids = messages::of_transaction(self.pipeline.store(), out.transaction_id, 200)
-            .await?
-            .into_iter()
-            .filter(|m| {
-                m.attributes
-                    .as_ref()
-                    .and_then(|a| a.get("action_run_id"))
-                    .and_then(|v| v.as_str())
-                    == Some(run_id.as_str())
-            })
-            .map(|m| m.id)
-            .collect();
+        let message_ids = messages::ids_of_run(
+            self.pipeline.store(),
+            out.transaction_id,
+            &run_id,
+            MAX_MESSAGES_OF_RUN,
+        )
+        .await?;
         let retry_at = (finished.outcome == RunOutcome::Retry && attempt <= MAX_RETRIES)
             .then(|| unix_ms::rfc3339_ms(next_due(due_ms.unwrap_or(now_ms), attempt)));
         let cache_writes = finished.cache_writes;
@@ -349,15 +355,9 @@ impl Delivery {
         cache_writes: &[crate::actions::CacheWrite],
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        // Each write is within its sizes already (the runner keeps no other).
         let writes: Vec<action_cache::Write<'_>> = cache_writes
             .iter()
-            .filter(|w| {
-                w.key.len() <= CACHE_LIMITS.max_key_bytes
-                    && w.value
-                        .as_ref()
-                        .is_none_or(|v| v.len() <= CACHE_LIMITS.max_value_bytes)
-            })
-            .take(CACHE_LIMITS.max_side_effects)
             .map(|w| action_cache::Write {
                 key: &w.key,
                 value: w.value.as_deref(),
