@@ -30,6 +30,34 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> Invalid {
     }
 }
 
+/// A run's timeout in seconds: 0.1 up to `MAX_TIMEOUT_SECS`.
+pub fn check_timeout(secs: f64) -> Result<std::time::Duration, Invalid> {
+    if !secs.is_finite() || !(0.1..=MAX_TIMEOUT_SECS as f64).contains(&secs) {
+        return Err(invalid(
+            "timeout_secs",
+            format!("a run's timeout is 0.1 to {MAX_TIMEOUT_SECS} seconds"),
+        ));
+    }
+    Ok(std::time::Duration::from_millis(
+        (secs * 1000.0).round() as u64
+    ))
+}
+
+/// A run's memory cap in MB, within `MEMORY_RANGE_MB`.
+pub fn check_memory(mb: u32) -> Result<u32, Invalid> {
+    if !MEMORY_RANGE_MB.contains(&mb) {
+        return Err(invalid(
+            "max_memory_mb",
+            format!(
+                "a run's memory is {} to {} MB",
+                MEMORY_RANGE_MB.start(),
+                MEMORY_RANGE_MB.end()
+            ),
+        ));
+    }
+    Ok(mb)
+}
+
 /// The file an Action lives in: an absolute path to a `.js`/`.cjs` file that
 /// exists, is a regular file and belongs to the user Phonebox runs as.
 pub fn check_path(raw: &str) -> Result<PathBuf, Invalid> {

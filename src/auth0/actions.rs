@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::admin::AdminError;
+use super::admin::{invalid, AdminError};
 use super::delivery::action::{secret_key, secrets_prefix, RunView};
 use super::delivery::{Outgoing, Route};
 use super::templates::{self, Purpose, Variables};
@@ -105,42 +105,15 @@ impl From<Invalid> for AdminError {
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> AdminError {
-    AdminError::Invalid {
-        field: field.to_owned(),
-        message: message.into(),
-    }
-}
-
 fn timeout_ms(secs: Option<f64>) -> Result<i64, AdminError> {
-    let Some(secs) = secs else {
-        return Ok(DEFAULT_TIMEOUT.as_millis() as i64);
-    };
-    if !secs.is_finite() || secs < 0.1 || secs > config::MAX_TIMEOUT_SECS as f64 {
-        return Err(invalid(
-            "timeout_secs",
-            format!(
-                "a run's timeout is 0.1 to {} seconds",
-                config::MAX_TIMEOUT_SECS
-            ),
-        ));
-    }
-    Ok((secs * 1000.0).round() as i64)
+    let timeout = secs.map_or(Ok(DEFAULT_TIMEOUT), config::check_timeout)?;
+    Ok(timeout.as_millis() as i64)
 }
 
 fn memory_mb(mb: Option<u32>) -> Result<i64, AdminError> {
-    let mb = mb.unwrap_or(DEFAULT_MAX_MEMORY_MB);
-    if !config::MEMORY_RANGE_MB.contains(&mb) {
-        return Err(invalid(
-            "max_memory_mb",
-            format!(
-                "a run's memory is {} to {} MB",
-                config::MEMORY_RANGE_MB.start(),
-                config::MEMORY_RANGE_MB.end()
-            ),
-        ));
-    }
-    Ok(i64::from(mb))
+    Ok(i64::from(config::check_memory(
+        mb.unwrap_or(DEFAULT_MAX_MEMORY_MB),
+    )?))
 }
 
 fn check_name(name: &str) -> Result<String, AdminError> {
@@ -156,7 +129,7 @@ fn check_name(name: &str) -> Result<String, AdminError> {
 
 impl Auth0 {
     fn action_view(&self, row: ActionRow, route: &Route) -> ActionView {
-        let trigger = Trigger::parse(&row.trigger_id).unwrap_or(Trigger::SendPhoneMessage);
+        let trigger = super::delivery::action::trigger_of(&row);
         let in_use = matches!(
             (route, trigger),
             (Route::CustomPhoneProvider, Trigger::CustomPhoneProvider)
@@ -196,12 +169,6 @@ impl Auth0 {
         }
     }
 
-    async fn tenant_or_404(&self, tenant: &str) -> Result<super::tenant::Tenant, AdminError> {
-        self.tenant(tenant)
-            .await?
-            .ok_or_else(|| AdminError::NotFound(format!("no tenant '{tenant}'")))
-    }
-
     async fn action_row(&self, tenant: &str, id: &str) -> Result<ActionRow, AdminError> {
         table::get(self.store(), tenant, id)
             .await?
@@ -210,7 +177,7 @@ impl Auth0 {
 
     /// The tenant's Actions.
     pub async fn actions(&self, tenant: &str) -> Result<Vec<ActionView>, AdminError> {
-        let t = self.tenant_or_404(tenant).await?;
+        let t = self.existing(tenant).await?;
         let route = Route::of(&t);
         Ok(table::list(self.store(), tenant)
             .await?
@@ -220,7 +187,7 @@ impl Auth0 {
     }
 
     pub async fn action(&self, tenant: &str, id: &str) -> Result<ActionView, AdminError> {
-        let t = self.tenant_or_404(tenant).await?;
+        let t = self.existing(tenant).await?;
         let row = self.action_row(tenant, id).await?;
         Ok(self.action_view(row, &Route::of(&t)))
     }
@@ -232,7 +199,7 @@ impl Auth0 {
         tenant: &str,
         new: NewAction,
     ) -> Result<ActionView, AdminError> {
-        let t = self.tenant_or_404(tenant).await?;
+        let t = self.existing(tenant).await?;
         let path = config::check_path(&new.path)?;
         let name = match new.name {
             Some(name) => check_name(&name)?,
@@ -295,7 +262,7 @@ impl Auth0 {
         id: &str,
         patch: ActionPatch,
     ) -> Result<ActionView, AdminError> {
-        let t = self.tenant_or_404(tenant).await?;
+        let t = self.existing(tenant).await?;
         let mut row = self.action_row(tenant, id).await?;
         if let Some(name) = &patch.name {
             row.name = check_name(name)?;
@@ -398,7 +365,7 @@ impl Auth0 {
         id: &str,
         test: TestRun,
     ) -> Result<RunView, AdminError> {
-        let t = self.tenant_or_404(tenant).await?;
+        let t = self.existing(tenant).await?;
         let row = self.action_row(tenant, id).await?;
         let to = PhoneNumber::parse(&test.to).map_err(|e| invalid("to", e.to_string()))?;
         let channel = match test.delivery_method.as_deref().unwrap_or("text") {
@@ -422,28 +389,23 @@ impl Auth0 {
             ),
         );
         // The tenant's own verification template for each channel, as a login gets.
-        let template = |channel| {
-            templates::pick(&t.settings, Purpose::Verification, channel, || {
-                templates::guardian_template(&t.settings, &locale, Purpose::Verification)
-            })
-        };
-        let ((sms_template, style), (voice_template, _)) =
-            (template(Channel::Sms), template(Channel::Voice));
-        let vars = |channel| Variables {
+        let vars = Variables {
             tenant: &t,
             code: &send.code,
             channel,
             locale: &locale,
             accept_language: None,
-            style,
+            style: templates::Style::Guardian,
             user: Some(&send.user),
             client: Some(&send.client),
             ip: None,
         };
-        let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
-        let texts = templates::render(
+        let (as_text, as_voice) = templates::render_texts(
             &self.templates,
-            &[(sms_template, &sms), (voice_template, &voice)],
+            &t.settings,
+            Purpose::Verification,
+            || templates::guardian_template(&t.settings, &locale, Purpose::Verification),
+            vars,
             self.now(tenant),
         )
         .await
@@ -453,11 +415,6 @@ impl Auth0 {
                 format!("the tenant's template does not render: {e}"),
             )
         })?;
-        let mut texts = texts.into_iter();
-        let (as_text, as_voice) = (
-            texts.next().unwrap_or_default(),
-            texts.next().unwrap_or_default(),
-        );
         let outgoing = send.outgoing(&t, &to, channel, as_text, as_voice, &locale);
         let settle = self.after_send(tenant);
         let run = self.delivery.run_once(&outgoing, &row, 1, None).await;

@@ -25,7 +25,7 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> AdminError {
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> AdminError {
     AdminError::Invalid {
         field: field.to_owned(),
         message: message.into(),
@@ -212,7 +212,8 @@ impl Auth0 {
             .ok_or_else(|| AdminError::Conflict(format!("tenant '{id}' exists")))
     }
 
-    async fn existing(&self, id: &str) -> Result<Tenant, AdminError> {
+    /// The tenant `id`, or the emulator API's 404.
+    pub(super) async fn existing(&self, id: &str) -> Result<Tenant, AdminError> {
         self.tenant(id)
             .await?
             .ok_or_else(|| AdminError::NotFound(format!("no tenant '{id}'")))

@@ -175,6 +175,7 @@ pub fn guardian_template(settings: &Settings, locale: &str, purpose: Purpose) ->
 }
 
 /// What a template can refer to.
+#[derive(Clone, Copy)]
 pub struct Variables<'a> {
     pub tenant: &'a Tenant,
     pub code: &'a str,
@@ -287,6 +288,37 @@ pub fn globals(vars: &Variables<'_>) -> Object {
 /// Renders each template with its variables (the SMS and the voice text, say) in
 /// one trip off the async workers, within the engine's caps; trimmed as Auth0 sends
 /// them. A template that cannot render is an error naming Liquid's complaint.
+/// A code's text and its spoken form: the template `pick` gives for each channel
+/// (`legacy` outside Unified Phone), rendered with `vars` on that channel.
+pub async fn render_texts(
+    sandbox: &liquid::Sandbox,
+    settings: &Settings,
+    purpose: Purpose,
+    legacy: impl Fn() -> String,
+    vars: Variables<'_>,
+    now: time::OffsetDateTime,
+) -> Result<(String, String), String> {
+    let (sms_template, style) = pick(settings, purpose, Channel::Sms, &legacy);
+    let (voice_template, _) = pick(settings, purpose, Channel::Voice, &legacy);
+    let on = |channel| Variables {
+        channel,
+        style,
+        ..vars
+    };
+    let (sms, voice) = (on(Channel::Sms), on(Channel::Voice));
+    let mut texts = render(
+        sandbox,
+        &[(sms_template, &sms), (voice_template, &voice)],
+        now,
+    )
+    .await?
+    .into_iter();
+    Ok((
+        texts.next().unwrap_or_default(),
+        texts.next().unwrap_or_default(),
+    ))
+}
+
 pub async fn render(
     sandbox: &liquid::Sandbox,
     jobs: &[(String, &Variables<'_>)],

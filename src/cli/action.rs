@@ -12,6 +12,7 @@ use crate::actions::runner::{Job, Limits, Runner};
 use crate::actions::{RunOutcome, Trigger};
 use crate::auth0::actions::TestSend;
 use crate::auth0::delivery::action::{event_for, scrub};
+use crate::auth0::templates::{self, Purpose, Variables};
 use crate::message::{Channel, SendProvider};
 
 /// The tenant the test run speaks for.
@@ -53,12 +54,30 @@ async fn run_test(args: &ActionTest) -> Outcome {
         format!("cli_{}", ulid::Ulid::new()),
     );
     // The default Guardian verification text, as a tenant without templates sends.
-    let spoken: Vec<String> = send.code.chars().map(String::from).collect();
-    let as_text = format!("{} is your verification code for Phonebox", send.code);
-    let as_voice = format!(
-        "{} is your verification code for Phonebox",
-        spoken.join(".")
-    );
+    let vars = Variables {
+        tenant: &tenant,
+        code: &send.code,
+        channel,
+        locale: "en",
+        accept_language: None,
+        style: templates::Style::Guardian,
+        user: Some(&send.user),
+        client: Some(&send.client),
+        ip: None,
+    };
+    let (as_text, as_voice) = match templates::render_texts(
+        &crate::liquid::Sandbox::default(),
+        &tenant.settings,
+        Purpose::Verification,
+        || templates::DEFAULT_VERIFICATION.to_owned(),
+        vars,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    {
+        Ok(texts) => texts,
+        Err(e) => return Outcome::fail(format!("the default template: {e}"), ExitStatus::Usage),
+    };
     let out = send.outgoing(&tenant, &args.to, channel, as_text, as_voice, "en");
     let secrets: BTreeMap<String, String> = args.secrets.iter().cloned().collect();
     let event = event_for(&out, args.trigger, &secrets);
@@ -75,7 +94,7 @@ async fn run_test(args: &ActionTest) -> Outcome {
             phonebox_base: &server,
             link_header: Some(link.to_header()),
             limits: Limits {
-                timeout: args.timeout.into(),
+                timeout: args.timeout,
                 max_memory_mb: args.max_memory_mb,
             },
         })

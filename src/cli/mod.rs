@@ -156,10 +156,10 @@ pub struct ActionTest {
     #[arg(long = "secret", value_name = "NAME=VALUE", value_parser = secret_pair)]
     pub secrets: Vec<(String, String)>,
     /// How long the run may take (Auth0's limit is 20 s).
-    #[arg(long, default_value = "20s")]
-    pub timeout: humantime::Duration,
+    #[arg(long, default_value = "20s", value_parser = run_timeout)]
+    pub timeout: std::time::Duration,
     /// The run's memory cap, in MB (node's --max-old-space-size).
-    #[arg(long, default_value_t = crate::actions::DEFAULT_MAX_MEMORY_MB)]
+    #[arg(long, default_value_t = crate::actions::DEFAULT_MAX_MEMORY_MB, value_parser = run_memory)]
     pub max_memory_mb: u32,
     /// The `node` to run it with. [default: `node` on PATH]
     #[arg(long, env = "PHONEBOX_NODE")]
@@ -175,6 +175,20 @@ fn trigger(s: &str) -> Result<crate::actions::Trigger, String> {
     crate::actions::Trigger::parse(s).ok_or_else(|| {
         format!("'{s}' is not a trigger: send-phone-message, custom-phone-provider or hook")
     })
+}
+
+/// `--timeout`: a duration (`5s`, `1500ms`) within what the server allows a run.
+fn run_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let given = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    crate::actions::config::check_timeout(given.as_secs_f64()).map_err(|e| e.message)
+}
+
+/// `--max-memory-mb`: within what the server allows a run.
+fn run_memory(s: &str) -> Result<u32, String> {
+    let mb: u32 = s
+        .parse()
+        .map_err(|e: std::num::ParseIntError| e.to_string())?;
+    crate::actions::config::check_memory(mb).map_err(|e| e.message)
 }
 
 fn secret_pair(s: &str) -> Result<(String, String), String> {

@@ -356,41 +356,32 @@ impl Auth0 {
             ui_locales,
             caller.accept_language.as_deref(),
         );
-        let template = |channel: Channel| {
-            templates::pick(settings, purpose, channel, || match flow {
-                Flow::Mfa => templates::guardian_template(settings, &locale, purpose),
-                Flow::Passwordless => templates::PASSWORDLESS_SMS.to_owned(),
-            })
+        let legacy = || match flow {
+            Flow::Mfa => templates::guardian_template(settings, &locale, purpose),
+            Flow::Passwordless => templates::PASSWORDLESS_SMS.to_owned(),
         };
-        let ((sms_template, style), (voice_template, _)) =
-            (template(Channel::Sms), template(Channel::Voice));
-        let vars = |channel| Variables {
+        let vars = Variables {
             tenant: &caller.tenant,
             code,
             channel,
             locale: &locale,
             accept_language: caller.accept_language.as_deref(),
-            style,
+            style: templates::Style::Guardian,
             user: Some(user),
             client: Some(client),
             ip: caller.ip.as_deref(),
         };
-        let (sms, voice) = (vars(Channel::Sms), vars(Channel::Voice));
-        let jobs = [(sms_template, &sms), (voice_template, &voice)];
-        let (as_text, as_voice) = match templates::render(
+        let (as_text, as_voice) = match templates::render_texts(
             &self.templates,
-            &jobs,
+            settings,
+            purpose,
+            legacy,
+            vars,
             self.now(&caller.tenant.id),
         )
         .await
         {
-            Ok(texts) => {
-                let mut texts = texts.into_iter();
-                (
-                    texts.next().unwrap_or_default(),
-                    texts.next().unwrap_or_default(),
-                )
-            }
+            Ok(texts) => texts,
             Err(why) => {
                 // A template that cannot render is a send that failed, as in Auth0.
                 let description =
