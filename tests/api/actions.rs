@@ -293,7 +293,7 @@ async fn drop_fails_the_send_with_its_reason_cut_to_1024_characters_and_only_the
 #[tokio::test]
 async fn retry_twice_then_success_is_run_again_on_the_emulated_clock_and_delivered() {
     // The Action counts its attempts in its own cache.
-    let (app, _dir, _) = provider_running(
+    let (app, _dir, id) = provider_running(
         &posting_action(
             "const attempt = Number((api.cache.get('attempts') || {}).value || 0) + 1;
   api.cache.set('attempts', String(attempt));
@@ -340,6 +340,17 @@ async fn retry_twice_then_success_is_run_again_on_the_emulated_clock_and_deliver
         ]
     );
     assert_eq!(runs[2]["console"], "attempt 3\nposted 201\n");
+    // The Action's own list has them newest first.
+    let listed = app
+        .get_json(&format!("/emulator/v1/tenants/default/actions/{id}/runs"))
+        .await;
+    let listed: Vec<i64> = listed["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| r["attempt"].as_i64().expect("attempt"))
+        .collect();
+    assert_eq!(listed, [3, 2, 1]);
     assert_eq!(logs_of(&app, "gd_send_sms_failure").await.len(), 2);
     assert_eq!(logs_of(&app, "gd_send_sms").await.len(), 1);
     app.stop().await;
@@ -368,35 +379,51 @@ fn gone(pid: u64) -> bool {
     }
 }
 
-#[tokio::test]
-async fn an_action_that_never_returns_is_stopped_at_its_timeout_with_every_process_it_started() {
-    let (app, dir, _) = provider_running(
-        "const { spawn } = require('child_process');
+/// An Action that starts a child of its own, writes both pids to `pids` in its
+/// folder, and never returns.
+const HANGS_WITH_A_CHILD: &str = "const { spawn } = require('child_process');
 exports.onExecuteCustomPhoneProvider = async () => {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   require('fs').writeFileSync('pids', process.pid + ' ' + child.pid);
   await new Promise(() => {});
-};",
-        |_| json!({ "timeout_secs": 1 }),
-    )
-    .await;
+};";
+
+/// The pids `HANGS_WITH_A_CHILD` wrote in `dir`: the run's node, then its child.
+fn pids_in(dir: &std::path::Path) -> Vec<u64> {
+    let pids: Vec<u64> = std::fs::read_to_string(dir.join("pids"))
+        .expect("the Action ran in its folder")
+        .split_whitespace()
+        .map(|p| p.parse().expect("pid"))
+        .collect();
+    assert_eq!(pids.len(), 2);
+    pids
+}
+
+/// Asserts every one of `pids` is gone within a few seconds (a killed process
+/// takes a moment to become a zombie).
+async fn until_gone(pids: &[u64]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pids.iter().all(|p| gone(*p)) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for pid in pids {
+        assert!(gone(*pid), "process {pid} outlived its run");
+    }
+}
+
+#[tokio::test]
+async fn an_action_that_never_returns_is_stopped_at_its_timeout_with_every_process_it_started() {
+    let (app, dir, _) =
+        provider_running(HANGS_WITH_A_CHILD, |_| json!({ "timeout_secs": 1 })).await;
     let transaction = enroll(&app, "hangs@example.com", "+15555552005").await;
     let run = &runs_of(&flow(&app, &transaction).await)[0];
     assert_eq!(run["outcome"], "timeout");
     assert!(run["reason"]
         .as_str()
         .is_some_and(|r| r.contains("did not finish within 1 s")));
-    let pids =
-        std::fs::read_to_string(dir.path().join("pids")).expect("the Action ran in its folder");
-    let pids: Vec<u64> = pids
-        .split_whitespace()
-        .map(|p| p.parse().expect("pid"))
-        .collect();
-    assert_eq!(pids.len(), 2);
+    let pids = pids_in(dir.path());
     assert_eq!(run["pid"].as_u64(), Some(pids[0]));
-    for pid in pids {
-        assert!(gone(pid), "process {pid} is still running");
-    }
+    until_gone(&pids).await;
     let failure = &logs_of(&app, "gd_send_sms_failure").await[0];
     assert!(failure["description"]
         .as_str()
@@ -606,6 +633,115 @@ async fn configuration_takes_only_the_users_own_js_file_and_names_what_is_wrong(
 }
 
 #[tokio::test]
+async fn a_patch_changes_only_what_it_names_and_a_refused_one_changes_nothing() {
+    let app = spawn_app().await;
+    let (_first_dir, first) = action_file(
+        "exports.onExecuteCustomPhoneProvider = async () => { console.log('first'); };",
+    );
+    let (_second_dir, second) = action_file(
+        "exports.onExecuteCustomPhoneProvider = async () => { console.log('second'); };",
+    );
+    let id = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": first, "name": "Gateway",
+                "secrets": { "ALPHA": "alpha-secret-1111", "BETA": "beta-secret-2222" } }),
+    )
+    .await;
+    let path = format!("/emulator/v1/tenants/default/actions/{id}");
+    let names = |view: &Value| -> Vec<String> {
+        view["secrets"]
+            .as_array()
+            .expect("secrets")
+            .iter()
+            .map(|s| s["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    let (status, view) = app
+        .call(
+            reqwest::Method::PATCH,
+            &path,
+            Some(
+                json!({ "path": second, "timeout_secs": 5, "max_memory_mb": 64,
+                         "secrets": { "ALPHA": null, "GAMMA": "gamma-secret-3333" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["path"], second.to_str().expect("utf-8"));
+    assert_eq!(
+        (
+            view["timeout_secs"].as_f64(),
+            view["max_memory_mb"].as_u64()
+        ),
+        (Some(5.0), Some(64))
+    );
+    assert_eq!(view["name"], "Gateway", "not named, kept");
+    assert_eq!(names(&view), ["BETA", "GAMMA"]);
+    // Each refusal names its field and leaves the Action as it was.
+    for (body, field) in [
+        (json!({ "timeout_secs": 0 }), "timeout_secs"),
+        (json!({ "max_memory_mb": 1 }), "max_memory_mb"),
+        (json!({ "path": "relative/action.js" }), "path"),
+        (json!({ "name": "   " }), "name"),
+    ] {
+        let (status, answer) = app
+            .call(reqwest::Method::PATCH, &path, Some(body.clone()))
+            .await;
+        assert_eq!(status, 400, "{body} -> {answer}");
+        assert_eq!(answer["field"], field, "{body} -> {answer}");
+    }
+    let kept = app.get_json(&path).await;
+    assert_eq!(kept["path"], view["path"]);
+    assert_eq!(kept["timeout_secs"], view["timeout_secs"]);
+    assert_eq!(names(&kept), ["BETA", "GAMMA"]);
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            "/emulator/v1/tenants/default/actions/act_missing",
+            Some(json!({ "name": "x" })),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // The next run runs the new file.
+    let run = test_run(&app, &id, "+15555552030").await;
+    assert_eq!(run["console"], "second\n", "{run}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn eight_creates_at_once_for_one_trigger_make_one_action() {
+    let app = spawn_app().await;
+    let (_dir, file) = action_file("exports.onExecuteCustomPhoneProvider = async () => {};");
+    let url = app.url("/emulator/v1/tenants/default/actions");
+    let requests = (0..8)
+        .map(|i| {
+            app.http
+                .post(&url)
+                .json(&json!({ "trigger": "custom-phone-provider", "path": file,
+                "name": format!("racer {i}"), "secrets": { "KEY": format!("secret-value-{i}") } }))
+        })
+        .collect();
+    let mut statuses: Vec<u16> = crate::helpers::all_at_once(requests)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+    let listed = app.get_json("/emulator/v1/tenants/default/actions").await;
+    assert_eq!(
+        listed["actions"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    // The refused ones left no secret behind.
+    let secrets =
+        std::fs::read_to_string(phonebox::secrets::Secrets::beside(&app.db)).expect("secrets");
+    assert_eq!(secrets.matches("secret-value-").count(), 1, "{secrets}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn eight_test_runs_at_once_each_keep_their_own_run_and_message() {
     let app = spawn_app().await;
     let (_dir, file) = action_file(&posting_action(""));
@@ -686,16 +822,8 @@ async fn a_retry_whose_action_was_deleted_meanwhile_is_not_sent_another_way() {
 
 #[tokio::test]
 async fn a_test_run_whose_caller_hangs_up_takes_every_process_it_started_with_it() {
-    let (app, dir, id) = provider_running(
-        "const { spawn } = require('child_process');
-exports.onExecuteCustomPhoneProvider = async () => {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-  require('fs').writeFileSync('pids', process.pid + ' ' + child.pid);
-  await new Promise(() => {});
-};",
-        |_| json!({ "timeout_secs": 120 }),
-    )
-    .await;
+    let (app, dir, id) =
+        provider_running(HANGS_WITH_A_CHILD, |_| json!({ "timeout_secs": 120 })).await;
     let impatient = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(3))
         .build()
@@ -706,18 +834,7 @@ exports.onExecuteCustomPhoneProvider = async () => {
         .send()
         .await;
     assert!(hung_up.is_err(), "the run outlasts the caller's patience");
-    let pids: Vec<u64> = std::fs::read_to_string(dir.path().join("pids"))
-        .expect("the Action started")
-        .split_whitespace()
-        .map(|p| p.parse().expect("pid"))
-        .collect();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !pids.iter().all(|p| gone(*p)) && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    for pid in pids {
-        assert!(gone(pid), "process {pid} outlived the hung-up run");
-    }
+    until_gone(&pids_in(dir.path())).await;
     app.stop().await;
 }
 
@@ -784,6 +901,60 @@ async fn phonebox_action_test_prints_what_the_action_received_printed_and_sent()
         !text.contains("/capture/auth0/custom-phone-provider"),
         "the secret is masked: {text}"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn phonebox_action_test_json_voice_and_its_limits() {
+    let app = spawn_app().await;
+    // Waits longer than the timeout it is given, unless told to deliver at once.
+    let (_dir, file) = action_file(&posting_action(
+        "if (event.secrets.SLOW) await new Promise((r) => setTimeout(r, 5000));",
+    ));
+    let cli = |extra: &[&str]| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_phonebox"));
+        command
+            .args(["action", "test"])
+            .arg(&file)
+            .args(["--trigger", "custom-phone-provider", "--to", "+15555552031"])
+            .arg("--secret")
+            .arg(format!(
+                "SERVICE_URL={}",
+                app.url("/capture/auth0/custom-phone-provider")
+            ))
+            .args(["--server", &app.base])
+            .args(extra);
+        command.output()
+    };
+    let output = cli(&["--json", "--voice", "--max-memory-mb", "64"])
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("--json prints JSON");
+    assert_eq!(report["outcome"], "success", "{report}");
+    assert_eq!(report["event"]["notification"]["delivery_method"], "voice");
+    let sent = report["sent"].as_array().expect("sent");
+    assert_eq!(sent.len(), 1, "{report}");
+    assert_eq!(sent[0]["to"], "+15555552031", "{}", sent[0]);
+    assert_eq!(sent[0]["channel"], "voice", "{}", sent[0]);
+    // --timeout holds the run to it.
+    let output = cli(&["--json", "--timeout", "300ms", "--secret", "SLOW=yes"])
+        .await
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["outcome"], "timeout", "{report}");
+    // Limits the server refuses are refused here too, before anything runs.
+    for (flag, value) in [
+        ("--timeout", "0s"),
+        ("--timeout", "1h"),
+        ("--max-memory-mb", "1"),
+        ("--max-memory-mb", "99999999999"),
+    ] {
+        let output = cli(&[flag, value]).await.expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {output:?}");
+        assert!(output.stdout.is_empty(), "{flag} {value}");
+    }
     app.stop().await;
 }
 

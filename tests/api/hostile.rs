@@ -238,7 +238,8 @@ const LOOP: &str =
     "{% for i in (1..10000) %}{% for j in (1..10000) %}{{ code }}{% endfor %}{% endfor %}";
 const EXPLODE: &str = "{% assign s = \"xxxxxxxxxxxxxxxx\" %}{% for i in (1..64) %}{% assign s = s | append: s %}{% endfor %}{{ s }}";
 
-fn routes(template_ids: &[String]) -> Vec<Route> {
+fn routes(fixture: &Fixture) -> Vec<Route> {
+    let template_ids = &fixture.template_ids;
     use Api::*;
     use Body::*;
     let r = |method, path: &str, api, body, allowed, bearer| Route {
@@ -357,6 +358,13 @@ fn routes(template_ids: &[String]) -> Vec<Route> {
         r("DELETE", "/emulator/v1/tenants/default/actions/{id}", Phonebox, None, &["GET", "PATCH", "DELETE"], false),
         r("POST", "/emulator/v1/tenants/default/actions/{id}/test", Phonebox, Json(r#"{"to":@@}"#), &["POST"], false),
         r("GET", "/emulator/v1/tenants/default/actions/{id}/runs", Phonebox, None, &["GET"], false),
+        // The Action the setup made, so the values reach the checks, not a 404.
+        r("PATCH", &format!("/emulator/v1/tenants/default/actions/{}", fixture.action_id), Phonebox,
+          Json(r#"{"path":@@}"#), &["GET", "PATCH", "DELETE"], false),
+        r("PATCH", &format!("/emulator/v1/tenants/default/actions/{}", fixture.action_id), Phonebox,
+          Json(r#"{"secrets":{"@@":"a-secret-value"}}"#), &["GET", "PATCH", "DELETE"], false),
+        r("POST", &format!("/emulator/v1/tenants/default/actions/{}/test", fixture.action_id), Phonebox,
+          Json(r#"{"to":"+15555550198","delivery_method":@@}"#), &["POST"], false),
         r("GET", "/emulator/v1/flows/{id}", Phonebox, None, &["GET"], false),
         r("GET", "/metrics", Phonebox, None, &["GET"], false),
         r("GET", "/emulator/v1/openapi.json", Phonebox, None, &["GET"], false),
@@ -990,8 +998,9 @@ impl Corpus {
 }
 
 /// The corpus: at least `min` requests, the same on every run.
-fn corpus(template_ids: &[String], min: usize) -> Vec<Case> {
-    let routes = routes(template_ids);
+fn corpus(fixture: &Fixture, min: usize) -> Vec<Case> {
+    let template_ids = &fixture.template_ids;
+    let routes = routes(fixture);
     let mut corpus = Corpus {
         rng: Rng(SEED),
         cases: Vec::new(),
@@ -1454,7 +1463,16 @@ async fn slow_clients(addr: &str) -> Vec<String> {
 }
 
 /// The liquid tenant and its two templates, one that loops and one that explodes.
-async fn setup(base: &str) -> Vec<String> {
+/// What the setup made for the corpus to aim at.
+struct Fixture {
+    /// Templates of Liquid that loops or explodes.
+    template_ids: Vec<String>,
+    /// An Action whose file exists (kept by `_action_dir`).
+    action_id: String,
+    _action_dir: tempfile::TempDir,
+}
+
+async fn setup(base: &str) -> Fixture {
     let http = reqwest::Client::new();
     for (to, text) in [
         ("+15555550001", "Your code is 111111"),
@@ -1511,7 +1529,25 @@ async fn setup(base: &str) -> Vec<String> {
         assert_eq!(status, 201, "{kind}: {created}");
         ids.push(created["id"].as_str().expect("id").to_owned());
     }
-    ids
+    let action_dir = tempfile::tempdir().expect("temp dir");
+    let file = action_dir.path().join("action.js");
+    std::fs::write(
+        &file,
+        "exports.onExecuteCustomPhoneProvider = async () => {};",
+    )
+    .expect("write the Action");
+    let r = http
+        .post(format!("{base}/emulator/v1/tenants/default/actions"))
+        .json(&serde_json::json!({ "trigger": "custom-phone-provider", "path": file }))
+        .send()
+        .await
+        .expect("sent");
+    let created: Value = r.json().await.expect("json");
+    Fixture {
+        template_ids: ids,
+        action_id: created["id"].as_str().expect("an Action").to_owned(),
+        _action_dir: action_dir,
+    }
 }
 
 #[tokio::test]
@@ -1534,10 +1570,10 @@ async fn ten_thousand_hostile_requests_get_4xx_in_each_apis_shape_and_leave_the_
     .await
     .expect("starts");
     let addr = server.base.trim_start_matches("http://").to_owned();
-    let template_ids = setup(&server.base).await;
+    let fixture = setup(&server.base).await;
     let before = snapshot(&db).await;
 
-    let cases = corpus(&template_ids, 10_000);
+    let cases = corpus(&fixture, 10_000);
     assert!(cases.len() >= 10_000, "{} cases", cases.len());
     let started = std::time::Instant::now();
     let addr_ref = Arc::new(addr.clone());
