@@ -13,7 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { startPhonebox } = require('../sdk/lib/server');
-const { launch, openPage } = require('./lib/browser');
+const { launch, openPage, api } = require('./lib/browser');
 
 // A value no page may ever show in clear.
 const TOKEN = crypto.randomBytes(16).toString('hex');
@@ -32,16 +32,6 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function api(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
 /** Every place a page could show a secret: its text, its HTML, every field's value. */
 async function assertNowhere(page, secret, when) {
   const shown = await page.evaluate(() => ({
@@ -59,6 +49,19 @@ async function openActions(page) {
   const section = page.getByRole('region', { name: 'Actions and Hooks' });
   await section.getByRole('button', { name: 'Add an Action or Hook' }).waitFor();
   return section;
+}
+
+/** "Send test message" on the card of the Action `name`, to `phone` by `channel`
+ * ("Text" or "Voice"): the card's Test run region once its outcome is shown. */
+async function runTestMessage(card, name, phone, channel) {
+  await card.getByRole('button', { name: 'Send test message' }).click();
+  const testForm = card.getByRole('form', { name: `Send a test message with ${name}` });
+  await testForm.getByLabel('Phone number').fill(phone);
+  await testForm.getByLabel(channel).check();
+  await testForm.getByRole('button', { name: 'Run it' }).click();
+  const result = card.getByRole('region', { name: 'Test run' });
+  await result.getByTestId('run-outcome').waitFor();
+  return result;
 }
 
 test('a custom-phone-provider Action configured in Settings runs on Send test message, and its message opens with the flow timeline', async () => {
@@ -110,13 +113,7 @@ test('a custom-phone-provider Action configured in Settings runs on Send test me
   const stored = (await api('GET', `${server.base}/emulator/v1/tenants/default/actions`)).body.actions;
   assert.deepEqual(stored.map((a) => [a.trigger, a.path, a.secrets.map((s) => s.name)]), [['custom-phone-provider', file, ['SERVICE_URL', 'TOKEN']]]);
 
-  await card.getByRole('button', { name: 'Send test message' }).click();
-  const testForm = card.getByRole('form', { name: 'Send a test message with custom-sms.js' });
-  await testForm.getByLabel('Phone number').fill('+15555552101');
-  await testForm.getByLabel('Text').check();
-  await testForm.getByRole('button', { name: 'Run it' }).click();
-  const result = card.getByRole('region', { name: 'Test run' });
-  await result.getByTestId('run-outcome').waitFor();
+  const result = await runTestMessage(card, 'custom-sms.js', '+15555552101', 'Text');
   assert.equal(await result.getByTestId('run-outcome').textContent(), 'success');
   const printed = await result.getByTestId('run-console').textContent();
   assert.match(printed, /^sending code \d{6} to \+15555552101\nthe provider answered 201\n$/);
@@ -195,13 +192,7 @@ test('an Action that throws shows outcome error with its message and stack, and 
   const action = (await api('GET', `${server.base}/emulator/v1/tenants/default/actions`)).body.actions.find((a) => a.trigger === 'send-phone-message');
   assert.deepEqual([action.name, action.secrets], ['Failing gateway', []]);
 
-  await renamed.getByRole('button', { name: 'Send test message' }).click();
-  const testForm = renamed.getByRole('form', { name: 'Send a test message with Failing gateway' });
-  await testForm.getByLabel('Phone number').fill('+15555552102');
-  await testForm.getByLabel('Voice').check();
-  await testForm.getByRole('button', { name: 'Run it' }).click();
-  const result = renamed.getByRole('region', { name: 'Test run' });
-  await result.getByTestId('run-outcome').waitFor();
+  const result = await runTestMessage(renamed, 'Failing gateway', '+15555552102', 'Voice');
   assert.equal(await result.getByTestId('run-outcome').textContent(), 'error');
   const error = result.getByTestId('run-error');
   assert.equal(await error.locator('strong').textContent(), 'Error: the SMS gateway refused: 503');

@@ -16,7 +16,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { startPhonebox } = require('../sdk/lib/server');
-const { launch, openPage, capture } = require('./lib/browser');
+const { launch, openPage, capture, api } = require('./lib/browser');
 
 // Credentials go to a plain file beside the test database, never a developer's keyring.
 process.env.PHONEBOX_SECRETS_STORE = 'file';
@@ -81,16 +81,6 @@ async function startOtherOrigin() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { base: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function api(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
 /** Every place a page could show the token: its text, its HTML, every field's value. */

@@ -15,7 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const { startPhonebox, BIN } = require('../sdk/lib/server');
-const { launch, openPage, capture } = require('./lib/browser');
+const { launch, openPage, capture, api } = require('./lib/browser');
 
 const SID = 'AC' + '5e77'.repeat(8);
 const TOKEN = crypto.randomBytes(16).toString('hex');
@@ -32,16 +32,6 @@ after(async () => {
   await browser?.close();
   if (server) assert.equal(await server.stop(), 0);
 });
-
-async function api(method, url, body, headers = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 /** A Management API call on `tenant` (any bearer token: permissive mode). */
 const mgmt = (base, tenant, method, endpoint, body) =>

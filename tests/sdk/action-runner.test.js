@@ -348,8 +348,7 @@ describe('the SDKs pointed at Phonebox without a line changed', () => {
   // must be captured here, linked to that run.
   async function runOnce(file, deps, secrets) {
     const tenant = await freshTenant(server.base);
-    const f = actionFolder(file, { deps });
-    folders.push(f);
+    const f = folderFor(file, { deps });
     const action = await configureAction(tenant, { trigger: 'send-phone-message', path: f.file, secrets });
     const phone = newPhone();
     const r = await call(server.base, 'POST', `/emulator/v1/tenants/${tenant.id}/actions/${action.id}/test`, { json: { to: phone } });

@@ -12,6 +12,7 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { startPhonebox } = require('./lib/server');
+const { call: httpCall } = require('./lib/http');
 
 // ---------------------------------------------------------------------------------
 // helpers
@@ -45,28 +46,8 @@ function otherCode(code) {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function call(env, method, path, { json, form, token } = {}) {
-  const headers = {};
-  let body;
-  if (json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (form !== undefined) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    const clean = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== undefined));
-    body = new URLSearchParams(clean).toString();
-  }
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${env.base}${path}`, { method, headers, body });
-  const text = await res.text();
-  let data;
-  try {
-    data = text ? JSON.parse(text) : undefined;
-  } catch {
-    data = text;
-  }
-  return { status: res.status, body: data, headers: res.headers };
-}
+/** `call` (lib/http) against the suite's server `env`. */
+const call = (env, method, path, opts) => httpCall(env.base, method, path, opts);
 
 const mgmt = (env, method, path, json) =>
   call(env, method, `/api/v2${path}`, { json, token: env.mgmtToken });

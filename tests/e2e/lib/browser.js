@@ -1,4 +1,5 @@
-// Debian's Chromium driven by playwright-core, headless, against a real server.
+// Debian's Chromium driven by playwright-core, headless, against a real server, and
+// the plain HTTP calls the tests make to that server.
 'use strict';
 
 const { chromium } = require('playwright-core');
@@ -38,4 +39,16 @@ async function capture(base, body) {
   return res.json();
 }
 
-module.exports = { launch, openPage, capture };
+/** One JSON call to `url`: `body` sent as JSON when given, `headers` added.
+ * Resolves with `{ status, body }`, the body parsed (null when empty). */
+async function api(method, url, body, headers = {}) {
+  const res = await fetch(url, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+module.exports = { launch, openPage, capture, api };

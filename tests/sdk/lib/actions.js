@@ -7,6 +7,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const { call } = require('./http');
+
 const SEEDS = path.join(__dirname, '..', 'actions');
 const INSTALLED = path.join(__dirname, '..', 'node_modules');
 const GRANT_MFA_OOB = 'http://auth0.com/oauth/grant-type/mfa-oob';
@@ -42,29 +44,6 @@ function actionFolder(seed, { deps = [], linked = deps } = {}) {
   const file = path.join(dir, path.basename(seed));
   fs.copyFileSync(path.join(SEEDS, seed), file);
   return { dir, file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** One HTTP call to Phonebox: `{ status, body }` (JSON parsed when it is JSON). */
-async function call(base, method, url, { json, form, token } = {}) {
-  const headers = {};
-  let body;
-  if (json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (form !== undefined) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(form).toString();
-  }
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}${url}`, { method, headers, body });
-  const text = await res.text();
-  let parsed;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed };
 }
 
 /** `call`, which must answer `status`; its body. */
