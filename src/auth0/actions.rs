@@ -116,6 +116,17 @@ fn memory_mb(mb: Option<u32>) -> Result<i64, AdminError> {
     )?))
 }
 
+/// Action `id` of `tenant`, or the emulator API's 404.
+async fn action_row(
+    db: impl Into<crate::store::Db<'_>>,
+    tenant: &str,
+    id: &str,
+) -> Result<ActionRow, AdminError> {
+    table::get(db, tenant, id)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("tenant '{tenant}' has no Action '{id}'")))
+}
+
 fn check_name(name: &str) -> Result<String, AdminError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > config::MAX_NAME {
@@ -169,12 +180,6 @@ impl Auth0 {
         }
     }
 
-    async fn action_row(&self, tenant: &str, id: &str) -> Result<ActionRow, AdminError> {
-        table::get(self.store(), tenant, id)
-            .await?
-            .ok_or_else(|| AdminError::NotFound(format!("tenant '{tenant}' has no Action '{id}'")))
-    }
-
     /// The tenant's Actions.
     pub async fn actions(&self, tenant: &str) -> Result<Vec<ActionView>, AdminError> {
         let t = self.existing(tenant).await?;
@@ -188,7 +193,7 @@ impl Auth0 {
 
     pub async fn action(&self, tenant: &str, id: &str) -> Result<ActionView, AdminError> {
         let t = self.existing(tenant).await?;
-        let row = self.action_row(tenant, id).await?;
+        let row = action_row(self.store(), tenant, id).await?;
         Ok(self.action_view(row, &Route::of(&t)))
     }
 
@@ -233,21 +238,17 @@ impl Auth0 {
             created_at: now,
             updated_at: now,
         };
-        let pairs: Vec<(String, &str)> = new
+        let set = new
             .secrets
             .iter()
-            .map(|(k, v)| (secret_key(tenant, &row.id, k), v.as_str()))
+            .map(|(k, v)| (secret_key(tenant, &row.id, k), v.clone()))
             .collect();
-        let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        self.secrets().set_many(&refs).map_err(|e| {
-            AdminError::Store(crate::store::StoreError::Corrupt(format!(
-                "cannot keep the secrets: {e}"
-            )))
-        })?;
+        self.change_secrets(set, Vec::new()).await?;
         if !table::insert(self.store(), &row).await? {
+            let prefix = secrets_prefix(tenant, &row.id);
             let _ = self
-                .secrets()
-                .remove_prefix(&secrets_prefix(tenant, &row.id));
+                .on_secrets(move |secrets| secrets.remove_prefix(&prefix))
+                .await;
             return Err(AdminError::Conflict(format!(
                 "tenant '{tenant}' already has a {} Action: change or delete it first",
                 new.trigger.as_str()
@@ -263,7 +264,10 @@ impl Auth0 {
         patch: ActionPatch,
     ) -> Result<ActionView, AdminError> {
         let t = self.existing(tenant).await?;
-        let mut row = self.action_row(tenant, id).await?;
+        // One write transaction from the read to the update: PATCHes at once each
+        // see the secrets the one before kept, and a DELETE is before or after.
+        let mut tx = self.store().begin().await?;
+        let mut row = action_row(&mut tx, tenant, id).await?;
         if let Some(name) = &patch.name {
             row.name = check_name(name)?;
         }
@@ -296,32 +300,22 @@ impl Auth0 {
                     format!("an Action has at most {} secrets", config::MAX_SECRETS),
                 ));
             }
-            let keep = |e: std::io::Error| {
-                AdminError::Store(crate::store::StoreError::Corrupt(format!(
-                    "cannot keep the secrets: {e}"
-                )))
-            };
-            let set: Vec<(String, &str)> = secrets
-                .iter()
-                .filter_map(|(k, v)| v.as_deref().map(|v| (secret_key(tenant, id, k), v)))
-                .collect();
-            let refs: Vec<(&str, &str)> = set.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            self.secrets().set_many(&refs).map_err(keep)?;
-            for (k, v) in secrets {
-                if v.is_none() {
-                    self.secrets()
-                        .remove(&secret_key(tenant, id, k))
-                        .map_err(keep)?;
-                }
-            }
+            let (set, remove) =
+                secrets
+                    .iter()
+                    .fold((Vec::new(), Vec::new()), |(mut set, mut remove), (k, v)| {
+                        match v {
+                            Some(v) => set.push((secret_key(tenant, id, k), v.clone())),
+                            None => remove.push(secret_key(tenant, id, k)),
+                        }
+                        (set, remove)
+                    });
+            self.change_secrets(set, remove).await?;
             row.secret_names = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
         }
         row.updated_at = self.now_ms(tenant);
-        if !table::update(self.store(), &row).await? {
-            return Err(AdminError::NotFound(format!(
-                "tenant '{tenant}' has no Action '{id}'"
-            )));
-        }
+        table::update(&mut tx, &row).await?;
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
         Ok(self.action_view(row, &Route::of(&t)))
     }
 
@@ -332,14 +326,37 @@ impl Auth0 {
                 "tenant '{tenant}' has no Action '{id}'"
             )));
         }
-        self.secrets()
-            .remove_prefix(&secrets_prefix(tenant, id))
-            .map_err(|e| {
-                AdminError::Store(crate::store::StoreError::Corrupt(format!(
-                    "cannot remove the secrets: {e}"
-                )))
-            })?;
-        Ok(())
+        let prefix = secrets_prefix(tenant, id);
+        self.on_secrets(move |secrets| secrets.remove_prefix(&prefix))
+            .await
+    }
+
+    /// Stores `set` and forgets `remove` in the secrets store, in one write.
+    async fn change_secrets(
+        &self,
+        set: Vec<(String, String)>,
+        remove: Vec<String>,
+    ) -> Result<(), AdminError> {
+        self.on_secrets(move |secrets| secrets.apply(&set, &remove))
+            .await
+    }
+
+    /// `write` on the secrets store, on a blocking thread: it seals and syncs the
+    /// whole file.
+    async fn on_secrets(
+        &self,
+        write: impl FnOnce(&crate::secrets::Secrets) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<(), AdminError> {
+        let secrets = self.secrets().clone();
+        let kept = tokio::task::spawn_blocking(move || write(&secrets))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|written| written.map_err(|e| e.to_string()));
+        kept.map_err(|e| {
+            AdminError::Store(crate::store::StoreError::Corrupt(format!(
+                "cannot keep the secrets: {e}"
+            )))
+        })
     }
 
     /// An Action's latest runs, newest first.
@@ -349,7 +366,7 @@ impl Auth0 {
         id: &str,
         limit: u32,
     ) -> Result<Vec<RunView>, AdminError> {
-        self.action_row(tenant, id).await?;
+        action_row(self.store(), tenant, id).await?;
         let bodies = action_runs::of_action(self.store(), tenant, id, limit).await?;
         Ok(bodies
             .iter()
@@ -366,7 +383,7 @@ impl Auth0 {
         test: TestRun,
     ) -> Result<RunView, AdminError> {
         let t = self.existing(tenant).await?;
-        let row = self.action_row(tenant, id).await?;
+        let row = action_row(self.store(), tenant, id).await?;
         let to = PhoneNumber::parse(&test.to).map_err(|e| invalid("to", e.to_string()))?;
         let channel = match test.delivery_method.as_deref().unwrap_or("text") {
             "text" => Channel::Sms,

@@ -95,6 +95,18 @@ impl Secrets {
         })
     }
 
+    /// Stores `set` and forgets `remove`, in one write: all of it on disk, or none.
+    pub fn apply(&self, set: &[(String, String)], remove: &[String]) -> io::Result<()> {
+        self.change(|values| {
+            for key in remove {
+                values.remove(key);
+            }
+            for (key, value) in set {
+                values.insert(key.clone(), value.clone());
+            }
+        })
+    }
+
     /// Forgets `key`, on disk before it returns.
     pub fn remove(&self, key: &str) -> io::Result<()> {
         if self.lock().contains_key(key) {

@@ -709,6 +709,59 @@ async fn a_patch_changes_only_what_it_names_and_a_refused_one_changes_nothing() 
 }
 
 #[tokio::test]
+async fn patches_at_once_each_keep_their_secret_and_one_beside_a_delete_leaves_none() {
+    let app = spawn_app().await;
+    let (_dir, file) = action_file("exports.onExecuteCustomPhoneProvider = async () => {};");
+    let id = configure_ok(
+        &app,
+        json!({ "trigger": "custom-phone-provider", "path": file }),
+    )
+    .await;
+    let url = app.url(&format!("/emulator/v1/tenants/default/actions/{id}"));
+    let requests = (0..8)
+        .map(|i| {
+            app.http
+                .patch(&url)
+                .json(&json!({ "secrets": { format!("KEY_{i}"): format!("patched-value-{i}") } }))
+        })
+        .collect();
+    for (status, view) in crate::helpers::all_at_once(requests).await {
+        assert_eq!(status, 200, "{view}");
+    }
+    let view = app
+        .get_json(&format!("/emulator/v1/tenants/default/actions/{id}"))
+        .await;
+    let names: Vec<&str> = view["secrets"]
+        .as_array()
+        .expect("secrets")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        (0..8).map(|i| format!("KEY_{i}")).collect::<Vec<_>>(),
+        "no PATCH lost another's"
+    );
+    // Seven PATCHes and a DELETE at once: whichever came first, no value is left.
+    let mut requests: Vec<_> = (0..7)
+        .map(|i| {
+            app.http
+                .patch(&url)
+                .json(&json!({ "secrets": { format!("LATE_{i}"): format!("late-value-{i}") } }))
+        })
+        .collect();
+    requests.push(app.http.delete(&url));
+    for (status, body) in crate::helpers::all_at_once(requests).await {
+        assert!([200, 204, 404].contains(&status), "{status}: {body}");
+    }
+    let secrets =
+        std::fs::read_to_string(phonebox::secrets::Secrets::beside(&app.db)).expect("secrets");
+    assert!(!secrets.contains("patched-value-"), "{secrets}");
+    assert!(!secrets.contains("late-value-"), "{secrets}");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn eight_creates_at_once_for_one_trigger_make_one_action() {
     let app = spawn_app().await;
     let (_dir, file) = action_file("exports.onExecuteCustomPhoneProvider = async () => {};");
