@@ -340,16 +340,12 @@ impl Auth0 {
         email: Option<&str>,
     ) -> Result<Vec<UserView>, AdminError> {
         self.existing(tenant).await?;
-        Ok(users::list(self.store(), tenant)
-            .await?
+        let rows = match email {
+            Some(email) => users::all_by_email_any_case(self.store(), tenant, email).await?,
+            None => users::list(self.store(), tenant).await?,
+        };
+        Ok(rows
             .into_iter()
-            .filter(|u| {
-                email.is_none_or(|want| {
-                    u.email
-                        .as_deref()
-                        .is_some_and(|have| have.eq_ignore_ascii_case(want))
-                })
-            })
             .map(|u| UserView {
                 user_id: u.user_id,
                 email: u.email,

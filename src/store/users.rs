@@ -3,7 +3,7 @@
 
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-use super::{on, Db, StoreError};
+use super::{on, Db, Store, StoreError};
 
 /// Auth0's database connection, every tenant's first.
 pub const DATABASE_CONNECTION: &str = "Username-Password-Authentication";
@@ -90,6 +90,23 @@ pub async fn all_by_email(
         .bind(email),
         fetch_all
     )?)
+}
+
+/// Every user of `tenant` whose email is `email` in any case, in any
+/// connection (the emulator API's `?email=`).
+pub async fn all_by_email_any_case(
+    store: &Store,
+    tenant: &str,
+    email: &str,
+) -> Result<Vec<UserRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE tenant = ? AND email = ? COLLATE NOCASE \
+         ORDER BY created_at, user_id"
+    ))
+    .bind(tenant)
+    .bind(email)
+    .fetch_all(store.pool())
+    .await?)
 }
 
 /// The SMS passwordless user with this phone number: who a passwordless login
