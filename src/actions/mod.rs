@@ -25,6 +25,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::receivers::auth0::event::{CustomPhoneProviderEvent, HookCall, SendPhoneMessageEvent};
+/// The runs kept per Action: the newest, for its run list and the flows.
+pub const MAX_RUNS_KEPT: u32 = 1000;
 
 /// Auth0's limit on one execution of a flow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);

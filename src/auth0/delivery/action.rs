@@ -339,6 +339,7 @@ impl Delivery {
                 reason: run.reason.as_deref(),
                 body: &body,
             },
+            crate::actions::MAX_RUNS_KEPT,
         )
         .await?;
         if let Err(e) = self.keep_cache(&action.id, &cache_writes, now_ms).await {
