@@ -54,19 +54,6 @@ async fn configure_ok(app: &TestApp, body: Value) -> String {
     view["id"].as_str().expect("id").to_owned()
 }
 
-/// The Unified Phone `custom` provider, so deliveries run the custom-phone-provider Action.
-async fn use_custom_provider(app: &TestApp) {
-    let created = app
-        .http
-        .post(app.url("/api/v2/branding/phone/providers"))
-        .bearer_auth("mgmt")
-        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(created.status(), 201);
-}
-
 /// `n` test runs of Action `id` fired at once behind a barrier, to `{prefix}0`,
 /// `{prefix}1`…: each run as answered (200).
 async fn test_runs_at_once(app: &TestApp, id: &str, n: usize, prefix: &str) -> Vec<Value> {
@@ -100,7 +87,7 @@ async fn provider_running(
     extra: impl FnOnce(&TestApp) -> Value,
 ) -> (TestApp, TempDir, String) {
     let app = spawn_app().await;
-    use_custom_provider(&app).await;
+    crate::helpers::use_custom_provider(&app, "default", &["text", "voice"]).await;
     let (dir, file) = action_file(source);
     let mut body = json!({ "trigger": "custom-phone-provider", "path": file });
     if let (Some(fields), Value::Object(more)) = (body.as_object_mut(), extra(&app)) {
@@ -169,7 +156,7 @@ async fn a_custom_phone_provider_action_delivers_an_enrollment_and_the_flow_show
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("phonebox.db");
     let app = spawn_app_at(&db).await;
-    use_custom_provider(&app).await;
+    crate::helpers::use_custom_provider(&app, "default", &["text", "voice"]).await;
     let (_dir, file) = action_file(&posting_action(
         "console.log('sending to', event.notification.recipient);",
     ));
@@ -509,7 +496,7 @@ async fn a_missing_node_is_a_clear_error_and_a_logged_send_failure_not_a_crash()
     );
     config.node = Some(dir.path().join("no-node-here"));
     let app = spawn_with(config).await;
-    use_custom_provider(&app).await;
+    crate::helpers::use_custom_provider(&app, "default", &["text", "voice"]).await;
     let (_d, file) = action_file("exports.onExecuteCustomPhoneProvider = async () => {};");
     let id = configure_ok(
         &app,

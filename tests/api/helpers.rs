@@ -506,3 +506,21 @@ pub async fn database_migrated_through(db: &Path, count: usize) -> sqlx::SqliteP
         .expect("applied");
     pool
 }
+
+/// Makes the Unified Phone `custom` provider `tenant`'s (its sends then go to the
+/// tenant's custom-phone-provider Action or webhook), for `methods` (`text`, `voice`).
+pub async fn use_custom_provider(app: &TestApp, tenant: &str, methods: &[&str]) {
+    let path = if tenant == "default" {
+        "/api/v2/branding/phone/providers".to_owned()
+    } else {
+        format!("/t/{tenant}/api/v2/branding/phone/providers")
+    };
+    let (status, body) = mgmt_call(
+        app,
+        reqwest::Method::POST,
+        &path,
+        Some(serde_json::json!({ "name": "custom", "configuration": { "delivery_methods": methods }, "credentials": {} })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}

@@ -315,14 +315,7 @@ async fn held_action(
         started: dir.join(format!("{tenant}.started")),
         done: dir.join(format!("{tenant}.done")),
     };
-    let (status, _) = crate::helpers::mgmt_call(
-        app,
-        reqwest::Method::POST,
-        &format!("/t/{tenant}/api/v2/branding/phone/providers"),
-        Some(json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} })),
-    )
-    .await;
-    assert_eq!(status, 201);
+    crate::helpers::use_custom_provider(app, tenant, &["text", "voice"]).await;
     let mut secrets = json!({
         "STARTED": held.started, "DONE": held.done, "RELEASE": release,
         "SERVICE_URL": app.url("/capture/auth0/custom-phone-provider"),

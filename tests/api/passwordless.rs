@@ -281,15 +281,7 @@ async fn passwordless_goes_through_the_custom_phone_provider_as_otp_verify_with_
     let app = spawn_app().await;
     let (url, seen) = webhook(StatusCode::OK).await;
     settings(&app, "default", json!({ "custom": { "url": url } })).await;
-    let created = app
-        .http
-        .post(app.url("/api/v2/branding/phone/providers"))
-        .bearer_auth("mgmt")
-        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text"] }, "credentials": {} }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(created.status(), 201);
+    crate::helpers::use_custom_provider(&app, "default", &["text"]).await;
     assert_eq!(start_sms(&app, "+15550002006").await.status(), 200);
     let event = seen.lock().expect("lock").pop().expect("event");
     assert_eq!(event["notification"]["message_type"], "otp_verify");

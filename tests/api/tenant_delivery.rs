@@ -299,15 +299,7 @@ async fn the_unified_custom_provider_posts_the_custom_phone_provider_event() {
         json!({ "custom": { "url": url }, "message_types": ["sms", "voice"] }),
     )
     .await;
-    let created = app
-        .http
-        .post(app.url("/api/v2/branding/phone/providers"))
-        .bearer_auth("mgmt")
-        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text", "voice"] }, "credentials": {} }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(created.status(), 201);
+    crate::helpers::use_custom_provider(&app, "default", &["text", "voice"]).await;
     let mfa = Mfa::new(&app);
     let token = mfa.mfa_token("upe@example.com").await;
     assert_eq!(
@@ -399,15 +391,7 @@ async fn a_failing_webhook_is_logged_as_a_send_failure() {
 #[tokio::test]
 async fn a_unified_phone_template_is_what_the_enrolling_user_receives() {
     let app = spawn_app().await;
-    let created = app
-        .http
-        .post(app.url("/api/v2/branding/phone/providers"))
-        .bearer_auth("mgmt")
-        .json(&json!({ "name": "custom", "configuration": { "delivery_methods": ["text"] }, "credentials": {} }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(created.status(), 201);
+    crate::helpers::use_custom_provider(&app, "default", &["text"]).await;
     let template = app
         .http
         .post(app.url("/api/v2/branding/phone/templates"))
